@@ -1,0 +1,121 @@
+//! Config expressions: each policy's const builder chain, as generated code writes it.
+
+use proc_macro2::{Literal, TokenStream};
+use quote::quote;
+use syn::Path;
+
+use crate::attrs::{
+    Backoff, BulkheadLayer, CircuitBreakerLayer, Jitter, OnLimit, Preset, RateLimitLayer,
+    RetryLayer, WindowSpec,
+};
+use crate::value::duration_tokens;
+
+fn int(value: u32) -> Literal {
+    Literal::u32_unsuffixed(value)
+}
+
+/// `.key(value)` for every key the user wrote.
+macro_rules! setters {
+    ($($setter:ident => $value:expr),* $(,)?) => {{
+        let mut chain = TokenStream::new();
+        $(
+            if let Some(value) = $value {
+                chain.extend(quote!(.$setter(#value)));
+            }
+        )*
+        chain
+    }};
+}
+
+pub(crate) fn circuit_breaker(krate: &Path, layer: &CircuitBreakerLayer) -> TokenStream {
+    let window = layer.window.map(|window| match window {
+        WindowSpec::Calls(calls) => {
+            let calls = int(calls);
+            quote!(.window_calls(#calls))
+        }
+        WindowSpec::Time(duration) => {
+            let duration = duration_tokens(duration);
+            quote!(.window_duration(#duration))
+        }
+    });
+    let rate = |value: Option<u32>| {
+        value.map(|value| Literal::u8_unsuffixed(u8::try_from(value).unwrap_or(100)))
+    };
+    let chain = setters! {
+        failure_threshold => layer.failure_threshold.map(int),
+        failure_rate => rate(layer.failure_rate),
+        minimum_calls => layer.minimum_calls.map(int),
+        slow_call_duration => layer.slow_call_duration.map(duration_tokens),
+        slow_call_rate => rate(layer.slow_call_rate),
+        recovery_timeout => layer.recovery_timeout.map(duration_tokens),
+        success_threshold => layer.success_threshold.map(int),
+        half_open_max_calls => layer.half_open_max_calls.map(int),
+    };
+    quote!(#krate::circuit_breaker::CircuitBreakerConfig::new() #window #chain)
+}
+
+pub(crate) fn retry(krate: &Path, layer: &RetryLayer) -> TokenStream {
+    let base = match layer.preset {
+        Some(preset) => {
+            let preset = match preset {
+                Preset::Conservative => quote!(Conservative),
+                Preset::Aggressive => quote!(Aggressive),
+                Preset::Patient => quote!(Patient),
+            };
+            quote!(#krate::retry::RetryPolicy::preset(#krate::retry::Preset::#preset))
+        }
+        None => quote!(#krate::retry::RetryPolicy::new()),
+    };
+    let backoff = layer.backoff.map(|backoff| {
+        let kind = match backoff {
+            Backoff::Exponential => quote!(Exponential),
+            Backoff::Linear => quote!(Linear),
+            Backoff::Fixed => quote!(Fixed),
+            Backoff::Decorrelated => quote!(Decorrelated),
+        };
+        quote!(#krate::retry::BackoffKind::#kind)
+    });
+    let jitter = layer.jitter.map(|(jitter, factor)| match jitter {
+        Jitter::Full => quote!(#krate::retry::Jitter::Full),
+        Jitter::Equal => quote!(#krate::retry::Jitter::Equal),
+        Jitter::None => quote!(#krate::retry::Jitter::None),
+        Jitter::Proportional => {
+            let factor = Literal::f64_suffixed(factor.unwrap_or(0.1));
+            quote!(#krate::retry::Jitter::Proportional(#factor))
+        }
+    });
+    let chain = setters! {
+        max_attempts => layer.max_attempts.map(int),
+        backoff => backoff,
+        initial_delay => layer.initial_delay.map(duration_tokens),
+        max_delay => layer.max_delay.map(duration_tokens),
+        multiplier => layer.multiplier.map(Literal::f64_suffixed),
+        jitter => jitter,
+        max_elapsed => layer.max_elapsed.map(duration_tokens),
+    };
+    quote!(#base #chain)
+}
+
+pub(crate) fn rate_limit(krate: &Path, layer: &RateLimitLayer) -> TokenStream {
+    let (count, period) = layer.rate.unwrap_or((1, std::time::Duration::from_secs(1)));
+    let count = int(count);
+    let period = duration_tokens(period);
+    let on_limit = layer.on_limit.map(|on_limit| match on_limit {
+        OnLimit::Wait => quote!(#krate::rate_limit::OnLimit::Wait),
+        OnLimit::Reject => quote!(#krate::rate_limit::OnLimit::Reject),
+    });
+    let chain = setters! {
+        burst => layer.burst.map(int),
+        on_limit => on_limit,
+        max_wait => layer.max_wait.map(duration_tokens),
+    };
+    quote!(#krate::rate_limit::RateLimitConfig::new(#krate::rate_limit::Rate::new(#count, #period)) #chain)
+}
+
+pub(crate) fn bulkhead(krate: &Path, layer: &BulkheadLayer) -> TokenStream {
+    let max_concurrent = Literal::usize_unsuffixed(layer.max_concurrent.unwrap_or(1) as usize);
+    let chain = setters! {
+        max_wait => layer.max_wait.map(duration_tokens),
+    };
+    quote!(#krate::bulkhead::BulkheadConfig::new(#max_concurrent) #chain)
+}

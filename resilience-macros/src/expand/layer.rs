@@ -1,0 +1,344 @@
+//! One function per layer: each wraps the code of the layers below it.
+//!
+//! Every layer's code evaluates to an `Attempt<T, E>` (`Result<T, Failure<E>>`), which keeps a
+//! layer's own error apart from the service's until the outermost layer hands the fn's
+//! `Result<T, E>` back. Locals use mixed-site hygiene so they can never shadow or be seen by
+//! the user's body; statics get positional names because items are not hygienic.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, LitStr, Path};
+
+use super::config;
+use crate::attrs::{
+    BulkheadLayer, CircuitBreakerLayer, Common, FallbackLayer, Layer, RateLimitLayer, RetryLayer,
+    TimeoutLayer,
+};
+use crate::plan::Plan;
+use crate::value::duration_tokens;
+
+/// What every layer needs to know about the site.
+struct Site<'a> {
+    plan: &'a Plan,
+    krate: &'a Path,
+    fn_ident: &'a Ident,
+    /// `.await` in an async fn, nothing in a sync one.
+    wait: TokenStream,
+}
+
+fn local(name: &str) -> Ident {
+    Ident::new(name, Span::mixed_site())
+}
+
+/// The whole stack around `body` (a braced block), as one block expression.
+pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenStream {
+    let krate = &plan.krate;
+    let is_async = plan.shape.is_async();
+    let site = Site {
+        plan,
+        krate,
+        fn_ident,
+        wait: if is_async {
+            quote!(.await)
+        } else {
+            TokenStream::new()
+        },
+    };
+    let mut items = Vec::new();
+    let mut code = innermost(&site, body);
+    for (index, layer) in plan.layers.iter().enumerate().rev() {
+        let (item, wrapped) = match layer {
+            Layer::Retry(retry) => wrap_retry(&site, index, retry, code),
+            Layer::CircuitBreaker(breaker) => wrap_circuit_breaker(&site, index, breaker, code),
+            Layer::RateLimit(limit) => wrap_rate_limit(&site, index, limit, code),
+            Layer::Timeout(timeout) => (TokenStream::new(), wrap_timeout(&site, timeout, code)),
+            Layer::Bulkhead(bulkhead) => wrap_bulkhead(&site, index, bulkhead, code),
+            Layer::Fallback(fallback) => (TokenStream::new(), wrap_fallback(&site, fallback, code)),
+        };
+        items.push(item);
+        code = wrapped;
+    }
+    items.reverse();
+    let outcome = local("outcome");
+    quote! {
+        {
+            #(#items)*
+            let #outcome = #code;
+            #krate::__private::finish(#outcome)
+        }
+    }
+}
+
+/// The user's body, run once per attempt. `return` and `?` end the attempt, not the stack.
+fn innermost(site: &Site<'_>, body: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let ty = site
+        .plan
+        .body_type
+        .as_ref()
+        .map(|ty| quote!(#ty))
+        .unwrap_or(quote!(_));
+    let span = site
+        .plan
+        .body_type
+        .as_ref()
+        .map_or_else(Span::call_site, Spanned::span);
+    if site.plan.shape.is_async() {
+        quote_spanned! {span=>
+            #krate::__private::lift(#krate::__private::attempt::<#ty, _>(async #body).await)
+        }
+    } else {
+        quote_spanned! {span=>
+            #krate::__private::lift(#krate::__private::attempt_sync::<#ty, _>(|| #body))
+        }
+    }
+}
+
+/// The static that caches the site's registry handle, plus, for a literal name with
+/// config, a link-time declaration so that other sites naming it adopt this config even
+/// when they run first.
+fn site_items(
+    site: &Site<'_>,
+    index: usize,
+    policy: &str,
+    common: &Common,
+    config: Option<TokenStream>,
+) -> (Ident, TokenStream, TokenStream) {
+    let krate = site.krate;
+    let static_ident = format_ident!("RESILIENCE_SITE_{}", index);
+    let policy_type: TokenStream = match policy {
+        "circuit_breaker" => quote!(#krate::circuit_breaker::CircuitBreaker),
+        "rate_limiter" => quote!(#krate::rate_limit::RateLimiter),
+        "bulkhead" => quote!(#krate::bulkhead::Bulkhead),
+        _ => quote!(#krate::retry::Retry),
+    };
+    let location = quote!(::core::concat!(::core::file!(), ":", ::core::line!()));
+    let declaration = match (&common.name, &config) {
+        (Some(name), Some(config)) => {
+            let constructor = format_ident!("{}", policy);
+            quote! {
+                #krate::__private::inventory::submit! {
+                    #krate::__private::Declaration::#constructor(#name, #config, #location)
+                }
+            }
+        }
+        _ => TokenStream::new(),
+    };
+    let item = quote! {
+        static #static_ident: #krate::__private::Site<#policy_type> = #krate::__private::Site::new();
+        #declaration
+    };
+    let name = name_expr(site, common.name.as_ref());
+    let config = config.map_or_else(
+        || quote!(::core::option::Option::None),
+        |config| quote!(::core::option::Option::Some(#config)),
+    );
+    let declare = format_ident!("declare_{}", policy);
+    let handle = quote! {
+        #static_ident.get_or_init(|| #krate::__private::#declare(#name, #config, #location))
+    };
+    (static_ident, item, handle)
+}
+
+/// The registry name: as written, or the fn's path (with the `Self` type for methods).
+fn name_expr(site: &Site<'_>, name: Option<&LitStr>) -> TokenStream {
+    let krate = site.krate;
+    let fn_name = site.fn_ident.to_string();
+    let fn_name = fn_name.trim_start_matches("r#");
+    match name {
+        Some(name) => quote!(#name),
+        None if site.plan.has_receiver => quote! {
+            #krate::__private::method_name(::core::any::type_name::<Self>(), #fn_name)
+        },
+        None => quote!(::core::concat!(::core::module_path!(), "::", #fn_name)),
+    }
+}
+
+fn wrap_retry(
+    site: &Site<'_>,
+    index: usize,
+    layer: &RetryLayer,
+    inner: TokenStream,
+) -> (TokenStream, TokenStream) {
+    let krate = site.krate;
+    let config = layer.declares().then(|| config::retry(krate, layer));
+    let (_, item, handle) = site_items(site, index, "retry", &layer.common, config);
+    let when = layer.when.as_ref().map_or_else(
+        || quote!(#krate::__private::retry_any),
+        |when| quote!(#when),
+    );
+    let hint = layer
+        .retry_after
+        .as_ref()
+        .map_or_else(|| quote!(#krate::__private::no_hint), |hint| quote!(#hint));
+    let sleep = if site.plan.shape.is_async() {
+        quote!(#krate::__private::sleep)
+    } else {
+        quote!(#krate::__private::sleep_blocking)
+    };
+    let wait = &site.wait;
+    let (retry, state, outcome, delay) = (
+        local("retry"),
+        local("state"),
+        local("outcome"),
+        local("delay"),
+    );
+    let code = quote! {
+        {
+            let #retry = #handle;
+            let mut #state = #krate::__private::retry_start(#retry);
+            loop {
+                let #outcome = #inner;
+                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint) {
+                    ::core::ops::ControlFlow::Break(#outcome) => break #outcome,
+                    ::core::ops::ControlFlow::Continue(#delay) => #sleep(#delay) #wait,
+                }
+            }
+        }
+    };
+    (item, code)
+}
+
+fn wrap_circuit_breaker(
+    site: &Site<'_>,
+    index: usize,
+    layer: &CircuitBreakerLayer,
+    inner: TokenStream,
+) -> (TokenStream, TokenStream) {
+    let krate = site.krate;
+    let config = layer
+        .declares()
+        .then(|| config::circuit_breaker(krate, layer));
+    let (_, item, handle) = site_items(site, index, "circuit_breaker", &layer.common, config);
+    let record_if = layer.record_if.as_ref().map_or_else(
+        || quote!(#krate::__private::record_any),
+        |path| quote!(#path),
+    );
+    let ignore_if = layer.ignore_if.as_ref().map_or_else(
+        || quote!(#krate::__private::ignore_none),
+        |path| quote!(#path),
+    );
+    let (breaker, permit, outcome, error) = (
+        local("breaker"),
+        local("permit"),
+        local("outcome"),
+        local("error"),
+    );
+    let code = quote! {
+        {
+            let #breaker = #handle;
+            match #breaker.try_acquire() {
+                ::core::result::Result::Ok(#permit) => {
+                    let #outcome = #inner;
+                    #krate::__private::record_outcome(#permit, &#outcome, #record_if, #ignore_if);
+                    #outcome
+                }
+                ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
+            }
+        }
+    };
+    (item, code)
+}
+
+fn wrap_rate_limit(
+    site: &Site<'_>,
+    index: usize,
+    layer: &RateLimitLayer,
+    inner: TokenStream,
+) -> (TokenStream, TokenStream) {
+    let krate = site.krate;
+    let config = layer.declares().then(|| config::rate_limit(krate, layer));
+    let (_, item, handle) = site_items(site, index, "rate_limiter", &layer.common, config);
+    let (limiter, error) = (local("limiter"), local("error"));
+    let wait = &site.wait;
+    let is_async = site.plan.shape.is_async();
+    let acquire = match (&layer.key, is_async) {
+        (Some(key), true) => quote!(#limiter.acquire_key(&(#key)) #wait),
+        (Some(key), false) => quote!(#limiter.acquire_key_blocking(&(#key))),
+        (None, true) => quote!(#limiter.acquire() #wait),
+        (None, false) => quote!(#limiter.acquire_blocking()),
+    };
+    let code = quote! {
+        {
+            let #limiter = #handle;
+            match #acquire {
+                ::core::result::Result::Ok(()) => #inner,
+                ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
+            }
+        }
+    };
+    (item, code)
+}
+
+fn wrap_bulkhead(
+    site: &Site<'_>,
+    index: usize,
+    layer: &BulkheadLayer,
+    inner: TokenStream,
+) -> (TokenStream, TokenStream) {
+    let krate = site.krate;
+    let config = layer.declares().then(|| config::bulkhead(krate, layer));
+    let (_, item, handle) = site_items(site, index, "bulkhead", &layer.common, config);
+    let (bulkhead, permit, outcome, error) = (
+        local("bulkhead"),
+        local("permit"),
+        local("outcome"),
+        local("error"),
+    );
+    let acquire = if site.plan.shape.is_async() {
+        quote!(#bulkhead.acquire().await)
+    } else {
+        quote!(#bulkhead.acquire_blocking())
+    };
+    let code = quote! {
+        {
+            let #bulkhead = #handle;
+            match #acquire {
+                ::core::result::Result::Ok(#permit) => {
+                    let #outcome = #inner;
+                    ::core::mem::drop(#permit);
+                    #outcome
+                }
+                ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
+            }
+        }
+    };
+    (item, code)
+}
+
+fn wrap_timeout(site: &Site<'_>, layer: &TimeoutLayer, inner: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let after = duration_tokens(layer.duration);
+    let (outcome, error) = (local("outcome"), local("error"));
+    quote! {
+        match #krate::__private::timeout(#after, async { #inner }).await {
+            ::core::result::Result::Ok(#outcome) => #outcome,
+            ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
+        }
+    }
+}
+
+fn wrap_fallback(site: &Site<'_>, layer: &FallbackLayer, inner: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let path = &layer.path;
+    let (outcome, failure, other) = (local("outcome"), local("failure"), local("other"));
+    // Spanned on the path so that a fallback of the wrong type is reported there.
+    let call = quote_spanned! {path.span()=>
+        #path(#krate::__private::into_error(#failure))
+    };
+    let value = if site.plan.shape.is_async() {
+        quote!(#krate::__private::fallback(#call).await)
+    } else {
+        call
+    };
+    quote! {
+        {
+            let #outcome = #inner;
+            match #outcome {
+                ::core::result::Result::Err(#failure) => #krate::__private::lift(#value),
+                #other => #other,
+            }
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! Plan: the fused stack of layers around one fn, checked as a whole.
+
+use syn::{ItemFn, Path, Type};
+
+use crate::attrs::{Layer, error_at};
+use crate::item::{self, Shape};
+
+/// Everything expansion needs: the layers outermost first, and facts about the fn.
+pub(crate) struct Plan {
+    pub(crate) layers: Vec<Layer>,
+    pub(crate) krate: Path,
+    pub(crate) shape: Shape,
+    /// The type the body evaluates to, when it can be written down.
+    pub(crate) body_type: Option<Type>,
+    /// Whether the fn takes `self`, so a default name can include the `Self` type.
+    pub(crate) has_receiver: bool,
+}
+
+/// Checks the stack against the fn it wraps.
+pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
+    let mut errors = darling::Error::accumulator();
+    let shape = Shape::of(item);
+    if let Err(error) = item::check_returns_result(item, &shape) {
+        errors.push(error);
+    }
+    if !shape.is_async() {
+        for layer in &layers {
+            if let Layer::Timeout(timeout) = layer {
+                errors.push(error_at(
+                    timeout.span,
+                    "`#[timeout]` needs an `async fn`: a running sync fn cannot be cancelled. \
+                     Make the fn async, or bound the blocking work inside it",
+                ));
+            }
+        }
+    }
+    if let Some(constness) = &item.sig.constness {
+        errors.push(error_at(
+            constness.span,
+            "resilience attributes cannot wrap a `const fn`",
+        ));
+    }
+    let krate = layers
+        .iter()
+        .find_map(Layer::krate)
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(::resilience_runtime));
+    let body_type = item::body_type(item, &shape);
+    let has_receiver = item.sig.receiver().is_some();
+    errors.finish_with(Plan {
+        layers,
+        krate,
+        shape,
+        body_type,
+        has_receiver,
+    })
+}

@@ -1,0 +1,18 @@
+//! Attribute values parsed at compile time: durations, rates, numbers and keyword strings.
+//!
+//! Each value type implements darling's `FromMeta`, so a malformed value becomes one error
+//! spanned on the offending literal.
+
+mod choice;
+mod duration;
+mod number;
+mod rate;
+mod raw;
+mod suggest;
+
+pub(crate) use choice::{Choice, Keyword};
+pub(crate) use duration::{DurationLit, duration_tokens};
+pub(crate) use number::{Float, Int};
+pub(crate) use rate::RateLit;
+pub(crate) use raw::{RawExpr, Window};
+pub(crate) use suggest::did_you_mean;

@@ -1,0 +1,44 @@
+//! "Did you mean" suggestions by edit distance.
+
+/// The closest candidate to `input`, if it is close enough to be a plausible typo.
+pub(crate) fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    let input = input.to_ascii_lowercase();
+    candidates
+        .iter()
+        .map(|candidate| (levenshtein(&input, candidate), *candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1) + 1)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = if ca == *cb {
+                diagonal
+            } else {
+                1 + diagonal.min(above).min(row[j])
+            };
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_words_only() {
+        let words = ["exponential", "linear", "fixed", "decorrelated"];
+        assert_eq!(did_you_mean("exponental", &words), Some("exponential"));
+        assert_eq!(did_you_mean("Linear", &words), Some("linear"));
+        assert_eq!(did_you_mean("quadratic", &words), None);
+    }
+}

@@ -1,0 +1,83 @@
+//! What a breaker reports about itself.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use super::config::CircuitBreakerConfig;
+use super::state::CircuitState;
+
+/// Counts and rates of a [`CircuitBreaker`](super::CircuitBreaker), read with
+/// [`metrics`](super::CircuitBreaker::metrics).
+///
+/// The call counts run from the breaker's creation or its last
+/// [`reset`](super::CircuitBreaker::reset). The rates describe the current sliding window.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CircuitBreakerMetrics {
+    /// Calls recorded as successful.
+    pub successful: u64,
+    /// Calls recorded as failed.
+    pub failed: u64,
+    /// Calls (successful or failed) that took longer than the slow-call duration.
+    pub slow: u64,
+    /// Calls rejected because the breaker was open, forced open or out of trial permits.
+    pub not_permitted: u64,
+    /// Calls whose outcome was not counted: ignored errors, rejections of inner layers,
+    /// cancelled or panicked calls.
+    pub ignored: u64,
+    /// Failures since the last success while closed.
+    pub consecutive_failures: u64,
+    /// The percentage of failed calls in the window; `None` without a window or while the
+    /// window holds fewer than `minimum_calls` calls.
+    pub failure_rate: Option<f64>,
+    /// The percentage of slow calls in the window, under the same conditions.
+    pub slow_call_rate: Option<f64>,
+    /// Calls in the sliding window (0 without one).
+    pub calls_in_window: u64,
+    /// State changes since the breaker was created.
+    pub transitions: u64,
+}
+
+/// Everything the registry shows about one breaker.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct CircuitBreakerSnapshot {
+    /// The breaker's registry name.
+    pub name: &'static str,
+    /// The state as [`state`](super::CircuitBreaker::state) reports it.
+    pub state: CircuitState,
+    /// The configuration the breaker runs with.
+    pub config: CircuitBreakerConfig,
+    /// The breaker's counts and rates.
+    pub metrics: CircuitBreakerMetrics,
+}
+
+/// The breaker's running call counts.
+#[derive(Debug, Default)]
+pub(super) struct Counters {
+    pub(super) successful: AtomicU64,
+    pub(super) failed: AtomicU64,
+    pub(super) slow: AtomicU64,
+    pub(super) not_permitted: AtomicU64,
+    pub(super) ignored: AtomicU64,
+    pub(super) transitions: AtomicU64,
+}
+
+impl Counters {
+    /// Adds one to `counter`; the counts are statistics, so no ordering is needed.
+    pub(super) fn bump(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Zeroes the call counts; the transition count keeps running.
+    pub(super) fn clear_calls(&self) {
+        for counter in [
+            &self.successful,
+            &self.failed,
+            &self.slow,
+            &self.not_permitted,
+            &self.ignored,
+        ] {
+            counter.store(0, Ordering::Relaxed);
+        }
+    }
+}

@@ -1,0 +1,77 @@
+//! The permission to make one call, and the recording of its outcome.
+
+use crate::clock::Nanos;
+
+use super::CircuitBreaker;
+
+/// How a permitted call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Outcome {
+    Success,
+    Failure,
+    Ignored,
+}
+
+/// Permission from [`CircuitBreaker::try_acquire`] to make one call.
+///
+/// Record how the call ended with exactly one of [`record_success`](Self::record_success),
+/// [`record_failure`](Self::record_failure) or [`record_ignored`](Self::record_ignored).
+/// Dropping the permit without recording counts as `record_ignored`, so a cancelled future or a
+/// panicking call gives a half-open trial permit back instead of leaking it.
+///
+/// A permit belongs to the breaker period (generation) it was acquired in. An outcome recorded
+/// after the breaker changed state, e.g. a slow call that fails after the breaker already
+/// opened, still counts in the [metrics](CircuitBreaker::metrics) totals but never changes the
+/// state, the window or the consecutive-failure count of the new period.
+///
+/// ```
+/// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+///
+/// let breaker = CircuitBreaker::new("doc-permit", CircuitBreakerConfig::new().failure_threshold(1));
+/// let permit = breaker.try_acquire().expect("closed");
+/// permit.record_failure();
+/// assert_eq!(breaker.state(), CircuitState::Open);
+/// assert!(breaker.try_acquire().is_err());
+/// ```
+#[derive(Debug)]
+#[must_use = "record the call's outcome on the permit; dropping it counts the call as ignored"]
+pub struct CircuitPermit<'a> {
+    pub(super) breaker: &'a CircuitBreaker,
+    pub(super) generation: u32,
+    pub(super) half_open: bool,
+    /// When the call started; only read when slow calls are tracked.
+    pub(super) started: Nanos,
+    pub(super) armed: bool,
+}
+
+impl CircuitPermit<'_> {
+    /// The call succeeded.
+    pub fn record_success(self) {
+        self.finish(Outcome::Success);
+    }
+
+    /// The call failed: counts toward opening the breaker; in half-open it reopens it.
+    pub fn record_failure(self) {
+        self.finish(Outcome::Failure);
+    }
+
+    /// The outcome does not count, e.g. an ignored error or an inner layer's rejection. In
+    /// half-open the trial permit is given back for another call.
+    pub fn record_ignored(self) {
+        self.finish(Outcome::Ignored);
+    }
+
+    fn finish(mut self, outcome: Outcome) {
+        self.armed = false;
+        self.breaker.complete(&self, outcome);
+    }
+}
+
+impl Drop for CircuitPermit<'_> {
+    fn drop(&mut self) {
+        if self.armed {
+            self.armed = false;
+            self.breaker.complete(self, Outcome::Ignored);
+        }
+    }
+}

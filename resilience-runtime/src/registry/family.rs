@@ -1,0 +1,114 @@
+//! One kind's instances by name.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use super::{Conflict, Member};
+
+/// The instances of one kind. Looked up only when a call site first runs (each site caches
+/// its handle) and by inspection, so a lock is fine here.
+pub(crate) struct Family<P> {
+    entries: RwLock<BTreeMap<&'static str, Entry<P>>>,
+}
+
+struct Entry<P> {
+    instance: Arc<P>,
+    /// Where the kept configuration was declared; `None` when a site that only names it ran
+    /// before any declaration, so it runs with the defaults.
+    declared_at: Option<&'static str>,
+}
+
+impl<P> Default for Family<P> {
+    fn default() -> Self {
+        Self {
+            entries: RwLock::new(BTreeMap::new()),
+        }
+    }
+}
+
+impl<P: Member> Family<P> {
+    pub(crate) fn get(&self, name: &str) -> Option<Arc<P>> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries.get(name).map(|entry| Arc::clone(&entry.instance))
+    }
+
+    pub(crate) fn names(&self) -> Vec<&'static str> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries.keys().copied().collect()
+    }
+
+    pub(crate) fn map<T>(&self, f: impl Fn(&P) -> T) -> Vec<T> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries.values().map(|entry| f(&entry.instance)).collect()
+    }
+
+    /// The instance named `name`, created if new, and a conflict if `config` differs from the
+    /// configuration the instance already runs with.
+    pub(crate) fn declare(
+        &self,
+        name: Cow<'static, str>,
+        config: Option<P::Config>,
+        location: &'static str,
+    ) -> (Arc<P>, Option<Conflict>) {
+        {
+            let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+            if let Some(entry) = entries.get(name.as_ref()) {
+                let conflict = conflict(&name, entry, config.as_ref(), location);
+                return (Arc::clone(&entry.instance), conflict);
+            }
+        }
+        let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(entry) = entries.get(name.as_ref()) {
+            let conflict = conflict(&name, entry, config.as_ref(), location);
+            return (Arc::clone(&entry.instance), conflict);
+        }
+        let name: &'static str = match name {
+            Cow::Borrowed(name) => name,
+            // Names are few and live as long as the registry, which is the whole process.
+            Cow::Owned(name) => Box::leak(name.into_boxed_str()),
+        };
+        let declared_at = config.is_some().then_some(location);
+        let config = config.unwrap_or_else(|| {
+            tracing::warn!(
+                kind = P::KIND,
+                name,
+                location,
+                "named but declared nowhere; using the default configuration"
+            );
+            P::undeclared_config()
+        });
+        let instance = Arc::new(P::create(name, config));
+        entries.insert(
+            name,
+            Entry {
+                instance: Arc::clone(&instance),
+                declared_at,
+            },
+        );
+        (instance, None)
+    }
+}
+
+fn conflict<P: Member>(
+    name: &str,
+    entry: &Entry<P>,
+    config: Option<&P::Config>,
+    location: &'static str,
+) -> Option<Conflict> {
+    let config = config?;
+    let kept = entry.instance.config();
+    if kept == *config {
+        return None;
+    }
+    Some(Conflict {
+        kind: P::KIND,
+        name: name.to_owned(),
+        kept: format!("{kept:?}"),
+        kept_at: entry
+            .declared_at
+            .unwrap_or("first use, before any declaration (defaults)"),
+        ignored: format!("{config:?}"),
+        ignored_at: location,
+    })
+}

@@ -1,0 +1,281 @@
+//! The process-wide registry of named policy instances.
+//!
+//! Every circuit breaker, rate limiter, bulkhead and retry policy has a name, and every name
+//! lives here once. Call sites that give the same name share one instance. A site that only
+//! names an instance adopts the configuration declared elsewhere; declarations made with the
+//! attributes are collected when the program starts, so adoption does not depend on which
+//! site runs first. Two declarations of one name with different configurations are reported
+//! (a `tracing` warning and an entry in [`RegistrySnapshot::conflicts`]), never merged: the
+//! first one wins, in source order (file, then line) for attribute declarations, and before
+//! any declaration made at run time.
+//!
+//! ```
+//! use resilience_runtime::circuit_breaker::{CircuitBreakerConfig, CircuitState};
+//! use resilience_runtime::registry;
+//!
+//! let db = registry().register_circuit_breaker("docs-db", CircuitBreakerConfig::new());
+//! assert_eq!(db.state(), CircuitState::Closed);
+//! let same = registry().circuit_breaker("docs-db").unwrap();
+//! same.force_open();
+//! assert_eq!(db.state(), CircuitState::ForcedOpen);
+//! ```
+
+mod declaration;
+mod family;
+mod snapshot;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+pub use declaration::Declaration;
+pub(crate) use declaration::DeclaredConfig;
+use family::Family;
+pub use snapshot::{Conflict, RegistrySnapshot};
+
+use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadHandle};
+use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitBreakerHandle};
+use crate::rate_limit::{RateLimitConfig, RateLimiter, RateLimiterHandle};
+use crate::retry::{Retry, RetryHandle, RetryPolicy};
+
+/// A policy kind that lives in the registry under a name.
+pub(crate) trait Named: Send + Sync + Sized + 'static {
+    /// The kind as it appears in logs and snapshots, e.g. `"circuit_breaker"`.
+    const KIND: &'static str;
+    /// The declared configuration; two declarations of one name conflict when they differ.
+    type Config: Clone + PartialEq + fmt::Debug + Send + Sync + 'static;
+
+    /// A fresh instance.
+    fn create(name: &'static str, config: Self::Config) -> Self;
+    /// The configuration the instance runs with.
+    fn config(&self) -> Self::Config;
+}
+
+/// A [`Named`] kind with its own map in the registry.
+pub(crate) trait Member: Named {
+    /// The configuration of an instance that is named but declared nowhere.
+    fn undeclared_config() -> Self::Config;
+    /// This kind's map.
+    fn family(registry: &Registry) -> &Family<Self>;
+}
+
+/// The process-wide registry; get it with [`registry()`].
+pub struct Registry {
+    circuit_breakers: Family<CircuitBreaker>,
+    rate_limiters: Family<RateLimiter>,
+    bulkheads: Family<Bulkhead>,
+    retries: Family<Retry>,
+    conflicts: Mutex<Vec<Conflict>>,
+}
+
+/// The process-wide registry.
+///
+/// The first call collects every declaration made with the attributes anywhere in the program.
+#[must_use]
+pub fn registry() -> &'static Registry {
+    static REGISTRY: OnceLock<Registry> = OnceLock::new();
+    REGISTRY.get_or_init(|| {
+        let registry = Registry {
+            circuit_breakers: Family::default(),
+            rate_limiters: Family::default(),
+            bulkheads: Family::default(),
+            retries: Family::default(),
+            conflicts: Mutex::new(Vec::new()),
+        };
+        let mut declarations: Vec<&Declaration> = inventory::iter::<Declaration>().collect();
+        declarations.sort_by(|a, b| source_order(a.location).cmp(&source_order(b.location)));
+        for declaration in declarations {
+            registry.apply(declaration);
+        }
+        registry
+    })
+}
+
+/// `file:line` sorted by file, then numerically by line.
+fn source_order(location: &str) -> (&str, u32) {
+    match location.rsplit_once(':') {
+        Some((file, line)) => (file, line.parse().unwrap_or(0)),
+        None => (location, 0),
+    }
+}
+
+impl Registry {
+    /// The circuit breaker named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn circuit_breaker(&self, name: &str) -> Option<CircuitBreakerHandle> {
+        self.circuit_breakers.get(name)
+    }
+
+    /// The rate limiter named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn rate_limiter(&self, name: &str) -> Option<RateLimiterHandle> {
+        self.rate_limiters.get(name)
+    }
+
+    /// The bulkhead named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn bulkhead(&self, name: &str) -> Option<BulkheadHandle> {
+        self.bulkheads.get(name)
+    }
+
+    /// The retry policy named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn retry(&self, name: &str) -> Option<RetryHandle> {
+        self.retries.get(name)
+    }
+
+    /// Declares a circuit breaker from code, or returns the existing one of that name (a
+    /// different `config` for an existing name is reported as a conflict; the existing
+    /// configuration stays).
+    pub fn register_circuit_breaker(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: CircuitBreakerConfig,
+    ) -> CircuitBreakerHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Declares a rate limiter from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_rate_limiter(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: RateLimitConfig,
+    ) -> RateLimiterHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Declares a bulkhead from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_bulkhead(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: BulkheadConfig,
+    ) -> BulkheadHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Declares a retry policy from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_retry(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        policy: RetryPolicy,
+    ) -> RetryHandle {
+        self.declare(name.into(), Some(policy), "registered from code")
+    }
+
+    /// Conflicting declarations seen so far.
+    #[must_use]
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.conflicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A serializable picture of every named instance, sorted by name within each kind.
+    #[must_use]
+    pub fn snapshot(&self) -> RegistrySnapshot {
+        RegistrySnapshot {
+            circuit_breakers: self.circuit_breakers.map(|breaker| breaker.snapshot()),
+            rate_limiters: self.rate_limiters.map(|limiter| limiter.snapshot()),
+            bulkheads: self.bulkheads.map(|bulkhead| bulkhead.snapshot()),
+            retries: self.retries.map(|retry| retry.snapshot()),
+            conflicts: self.conflicts(),
+        }
+    }
+
+    fn apply(&self, declaration: &Declaration) {
+        let name = Cow::Borrowed(declaration.name);
+        match declaration.config {
+            DeclaredConfig::CircuitBreaker(config) => {
+                self.declare::<CircuitBreaker>(name, Some(config), declaration.location);
+            }
+            DeclaredConfig::RateLimiter(config) => {
+                self.declare::<RateLimiter>(name, Some(config), declaration.location);
+            }
+            DeclaredConfig::Bulkhead(config) => {
+                self.declare::<Bulkhead>(name, Some(config), declaration.location);
+            }
+            DeclaredConfig::Retry(config) => {
+                self.declare::<Retry>(name, Some(config), declaration.location);
+            }
+        }
+    }
+
+    /// The instance named `name`, created on first use. `config` is `None` for a site that
+    /// adopts a configuration declared elsewhere.
+    pub(crate) fn declare<P: Member>(
+        &self,
+        name: Cow<'static, str>,
+        config: Option<P::Config>,
+        location: &'static str,
+    ) -> std::sync::Arc<P> {
+        let family = P::family(self);
+        let (instance, conflict) = family.declare(name, config, location);
+        if let Some(conflict) = conflict {
+            tracing::warn!(
+                kind = conflict.kind,
+                name = conflict.name,
+                kept = %conflict.kept,
+                kept_at = conflict.kept_at,
+                ignored = %conflict.ignored,
+                ignored_at = conflict.ignored_at,
+                "conflicting declarations of one name; the first one is kept"
+            );
+            let mut conflicts = self
+                .conflicts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !conflicts.contains(&conflict) {
+                conflicts.push(conflict);
+            }
+        }
+        instance
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("circuit_breakers", &self.circuit_breakers.names())
+            .field("rate_limiters", &self.rate_limiters.names())
+            .field("bulkheads", &self.bulkheads.names())
+            .field("retries", &self.retries.names())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Member for CircuitBreaker {
+    fn undeclared_config() -> CircuitBreakerConfig {
+        CircuitBreakerConfig::new()
+    }
+    fn family(registry: &Registry) -> &Family<Self> {
+        &registry.circuit_breakers
+    }
+}
+
+impl Member for RateLimiter {
+    fn undeclared_config() -> RateLimitConfig {
+        RateLimitConfig::new(crate::rate_limit::Rate::per_second(100))
+    }
+    fn family(registry: &Registry) -> &Family<Self> {
+        &registry.rate_limiters
+    }
+}
+
+impl Member for Bulkhead {
+    fn undeclared_config() -> BulkheadConfig {
+        BulkheadConfig::new(16)
+    }
+    fn family(registry: &Registry) -> &Family<Self> {
+        &registry.bulkheads
+    }
+}
+
+impl Member for Retry {
+    fn undeclared_config() -> RetryPolicy {
+        RetryPolicy::new()
+    }
+    fn family(registry: &Registry) -> &Family<Self> {
+        &registry.retries
+    }
+}

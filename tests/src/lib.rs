@@ -1,0 +1,268 @@
+//! Code written as users write it, compiled with every lint denied.
+//!
+//! This crate uses every attribute on every kind of fn the contract covers (free fns, methods
+//! with each receiver, generics, `impl Trait` arguments, elided lifetimes, sync fns,
+//! `#[async_trait]` impls, `#[tracing::instrument]`), under `deny(warnings, clippy::pedantic)`,
+//! so that generated code never raises a lint in a user's crate. The integration tests in
+//! `tests/` drive these fns.
+#![deny(warnings, clippy::pedantic)]
+
+use std::fmt::Display;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use resilience_runtime::{bulkhead, circuit_breaker, fallback, rate_limit, retry, timeout};
+
+/// The error type of the services below.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ServiceError {
+    /// Worth retrying.
+    #[error("transient failure: {0}")]
+    Transient(String),
+    /// Not worth retrying.
+    #[error("permanent failure")]
+    Permanent,
+    /// A resilience layer refused or cut short the call.
+    #[error(transparent)]
+    Resilience(#[from] resilience_runtime::Error),
+}
+
+impl ServiceError {
+    /// Whether a retry may help.
+    #[must_use]
+    pub fn is_transient(&self) -> bool {
+        matches!(self, Self::Transient(_))
+    }
+
+    /// A server's retry-after hint, carried in the message as milliseconds.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Transient(message) => message
+                .strip_prefix("retry-after:")
+                .and_then(|millis| millis.parse().ok())
+                .map(Duration::from_millis),
+            _ => None,
+        }
+    }
+}
+
+/// A counter that fails its first `failures` calls.
+#[derive(Debug, Default)]
+pub struct Flaky {
+    calls: AtomicU32,
+    failures: u32,
+}
+
+impl Flaky {
+    /// Fails the first `failures` calls, then succeeds.
+    #[must_use]
+    pub fn new(failures: u32) -> Self {
+        Self {
+            calls: AtomicU32::new(0),
+            failures,
+        }
+    }
+
+    /// How many times the service was called.
+    #[must_use]
+    pub fn calls(&self) -> u32 {
+        self.calls.load(Ordering::SeqCst)
+    }
+
+    fn next(&self) -> Result<u32, ServiceError> {
+        let call = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+        if call <= self.failures {
+            Err(ServiceError::Transient(format!("call {call}")))
+        } else {
+            Ok(call)
+        }
+    }
+
+    /// A stacked free-standing use of every layer.
+    ///
+    /// # Errors
+    /// The last failure once the retries are spent.
+    #[circuit_breaker(name = "lint-flaky", failure_threshold = 50, recovery_timeout = "1s")]
+    #[retry(max_attempts = 4, backoff = "exponential", initial_delay = "10ms", max_delay = "1s",
+            jitter = "none", when = ServiceError::is_transient, retry_after = ServiceError::retry_after)]
+    #[timeout("500ms")]
+    #[rate_limit(name = "lint-flaky-rate", rate = "1000/s", max_wait = "1s")]
+    #[bulkhead(name = "lint-flaky-pool", max_concurrent = 8, max_wait = "100ms")]
+    pub async fn call(&self) -> Result<u32, ServiceError> {
+        self.next()
+    }
+
+    /// `&mut self`, with `?` and an early `return`.
+    ///
+    /// # Errors
+    /// When the input is not a number.
+    #[retry(max_attempts = 2, initial_delay = "1ms", jitter = "none")]
+    pub async fn parse_and_store(&mut self, input: &str) -> Result<u32, ServiceError> {
+        if input.is_empty() {
+            return Err(ServiceError::Permanent);
+        }
+        let value: u32 = input.parse().map_err(|_| ServiceError::Permanent)?;
+        self.failures = value;
+        Ok(value)
+    }
+
+    /// A sync method under every layer a sync fn may have.
+    ///
+    /// # Errors
+    /// The last failure once the retries are spent.
+    #[fallback(sync_fallback)]
+    #[circuit_breaker(name = "lint-sync", failure_rate = 50, window = 10, minimum_calls = 5)]
+    #[retry(
+        max_attempts = 3,
+        backoff = "fixed",
+        initial_delay = "1ms",
+        jitter = "equal"
+    )]
+    #[rate_limit(name = "lint-sync-rate", rate = "10000/s", on_limit = "reject")]
+    #[bulkhead(name = "lint-sync-pool", max_concurrent = 2)]
+    pub fn call_blocking(&self) -> Result<u32, ServiceError> {
+        self.next()
+    }
+
+    /// Consumes `self`.
+    ///
+    /// # Errors
+    /// A timeout.
+    #[timeout(duration = "1s")]
+    pub async fn into_calls(self) -> Result<u32, ServiceError> {
+        Ok(self.calls.into_inner())
+    }
+}
+
+fn sync_fallback(error: ServiceError) -> Result<u32, ServiceError> {
+    match error {
+        ServiceError::Resilience(_) => Ok(0),
+        other => Err(other),
+    }
+}
+
+async fn async_fallback(_: ServiceError) -> Result<String, ServiceError> {
+    tokio::task::yield_now().await;
+    Ok(String::from("cached"))
+}
+
+/// Generics, `impl Trait` arguments, elided lifetimes and a fallback.
+///
+/// # Errors
+/// Never: the fallback answers.
+#[fallback(async_fallback)]
+#[retry(preset = "aggressive", initial_delay = "1ms", max_delay = "2ms")]
+#[timeout("50ms")]
+pub async fn describe<T: Display + Sync>(
+    value: &T,
+    suffix: impl Display + Send,
+) -> Result<String, ServiceError> {
+    Ok(format!("{value}{suffix}"))
+}
+
+/// Returns a borrow of its argument through the layers.
+///
+/// # Errors
+/// When the rate limit is exceeded.
+#[rate_limit(rate = "5/250ms", burst = 5, on_limit = "reject", key = key)]
+pub async fn first_word<'a>(key: &str, text: &'a str) -> Result<&'a str, ServiceError> {
+    text.split_whitespace()
+        .next()
+        .ok_or(ServiceError::Permanent)
+}
+
+/// A breaker shared by name with [`Flaky::call`]'s stack, declaring nothing of its own.
+///
+/// # Errors
+/// When the shared breaker is open.
+#[circuit_breaker(name = "lint-flaky", record_if = ServiceError::is_transient, ignore_if = is_permanent)]
+pub async fn shares_breaker() -> Result<(), ServiceError> {
+    Ok(())
+}
+
+fn is_permanent(error: &ServiceError) -> bool {
+    *error == ServiceError::Permanent
+}
+
+/// Decorrelated backoff, proportional jitter elsewhere, and a time-window breaker.
+///
+/// # Errors
+/// Always, to exercise the failure path.
+#[circuit_breaker(
+    failure_rate = 50,
+    window = "10s",
+    minimum_calls = 4,
+    slow_call_duration = "1s",
+    slow_call_rate = 80,
+    success_threshold = 1,
+    half_open_max_calls = 2
+)]
+#[retry(
+    backoff = "decorrelated",
+    initial_delay = "1ms",
+    max_delay = "4ms",
+    max_elapsed = "1s"
+)]
+pub async fn always_fails() -> Result<(), ServiceError> {
+    Err(ServiceError::Transient(String::from("down")))
+}
+
+/// Proportional jitter, linear backoff, and `anyhow` as the error type.
+///
+/// # Errors
+/// Never.
+#[retry(
+    backoff = "linear",
+    jitter = "proportional",
+    jitter_factor = 0.2,
+    initial_delay = "1ms"
+)]
+pub fn with_anyhow(value: u32) -> anyhow::Result<u32> {
+    Ok(value)
+}
+
+/// A trait whose implementations are resilient.
+#[async_trait::async_trait]
+pub trait Inventory {
+    /// The stock of `sku`.
+    async fn stock(&self, sku: &str) -> Result<u32, ServiceError>;
+}
+
+/// An [`Inventory`] that always has 7.
+#[derive(Debug, Default)]
+pub struct SevenOfEverything;
+
+#[async_trait::async_trait]
+impl Inventory for SevenOfEverything {
+    #[circuit_breaker]
+    #[retry(max_attempts = 2, initial_delay = "1ms")]
+    #[timeout("100ms")]
+    async fn stock(&self, sku: &str) -> Result<u32, ServiceError> {
+        if sku.is_empty() {
+            return Err(ServiceError::Permanent);
+        }
+        Ok(7)
+    }
+}
+
+/// Next to `tracing::instrument`, on both sides.
+///
+/// # Errors
+/// Never.
+#[tracing::instrument]
+#[retry(max_attempts = 2, initial_delay = "1ms")]
+#[timeout("1s")]
+pub async fn traced(id: u64) -> Result<u64, ServiceError> {
+    Ok(id)
+}
+
+/// `tracing::instrument` inside the layers.
+///
+/// # Errors
+/// Never.
+#[retry(max_attempts = 2, initial_delay = "1ms")]
+#[tracing::instrument(level = "debug")]
+pub async fn traced_inside(id: u64) -> Result<u64, ServiceError> {
+    Ok(id)
+}
