@@ -43,9 +43,9 @@ pub type BulkheadHandle = Arc<Bulkhead>;
 /// use resilience_runtime::bulkhead::BulkheadConfig;
 /// use std::time::Duration;
 ///
-/// const POOL: BulkheadConfig = BulkheadConfig::new(16).max_wait(Duration::from_millis(100));
-/// assert_eq!(POOL.get_max_concurrent(), 16);
-/// assert_eq!(POOL.get_max_wait(), Duration::from_millis(100));
+/// const POOL: BulkheadConfig = BulkheadConfig::new(16).with_max_wait(Duration::from_millis(100));
+/// assert_eq!(POOL.max_concurrent(), 16);
+/// assert_eq!(POOL.max_wait(), Duration::from_millis(100));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct BulkheadConfig {
@@ -66,20 +66,20 @@ impl BulkheadConfig {
 
     /// How long a call may wait for a slot before it is rejected (0: reject at once).
     #[must_use]
-    pub const fn max_wait(mut self, max_wait: Duration) -> Self {
+    pub const fn with_max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;
         self
     }
 
     /// The concurrency limit.
     #[must_use]
-    pub const fn get_max_concurrent(&self) -> usize {
+    pub const fn max_concurrent(&self) -> usize {
         self.max_concurrent
     }
 
     /// The longest wait for a slot.
     #[must_use]
-    pub const fn get_max_wait(&self) -> Duration {
+    pub const fn max_wait(&self) -> Duration {
         self.max_wait
     }
 }
@@ -463,7 +463,7 @@ mod tests {
     const MS: fn(u64) -> Duration = Duration::from_millis;
 
     fn bulkhead(max: usize, max_wait: Duration) -> Bulkhead {
-        Bulkhead::new("test", BulkheadConfig::new(max).max_wait(max_wait))
+        Bulkhead::new("test", BulkheadConfig::new(max).with_max_wait(max_wait))
     }
 
     /// Polls `fut` once; true if it is still pending.
@@ -475,11 +475,11 @@ mod tests {
     #[test]
     fn config_and_named() {
         let config = BulkheadConfig::new(4);
-        assert_eq!(config.get_max_concurrent(), 4);
-        assert_eq!(config.get_max_wait(), Duration::ZERO);
-        let b = Bulkhead::create("pool", config.max_wait(MS(5)));
+        assert_eq!(config.max_concurrent(), 4);
+        assert_eq!(config.max_wait(), Duration::ZERO);
+        let b = Bulkhead::create("pool", config.with_max_wait(MS(5)));
         assert_eq!(Bulkhead::KIND, "bulkhead");
-        assert_eq!(Named::config(&b), config.max_wait(MS(5)));
+        assert_eq!(Named::config(&b), config.with_max_wait(MS(5)));
         assert_eq!((b.name(), b.max_concurrent()), ("pool", 4));
     }
 

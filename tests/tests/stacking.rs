@@ -229,7 +229,7 @@ async fn breakers_are_shared_by_name_and_adopted_whichever_site_runs_first() {
     // The adopting site runs first, yet it gets the declared configuration.
     assert_eq!(adopts_shared().await, Ok(()));
     let breaker = registry().circuit_breaker("stacking-shared").unwrap();
-    assert_eq!(breaker.config().get_failure_threshold(), 2);
+    assert_eq!(breaker.config().failure_threshold(), 2);
     assert!(declares_shared().await.is_err());
     assert!(declares_shared().await.is_err());
     assert_eq!(breaker.state(), CircuitState::Open);

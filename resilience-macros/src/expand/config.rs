@@ -20,7 +20,8 @@ macro_rules! setters {
         let mut chain = TokenStream::new();
         $(
             if let Some(value) = $value {
-                chain.extend(quote!(.$setter(#value)));
+                let setter = quote::format_ident!("with_{}", stringify!($setter));
+                chain.extend(quote!(.#setter(#value)));
             }
         )*
         chain
@@ -31,11 +32,11 @@ pub(crate) fn circuit_breaker(krate: &Path, layer: &CircuitBreakerLayer) -> Toke
     let window = layer.window.map(|window| match window {
         WindowSpec::Calls(calls) => {
             let calls = int(calls);
-            quote!(.window_calls(#calls))
+            quote!(.with_window_calls(#calls))
         }
         WindowSpec::Time(duration) => {
             let duration = duration_tokens(duration);
-            quote!(.window_duration(#duration))
+            quote!(.with_window_duration(#duration))
         }
     });
     let rate = |value: Option<u32>| {

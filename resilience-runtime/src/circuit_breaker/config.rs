@@ -29,12 +29,12 @@ pub enum SlidingWindow {
 /// defaults of the design: 5 consecutive failures open the breaker, it stays open for 60s,
 /// then admits 2 trial calls and closes after 2 successes.
 ///
-/// **Trip models.** Without [`failure_rate`](Self::failure_rate) the breaker counts
-/// *consecutive* failures ([`failure_threshold`](Self::failure_threshold)). With a failure rate
+/// **Trip models.** Without [`failure_rate`](Self::with_failure_rate) the breaker counts
+/// *consecutive* failures ([`failure_threshold`](Self::with_failure_threshold)). With a failure rate
 /// it opens when the percentage of failed calls in the sliding window reaches the rate
-/// (inclusive), judged only once the window holds [`minimum_calls`](Self::minimum_calls) calls.
-/// A [`slow_call_duration`](Self::slow_call_duration) adds the same judgement for calls that
-/// took strictly longer than that duration, against [`slow_call_rate`](Self::slow_call_rate).
+/// (inclusive), judged only once the window holds [`minimum_calls`](Self::with_minimum_calls) calls.
+/// A [`slow_call_duration`](Self::with_slow_call_duration) adds the same judgement for calls that
+/// took strictly longer than that duration, against [`slow_call_rate`](Self::with_slow_call_rate).
 ///
 /// Setters clamp out-of-range values instead of panicking: counts are at least 1, rates lie in
 /// `1..=100`, a count window holds at most [`MAX_WINDOW_CALLS`] calls, a time window is rounded
@@ -46,15 +46,15 @@ pub enum SlidingWindow {
 /// use std::time::Duration;
 ///
 /// static INVENTORY: CircuitBreakerConfig = CircuitBreakerConfig::new()
-///     .failure_rate(50)
-///     .window_calls(20)
-///     .minimum_calls(10)
-///     .recovery_timeout(Duration::from_secs(30));
+///     .with_failure_rate(50)
+///     .with_window_calls(20)
+///     .with_minimum_calls(10)
+///     .with_recovery_timeout(Duration::from_secs(30));
 ///
-/// assert_eq!(INVENTORY.get_failure_rate(), Some(50));
-/// assert_eq!(INVENTORY.get_window(), SlidingWindow::Calls(20));
-/// assert_eq!(INVENTORY.get_minimum_calls(), 10);
-/// assert_eq!(INVENTORY.get_half_open_max_calls(), 2); // = success_threshold
+/// assert_eq!(INVENTORY.failure_rate(), Some(50));
+/// assert_eq!(INVENTORY.window(), SlidingWindow::Calls(20));
+/// assert_eq!(INVENTORY.minimum_calls(), 10);
+/// assert_eq!(INVENTORY.half_open_max_calls(), 2); // = success_threshold
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct CircuitBreakerConfig {
@@ -116,9 +116,9 @@ impl CircuitBreakerConfig {
     }
 
     /// Consecutive failures that open the breaker (at least 1). Used only when no
-    /// [`failure_rate`](Self::failure_rate) is set.
+    /// [`failure_rate`](Self::with_failure_rate) is set.
     #[must_use]
-    pub const fn failure_threshold(mut self, failures: u32) -> Self {
+    pub const fn with_failure_threshold(mut self, failures: u32) -> Self {
         self.failure_threshold = if failures == 0 { 1 } else { failures };
         self
     }
@@ -126,14 +126,14 @@ impl CircuitBreakerConfig {
     /// Switches to the failure-rate model: open when at least `percent` (clamped to `1..=100`)
     /// of the calls in the window failed.
     #[must_use]
-    pub const fn failure_rate(mut self, percent_failed: u8) -> Self {
+    pub const fn with_failure_rate(mut self, percent_failed: u8) -> Self {
         self.failure_rate = Some(percent(percent_failed));
         self
     }
 
     /// A count window over the last `calls` calls (clamped to `1..=`[`MAX_WINDOW_CALLS`]).
     #[must_use]
-    pub const fn window_calls(mut self, calls: u32) -> Self {
+    pub const fn with_window_calls(mut self, calls: u32) -> Self {
         self.window = SlidingWindow::Calls(clamp_u32(calls, 1, MAX_WINDOW_CALLS));
         self
     }
@@ -141,7 +141,7 @@ impl CircuitBreakerConfig {
     /// A time window over the last `duration`, kept in one-second buckets (rounded up to whole
     /// seconds, clamped to `1..=`[`MAX_WINDOW_SECS`] seconds).
     #[must_use]
-    pub const fn window_duration(mut self, duration: Duration) -> Self {
+    pub const fn with_window_duration(mut self, duration: Duration) -> Self {
         let mut secs = duration.as_secs();
         if duration.subsec_nanos() > 0 {
             secs = secs.saturating_add(1);
@@ -158,29 +158,29 @@ impl CircuitBreakerConfig {
     /// Calls the window must hold before any rate is judged (at least 1; default 100, and never
     /// more than a count window's size).
     #[must_use]
-    pub const fn minimum_calls(mut self, calls: u32) -> Self {
+    pub const fn with_minimum_calls(mut self, calls: u32) -> Self {
         self.minimum_calls = Some(if calls == 0 { 1 } else { calls });
         self
     }
 
     /// Turns on slow-call tracking: a call that takes strictly longer than `duration` is slow.
     #[must_use]
-    pub const fn slow_call_duration(mut self, duration: Duration) -> Self {
+    pub const fn with_slow_call_duration(mut self, duration: Duration) -> Self {
         self.slow_call_duration = Some(duration);
         self
     }
 
     /// Open when at least `percent` (clamped to `1..=100`) of the calls in the window were slow
-    /// (default 100). Has no effect without [`slow_call_duration`](Self::slow_call_duration).
+    /// (default 100). Has no effect without [`slow_call_duration`](Self::with_slow_call_duration).
     #[must_use]
-    pub const fn slow_call_rate(mut self, percent_slow: u8) -> Self {
+    pub const fn with_slow_call_rate(mut self, percent_slow: u8) -> Self {
         self.slow_call_rate = Some(percent(percent_slow));
         self
     }
 
     /// How long the breaker stays open before it admits trial calls.
     #[must_use]
-    pub const fn recovery_timeout(mut self, timeout: Duration) -> Self {
+    pub const fn with_recovery_timeout(mut self, timeout: Duration) -> Self {
         self.recovery_timeout = timeout;
         self
     }
@@ -189,40 +189,40 @@ impl CircuitBreakerConfig {
     /// [`half_open_max_calls`](Self::get_half_open_max_calls), all trial calls succeeding
     /// closes the breaker.
     #[must_use]
-    pub const fn success_threshold(mut self, successes: u32) -> Self {
+    pub const fn with_success_threshold(mut self, successes: u32) -> Self {
         self.success_threshold = clamp_u32(successes, 1, MAX_HALF_OPEN_CALLS);
         self
     }
 
     /// Trial calls a half-open breaker admits (`1..=16383`; default: `success_threshold`).
     #[must_use]
-    pub const fn half_open_max_calls(mut self, calls: u32) -> Self {
+    pub const fn with_half_open_max_calls(mut self, calls: u32) -> Self {
         self.half_open_max_calls = Some(clamp_u32(calls, 1, MAX_HALF_OPEN_CALLS));
         self
     }
 
     /// Consecutive failures that open the breaker in the consecutive model.
     #[must_use]
-    pub const fn get_failure_threshold(&self) -> u32 {
+    pub const fn failure_threshold(&self) -> u32 {
         self.failure_threshold
     }
 
     /// The failure-rate threshold in percent, if the rate model is on.
     #[must_use]
-    pub const fn get_failure_rate(&self) -> Option<u8> {
+    pub const fn failure_rate(&self) -> Option<u8> {
         self.failure_rate
     }
 
     /// The sliding window rates are judged over.
     #[must_use]
-    pub const fn get_window(&self) -> SlidingWindow {
+    pub const fn window(&self) -> SlidingWindow {
         self.window
     }
 
     /// The effective minimum number of calls before a rate is judged: the set value or 100,
     /// capped at a count window's size.
     #[must_use]
-    pub const fn get_minimum_calls(&self) -> u32 {
+    pub const fn minimum_calls(&self) -> u32 {
         let minimum = match self.minimum_calls {
             Some(calls) => calls,
             None => DEFAULT_MINIMUM_CALLS,
@@ -235,14 +235,14 @@ impl CircuitBreakerConfig {
 
     /// The duration above which a call is slow, if slow-call tracking is on.
     #[must_use]
-    pub const fn get_slow_call_duration(&self) -> Option<Duration> {
+    pub const fn slow_call_duration(&self) -> Option<Duration> {
         self.slow_call_duration
     }
 
     /// The effective slow-call-rate threshold in percent: `None` without slow-call tracking,
     /// otherwise the set rate or 100.
     #[must_use]
-    pub const fn get_slow_call_rate(&self) -> Option<u8> {
+    pub const fn slow_call_rate(&self) -> Option<u8> {
         match (self.slow_call_duration, self.slow_call_rate) {
             (None, _) => None,
             (Some(_), Some(rate)) => Some(rate),
@@ -252,19 +252,19 @@ impl CircuitBreakerConfig {
 
     /// How long the breaker stays open before it admits trial calls.
     #[must_use]
-    pub const fn get_recovery_timeout(&self) -> Duration {
+    pub const fn recovery_timeout(&self) -> Duration {
         self.recovery_timeout
     }
 
     /// Successful trial calls that close a half-open breaker, as set.
     #[must_use]
-    pub const fn get_success_threshold(&self) -> u32 {
+    pub const fn success_threshold(&self) -> u32 {
         self.success_threshold
     }
 
     /// The effective number of trial calls a half-open breaker admits.
     #[must_use]
-    pub const fn get_half_open_max_calls(&self) -> u32 {
+    pub const fn half_open_max_calls(&self) -> u32 {
         match self.half_open_max_calls {
             Some(calls) => calls,
             None => self.success_threshold,
@@ -279,7 +279,7 @@ impl CircuitBreakerConfig {
     /// Successes that close a half-open breaker: never more than the trial calls it admits,
     /// so a breaker whose trial calls all succeed cannot stay half-open forever.
     pub(super) const fn effective_success_threshold(&self) -> u32 {
-        let max = self.get_half_open_max_calls();
+        let max = self.half_open_max_calls();
         if self.success_threshold < max {
             self.success_threshold
         } else {

@@ -20,8 +20,8 @@
 //! use std::time::Duration;
 //!
 //! static CONFIG: CircuitBreakerConfig = CircuitBreakerConfig::new()
-//!     .failure_threshold(2)
-//!     .recovery_timeout(Duration::from_secs(30));
+//!     .with_failure_threshold(2)
+//!     .with_recovery_timeout(Duration::from_secs(30));
 //! let breaker = CircuitBreaker::new("doc-db", CONFIG);
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
@@ -104,10 +104,10 @@ impl CircuitBreaker {
         Self {
             name,
             config,
-            minimum_calls: u64::from(config.get_minimum_calls()),
-            recovery: clock::to_nanos(config.get_recovery_timeout()),
-            slow_after: config.get_slow_call_duration().map(clock::to_nanos),
-            half_open_max: config.get_half_open_max_calls(),
+            minimum_calls: u64::from(config.minimum_calls()),
+            recovery: clock::to_nanos(config.recovery_timeout()),
+            slow_after: config.slow_call_duration().map(clock::to_nanos),
+            half_open_max: config.half_open_max_calls(),
             success_threshold: config.effective_success_threshold(),
             word: AtomicU64::new(Word::new(CircuitState::Closed, 0).raw()),
             opened_at: AtomicU64::new(0),
@@ -239,7 +239,7 @@ impl CircuitBreaker {
                     // The caller that wins this swap makes the transition and takes the first
                     // trial permit in the same step.
                     let next = current.next(CircuitState::HalfOpen).with_used(1);
-                    let reason = Reason::RecoveryTimeout(self.config.get_recovery_timeout());
+                    let reason = Reason::RecoveryTimeout(self.config.recovery_timeout());
                     match self.transition(current, next, reason) {
                         Ok(()) => return Ok(self.permit(next.generation(), true)),
                         Err(actual) => current = actual,
@@ -417,9 +417,9 @@ impl CircuitBreaker {
                 return;
             }
         }
-        if self.config.get_failure_rate().is_none()
+        if self.config.failure_rate().is_none()
             && failed
-            && consecutive >= u64::from(self.config.get_failure_threshold())
+            && consecutive >= u64::from(self.config.failure_threshold())
         {
             let reason = Reason::ConsecutiveFailures(consecutive);
             let _ = self.transition(current, current.next(CircuitState::Open), reason);
@@ -432,7 +432,7 @@ impl CircuitBreaker {
             return None;
         }
         let reached = |part: u64, threshold: u8| part * 100 >= u64::from(threshold) * counts.calls;
-        if let Some(threshold) = self.config.get_failure_rate()
+        if let Some(threshold) = self.config.failure_rate()
             && reached(counts.failed, threshold)
         {
             return Some(Reason::FailureRate {
@@ -441,7 +441,7 @@ impl CircuitBreaker {
                 threshold,
             });
         }
-        if let Some(threshold) = self.config.get_slow_call_rate()
+        if let Some(threshold) = self.config.slow_call_rate()
             && reached(counts.slow, threshold)
         {
             return Some(Reason::SlowCallRate {

@@ -27,7 +27,7 @@ pub(super) enum Outcome {
 /// ```
 /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
 ///
-/// let breaker = CircuitBreaker::new("doc-permit", CircuitBreakerConfig::new().failure_threshold(1));
+/// let breaker = CircuitBreaker::new("doc-permit", CircuitBreakerConfig::new().with_failure_threshold(1));
 /// let permit = breaker.try_acquire().expect("closed");
 /// permit.record_failure();
 /// assert_eq!(breaker.state(), CircuitState::Open);

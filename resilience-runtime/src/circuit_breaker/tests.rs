@@ -41,7 +41,7 @@ fn retry_after(result: Result<CircuitPermit<'_>, Error>) -> Option<Duration> {
 
 /// Trips a consecutive-model breaker (threshold 1 in these tests) and returns it open.
 fn tripped(config: CircuitBreakerConfig) -> CircuitBreaker {
-    let breaker = breaker(config.failure_threshold(1));
+    let breaker = breaker(config.with_failure_threshold(1));
     fail(&breaker);
     assert_eq!(breaker.state(), CircuitState::Open);
     breaker
@@ -51,72 +51,72 @@ fn tripped(config: CircuitBreakerConfig) -> CircuitBreaker {
 fn config_defaults_and_clamping() {
     let config = CircuitBreakerConfig::new();
     assert_eq!(config, CircuitBreakerConfig::default());
-    assert_eq!(config.get_failure_threshold(), 5);
-    assert_eq!(config.get_failure_rate(), None);
-    assert_eq!(config.get_window(), SlidingWindow::Calls(100));
-    assert_eq!(config.get_minimum_calls(), 100);
-    assert_eq!(config.get_slow_call_duration(), None);
-    assert_eq!(config.get_slow_call_rate(), None);
-    assert_eq!(config.get_recovery_timeout(), Duration::from_secs(60));
-    assert_eq!(config.get_success_threshold(), 2);
-    assert_eq!(config.get_half_open_max_calls(), 2);
+    assert_eq!(config.failure_threshold(), 5);
+    assert_eq!(config.failure_rate(), None);
+    assert_eq!(config.window(), SlidingWindow::Calls(100));
+    assert_eq!(config.minimum_calls(), 100);
+    assert_eq!(config.slow_call_duration(), None);
+    assert_eq!(config.slow_call_rate(), None);
+    assert_eq!(config.recovery_timeout(), Duration::from_secs(60));
+    assert_eq!(config.success_threshold(), 2);
+    assert_eq!(config.half_open_max_calls(), 2);
 
     // minimum_calls is capped by a count window, not by a time window.
-    assert_eq!(config.window_calls(20).get_minimum_calls(), 20);
+    assert_eq!(config.with_window_calls(20).minimum_calls(), 20);
     assert_eq!(
         config
-            .window_calls(20)
-            .minimum_calls(50)
-            .get_minimum_calls(),
+            .with_window_calls(20)
+            .with_minimum_calls(50)
+            .minimum_calls(),
         20
     );
-    assert_eq!(config.window_duration(SEC * 10).get_minimum_calls(), 100);
+    assert_eq!(config.with_window_duration(SEC * 10).minimum_calls(), 100);
     // half_open_max_calls follows success_threshold unless set.
-    assert_eq!(config.success_threshold(4).get_half_open_max_calls(), 4);
+    assert_eq!(config.with_success_threshold(4).half_open_max_calls(), 4);
     assert_eq!(
         config
-            .success_threshold(4)
-            .half_open_max_calls(7)
-            .get_half_open_max_calls(),
+            .with_success_threshold(4)
+            .with_half_open_max_calls(7)
+            .half_open_max_calls(),
         7
     );
     // Slow-call rate defaults to 100% once slow calls are tracked.
     assert_eq!(
-        config.slow_call_duration(SEC).get_slow_call_rate(),
+        config.with_slow_call_duration(SEC).slow_call_rate(),
         Some(100)
     );
 
     // Out-of-range values are clamped, never a panic.
     let clamped = config
-        .failure_threshold(0)
-        .failure_rate(0)
-        .window_calls(0)
-        .minimum_calls(0)
-        .success_threshold(0)
-        .half_open_max_calls(u32::MAX);
-    assert_eq!(clamped.get_failure_threshold(), 1);
-    assert_eq!(clamped.get_failure_rate(), Some(1));
-    assert_eq!(clamped.get_window(), SlidingWindow::Calls(1));
-    assert_eq!(clamped.get_minimum_calls(), 1);
-    assert_eq!(clamped.get_success_threshold(), 1);
-    assert_eq!(clamped.get_half_open_max_calls(), 16_383);
-    assert_eq!(config.failure_rate(200).get_failure_rate(), Some(100));
+        .with_failure_threshold(0)
+        .with_failure_rate(0)
+        .with_window_calls(0)
+        .with_minimum_calls(0)
+        .with_success_threshold(0)
+        .with_half_open_max_calls(u32::MAX);
+    assert_eq!(clamped.failure_threshold(), 1);
+    assert_eq!(clamped.failure_rate(), Some(1));
+    assert_eq!(clamped.window(), SlidingWindow::Calls(1));
+    assert_eq!(clamped.minimum_calls(), 1);
+    assert_eq!(clamped.success_threshold(), 1);
+    assert_eq!(clamped.half_open_max_calls(), 16_383);
+    assert_eq!(config.with_failure_rate(200).failure_rate(), Some(100));
     assert_eq!(
-        config.window_calls(u32::MAX).get_window(),
+        config.with_window_calls(u32::MAX).window(),
         SlidingWindow::Calls(MAX_WINDOW_CALLS)
     );
     assert_eq!(
         config
-            .window_duration(Duration::from_millis(1_500))
-            .get_window(),
+            .with_window_duration(Duration::from_millis(1_500))
+            .window(),
         SlidingWindow::Time(SEC * 2)
     );
     assert_eq!(
-        config.window_duration(Duration::ZERO).get_window(),
+        config.with_window_duration(Duration::ZERO).window(),
         SlidingWindow::Time(SEC)
     );
     assert_eq!(
-        config.window_duration(Duration::MAX).get_window(),
+        config.with_window_duration(Duration::MAX).window(),
         SlidingWindow::Time(SEC * 3_600)
     );
 }
@@ -161,7 +161,7 @@ fn reasons_read_well() {
 #[tokio::test(start_paused = true)]
 async fn consecutive_failures_trip() {
     start().await;
-    let breaker = breaker(CircuitBreakerConfig::new().failure_threshold(3));
+    let breaker = breaker(CircuitBreakerConfig::new().with_failure_threshold(3));
     fail(&breaker);
     fail(&breaker);
     assert_eq!(breaker.metrics().consecutive_failures, 2);
@@ -188,9 +188,9 @@ async fn failure_rate_waits_for_minimum_calls() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .failure_rate(50)
-            .window_calls(20)
-            .minimum_calls(10),
+            .with_failure_rate(50)
+            .with_window_calls(20)
+            .with_minimum_calls(10),
     );
     for _ in 0..9 {
         fail(&breaker);
@@ -212,9 +212,9 @@ async fn failure_rate_waits_for_minimum_calls() {
 async fn failure_rate_threshold_is_inclusive() {
     start().await;
     let config = CircuitBreakerConfig::new()
-        .failure_rate(50)
-        .window_calls(10)
-        .minimum_calls(10);
+        .with_failure_rate(50)
+        .with_window_calls(10)
+        .with_minimum_calls(10);
 
     let below = breaker(config);
     for i in 0..10 {
@@ -236,9 +236,9 @@ async fn count_window_slides() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .failure_rate(100)
-            .window_calls(4)
-            .minimum_calls(4),
+            .with_failure_rate(100)
+            .with_window_calls(4)
+            .with_minimum_calls(4),
     );
     fail(&breaker);
     fail(&breaker);
@@ -262,9 +262,9 @@ async fn count_window_slides() {
 async fn time_window_expires_old_seconds() {
     start().await;
     let config = CircuitBreakerConfig::new()
-        .failure_rate(50)
-        .window_duration(SEC * 10)
-        .minimum_calls(3);
+        .with_failure_rate(50)
+        .with_window_duration(SEC * 10)
+        .with_minimum_calls(3);
 
     // Two failures, then a third one 9 seconds later: all three are in the window.
     let inside = breaker(config);
@@ -303,10 +303,10 @@ async fn slow_calls_trip_and_exact_threshold_is_not_slow() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .slow_call_duration(Duration::from_millis(100))
-            .slow_call_rate(50)
-            .window_calls(4)
-            .minimum_calls(4),
+            .with_slow_call_duration(Duration::from_millis(100))
+            .with_slow_call_rate(50)
+            .with_window_calls(4)
+            .with_minimum_calls(4),
     );
     let call = |took: Duration, ok: bool| {
         let permit = breaker.try_acquire().expect("permitted");
@@ -339,7 +339,7 @@ async fn slow_calls_trip_and_exact_threshold_is_not_slow() {
 #[tokio::test(start_paused = true)]
 async fn open_rejects_with_remaining_time() {
     start().await;
-    let breaker = tripped(CircuitBreakerConfig::new().recovery_timeout(SEC * 30));
+    let breaker = tripped(CircuitBreakerConfig::new().with_recovery_timeout(SEC * 30));
     assert_eq!(retry_after(breaker.try_acquire()), Some(SEC * 30));
     advance(SEC * 10).await;
     assert_eq!(retry_after(breaker.try_acquire()), Some(SEC * 20));
@@ -355,7 +355,7 @@ async fn open_rejects_with_remaining_time() {
 #[tokio::test(start_paused = true)]
 async fn half_open_comes_lazily_after_recovery_timeout() {
     start().await;
-    let breaker = tripped(CircuitBreakerConfig::new().recovery_timeout(SEC * 30));
+    let breaker = tripped(CircuitBreakerConfig::new().with_recovery_timeout(SEC * 30));
     advance(SEC * 30 - Duration::from_nanos(1)).await;
     assert_eq!(
         retry_after(breaker.try_acquire()),
@@ -376,8 +376,8 @@ async fn half_open_admits_exactly_its_permits() {
     start().await;
     let breaker = tripped(
         CircuitBreakerConfig::new()
-            .recovery_timeout(SEC)
-            .success_threshold(3),
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(3),
     );
     advance(SEC).await;
     let permits: Vec<_> = (0..3)
@@ -395,12 +395,12 @@ async fn half_open_successes_close_and_clear_counts() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .failure_rate(50)
-            .window_calls(4)
-            .minimum_calls(2)
-            .recovery_timeout(SEC)
-            .success_threshold(2)
-            .half_open_max_calls(3),
+            .with_failure_rate(50)
+            .with_window_calls(4)
+            .with_minimum_calls(2)
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(2)
+            .with_half_open_max_calls(3),
     );
     fail(&breaker);
     fail(&breaker);
@@ -430,7 +430,7 @@ async fn half_open_successes_close_and_clear_counts() {
 #[tokio::test(start_paused = true)]
 async fn half_open_failure_reopens_for_a_new_period() {
     start().await;
-    let breaker = tripped(CircuitBreakerConfig::new().recovery_timeout(SEC * 5));
+    let breaker = tripped(CircuitBreakerConfig::new().with_recovery_timeout(SEC * 5));
     advance(SEC * 5).await;
     let trial = breaker.try_acquire().expect("trial");
     let other = breaker.try_acquire().expect("trial");
@@ -450,8 +450,8 @@ async fn slow_trial_call_reopens() {
     start().await;
     let breaker = tripped(
         CircuitBreakerConfig::new()
-            .recovery_timeout(SEC)
-            .slow_call_duration(SEC),
+            .with_recovery_timeout(SEC)
+            .with_slow_call_duration(SEC),
     );
     advance(SEC).await;
     let trial = breaker.try_acquire().expect("trial");
@@ -465,8 +465,8 @@ async fn dropped_and_ignored_permits_give_trial_permits_back() {
     start().await;
     let breaker = tripped(
         CircuitBreakerConfig::new()
-            .recovery_timeout(SEC)
-            .success_threshold(2),
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(2),
     );
     advance(SEC).await;
     let first = breaker.try_acquire().expect("trial");
@@ -488,9 +488,9 @@ async fn success_threshold_above_trial_permits_closes_when_all_succeed() {
     start().await;
     let breaker = tripped(
         CircuitBreakerConfig::new()
-            .recovery_timeout(SEC)
-            .success_threshold(5)
-            .half_open_max_calls(2),
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(5)
+            .with_half_open_max_calls(2),
     );
     advance(SEC).await;
     let first = breaker.try_acquire().expect("trial");
@@ -507,9 +507,9 @@ async fn ignored_outcomes_do_not_count() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .failure_rate(50)
-            .window_calls(4)
-            .minimum_calls(1),
+            .with_failure_rate(50)
+            .with_window_calls(4)
+            .with_minimum_calls(1),
     );
     for _ in 0..10 {
         breaker.try_acquire().expect("closed").record_ignored();
@@ -541,8 +541,8 @@ async fn cancelled_call_gives_trial_permit_back() {
     start().await;
     let breaker = tripped(
         CircuitBreakerConfig::new()
-            .recovery_timeout(SEC)
-            .success_threshold(1),
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(1),
     );
     advance(SEC).await;
     let outcome = tokio::time::timeout(
@@ -564,8 +564,8 @@ async fn panicking_call_gives_trial_permit_back() {
     start().await;
     let breaker = tripped(
         CircuitBreakerConfig::new()
-            .recovery_timeout(SEC)
-            .success_threshold(1),
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(1),
     );
     advance(SEC).await;
     let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -582,9 +582,9 @@ async fn stale_outcomes_do_not_change_the_new_state() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .failure_threshold(2)
-            .recovery_timeout(SEC)
-            .success_threshold(1),
+            .with_failure_threshold(2)
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(1),
     );
     let old_success = breaker.try_acquire().expect("closed");
     let old_failure = breaker.try_acquire().expect("closed");
@@ -612,7 +612,7 @@ async fn stale_outcomes_do_not_change_the_new_state() {
 #[tokio::test(start_paused = true)]
 async fn force_open_until_reset() {
     start().await;
-    let breaker = breaker(CircuitBreakerConfig::new().recovery_timeout(SEC));
+    let breaker = breaker(CircuitBreakerConfig::new().with_recovery_timeout(SEC));
     let before = breaker.try_acquire().expect("closed");
     fail(&breaker);
     breaker.force_open();
@@ -666,8 +666,8 @@ async fn call_records_outcomes_and_converts_rejections() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .failure_threshold(1)
-            .recovery_timeout(SEC),
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SEC),
     );
     assert_eq!(breaker.call(async { Ok::<_, AppError>(1) }).await, Ok(1));
     assert_eq!(
@@ -698,8 +698,8 @@ async fn snapshot_serializes() {
     start().await;
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .failure_rate(50)
-            .window_calls(10),
+            .with_failure_rate(50)
+            .with_window_calls(10),
     );
     fail(&breaker);
     let snapshot = breaker.snapshot();
@@ -718,7 +718,7 @@ async fn snapshot_serializes() {
 #[test]
 fn named_trait_builds_from_config() {
     use crate::registry::Named;
-    let config = CircuitBreakerConfig::new().failure_threshold(9);
+    let config = CircuitBreakerConfig::new().with_failure_threshold(9);
     let breaker = <CircuitBreaker as Named>::create("named", config);
     assert_eq!(<CircuitBreaker as Named>::KIND, "circuit_breaker");
     assert_eq!(Named::config(&breaker), config);
@@ -731,15 +731,15 @@ fn concurrent_failures_open_exactly_once() {
     const THREADS: usize = 8;
     const CALLS: usize = 2_000;
     let configs = [
-        CircuitBreakerConfig::new().failure_threshold(5),
+        CircuitBreakerConfig::new().with_failure_threshold(5),
         CircuitBreakerConfig::new()
-            .failure_rate(50)
-            .window_calls(50)
-            .minimum_calls(20),
+            .with_failure_rate(50)
+            .with_window_calls(50)
+            .with_minimum_calls(20),
         CircuitBreakerConfig::new()
-            .failure_rate(50)
-            .window_duration(SEC * 60)
-            .minimum_calls(20),
+            .with_failure_rate(50)
+            .with_window_duration(SEC * 60)
+            .with_minimum_calls(20),
     ];
     for config in configs {
         // Real clock here; the 60s recovery timeout keeps the breaker open throughout.
@@ -778,9 +778,9 @@ fn concurrent_half_open_admission_never_exceeds_permits() {
     const THREADS: usize = 8;
     const PERMITS: u32 = 3;
     let config = CircuitBreakerConfig::new()
-        .failure_threshold(1)
-        .recovery_timeout(Duration::ZERO)
-        .success_threshold(PERMITS);
+        .with_failure_threshold(1)
+        .with_recovery_timeout(Duration::ZERO)
+        .with_success_threshold(PERMITS);
 
     // Nobody gives a permit back: exactly PERMITS calls are admitted in total.
     let breaker = CircuitBreaker::new("stress", config);

@@ -34,7 +34,7 @@ impl Window {
         if !config.uses_window() {
             return None;
         }
-        Some(match config.get_window() {
+        Some(match config.window() {
             SlidingWindow::Calls(calls) => Self::Count(CountWindow::new(calls)),
             SlidingWindow::Time(duration) => Self::Time(TimeWindow::new(duration.as_secs())),
         })

@@ -35,12 +35,12 @@ impl fmt::Display for OnLimit {
 /// use std::time::Duration;
 ///
 /// const CONFIG: RateLimitConfig = RateLimitConfig::new(Rate::per_second(10))
-///     .burst(20)
-///     .on_limit(OnLimit::Wait)
-///     .max_wait(Duration::from_millis(500));
+///     .with_burst(20)
+///     .with_on_limit(OnLimit::Wait)
+///     .with_max_wait(Duration::from_millis(500));
 ///
-/// assert_eq!(CONFIG.burst_size(), 20);
-/// assert_eq!(RateLimitConfig::new(Rate::per_second(10)).burst_size(), 10);
+/// assert_eq!(CONFIG.burst(), 20);
+/// assert_eq!(RateLimitConfig::new(Rate::per_second(10)).burst(), 10);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct RateLimitConfig {
@@ -74,14 +74,14 @@ impl RateLimitConfig {
     ///
     /// A burst of zero admits nothing.
     #[must_use]
-    pub const fn burst(mut self, burst: u32) -> Self {
+    pub const fn with_burst(mut self, burst: u32) -> Self {
         self.burst = burst;
         self
     }
 
     /// Whether to wait for a permit or reject at once.
     #[must_use]
-    pub const fn on_limit(mut self, on_limit: OnLimit) -> Self {
+    pub const fn with_on_limit(mut self, on_limit: OnLimit) -> Self {
         self.on_limit = on_limit;
         self
     }
@@ -89,7 +89,7 @@ impl RateLimitConfig {
     /// The longest a call waits for a permit in [`OnLimit::Wait`] mode. A call that would
     /// need longer is rejected at once, without waiting.
     #[must_use]
-    pub const fn max_wait(mut self, max_wait: Duration) -> Self {
+    pub const fn with_max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;
         self
     }
@@ -97,7 +97,7 @@ impl RateLimitConfig {
     /// The most keys tracked by per-key limiting; beyond it, idle keys (then, if none is idle,
     /// the least busy ones) are forgotten. Values below 1 count as 1.
     #[must_use]
-    pub const fn max_keys(mut self, max_keys: usize) -> Self {
+    pub const fn with_max_keys(mut self, max_keys: usize) -> Self {
         self.max_keys = max_keys;
         self
     }
@@ -110,25 +110,25 @@ impl RateLimitConfig {
 
     /// The burst size (permits available at once after idle).
     #[must_use]
-    pub const fn burst_size(&self) -> u32 {
+    pub const fn burst(&self) -> u32 {
         self.burst
     }
 
     /// What happens when no permit is available.
     #[must_use]
-    pub const fn on_limit_action(&self) -> OnLimit {
+    pub const fn on_limit(&self) -> OnLimit {
         self.on_limit
     }
 
     /// The longest wait allowed in [`OnLimit::Wait`] mode.
     #[must_use]
-    pub const fn max_wait_duration(&self) -> Duration {
+    pub const fn max_wait(&self) -> Duration {
         self.max_wait
     }
 
     /// The most keys tracked by per-key limiting.
     #[must_use]
-    pub const fn max_tracked_keys(&self) -> usize {
+    pub const fn max_keys(&self) -> usize {
         self.max_keys
     }
 }
@@ -141,29 +141,29 @@ mod tests {
     fn defaults() {
         const C: RateLimitConfig = RateLimitConfig::new(Rate::per_minute(30));
         assert_eq!(C.rate(), Rate::per_minute(30));
-        assert_eq!(C.burst_size(), 30);
-        assert_eq!(C.on_limit_action(), OnLimit::Wait);
-        assert_eq!(C.max_wait_duration(), Duration::from_secs(5));
-        assert_eq!(C.max_tracked_keys(), 100_000);
+        assert_eq!(C.burst(), 30);
+        assert_eq!(C.on_limit(), OnLimit::Wait);
+        assert_eq!(C.max_wait(), Duration::from_secs(5));
+        assert_eq!(C.max_keys(), 100_000);
     }
 
     #[test]
     fn builders_set_each_field() {
         const C: RateLimitConfig = RateLimitConfig::new(Rate::per_second(10))
-            .burst(3)
-            .on_limit(OnLimit::Reject)
-            .max_wait(Duration::from_millis(50))
-            .max_keys(7);
-        assert_eq!(C.burst_size(), 3);
-        assert_eq!(C.on_limit_action(), OnLimit::Reject);
-        assert_eq!(C.max_wait_duration(), Duration::from_millis(50));
-        assert_eq!(C.max_tracked_keys(), 7);
+            .with_burst(3)
+            .with_on_limit(OnLimit::Reject)
+            .with_max_wait(Duration::from_millis(50))
+            .with_max_keys(7);
+        assert_eq!(C.burst(), 3);
+        assert_eq!(C.on_limit(), OnLimit::Reject);
+        assert_eq!(C.max_wait(), Duration::from_millis(50));
+        assert_eq!(C.max_keys(), 7);
         assert_ne!(C, RateLimitConfig::new(Rate::per_second(10)));
     }
 
     #[test]
     fn serializes() {
-        let c = RateLimitConfig::new(Rate::per_second(10)).on_limit(OnLimit::Reject);
+        let c = RateLimitConfig::new(Rate::per_second(10)).with_on_limit(OnLimit::Reject);
         let json = serde_json::to_value(c).unwrap();
         assert_eq!(
             json,

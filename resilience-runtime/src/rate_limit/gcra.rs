@@ -39,7 +39,7 @@ impl Gcra {
     /// The parameters for `config`.
     pub(super) fn new(config: &RateLimitConfig) -> Self {
         let rate: Rate = config.rate();
-        let burst = config.burst_size();
+        let burst = config.burst();
         let count = u64::from(rate.count());
         let interval = if count == 0 {
             u64::MAX
@@ -120,7 +120,7 @@ mod tests {
     const MS: Nanos = 1_000_000;
 
     fn gcra(rate: Rate, burst: u32) -> Gcra {
-        Gcra::new(&RateLimitConfig::new(rate).burst(burst))
+        Gcra::new(&RateLimitConfig::new(rate).with_burst(burst))
     }
 
     #[test]

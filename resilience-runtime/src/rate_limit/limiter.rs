@@ -33,7 +33,7 @@ struct Padded<T>(T);
 ///
 /// let limiter = RateLimiter::new(
 ///     "api",
-///     RateLimitConfig::new(Rate::per_second(10)).burst(2).on_limit(OnLimit::Reject),
+///     RateLimitConfig::new(Rate::per_second(10)).with_burst(2).with_on_limit(OnLimit::Reject),
 /// );
 /// assert!(limiter.try_acquire().is_ok());
 /// assert!(limiter.try_acquire().is_ok());
@@ -66,8 +66,8 @@ impl RateLimiter {
     /// A limiter with a full burst available.
     #[must_use]
     pub fn new(name: &'static str, config: RateLimitConfig) -> Self {
-        let wait_budget = match config.on_limit_action() {
-            OnLimit::Wait => clock::to_nanos(config.max_wait_duration()),
+        let wait_budget = match config.on_limit() {
+            OnLimit::Wait => clock::to_nanos(config.max_wait()),
             OnLimit::Reject => 0,
         };
         Self {
@@ -76,7 +76,7 @@ impl RateLimiter {
             gcra: Gcra::new(&config),
             wait_budget,
             state: Padded::default(),
-            keys: KeyedStates::new(name, config.max_tracked_keys()),
+            keys: KeyedStates::new(name, config.max_keys()),
             counters: Padded::default(),
         }
     }
@@ -370,7 +370,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn burst_then_pacing() {
         let t0 = Instant::now();
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(5)).burst(3));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(5)).with_burst(3));
         let mut admitted = Vec::new();
         for _ in 0..6 {
             rl.acquire().await.unwrap();
@@ -385,7 +385,9 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn concurrent_waiters_are_served_in_reserved_slots() {
         let t0 = Instant::now();
-        let rl = Arc::new(limiter(RateLimitConfig::new(Rate::per_second(10)).burst(1)));
+        let rl = Arc::new(limiter(
+            RateLimitConfig::new(Rate::per_second(10)).with_burst(1),
+        ));
         let tasks: Vec<_> = (0..5)
             .map(|_| {
                 let rl = Arc::clone(&rl);
@@ -408,7 +410,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn try_acquire_retry_after_is_exact() {
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(10)).burst(2));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(10)).with_burst(2));
         rl.try_acquire().unwrap();
         rl.try_acquire().unwrap();
         assert_eq!(rejected(rl.try_acquire()), Some(ms(100)));
@@ -436,8 +438,8 @@ mod tests {
         let t0 = Instant::now();
         let rl = limiter(
             RateLimitConfig::new(Rate::per_second(1))
-                .burst(1)
-                .max_wait(ms(500)),
+                .with_burst(1)
+                .with_max_wait(ms(500)),
         );
         rl.acquire().await.unwrap();
         assert_eq!(rejected(rl.acquire().await), Some(SEC));
@@ -454,7 +456,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn reject_mode_acquire_never_waits() {
         let t0 = Instant::now();
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).on_limit(OnLimit::Reject));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).with_on_limit(OnLimit::Reject));
         rl.acquire().await.unwrap();
         assert_eq!(rejected(rl.acquire().await), Some(SEC));
         rl.acquire_key("k").await.unwrap();
@@ -479,7 +481,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn dropped_waiter_gives_its_slot_back() {
         let t0 = Instant::now();
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).burst(1));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).with_burst(1));
         rl.acquire().await.unwrap();
         // Reserves the slot at 1s, then is dropped at 300ms.
         assert!(tokio::time::timeout(ms(300), rl.acquire()).await.is_err());
@@ -495,7 +497,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn dropped_waiters_give_back_newest_first() {
         let t0 = Instant::now();
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).burst(1));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).with_burst(1));
         rl.acquire().await.unwrap();
         let mut a = Box::pin(rl.acquire());
         let mut b = Box::pin(rl.acquire());
@@ -519,7 +521,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn dropped_waiter_behind_a_later_reservation_loses_its_slot() {
         let t0 = Instant::now();
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).burst(1));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).with_burst(1));
         rl.acquire().await.unwrap();
         let mut a = Box::pin(rl.acquire());
         let mut b = Box::pin(async {
@@ -548,7 +550,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn keyed_limits_are_independent() {
         let t0 = Instant::now();
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).burst(1));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).with_burst(1));
         rl.try_acquire_key("alice").unwrap();
         assert_eq!(rejected(rl.try_acquire_key("alice")), Some(SEC));
         rl.try_acquire_key(&String::from("bob")).unwrap();
@@ -576,7 +578,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn dropped_keyed_waiter_gives_its_slot_back() {
         let t0 = Instant::now();
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).burst(1));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(1)).with_burst(1));
         rl.acquire_key("k").await.unwrap();
         assert!(
             tokio::time::timeout(ms(300), rl.acquire_key("k"))
@@ -591,8 +593,8 @@ mod tests {
     async fn keys_stay_bounded() {
         let rl = limiter(
             RateLimitConfig::new(Rate::per_second(1))
-                .burst(1)
-                .max_keys(8),
+                .with_burst(1)
+                .with_max_keys(8),
         );
         // All keys busy: once full, every new key evicts one, and is itself admitted.
         for i in 0..80u32 {
@@ -615,8 +617,8 @@ mod tests {
     async fn idle_keys_are_evicted_before_busy_ones() {
         let rl = limiter(
             RateLimitConfig::new(Rate::per_second(1))
-                .burst(1)
-                .max_keys(8),
+                .with_burst(1)
+                .with_max_keys(8),
         );
         for i in 0..7u32 {
             rl.try_acquire_key(&i).unwrap();
@@ -633,7 +635,7 @@ mod tests {
     async fn zero_rate_or_burst_admits_nothing() {
         for config in [
             RateLimitConfig::new(Rate::per_second(0)),
-            RateLimitConfig::new(Rate::per_second(5)).burst(0),
+            RateLimitConfig::new(Rate::per_second(5)).with_burst(0),
         ] {
             let rl = limiter(config);
             assert_eq!(rejected(rl.try_acquire()), None);
@@ -645,7 +647,7 @@ mod tests {
 
     #[test]
     fn blocking_variant_outside_a_runtime() {
-        let rl = limiter(RateLimitConfig::new(Rate::per_second(1000)).burst(1));
+        let rl = limiter(RateLimitConfig::new(Rate::per_second(1000)).with_burst(1));
         // The second call of each pair waits about a millisecond of real time.
         rl.acquire_blocking().unwrap();
         rl.acquire_blocking().unwrap();
@@ -655,8 +657,8 @@ mod tests {
 
         let strict = limiter(
             RateLimitConfig::new(Rate::per_second(1))
-                .burst(1)
-                .max_wait(ms(10)),
+                .with_burst(1)
+                .with_max_wait(ms(10)),
         );
         strict.acquire_blocking().unwrap();
         let retry_after = rejected(strict.acquire_blocking()).unwrap();
@@ -664,7 +666,8 @@ mod tests {
         strict.acquire_key_blocking(&1).unwrap();
         assert!(rejected(strict.acquire_key_blocking(&1)).is_some());
 
-        let reject = limiter(RateLimitConfig::new(Rate::per_second(1)).on_limit(OnLimit::Reject));
+        let reject =
+            limiter(RateLimitConfig::new(Rate::per_second(1)).with_on_limit(OnLimit::Reject));
         reject.acquire_blocking().unwrap();
         assert!(rejected(reject.acquire_blocking()).is_some());
     }
@@ -682,7 +685,7 @@ mod tests {
 
     #[test]
     fn snapshot_and_registry_trait() {
-        let config = RateLimitConfig::new(Rate::per_minute(60)).on_limit(OnLimit::Reject);
+        let config = RateLimitConfig::new(Rate::per_minute(60)).with_on_limit(OnLimit::Reject);
         let rl = RateLimiter::create("api", config);
         assert_eq!(RateLimiter::KIND, "rate_limiter");
         assert_eq!(Named::config(&rl), config);
@@ -719,8 +722,8 @@ mod tests {
             .unwrap();
         let rl = limiter(
             RateLimitConfig::new(Rate::per_second(100))
-                .burst(5)
-                .on_limit(OnLimit::Reject),
+                .with_burst(5)
+                .with_on_limit(OnLimit::Reject),
         );
         let unkeyed = AtomicU64::new(0);
         let keyed: [AtomicU64; 3] = Default::default();

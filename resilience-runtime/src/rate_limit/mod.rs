@@ -31,7 +31,7 @@
 //! # async fn main() -> Result<(), resilience_runtime::Error> {
 //! let limiter = RateLimiter::new(
 //!     "search-api",
-//!     RateLimitConfig::new(Rate::per_second(2)).max_wait(Duration::from_secs(1)),
+//!     RateLimitConfig::new(Rate::per_second(2)).with_max_wait(Duration::from_secs(1)),
 //! );
 //! let start = tokio::time::Instant::now();
 //! for _ in 0..3 {

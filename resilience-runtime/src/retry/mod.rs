@@ -34,7 +34,7 @@ pub type RetryHandle = Arc<Retry>;
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true)
 /// #     .build().unwrap().block_on(async {
-/// let retry = Retry::new("fetch", RetryPolicy::new().max_attempts(3).jitter(Jitter::None));
+/// let retry = Retry::new("fetch", RetryPolicy::new().with_max_attempts(3).with_jitter(Jitter::None));
 /// let mut calls = 0;
 /// let result: Result<u32, &str> = retry
 ///     .run(
@@ -163,7 +163,7 @@ impl Retry {
         tracing::warn!(
             name = self.name,
             attempt,
-            max_attempts = self.policy.get_max_attempts(),
+            max_attempts = self.policy.max_attempts(),
             delay = ?delay,
             "retrying after a failed attempt"
         );
@@ -326,7 +326,7 @@ mod tests {
     use tokio::time::Instant;
 
     fn no_jitter() -> RetryPolicy {
-        RetryPolicy::new().jitter(Jitter::None)
+        RetryPolicy::new().with_jitter(Jitter::None)
     }
 
     /// An op that fails `failures` times with `"busy"` and then succeeds with the call count.
@@ -343,7 +343,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn run_retries_until_success_with_the_exact_schedule() {
-        let retry = Retry::new("t", no_jitter().max_attempts(4));
+        let retry = Retry::new("t", no_jitter().with_max_attempts(4));
         let calls = Cell::new(0);
         let start = Instant::now();
         let result = retry.run(|_| true, flaky(&calls, 2)).await;
@@ -367,7 +367,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn run_gives_up_after_max_attempts() {
-        let retry = Retry::new("t", no_jitter().max_attempts(3));
+        let retry = Retry::new("t", no_jitter().with_max_attempts(3));
         let calls = Cell::new(0);
         let start = Instant::now();
         let result = retry.run(|_| true, flaky(&calls, u32::MAX)).await;
@@ -383,7 +383,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn run_respects_when() {
-        let retry = Retry::new("t", no_jitter().max_attempts(5));
+        let retry = Retry::new("t", no_jitter().with_max_attempts(5));
         let calls = Cell::new(0);
         let start = Instant::now();
         let result = retry
@@ -404,7 +404,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn run_with_hint_sleeps_the_capped_hint() {
-        let retry = Retry::new("t", no_jitter().max_delay(Duration::from_secs(1)));
+        let retry = Retry::new("t", no_jitter().with_max_delay(Duration::from_secs(1)));
         let calls = Cell::new(0);
         let start = Instant::now();
         let result = retry
@@ -421,10 +421,10 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn run_stops_at_max_elapsed() {
         let policy = no_jitter()
-            .max_attempts(100)
-            .backoff(BackoffKind::Fixed)
-            .initial_delay(Duration::from_millis(300))
-            .max_elapsed(Duration::from_secs(1));
+            .with_max_attempts(100)
+            .with_backoff(BackoffKind::Fixed)
+            .with_initial_delay(Duration::from_millis(300))
+            .with_max_elapsed(Duration::from_secs(1));
         let retry = Retry::new("t", policy);
         let calls = Cell::new(0);
         let start = Instant::now();
@@ -437,7 +437,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn dropping_run_cancels_the_sleep() {
-        let retry = Retry::new("t", no_jitter().initial_delay(Duration::from_secs(10)));
+        let retry = Retry::new("t", no_jitter().with_initial_delay(Duration::from_secs(10)));
         let calls = Cell::new(0);
         let cut = tokio::time::timeout(
             Duration::from_secs(1),
@@ -452,7 +452,9 @@ mod tests {
 
     #[test]
     fn run_blocking_retries() {
-        let policy = no_jitter().max_attempts(3).initial_delay(Duration::ZERO);
+        let policy = no_jitter()
+            .with_max_attempts(3)
+            .with_initial_delay(Duration::ZERO);
         let retry = Retry::new("t", policy);
         let mut calls = 0;
         let result: Result<u32, &str> = retry.run_blocking(
@@ -492,8 +494,8 @@ mod tests {
         assert_eq!(json["policy"]["backoff"], "exponential");
         assert_eq!(json["policy"]["jitter"], "full");
         assert_eq!(json["metrics"]["exhausted"], 1);
-        let json =
-            serde_json::to_value(RetryPolicy::new().jitter(Jitter::Proportional(0.25))).unwrap();
+        let json = serde_json::to_value(RetryPolicy::new().with_jitter(Jitter::Proportional(0.25)))
+            .unwrap();
         assert_eq!(json["jitter"]["proportional"], 0.25);
     }
 }

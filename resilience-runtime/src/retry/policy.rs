@@ -69,11 +69,11 @@ pub enum Preset {
 /// use std::time::Duration;
 ///
 /// const POLICY: RetryPolicy = RetryPolicy::new()
-///     .max_attempts(4)
-///     .backoff(BackoffKind::Exponential)
-///     .initial_delay(Duration::from_millis(50))
-///     .max_delay(Duration::from_millis(300))
-///     .jitter(Jitter::None);
+///     .with_max_attempts(4)
+///     .with_backoff(BackoffKind::Exponential)
+///     .with_initial_delay(Duration::from_millis(50))
+///     .with_max_delay(Duration::from_millis(300))
+///     .with_jitter(Jitter::None);
 ///
 /// // The delay before retry n (n = 1 after the first failure), before jitter:
 /// let previous = Duration::ZERO; // only decorrelated backoff looks at it
@@ -115,71 +115,71 @@ impl RetryPolicy {
     /// use resilience_runtime::retry::{Preset, RetryPolicy};
     /// use std::time::Duration;
     ///
-    /// let policy = RetryPolicy::preset(Preset::Aggressive).max_attempts(7);
-    /// assert_eq!(policy.get_max_attempts(), 7);
-    /// assert_eq!(policy.get_initial_delay(), Duration::from_millis(500));
+    /// let policy = RetryPolicy::preset(Preset::Aggressive).with_max_attempts(7);
+    /// assert_eq!(policy.max_attempts(), 7);
+    /// assert_eq!(policy.initial_delay(), Duration::from_millis(500));
     /// ```
     #[must_use]
     pub const fn preset(preset: Preset) -> Self {
         let base = Self::new();
         match preset {
             Preset::Conservative => base
-                .max_attempts(3)
-                .initial_delay(Duration::from_secs(1))
-                .max_delay(Duration::from_secs(16))
-                .multiplier(2.0),
+                .with_max_attempts(3)
+                .with_initial_delay(Duration::from_secs(1))
+                .with_max_delay(Duration::from_secs(16))
+                .with_multiplier(2.0),
             Preset::Aggressive => base
-                .max_attempts(5)
-                .initial_delay(Duration::from_millis(500))
-                .max_delay(Duration::from_secs(8))
-                .multiplier(1.5),
+                .with_max_attempts(5)
+                .with_initial_delay(Duration::from_millis(500))
+                .with_max_delay(Duration::from_secs(8))
+                .with_multiplier(1.5),
             Preset::Patient => base
-                .max_attempts(4)
-                .initial_delay(Duration::from_secs(2))
-                .max_delay(Duration::from_secs(60))
-                .multiplier(2.5),
+                .with_max_attempts(4)
+                .with_initial_delay(Duration::from_secs(2))
+                .with_max_delay(Duration::from_secs(60))
+                .with_multiplier(2.5),
         }
     }
 
     /// Total number of calls, including the first one. `1` means "never retry"; `0` is
     /// treated as `1`.
     #[must_use]
-    pub const fn max_attempts(mut self, max_attempts: u32) -> Self {
+    pub const fn with_max_attempts(mut self, max_attempts: u32) -> Self {
         self.max_attempts = max_attempts;
         self
     }
 
     /// How the delay grows from one retry to the next.
     #[must_use]
-    pub const fn backoff(mut self, backoff: BackoffKind) -> Self {
+    pub const fn with_backoff(mut self, backoff: BackoffKind) -> Self {
         self.backoff = backoff;
         self
     }
 
     /// The delay before the first retry (and the base of every later one).
     #[must_use]
-    pub const fn initial_delay(mut self, initial_delay: Duration) -> Self {
+    pub const fn with_initial_delay(mut self, initial_delay: Duration) -> Self {
         self.initial_delay = initial_delay;
         self
     }
 
     /// The upper bound of every delay, after jitter and for server hints too.
     #[must_use]
-    pub const fn max_delay(mut self, max_delay: Duration) -> Self {
+    pub const fn with_max_delay(mut self, max_delay: Duration) -> Self {
         self.max_delay = max_delay;
         self
     }
 
     /// Growth factor of [`BackoffKind::Exponential`]; values below 1 (or NaN) act as 1.
     #[must_use]
-    pub const fn multiplier(mut self, multiplier: f64) -> Self {
+    pub const fn with_multiplier(mut self, multiplier: f64) -> Self {
         self.multiplier = multiplier;
         self
     }
 
     /// Randomisation of each delay.
     #[must_use]
-    pub const fn jitter(mut self, jitter: Jitter) -> Self {
+    pub const fn with_jitter(mut self, jitter: Jitter) -> Self {
         self.jitter = jitter;
         self
     }
@@ -188,50 +188,50 @@ impl RetryPolicy {
     /// sleep would end after it. The attempt in flight is not cut short (use a timeout for
     /// that).
     #[must_use]
-    pub const fn max_elapsed(mut self, max_elapsed: Duration) -> Self {
+    pub const fn with_max_elapsed(mut self, max_elapsed: Duration) -> Self {
         self.max_elapsed = Some(max_elapsed);
         self
     }
 
     /// Total number of calls allowed, including the first, as configured.
     #[must_use]
-    pub const fn get_max_attempts(&self) -> u32 {
+    pub const fn max_attempts(&self) -> u32 {
         self.max_attempts
     }
 
     /// The backoff kind.
     #[must_use]
-    pub const fn get_backoff(&self) -> BackoffKind {
+    pub const fn backoff(&self) -> BackoffKind {
         self.backoff
     }
 
     /// The delay before the first retry.
     #[must_use]
-    pub const fn get_initial_delay(&self) -> Duration {
+    pub const fn initial_delay(&self) -> Duration {
         self.initial_delay
     }
 
     /// The upper bound of every delay.
     #[must_use]
-    pub const fn get_max_delay(&self) -> Duration {
+    pub const fn max_delay(&self) -> Duration {
         self.max_delay
     }
 
     /// The exponential growth factor, as configured.
     #[must_use]
-    pub const fn get_multiplier(&self) -> f64 {
+    pub const fn multiplier(&self) -> f64 {
         self.multiplier
     }
 
     /// The jitter.
     #[must_use]
-    pub const fn get_jitter(&self) -> Jitter {
+    pub const fn jitter(&self) -> Jitter {
         self.jitter
     }
 
     /// The overall deadline, if any.
     #[must_use]
-    pub const fn get_max_elapsed(&self) -> Option<Duration> {
+    pub const fn max_elapsed(&self) -> Option<Duration> {
         self.max_elapsed
     }
 
@@ -298,7 +298,7 @@ impl Default for RetryPolicy {
 /// use resilience_runtime::retry::{Jitter, RetryPolicy};
 /// use std::time::Duration;
 ///
-/// let policy = RetryPolicy::new().max_attempts(3).jitter(Jitter::None);
+/// let policy = RetryPolicy::new().with_max_attempts(3).with_jitter(Jitter::None);
 /// let mut state = policy.start();
 /// assert_eq!(state.attempts(), 1); // the first call is in flight
 /// // ...it failed with a retryable error:
@@ -375,14 +375,14 @@ mod tests {
     fn defaults() {
         let p = RetryPolicy::new();
         assert_eq!(p, RetryPolicy::default());
-        assert_eq!(p.get_max_attempts(), 3);
-        assert_eq!(p.get_backoff(), BackoffKind::Exponential);
-        assert_eq!(p.get_initial_delay(), MS(100));
-        assert_eq!(p.get_max_delay(), Duration::from_secs(10));
-        assert_eq!(p.get_multiplier(), 2.0);
-        assert_eq!(p.get_jitter(), Jitter::Full);
-        assert_eq!(p.get_max_elapsed(), None);
-        assert_eq!(p.max_elapsed(MS(5)).get_max_elapsed(), Some(MS(5)));
+        assert_eq!(p.max_attempts(), 3);
+        assert_eq!(p.backoff(), BackoffKind::Exponential);
+        assert_eq!(p.initial_delay(), MS(100));
+        assert_eq!(p.max_delay(), Duration::from_secs(10));
+        assert_eq!(p.multiplier(), 2.0);
+        assert_eq!(p.jitter(), Jitter::Full);
+        assert_eq!(p.max_elapsed(), None);
+        assert_eq!(p.with_max_elapsed(MS(5)).max_elapsed(), Some(MS(5)));
     }
 
     #[test]
@@ -393,32 +393,34 @@ mod tests {
         let p = RetryPolicy::preset(Preset::Patient);
         let fields = |p: RetryPolicy| {
             (
-                p.get_max_attempts(),
-                p.get_initial_delay(),
-                p.get_max_delay(),
-                p.get_multiplier(),
+                p.max_attempts(),
+                p.initial_delay(),
+                p.max_delay(),
+                p.multiplier(),
             )
         };
         assert_eq!(fields(c), (3, secs(1), secs(16), 2.0));
         assert_eq!(fields(a), (5, MS(500), secs(8), 1.5));
         assert_eq!(fields(p), (4, secs(2), secs(60), 2.5));
         for preset in [c, a, p] {
-            assert_eq!(preset.get_backoff(), BackoffKind::Exponential);
-            assert_eq!(preset.get_jitter(), Jitter::Full);
-            assert_eq!(preset.get_max_elapsed(), None);
+            assert_eq!(preset.backoff(), BackoffKind::Exponential);
+            assert_eq!(preset.jitter(), Jitter::Full);
+            assert_eq!(preset.max_elapsed(), None);
         }
         // Explicit settings override the preset.
-        assert_eq!(c.max_attempts(9).get_max_attempts(), 9);
+        assert_eq!(c.with_max_attempts(9).max_attempts(), 9);
     }
 
     #[test]
     fn exponential_schedule() {
-        let p = RetryPolicy::new().jitter(Jitter::None).max_delay(MS(2000));
+        let p = RetryPolicy::new()
+            .with_jitter(Jitter::None)
+            .with_max_delay(MS(2000));
         assert_eq!(
             schedule(p, 7),
             [100, 200, 400, 800, 1600, 2000, 2000].map(MS)
         );
-        let p = RetryPolicy::preset(Preset::Aggressive).jitter(Jitter::None);
+        let p = RetryPolicy::preset(Preset::Aggressive).with_jitter(Jitter::None);
         assert_eq!(schedule(p, 3), [500, 750, 1125].map(MS));
         // Exact values for x1.5 from 500ms: 500, 750, 1125, 1687.5, 2531.25, ...
         assert_eq!(
@@ -443,13 +445,13 @@ mod tests {
     #[test]
     fn exponential_never_overflows() {
         let p = RetryPolicy::new()
-            .jitter(Jitter::None)
-            .max_delay(Duration::MAX)
-            .multiplier(f64::MAX);
+            .with_jitter(Jitter::None)
+            .with_max_delay(Duration::MAX)
+            .with_multiplier(f64::MAX);
         assert_eq!(p.base_delay(1, Duration::ZERO), MS(100));
         assert_eq!(p.base_delay(2, Duration::ZERO), Duration::MAX);
         assert_eq!(p.base_delay(u32::MAX, Duration::ZERO), Duration::MAX);
-        let p = RetryPolicy::new().jitter(Jitter::None);
+        let p = RetryPolicy::new().with_jitter(Jitter::None);
         assert_eq!(p.base_delay(1_000, Duration::ZERO), Duration::from_secs(10));
         assert_eq!(
             p.base_delay(u32::MAX, Duration::ZERO),
@@ -459,38 +461,45 @@ mod tests {
         assert_eq!(p.base_delay(0, Duration::ZERO), MS(100));
         // Nonsense multipliers act as 1, infinite ones jump to the cap.
         for m in [f64::NAN, 0.5, -3.0] {
-            assert_eq!(p.multiplier(m).base_delay(30, Duration::ZERO), MS(100));
+            assert_eq!(p.with_multiplier(m).base_delay(30, Duration::ZERO), MS(100));
         }
-        let inf = p.multiplier(f64::INFINITY);
+        let inf = p.with_multiplier(f64::INFINITY);
         assert_eq!(inf.base_delay(1, Duration::ZERO), MS(100));
         assert_eq!(inf.base_delay(2, Duration::ZERO), Duration::from_secs(10));
-        let zero = p.initial_delay(Duration::ZERO).multiplier(f64::INFINITY);
+        let zero = p
+            .with_initial_delay(Duration::ZERO)
+            .with_multiplier(f64::INFINITY);
         assert_eq!(zero.base_delay(5, Duration::ZERO), Duration::ZERO);
     }
 
     #[test]
     fn linear_and_fixed_schedules() {
         let p = RetryPolicy::new()
-            .jitter(Jitter::None)
-            .backoff(BackoffKind::Linear)
-            .max_delay(MS(450));
+            .with_jitter(Jitter::None)
+            .with_backoff(BackoffKind::Linear)
+            .with_max_delay(MS(450));
         assert_eq!(schedule(p, 6), [100, 200, 300, 400, 450, 450].map(MS));
         assert_eq!(p.base_delay(u32::MAX, Duration::ZERO), MS(450));
-        let huge = p.initial_delay(Duration::MAX).max_delay(Duration::MAX);
+        let huge = p
+            .with_initial_delay(Duration::MAX)
+            .with_max_delay(Duration::MAX);
         assert_eq!(huge.base_delay(u32::MAX, Duration::ZERO), Duration::MAX);
 
-        let p = p.backoff(BackoffKind::Fixed);
+        let p = p.with_backoff(BackoffKind::Fixed);
         assert_eq!(schedule(p, 4), [100, 100, 100, 100].map(MS));
-        assert_eq!(p.max_delay(MS(40)).base_delay(1, Duration::ZERO), MS(40));
+        assert_eq!(
+            p.with_max_delay(MS(40)).base_delay(1, Duration::ZERO),
+            MS(40)
+        );
     }
 
     #[test]
     fn decorrelated_bounds() {
         let p = RetryPolicy::new()
-            .backoff(BackoffKind::Decorrelated)
-            .max_attempts(u32::MAX)
-            .initial_delay(MS(100))
-            .max_delay(MS(5000));
+            .with_backoff(BackoffKind::Decorrelated)
+            .with_max_attempts(u32::MAX)
+            .with_initial_delay(MS(100))
+            .with_max_delay(MS(5000));
         let mut state = p.start();
         let mut previous = MS(100); // starts at initial
         let mut reached_cap = false;
@@ -513,16 +522,16 @@ mod tests {
         // Jitter is not applied on top: with Jitter::Full the floor is still `initial`.
         assert!((0..SAMPLES).all(|_| p.delay(1, MS(100)) >= MS(100)));
         // A cap below initial wins.
-        assert_eq!(p.max_delay(MS(10)).base_delay(3, MS(100)), MS(10));
+        assert_eq!(p.with_max_delay(MS(10)).base_delay(3, MS(100)), MS(10));
     }
 
     /// Samples `delay(1, _)` of a fixed 1s policy with `jitter`, returning (min, max).
     fn jitter_range(jitter: Jitter, cap: Duration) -> (Duration, Duration) {
         let p = RetryPolicy::new()
-            .backoff(BackoffKind::Fixed)
-            .initial_delay(Duration::from_secs(1))
-            .max_delay(cap)
-            .jitter(jitter);
+            .with_backoff(BackoffKind::Fixed)
+            .with_initial_delay(Duration::from_secs(1))
+            .with_max_delay(cap)
+            .with_jitter(jitter);
         let samples: Vec<_> = (0..SAMPLES).map(|_| p.delay(1, Duration::ZERO)).collect();
         let min = *samples.iter().min().unwrap();
         let max = *samples.iter().max().unwrap();
@@ -572,17 +581,17 @@ mod tests {
         assert!(max <= MS(2000) && min < MS(100), "{min:?}..{max:?}");
         // Jitter on huge delays does not overflow.
         let p = RetryPolicy::new()
-            .backoff(BackoffKind::Fixed)
-            .initial_delay(Duration::MAX)
-            .max_delay(Duration::MAX);
+            .with_backoff(BackoffKind::Fixed)
+            .with_initial_delay(Duration::MAX)
+            .with_max_delay(Duration::MAX);
         for jitter in [Jitter::Full, Jitter::Equal, Jitter::Proportional(1.0)] {
-            let _ = p.jitter(jitter).delay(1, Duration::ZERO);
+            let _ = p.with_jitter(jitter).delay(1, Duration::ZERO);
         }
     }
 
     #[test]
     fn max_attempts_exhaustion() {
-        let mut state = RetryPolicy::new().jitter(Jitter::None).start();
+        let mut state = RetryPolicy::new().with_jitter(Jitter::None).start();
         assert_eq!(state.attempts(), 1);
         assert_eq!(state.next_delay(None), Some(MS(100)));
         assert_eq!(state.attempts(), 2);
@@ -593,7 +602,7 @@ mod tests {
         assert_eq!(state.attempts(), 3);
 
         for never in [0, 1] {
-            let mut state = RetryPolicy::new().max_attempts(never).start();
+            let mut state = RetryPolicy::new().with_max_attempts(never).start();
             assert_eq!(state.next_delay(None), None, "max_attempts({never})");
             assert_eq!(state.attempts(), 1);
         }
@@ -602,8 +611,8 @@ mod tests {
     #[test]
     fn hint_replaces_delay_and_is_capped() {
         let mut state = RetryPolicy::new()
-            .max_attempts(5)
-            .max_delay(Duration::from_secs(2))
+            .with_max_attempts(5)
+            .with_max_delay(Duration::from_secs(2))
             .start();
         // Jitter::Full is configured, but hints are taken as they are.
         assert_eq!(state.next_delay(Some(MS(1234))), Some(MS(1234)));
@@ -625,11 +634,11 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn max_elapsed_stops_retrying() {
         let policy = RetryPolicy::new()
-            .max_attempts(u32::MAX)
-            .jitter(Jitter::None)
-            .backoff(BackoffKind::Fixed)
-            .initial_delay(MS(300))
-            .max_elapsed(Duration::from_secs(1));
+            .with_max_attempts(u32::MAX)
+            .with_jitter(Jitter::None)
+            .with_backoff(BackoffKind::Fixed)
+            .with_initial_delay(MS(300))
+            .with_max_elapsed(Duration::from_secs(1));
         let mut state = policy.start();
         let mut slept = Duration::ZERO;
         while let Some(delay) = state.next_delay(None) {
