@@ -3,8 +3,8 @@
 //! A simulated inventory database answers stock queries with about 20% transient failures,
 //! occasional latency spikes and one outage window. Three thousand requests go through a
 //! breaker, a retry, a per-attempt timeout, a rate limit and a bulkhead. The run uses tokio's
-//! paused clock, so ninety simulated seconds take well under a second of real time and every
-//! run prints the same numbers (the service is seeded).
+//! paused clock, so a minute of simulated traffic takes a few seconds of real time; the
+//! service is seeded, so only the retry jitter differs from run to run.
 //!
 //! ```text
 //! cargo run -p resilience-examples --example inventory
@@ -50,7 +50,7 @@ impl InventoryDb {
     fn new(seed: u64) -> Self {
         Self {
             started: Instant::now(),
-            outage: Duration::from_secs(40)..Duration::from_secs(52),
+            outage: OUTAGE,
             queries: AtomicU64::new(0),
             seed,
         }
@@ -105,7 +105,7 @@ impl InventoryDb {
         max_delay = "2s", jitter = "full", when = InventoryError::is_transient)]
 #[timeout("500ms")]
 #[rate_limit(name = "inventory-api", rate = "150/s", burst = 20, max_wait = "250ms")]
-#[bulkhead(name = "inventory-pool", max_concurrent = 16, max_wait = "100ms")]
+#[bulkhead(name = "inventory-pool", max_concurrent = 6, max_wait = "20ms")]
 async fn load_stock(db: &InventoryDb, sku: u32) -> Result<u32, InventoryError> {
     db.query(sku).await
 }
@@ -136,6 +136,19 @@ impl Tally {
 }
 
 const REQUESTS: u64 = 3000;
+/// When the database is down.
+const OUTAGE: std::ops::Range<Duration> = Duration::from_secs(30)..Duration::from_secs(40);
+/// A flash sale: eight times the usual traffic.
+const FLASH_SALE: std::ops::Range<Duration> = Duration::from_secs(12)..Duration::from_secs(14);
+
+/// Time to the next request: 50 per second, 400 per second during the flash sale.
+fn next_arrival(now: Duration) -> Duration {
+    if FLASH_SALE.contains(&now) {
+        Duration::from_micros(2500)
+    } else {
+        Duration::from_millis(20)
+    }
+}
 
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -151,10 +164,13 @@ async fn run() {
     let tally = Arc::new(Tally::default());
     let started = Instant::now();
     println!(
-        "Calling a flaky inventory service {REQUESTS} times, 40 requests per simulated second."
+        "Calling a flaky inventory service {REQUESTS} times: 50 requests per simulated second,"
     );
-    println!("Stack: circuit_breaker > retry > timeout(500ms) > rate_limit(150/s) > bulkhead(16)");
-    println!("The database is down from t=40s to t=52s.\n");
+    println!(
+        "400 per second during a flash sale at t={:?}..{:?}; the database is down at t={:?}..{:?}.",
+        FLASH_SALE.start, FLASH_SALE.end, OUTAGE.start, OUTAGE.end
+    );
+    println!("Stack: circuit_breaker > retry > timeout(500ms) > rate_limit(150/s) > bulkhead(6)\n");
 
     let mut tasks = Vec::with_capacity(REQUESTS as usize);
     let mut last_state = CircuitState::Closed;
@@ -165,7 +181,7 @@ async fn run() {
             let result = load_stock(&task_db, sku).await;
             task_tally.count(&result);
         }));
-        sleep(Duration::from_millis(25)).await;
+        sleep(next_arrival(started.elapsed())).await;
 
         let breaker = registry()
             .circuit_breaker("inventory-db")
@@ -257,8 +273,9 @@ fn summary(db: &InventoryDb, tally: &Tally, elapsed: Duration) {
         breaker.transitions, breaker.not_permitted
     );
     println!(
-        "  rate-limit waits      {} ({:?} waited in total)",
-        limiter.waited, limiter.total_wait
+        "  rate-limit waits      {} ({:.1}s waited in total)",
+        limiter.waited,
+        limiter.total_wait.as_secs_f64()
     );
     println!(
         "  bulkhead rejections   {} (peak {} in flight)",

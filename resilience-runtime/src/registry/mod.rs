@@ -23,6 +23,7 @@
 mod declaration;
 mod family;
 mod snapshot;
+mod table;
 
 use std::borrow::Cow;
 use std::fmt;

@@ -4,8 +4,9 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::table::Table;
 use crate::bulkhead::BulkheadSnapshot;
-use crate::circuit_breaker::CircuitBreakerSnapshot;
+use crate::circuit_breaker::{CircuitBreakerSnapshot, SlidingWindow};
 use crate::rate_limit::RateLimiterSnapshot;
 use crate::retry::RetrySnapshot;
 
@@ -46,8 +47,139 @@ pub struct Conflict {
     pub ignored_at: &'static str,
 }
 
+/// Tables, one per kind, for a terminal.
 impl fmt::Display for RegistrySnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "{self:#?}")
+        let mut breakers = Table::new(
+            "Circuit breakers",
+            &[
+                "name",
+                "state",
+                "trips on",
+                "ok",
+                "failed",
+                "slow",
+                "rejected",
+                "failure rate",
+                "transitions",
+            ],
+        );
+        for breaker in &self.circuit_breakers {
+            let (config, metrics) = (&breaker.config, &breaker.metrics);
+            let window = match config.window() {
+                SlidingWindow::Calls(calls) => format!("{calls} calls"),
+                SlidingWindow::Time(span) => format!("{span:?}"),
+            };
+            let trips_on = match config.failure_rate() {
+                Some(rate) => format!("≥{rate}% of {window}"),
+                None => format!("{} in a row", config.failure_threshold()),
+            };
+            breakers.row(vec![
+                breaker.name.to_owned(),
+                breaker.state.to_string(),
+                trips_on,
+                metrics.successful.to_string(),
+                metrics.failed.to_string(),
+                metrics.slow.to_string(),
+                metrics.not_permitted.to_string(),
+                metrics
+                    .failure_rate
+                    .map_or_else(|| String::from("-"), |rate| format!("{rate:.1}%")),
+                metrics.transitions.to_string(),
+            ]);
+        }
+        let mut limiters = Table::new(
+            "Rate limiters",
+            &[
+                "name",
+                "rate",
+                "burst",
+                "on limit",
+                "permitted",
+                "waited",
+                "total wait",
+                "rejected",
+                "keys",
+            ],
+        );
+        for limiter in &self.rate_limiters {
+            let (config, metrics) = (&limiter.config, &limiter.metrics);
+            limiters.row(vec![
+                limiter.name.to_owned(),
+                config.rate().to_string(),
+                config.burst().to_string(),
+                config.on_limit().to_string(),
+                metrics.permitted.to_string(),
+                metrics.waited.to_string(),
+                format!("{:.1}s", metrics.total_wait.as_secs_f64()),
+                metrics.rejected.to_string(),
+                metrics.tracked_keys.to_string(),
+            ]);
+        }
+        let mut bulkheads = Table::new(
+            "Bulkheads",
+            &[
+                "name",
+                "in flight",
+                "max",
+                "peak",
+                "max wait",
+                "permitted",
+                "rejected",
+            ],
+        );
+        for bulkhead in &self.bulkheads {
+            let (config, metrics) = (&bulkhead.config, &bulkhead.metrics);
+            bulkheads.row(vec![
+                bulkhead.name.to_owned(),
+                metrics.in_flight.to_string(),
+                config.max_concurrent().to_string(),
+                metrics.peak_in_flight.to_string(),
+                format!("{:?}", config.max_wait()),
+                metrics.permitted.to_string(),
+                metrics.rejected.to_string(),
+            ]);
+        }
+        let mut retries = Table::new(
+            "Retries",
+            &[
+                "name", "attempts", "backoff", "calls", "retries", "saved", "gave up",
+            ],
+        );
+        for retry in &self.retries {
+            let (policy, metrics) = (&retry.policy, &retry.metrics);
+            retries.row(vec![
+                retry.name.to_owned(),
+                policy.max_attempts().to_string(),
+                format!(
+                    "{:?} {:?}..{:?}",
+                    policy.backoff(),
+                    policy.initial_delay(),
+                    policy.max_delay()
+                )
+                .to_lowercase(),
+                metrics.calls.to_string(),
+                metrics.retries.to_string(),
+                metrics.succeeded_after_retry.to_string(),
+                metrics.exhausted.to_string(),
+            ]);
+        }
+        write!(f, "{breakers}\n{limiters}\n{bulkheads}\n{retries}")?;
+        if !self.conflicts.is_empty() {
+            writeln!(f, "\nConflicting declarations (the first is kept)")?;
+            for conflict in &self.conflicts {
+                writeln!(
+                    f,
+                    "  {} `{}`: kept {} ({}), ignored {} ({})",
+                    conflict.kind,
+                    conflict.name,
+                    conflict.kept,
+                    conflict.kept_at,
+                    conflict.ignored,
+                    conflict.ignored_at
+                )?;
+            }
+        }
+        Ok(())
     }
 }
