@@ -1,8 +1,78 @@
-//! Resilience attributes for async Rust.
-#![cfg_attr(docsrs, feature(doc_cfg))]
+//! Resilience for async Rust, as attributes.
+//!
+//! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[timeout]`, `#[bulkhead]` and
+//! `#[fallback]` on an ordinary `async fn` (or, except `#[timeout]`, a sync fn) that returns
+//! `Result<T, E>` with `E: From<resilience_runtime::Error>`. The signature stays as written;
+//! only the body is wrapped. Configuration is checked at compile time: a typo, a malformed
+//! duration or an impossible combination is one compile error at the offending token.
+//!
+//! ```
+//! use resilience_runtime::{bulkhead, circuit_breaker, registry, retry, timeout};
+//!
+//! #[derive(Debug, thiserror::Error)]
+//! enum DbError {
+//!     #[error("connection reset")]
+//!     Reset,
+//!     #[error(transparent)]
+//!     Resilience(#[from] resilience_runtime::Error),
+//! }
+//!
+//! impl DbError {
+//!     fn is_transient(&self) -> bool {
+//!         matches!(self, DbError::Reset)
+//!     }
+//! }
+//!
+//! #[circuit_breaker(name = "inventory-db", failure_rate = 50, window = 20, minimum_calls = 10,
+//!                   recovery_timeout = "30s")]
+//! #[retry(max_attempts = 4, backoff = "exponential", initial_delay = "50ms", max_delay = "2s",
+//!         jitter = "full", when = DbError::is_transient)]
+//! #[timeout("500ms")]
+//! #[bulkhead(name = "inventory-pool", max_concurrent = 16, max_wait = "100ms")]
+//! async fn load_stock(sku: &str) -> Result<u32, DbError> {
+//!     Ok(sku.len() as u32)
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! assert_eq!(load_stock("ab-12").await.unwrap(), 5);
+//! let breaker = registry().circuit_breaker("inventory-db").unwrap();
+//! println!("{:?} {:?}", breaker.state(), breaker.metrics());
+//! println!("{}", registry().snapshot()); // tables; it also serializes with serde
+//! # }
+//! ```
+//!
+//! # Stacking
+//!
+//! Attributes apply in source order: the topmost is the outermost layer. The first one to
+//! expand takes its siblings and emits one fused wrapper. Above, each retry attempt passes
+//! through its own timeout and bulkhead, and the breaker sees the outcome after the retries.
+//! Layers tell each other's errors apart: an outer breaker does not count an inner rate-limit
+//! or bulkhead rejection as a failure, and an outer retry never retries [`Error::CircuitOpen`]
+//! but waits out [`Error::RateLimited`]'s `retry_after`. Inside a layer, `?` and `return` end
+//! the current attempt, not the retry loop.
+//!
+//! # Named sharing and the registry
+//!
+//! Breakers, limiters, bulkheads and retries have names (by default the fn's path) and live in
+//! one process-wide [`registry()`]. Sites giving the same name share an instance; a site that
+//! gives only the name adopts the configuration declared elsewhere. Each call site caches its
+//! handle in a `static`, so the hot path does no lookup and no allocation. See [`registry`].
+//!
+//! # Time
+//!
+//! Every wait and timestamp goes through tokio's clock, so a test with
+//! `#[tokio::test(start_paused = true)]` drives backoff, breakers, limiters and timeouts
+//! deterministically and instantly. Sync fns wait with `std::thread::sleep`.
+//!
+//! # Without attributes
+//!
+//! Each policy is a plain type with a `const` builder ([`retry::RetryPolicy`],
+//! [`circuit_breaker::CircuitBreakerConfig`], [`rate_limit::RateLimitConfig`],
+//! [`bulkhead::BulkheadConfig`]) and can be created standalone or through
+//! [`Registry::register_circuit_breaker`] and friends. The attributes generate calls to the
+//! same types.
 
-#[doc(hidden)]
-pub mod __private;
 pub mod bulkhead;
 pub mod circuit_breaker;
 mod clock;
@@ -12,6 +82,193 @@ pub mod registry;
 pub mod retry;
 pub mod timeout;
 
+#[doc(hidden)]
+pub mod __private;
+
 pub use error::Error;
 pub use registry::{Registry, registry};
-pub use resilience_macros::{bulkhead, circuit_breaker, fallback, rate_limit, retry, timeout};
+
+/// Retries the body with backoff while it fails.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `max_attempts` | `3` | total calls including the first (≥ 1) |
+/// | `backoff` | `"exponential"` | `"exponential"`, `"linear"`, `"fixed"` or `"decorrelated"` |
+/// | `initial_delay` | `"100ms"` | the first delay |
+/// | `max_delay` | `"10s"` | cap on every delay (≥ `initial_delay`) |
+/// | `multiplier` | `2.0` | growth per retry, > 1, exponential only |
+/// | `jitter` | `"full"` | `"full"`, `"equal"`, `"proportional"` or `"none"` (not with decorrelated) |
+/// | `jitter_factor` | `0.1` | ± fraction, with `jitter = "proportional"` only |
+/// | `max_elapsed` | none | overall deadline: no retry starts a sleep that would end past it |
+/// | `when` | every error | path to `fn(&E) -> bool`: retry only errors it accepts |
+/// | `retry_after` | none | path to `fn(&E) -> Option<Duration>`: a server hint replaces the delay (capped by `max_delay`) |
+/// | `preset` | none | `"conservative"` (3, 1s, 16s, ×2), `"aggressive"` (5, 500ms, 8s, ×1.5), `"patient"` (4, 2s, 60s, ×2.5); explicit keys override it |
+/// | `name` | the fn's path | registry name, for metrics and sharing |
+/// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
+///
+/// An [`Error::CircuitOpen`] from an inner breaker is never retried; an
+/// [`Error::RateLimited`] is retried after its `retry_after`; timeouts and full bulkheads go
+/// through `when` converted into the fn's error type.
+///
+/// ```
+/// use resilience_runtime::retry;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+///
+/// #[retry(max_attempts = 3, backoff = "fixed", initial_delay = "10ms", jitter = "none")]
+/// async fn flaky() -> Result<u32, resilience_runtime::Error> {
+///     let call = CALLS.fetch_add(1, Ordering::SeqCst) + 1;
+///     if call < 3 {
+///         return Err(resilience_runtime::Error::timeout(std::time::Duration::from_millis(1)));
+///     }
+///     Ok(call)
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// assert_eq!(flaky().await.unwrap(), 3);
+/// # }
+/// ```
+pub use resilience_macros::retry;
+
+/// Guards the fn with a named circuit breaker.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `name` | the fn's path (`Type::method` for methods) | registry name; sites with one name share a breaker |
+/// | `failure_threshold` | `5` | consecutive failures that open it (when no rate is given) |
+/// | `failure_rate` | none | percent (1..=100) of failures in the window that opens it |
+/// | `window` | `100` | calls (`window = 20`) or a time window (`window = "60s"`) for rates |
+/// | `minimum_calls` | `100` | calls in the window before a rate is judged (capped at a count window) |
+/// | `slow_call_duration` / `slow_call_rate` | none | a call longer than the duration is slow; the percent of slow calls that opens it |
+/// | `recovery_timeout` | `"60s"` | time open before a trial call |
+/// | `success_threshold` | `2` | half-open successes that close it |
+/// | `half_open_max_calls` | `success_threshold` | trial calls admitted in half-open |
+/// | `record_if` / `ignore_if` | every error / none | paths to `fn(&E) -> bool`; `ignore_if` wins; an unrecorded error counts as a success |
+/// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
+///
+/// A site that gives only `name` (and predicates) adopts the breaker declared elsewhere.
+///
+/// ```
+/// use resilience_runtime::{circuit_breaker, registry, Error};
+/// use resilience_runtime::circuit_breaker::CircuitState;
+///
+/// #[circuit_breaker(name = "doc-payments", failure_threshold = 2, recovery_timeout = "30s")]
+/// async fn charge(ok: bool) -> Result<(), Error> {
+///     if ok { Ok(()) } else { Err(Error::timeout(std::time::Duration::from_secs(1))) }
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let _ = charge(false).await;
+/// let _ = charge(false).await;
+/// assert_eq!(registry().circuit_breaker("doc-payments").unwrap().state(), CircuitState::Open);
+/// assert!(matches!(charge(true).await, Err(Error::CircuitOpen { .. })));
+/// # }
+/// ```
+pub use resilience_macros::circuit_breaker;
+
+/// Limits the rate of calls.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `rate` | required | `"N/s"`, `"N/min"`, `"N/h"`, `"N/day"` or `"N/250ms"` |
+/// | `burst` | the rate's N | permits available at once after idling |
+/// | `on_limit` | `"wait"` | `"wait"` for a permit (up to `max_wait`) or `"reject"` at once |
+/// | `max_wait` | `"5s"` | longest wait; a call that would wait longer is rejected at once |
+/// | `key` | none | an expression over the fn's arguments: one limit per key value |
+/// | `name` | the fn's path | registry name; sites with one name share a limiter |
+/// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
+///
+/// A rejection is [`Error::RateLimited`] with the exact time until a permit.
+///
+/// ```
+/// use resilience_runtime::{rate_limit, Error};
+///
+/// #[rate_limit(rate = "2/s", on_limit = "reject", key = tenant)]
+/// async fn search(tenant: &str) -> Result<(), Error> {
+///     Ok(())
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// assert!(search("acme").await.is_ok());
+/// assert!(search("acme").await.is_ok());
+/// assert!(matches!(search("acme").await, Err(Error::RateLimited { .. })));
+/// assert!(search("globex").await.is_ok()); // another key, another limit
+/// # }
+/// ```
+pub use resilience_macros::rate_limit;
+
+/// Cancels the body when it takes longer than a duration: `#[timeout("2s")]` or
+/// `#[timeout(duration = "2s")]`.
+///
+/// The error is [`Error::Timeout`]; an outer breaker counts it as a failure and an outer retry
+/// retries it (subject to `when`). Only for `async fn`: a running sync fn cannot be cancelled.
+///
+/// ```
+/// use resilience_runtime::{timeout, Error};
+/// use std::time::Duration;
+///
+/// #[timeout("100ms")]
+/// async fn slow() -> Result<(), Error> {
+///     tokio::time::sleep(Duration::from_secs(5)).await;
+///     Ok(())
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// assert!(matches!(slow().await, Err(Error::Timeout { .. })));
+/// # }
+/// ```
+pub use resilience_macros::timeout;
+
+/// Limits concurrent calls.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `max_concurrent` | required | calls in flight at once (≥ 1) |
+/// | `max_wait` | `"0s"` | how long a call waits for a slot before [`Error::BulkheadFull`] |
+/// | `name` | the fn's path | registry name; sites with one name share a bulkhead |
+/// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
+///
+/// The slot is released when the call ends, is cancelled, or panics.
+///
+/// ```
+/// use resilience_runtime::{bulkhead, registry, Error};
+///
+/// #[bulkhead(name = "doc-renderer", max_concurrent = 2)]
+/// async fn render() -> Result<(), Error> {
+///     assert!(registry().bulkhead("doc-renderer").unwrap().in_flight() <= 2);
+///     Ok(())
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// render().await.unwrap();
+/// assert_eq!(registry().bulkhead("doc-renderer").unwrap().in_flight(), 0);
+/// # }
+/// ```
+pub use resilience_macros::bulkhead;
+
+/// Answers with a fallback fn when the layers below end in `Err`: `#[fallback(path)]`.
+///
+/// `path(err: E)` receives the error (a layer's [`Error`] converted into `E`) and returns the
+/// fn's return type, directly (a sync fn) or as a future (an async fn). A fallback of the
+/// wrong type is a compile error pointing at `path`.
+///
+/// ```
+/// use resilience_runtime::{circuit_breaker, fallback, Error};
+///
+/// fn from_cache(_: Error) -> Result<&'static str, Error> {
+///     Ok("cached")
+/// }
+///
+/// #[fallback(from_cache)]
+/// #[circuit_breaker(name = "doc-prices", failure_threshold = 1)]
+/// async fn price() -> Result<&'static str, Error> {
+///     Err(Error::timeout(std::time::Duration::from_secs(1)))
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// assert_eq!(price().await.unwrap(), "cached"); // the service failed
+/// assert_eq!(price().await.unwrap(), "cached"); // the breaker is open
+/// # }
+/// ```
+pub use resilience_macros::fallback;
