@@ -64,7 +64,7 @@ async fn every_named_instance_is_in_the_snapshot_as_json() {
     }
 }
 
-#[circuit_breaker(name = "registry-controlled")]
+#[circuit_breaker(name = "registry-controlled", failure_threshold = 3)]
 async fn controlled() -> Result<u32, ServiceError> {
     Ok(2)
 }
