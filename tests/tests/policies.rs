@@ -478,3 +478,73 @@ async fn cancelled_stack_releases_everything() {
         "the probe was admitted and timed out"
     );
 }
+
+static IN_BODY: AtomicU32 = AtomicU32::new(0);
+static PEAK_IN_BODY: AtomicU32 = AtomicU32::new(0);
+
+#[circuit_breaker(
+    name = "policies-stress",
+    failure_rate = 90,
+    window = 100,
+    minimum_calls = 100
+)]
+#[retry(max_attempts = 3, initial_delay = "1ms", jitter = "full")]
+#[bulkhead(name = "policies-stress-pool", max_concurrent = 4, max_wait = "10s")]
+async fn stressed(n: u32) -> Result<u32, ServiceError> {
+    /// Leaves the body on return and on cancellation alike.
+    struct InBody;
+    impl Drop for InBody {
+        fn drop(&mut self) {
+            IN_BODY.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+    let now = IN_BODY.fetch_add(1, Ordering::SeqCst) + 1;
+    let _in_body = InBody;
+    PEAK_IN_BODY.fetch_max(now, Ordering::SeqCst);
+    tokio::task::yield_now().await;
+    if n % 7 == 0 { Err(transient()) } else { Ok(n) }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stacked_layers_hold_their_invariants_across_threads() {
+    let tasks: Vec<_> = (1..=2000u32)
+        .map(|n| {
+            tokio::spawn(async move {
+                let result = if n % 5 == 0 {
+                    // Every fifth caller gives up early: cancellation at a random point.
+                    tokio::time::timeout(Duration::from_micros(50), stressed(n))
+                        .await
+                        .ok()
+                } else {
+                    Some(stressed(n).await)
+                };
+                (n, result)
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (n, result) = task.await.unwrap();
+        match result {
+            Some(Ok(value)) => assert_eq!(value, n),
+            // Failing calls finish last (they back off), so the breaker may open at the end.
+            Some(Err(ServiceError::Resilience(Error::CircuitOpen { .. }))) => {}
+            Some(Err(error)) => assert!(n % 7 == 0, "{n}: {error:?}"),
+            None => assert_eq!(n % 5, 0),
+        }
+    }
+    assert!(PEAK_IN_BODY.load(Ordering::SeqCst) <= 4);
+    let pool = registry().bulkhead("policies-stress-pool").unwrap();
+    assert_eq!(pool.in_flight(), 0, "every permit came back");
+    assert_eq!(IN_BODY.load(Ordering::SeqCst), 0);
+    // Every call is accounted for exactly once, and the breaker opened at most once.
+    let metrics = registry()
+        .circuit_breaker("policies-stress")
+        .unwrap()
+        .metrics();
+    assert_eq!(
+        metrics.successful + metrics.failed + metrics.ignored + metrics.not_permitted,
+        2000,
+        "{metrics:?}"
+    );
+    assert!(metrics.transitions <= 1, "{metrics:?}");
+}
