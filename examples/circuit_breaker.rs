@@ -90,11 +90,7 @@ async fn run() {
 }
 
 /// Runs the scenario on a paused current-thread runtime.
-fn main() {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a current-thread tokio runtime builds")
-        .block_on(run());
+#[tokio::main(flavor = "current_thread", start_paused = true)]
+async fn main() {
+    run().await;
 }

@@ -150,13 +150,9 @@ fn next_arrival(now: Duration) -> Duration {
     }
 }
 
-fn main() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .start_paused(true)
-        .build()
-        .expect("a tokio runtime");
-    runtime.block_on(run());
+#[tokio::main(flavor = "current_thread", start_paused = true)]
+async fn main() {
+    run().await;
 }
 
 async fn run() {
