@@ -502,7 +502,11 @@ async fn stressed(n: u32) -> Result<u32, ServiceError> {
     let _in_body = InBody;
     PEAK_IN_BODY.fetch_max(now, Ordering::SeqCst);
     tokio::task::yield_now().await;
-    if n % 7 == 0 { Err(transient()) } else { Ok(n) }
+    if n.is_multiple_of(7) {
+        Err(transient())
+    } else {
+        Ok(n)
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -510,7 +514,7 @@ async fn stacked_layers_hold_their_invariants_across_threads() {
     let tasks: Vec<_> = (1..=2000u32)
         .map(|n| {
             tokio::spawn(async move {
-                let result = if n % 5 == 0 {
+                let result = if n.is_multiple_of(5) {
                     // Every fifth caller gives up early: cancellation at a random point.
                     tokio::time::timeout(Duration::from_micros(50), stressed(n))
                         .await
@@ -528,7 +532,7 @@ async fn stacked_layers_hold_their_invariants_across_threads() {
             Some(Ok(value)) => assert_eq!(value, n),
             // Failing calls finish last (they back off), so the breaker may open at the end.
             Some(Err(ServiceError::Resilience(Error::CircuitOpen { .. }))) => {}
-            Some(Err(error)) => assert!(n % 7 == 0, "{n}: {error:?}"),
+            Some(Err(error)) => assert!(n.is_multiple_of(7), "{n}: {error:?}"),
             None => assert_eq!(n % 5, 0),
         }
     }
