@@ -1,7 +1,11 @@
 //! The fn under the attributes: its shape, its return type and its resilience siblings.
 
+use proc_macro2::Span;
 use syn::spanned::Spanned;
-use syn::{Attribute, Block, Expr, ItemFn, Local, Pat, Path, ReturnType, Stmt, Type};
+use syn::{
+    Attribute, Block, Expr, GenericArgument, ItemFn, Local, Pat, Path, PathArguments, ReturnType,
+    Stmt, Type,
+};
 
 use crate::attrs::{AttrInput, Kind};
 
@@ -94,6 +98,25 @@ pub(crate) fn body_type(item: &ItemFn, shape: &Shape) -> Option<Type> {
         },
     };
     (!contains_impl_trait(&ty)).then_some(ty)
+}
+
+/// Where an unmet `E: From<resilience_runtime::Error>` is reported: at `E` in `Result<T, E>`,
+/// else at the whole return type (e.g. an alias such as `anyhow::Result<T>`), else at the
+/// attribute.
+pub(crate) fn error_span(body_type: Option<&Type>) -> Span {
+    let Some(ty) = body_type else {
+        return Span::call_site();
+    };
+    if let Type::Path(path) = ty
+        && let Some(last) = path.path.segments.last()
+        && last.ident == "Result"
+        && let PathArguments::AngleBracketed(arguments) = &last.arguments
+        && arguments.args.len() == 2
+        && let Some(GenericArgument::Type(error)) = arguments.args.last()
+    {
+        return error.span();
+    }
+    ty.span()
 }
 
 fn contains_impl_trait(ty: &Type) -> bool {

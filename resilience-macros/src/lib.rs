@@ -5,8 +5,8 @@
 //! returning `Result<T, E>` with `E: From<resilience_runtime::Error>`; the signature is kept.
 //! Stacked attributes fuse into one wrapper: the topmost is the outermost layer.
 //!
-//! The crate is a pipeline: [`attrs`] parses and validates each attribute, [`plan`] checks the
-//! stack against the fn, and [`expand`] writes the code.
+//! The crate is a pipeline: `attrs` parses and validates each attribute, `plan` checks the
+//! stack against the fn, and `expand` writes the code.
 
 use proc_macro::TokenStream;
 

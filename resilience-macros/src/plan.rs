@@ -1,5 +1,6 @@
 //! Plan: the fused stack of layers around one fn, checked as a whole.
 
+use proc_macro2::Span;
 use syn::{ItemFn, Path, Type};
 
 use crate::attrs::{Layer, error_at};
@@ -12,6 +13,9 @@ pub(crate) struct Plan {
     pub(crate) shape: Shape,
     /// The type the body evaluates to, when it can be written down.
     pub(crate) body_type: Option<Type>,
+    /// Where generated code that needs `E: From<resilience_runtime::Error>` is spanned, so
+    /// that an error type without it is reported once, at the error type.
+    pub(crate) error_span: Span,
     /// Whether the fn takes `self`, so a default name can include the `Self` type.
     pub(crate) has_receiver: bool,
 }
@@ -46,12 +50,14 @@ pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(::resilience_runtime));
     let body_type = item::body_type(item, &shape);
+    let error_span = item::error_span(body_type.as_ref());
     let has_receiver = item.sig.receiver().is_some();
     errors.finish_with(Plan {
         layers,
         krate,
         shape,
         body_type,
+        error_span,
         has_receiver,
     })
 }

@@ -68,6 +68,11 @@ impl CircuitBreakerLayer {
 }
 
 const MAX_COUNT: u64 = 1_000_000;
+/// The runtime's `MAX_WINDOW_CALLS`: a larger count window would be silently clamped.
+const MAX_WINDOW_CALLS: u64 = 100_000;
+/// The runtime's cap on the half-open counts (`success_threshold`, `half_open_max_calls`),
+/// which share a packed atomic word: a larger value would be silently clamped.
+const MAX_HALF_OPEN_CALLS: u64 = 16_383;
 
 pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<CircuitBreakerLayer> {
     let args: CircuitBreakerArgs = from_items(items)?;
@@ -115,8 +120,8 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<Circui
             Window::Calls(calls) => bounded(
                 Some(calls),
                 1,
-                MAX_COUNT,
-                "`window` must be between 1 and 1000000 calls",
+                MAX_WINDOW_CALLS,
+                "`window` must be between 1 and 100000 calls",
                 &mut errors,
             )
             .map(WindowSpec::Calls),
@@ -173,27 +178,35 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<Circui
     let success_threshold = bounded(
         args.success_threshold,
         1,
-        MAX_COUNT,
-        "`success_threshold` must be between 1 and 1000000",
+        MAX_HALF_OPEN_CALLS,
+        "`success_threshold` must be between 1 and 16383",
         &mut errors,
     );
     let half_open_max_calls = bounded(
         args.half_open_max_calls,
         1,
-        MAX_COUNT,
-        "`half_open_max_calls` must be between 1 and 1000000",
+        MAX_HALF_OPEN_CALLS,
+        "`half_open_max_calls` must be between 1 and 16383",
         &mut errors,
     );
-    if let (Some(permits), Some(written)) = (half_open_max_calls, args.half_open_max_calls) {
-        let needed = success_threshold.unwrap_or(2);
-        if !rate_model && permits < needed {
-            errors.push(error_at(
-                written.span,
-                format!(
-                    "`half_open_max_calls` ({permits}) is below `success_threshold` ({needed}): the breaker could never close"
-                ),
-            ));
-        }
+    // Half-open works the same under both trip models: a failed trial call reopens the breaker
+    // and `success_threshold` successful ones close it. A `success_threshold` out of range is
+    // already reported, so it is not compared again.
+    let needed = match (args.success_threshold, success_threshold) {
+        (None, _) => Some((2, ", the default")),
+        (Some(_), Some(needed)) => Some((needed, "")),
+        (Some(_), None) => None,
+    };
+    if let (Some(permits), Some(written), Some((needed, default))) =
+        (half_open_max_calls, args.half_open_max_calls, needed)
+        && permits < needed
+    {
+        errors.push(error_at(
+            written.span,
+            format!(
+                "`half_open_max_calls` ({permits}) is below `success_threshold` ({needed}{default}): a half-open breaker would admit fewer trial calls than the successes it needs to close"
+            ),
+        ));
     }
 
     errors.finish_with(CircuitBreakerLayer {

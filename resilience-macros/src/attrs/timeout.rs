@@ -5,7 +5,7 @@ use std::time::Duration;
 use darling::FromMeta;
 use darling::ast::NestedMeta;
 use proc_macro2::Span;
-use syn::{Expr, ExprLit, Lit, Path};
+use syn::{Expr, ExprLit, Path};
 
 use super::{error_at, from_items};
 use crate::value::DurationLit;
@@ -26,9 +26,11 @@ pub(crate) struct TimeoutLayer {
 }
 
 pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<TimeoutLayer> {
-    // The short form puts the duration first, as a bare string.
+    // The short form puts the duration first, as a bare string. Any other literal there
+    // (e.g. `#[timeout(500)]`) is a duration of the wrong type: the duration parser says so,
+    // with a did-you-mean.
     let (positional, rest) = match items.split_first() {
-        Some((NestedMeta::Lit(lit @ Lit::Str(_)), rest)) => (Some(lit.clone()), rest),
+        Some((NestedMeta::Lit(lit), rest)) => (Some(lit.clone()), rest),
         _ => (None, items),
     };
     let args: TimeoutArgs = from_items(rest)?;

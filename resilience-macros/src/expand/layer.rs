@@ -31,6 +31,12 @@ fn local(name: &str) -> Ident {
     Ident::new(name, Span::mixed_site())
 }
 
+/// A local that rustc shows at `location` when it blames it for an unmet bound; it resolves
+/// like any other [`local`].
+fn local_at(name: &str, location: Span) -> Ident {
+    Ident::new(name, Span::mixed_site().located_at(location))
+}
+
 /// The whole stack around `body` (a braced block), as one block expression.
 pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenStream {
     let krate = &plan.krate;
@@ -60,7 +66,8 @@ pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenSt
         code = wrapped;
     }
     items.reverse();
-    let outcome = local("outcome");
+    // `finish` needs `E: From<resilience_runtime::Error>`; rustc blames its argument.
+    let outcome = local_at("outcome", plan.error_span);
     quote! {
         {
             #(#items)*
@@ -178,10 +185,11 @@ fn wrap_retry(
         quote!(#krate::__private::sleep_blocking)
     };
     let wait = &site.wait;
+    // `retry_step` needs `E: From<resilience_runtime::Error>`; rustc blames its `outcome`.
     let (retry, state, outcome, delay) = (
         local("retry"),
         local("state"),
-        local("outcome"),
+        local_at("outcome", site.plan.error_span),
         local("delay"),
     );
     let code = quote! {
@@ -322,21 +330,39 @@ fn wrap_timeout(site: &Site<'_>, layer: &TimeoutLayer, inner: TokenStream) -> To
 fn wrap_fallback(site: &Site<'_>, layer: &FallbackLayer, inner: TokenStream) -> TokenStream {
     let krate = site.krate;
     let path = &layer.path;
-    let (outcome, failure, other) = (local("outcome"), local("failure"), local("other"));
-    // Spanned on the path so that a fallback of the wrong type is reported there.
-    let call = quote_spanned! {path.span()=>
-        #path(#krate::__private::into_error(#failure))
-    };
-    let value = if site.plan.shape.is_async() {
-        quote!(#krate::__private::fallback(#call).await)
+    let at_path = path.span();
+    let (outcome, other) = (local("outcome"), local("other"));
+    // `into_error` needs `E: From<resilience_runtime::Error>`: blamed at the error type, as
+    // in `finish`. A fallback that takes another argument type, or returns another type than
+    // the fn, is blamed on `error` and `recovered`, both shown at the path.
+    let failure = local_at("failure", site.plan.error_span);
+    let (error, recovered) = (local_at("error", at_path), local_at("recovered", at_path));
+    let ty = site
+        .plan
+        .body_type
+        .as_ref()
+        .map_or_else(|| quote!(_), |ty| quote!(#ty));
+    let call = quote_spanned! {at_path=> #path(#error)};
+    let recover = if site.plan.shape.is_async() {
+        // The awaited expression starts with a local, not with the crate path, so that its
+        // span (where a mismatch is shown) is the path's alone.
+        let pending = local_at("pending", at_path);
+        quote! {
+            let #pending = #krate::__private::fallback(#call);
+            let #recovered: #ty = #pending.await;
+        }
     } else {
-        call
+        quote!(let #recovered: #ty = #call;)
     };
     quote! {
         {
             let #outcome = #inner;
             match #outcome {
-                ::core::result::Result::Err(#failure) => #krate::__private::lift(#value),
+                ::core::result::Result::Err(#failure) => {
+                    let #error = #krate::__private::into_error(#failure);
+                    #recover
+                    #krate::__private::lift(#recovered)
+                }
                 #other => #other,
             }
         }

@@ -23,6 +23,7 @@ impl FromMeta for Int {
                         span: int.span(),
                     })
                     .map_err(|_| Error::custom("number too large").with_span(int)),
+                Lit::Str(text) => Err(quoted_number::<u64>(text).with_span(text)),
                 other => Err(Error::custom("expected a whole number, e.g. `5`").with_span(other)),
             },
             Expr::Unary(_) => {
@@ -49,6 +50,7 @@ impl FromMeta for Float {
             Expr::Lit(lit) => match &lit.lit {
                 Lit::Int(int) => int.base10_parse::<f64>().ok(),
                 Lit::Float(float) => float.base10_parse::<f64>().ok(),
+                Lit::Str(text) => return Err(quoted_number::<f64>(text).with_span(text)),
                 _ => None,
             },
             Expr::Group(group) => return Self::from_expr(&group.expr),
@@ -61,5 +63,20 @@ impl FromMeta for Float {
             }),
             _ => Err(Error::custom("expected a number, e.g. `2.0`").with_span(expr)),
         }
+    }
+}
+
+/// The error for a number written as a string: a did-you-mean without the quotes when the
+/// string holds one.
+fn quoted_number<N: std::str::FromStr>(text: &syn::LitStr) -> Error {
+    let value = text.value();
+    let value = value.trim();
+    // A leading digit keeps words such as "inf" or "NaN" out of the suggestion.
+    if value.starts_with(|c: char| c.is_ascii_digit()) && value.parse::<N>().is_ok() {
+        Error::custom(format!(
+            "expected a number, not a string: did you mean `{value}`?"
+        ))
+    } else {
+        Error::custom("expected a number, not a string, e.g. `5`")
     }
 }

@@ -186,7 +186,7 @@ impl CircuitBreakerConfig {
     }
 
     /// Successful trial calls that close a half-open breaker (`1..=16383`). When it exceeds
-    /// [`half_open_max_calls`](Self::get_half_open_max_calls), all trial calls succeeding
+    /// [`half_open_max_calls`](Self::half_open_max_calls), all trial calls succeeding
     /// closes the breaker.
     #[must_use]
     pub const fn with_success_threshold(mut self, successes: u32) -> Self {

@@ -1,0 +1,13 @@
+//! A bulkhead of 0 would reject every call.
+
+use resilience_runtime::bulkhead;
+
+#[bulkhead(max_concurrent = 0)]
+async fn load() -> Result<u32, resilience_runtime::Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}

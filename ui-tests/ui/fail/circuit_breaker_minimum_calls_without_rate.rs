@@ -1,0 +1,13 @@
+//! `minimum_calls` without a rate.
+
+use resilience_runtime::circuit_breaker;
+
+#[circuit_breaker(minimum_calls = 10)]
+async fn load() -> Result<u32, resilience_runtime::Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}

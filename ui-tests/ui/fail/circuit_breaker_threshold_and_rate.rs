@@ -1,0 +1,13 @@
+//! `failure_threshold` and `failure_rate`: two trip models at once.
+
+use resilience_runtime::circuit_breaker;
+
+#[circuit_breaker(failure_threshold = 5, failure_rate = 50)]
+async fn load() -> Result<u32, resilience_runtime::Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}

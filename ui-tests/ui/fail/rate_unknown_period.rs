@@ -1,0 +1,13 @@
+//! A rate with a misspelt period: did-you-mean the real one.
+
+use resilience_runtime::rate_limit;
+
+#[rate_limit(rate = "10/dya")]
+async fn load() -> Result<u32, resilience_runtime::Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}

@@ -1,0 +1,13 @@
+//! An unknown `jitter`: did-you-mean the real one.
+
+use resilience_runtime::retry;
+
+#[retry(jitter = "ful")]
+async fn load() -> Result<u32, resilience_runtime::Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}

@@ -1,0 +1,13 @@
+//! An unknown `#[retry]` key with a typo: did-you-mean the real key.
+
+use resilience_runtime::retry;
+
+#[retry(max_atempts = 3)]
+async fn load() -> Result<u32, resilience_runtime::Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}

@@ -1,0 +1,13 @@
+//! A zero timeout.
+
+use resilience_runtime::timeout;
+
+#[timeout("0s")]
+async fn load() -> Result<u32, resilience_runtime::Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}
