@@ -57,7 +57,7 @@
 //! Breakers, limiters, bulkheads and retries have names (by default the fn's path) and live in
 //! one process-wide [`registry()`]. Sites giving the same name share an instance; a site that
 //! gives only the name adopts the configuration declared elsewhere. Each call site caches its
-//! handle in a `static`, so the hot path does no lookup and no allocation. See [`registry`].
+//! handle in a `static`, so the hot path does no lookup and no allocation. See the [`registry`](mod@registry) module.
 //!
 //! # Time
 //!
