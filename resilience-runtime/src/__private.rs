@@ -242,8 +242,9 @@ pub fn sleep_blocking(duration: Duration) {
 }
 
 /// Runs `future` with a time limit.
-pub async fn timeout<F: Future>(after: Duration, future: F) -> Result<F::Output, Error> {
-    crate::timeout::timeout(after, future).await
+#[inline]
+pub fn timeout<F: Future>(after: Duration, future: F) -> crate::timeout::Timeout<F> {
+    crate::timeout::timeout(after, future)
 }
 
 /// A fallback's value as a future, whether the fallback fn is sync (returns the `Result`) or

@@ -1,7 +1,12 @@
 //! Time limits on async calls.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
+
+use tokio::task::coop::{Unconstrained, unconstrained};
+use tokio::time::{Instant, Sleep, sleep_until};
 
 use crate::Error;
 
@@ -10,6 +15,10 @@ use crate::Error;
 ///
 /// Dropping `fut` is what cancels the call, so everything it held (e.g. a bulkhead permit) is
 /// released.
+///
+/// Unlike `tokio::time::timeout`, the timer is only created once `fut` first returns
+/// `Pending`, so a call that completes without waiting never touches the timer (the limit
+/// still counts from the call's start).
 ///
 /// ```
 /// use resilience_runtime::{Error, timeout::timeout};
@@ -28,14 +37,61 @@ use crate::Error;
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] carrying `after` when the limit elapsed first.
-pub async fn timeout<F: Future>(after: Duration, fut: F) -> Result<F::Output, Error> {
-    // tokio clamps a limit too far in the future to "never", so no duration overflows.
-    match tokio::time::timeout(after, fut).await {
-        Ok(output) => Ok(output),
-        Err(_elapsed) => {
-            tracing::debug!(after = ?after, "call timed out");
-            Err(Error::timeout(after))
+/// The future resolves to [`Error::Timeout`] carrying `after` when the limit elapsed first.
+pub fn timeout<F: IntoFuture>(after: Duration, fut: F) -> Timeout<F::IntoFuture> {
+    Timeout {
+        future: fut.into_future(),
+        // A limit too far in the future to represent means "never".
+        deadline: Instant::now().checked_add(after),
+        after,
+        timer: None,
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future returned by [`timeout`].
+    #[must_use = "futures do nothing unless polled"]
+    pub struct Timeout<F> {
+        #[pin]
+        future: F,
+        deadline: Option<Instant>,
+        after: Duration,
+        // Unconstrained: the timer must fire even when the call used up its task's
+        // cooperative budget.
+        #[pin]
+        timer: Option<Unconstrained<Sleep>>,
+    }
+}
+
+impl<F> std::fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timeout")
+            .field("after", &self.after)
+            .field("timer_started", &self.timer.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        if let Poll::Ready(output) = this.future.poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        if this.timer.is_none() {
+            let Some(deadline) = *this.deadline else {
+                return Poll::Pending;
+            };
+            this.timer.set(Some(unconstrained(sleep_until(deadline))));
+        }
+        match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+            Some(Poll::Ready(())) => {
+                tracing::debug!(after = ?this.after, "call timed out");
+                Poll::Ready(Err(Error::timeout(*this.after)))
+            }
+            _ => Poll::Pending,
         }
     }
 }
