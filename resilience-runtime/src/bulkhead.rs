@@ -128,7 +128,9 @@ pub struct BulkheadSnapshot {
 /// ```
 pub struct Bulkhead {
     name: &'static str,
-    config: BulkheadConfig,
+    // The configuration lives in atomics so that it can change while calls are in flight.
+    max_concurrent: AtomicUsize,
+    max_wait_nanos: AtomicU64,
     in_flight: AtomicUsize,
     async_waiters: AtomicUsize,
     blocking_waiters: AtomicUsize,
@@ -146,7 +148,8 @@ impl Bulkhead {
     pub const fn new(name: &'static str, config: BulkheadConfig) -> Self {
         Self {
             name,
-            config,
+            max_concurrent: AtomicUsize::new(config.max_concurrent),
+            max_wait_nanos: AtomicU64::new(saturating_nanos(config.max_wait)),
             in_flight: AtomicUsize::new(0),
             async_waiters: AtomicUsize::new(0),
             blocking_waiters: AtomicUsize::new(0),
@@ -165,10 +168,10 @@ impl Bulkhead {
         self.name
     }
 
-    /// The configuration.
+    /// The configuration in force.
     #[must_use]
-    pub const fn config(&self) -> BulkheadConfig {
-        self.config
+    pub fn config(&self) -> BulkheadConfig {
+        BulkheadConfig::new(self.max_concurrent()).with_max_wait(self.max_wait())
     }
 
     /// Permits held right now.
@@ -179,8 +182,51 @@ impl Bulkhead {
 
     /// The concurrency limit.
     #[must_use]
-    pub const fn max_concurrent(&self) -> usize {
-        self.config.max_concurrent
+    pub fn max_concurrent(&self) -> usize {
+        self.max_concurrent.load(RELAXED)
+    }
+
+    /// The longest wait for a slot.
+    #[must_use]
+    pub fn max_wait(&self) -> Duration {
+        Duration::from_nanos(self.max_wait_nanos.load(RELAXED))
+    }
+
+    /// Changes the concurrency limit while calls run.
+    ///
+    /// Calls in flight keep their slots and give them back as usual, so nothing leaks: after
+    /// lowering the limit below the calls in flight, new calls wait (or are rejected) until
+    /// enough of them have finished; after raising it, waiting callers are woken to take the
+    /// new slots.
+    ///
+    /// ```
+    /// use resilience_runtime::bulkhead::{Bulkhead, BulkheadConfig};
+    ///
+    /// let pool = Bulkhead::new("resizable", BulkheadConfig::new(2));
+    /// let (a, b) = (pool.try_acquire().unwrap(), pool.try_acquire().unwrap());
+    /// pool.set_max_concurrent(1);
+    /// drop(a);
+    /// assert!(pool.try_acquire().is_err()); // still one in flight, the new limit
+    /// drop(b);
+    /// assert!(pool.try_acquire().is_ok());
+    /// ```
+    pub fn set_max_concurrent(&self, max_concurrent: usize) {
+        let before = self.max_concurrent.swap(max_concurrent, SEQ);
+        tracing::info!(
+            name = self.name,
+            before,
+            after = max_concurrent,
+            "bulkhead resized"
+        );
+        if max_concurrent > before {
+            self.wake_all();
+        }
+    }
+
+    /// Changes how long later callers wait for a slot (callers already waiting keep theirs).
+    pub fn set_max_wait(&self, max_wait: Duration) {
+        self.max_wait_nanos
+            .store(saturating_nanos(max_wait), RELAXED);
     }
 
     /// Counters and gauges (each read individually).
@@ -200,7 +246,7 @@ impl Bulkhead {
     pub fn snapshot(&self) -> BulkheadSnapshot {
         BulkheadSnapshot {
             name: self.name,
-            config: self.config,
+            config: self.config(),
             metrics: self.metrics(),
         }
     }
@@ -226,7 +272,7 @@ impl Bulkhead {
         if let Some(permit) = self.try_take() {
             return Ok(permit);
         }
-        if self.config.max_wait.is_zero() {
+        if self.max_wait().is_zero() {
             return Err(self.reject());
         }
         self.wait_async().await
@@ -242,7 +288,7 @@ impl Bulkhead {
         if let Some(permit) = self.try_take() {
             return Ok(permit);
         }
-        if self.config.max_wait.is_zero() {
+        if self.max_wait().is_zero() {
             return Err(self.reject());
         }
         self.wait_blocking()
@@ -279,7 +325,7 @@ impl Bulkhead {
 
     /// The lock-free fast path: claims a slot with a CAS loop if the count is below the limit.
     fn try_take(&self) -> Option<BulkheadPermit<'_>> {
-        let max = self.config.max_concurrent;
+        let max = self.max_concurrent.load(SEQ);
         let mut current = self.in_flight.load(SEQ);
         loop {
             if current >= max {
@@ -304,20 +350,22 @@ impl Bulkhead {
 
     fn reject(&self) -> Error {
         self.rejected.fetch_add(1, RELAXED);
+        let max_concurrent = self.max_concurrent();
         tracing::debug!(
             name = self.name,
-            max_concurrent = self.config.max_concurrent,
-            max_wait = ?self.config.max_wait,
+            max_concurrent,
+            max_wait = ?self.max_wait(),
             "bulkhead full; call rejected"
         );
-        Error::bulkhead_full(self.name, self.config.max_concurrent)
+        Error::bulkhead_full(self.name, max_concurrent)
     }
 
     async fn wait_async(&self) -> Result<BulkheadPermit<'_>, Error> {
         // Registered before the first re-check, so a release after that check sees us.
         let _waiter = WaiterGuard::register(&self.async_waiters);
-        tracing::debug!(name = self.name, max_wait = ?self.config.max_wait, "bulkhead full; waiting");
-        let mut deadline = pin!(clock::sleep(self.config.max_wait));
+        let max_wait = self.max_wait();
+        tracing::debug!(name = self.name, max_wait = ?max_wait, "bulkhead full; waiting");
+        let mut deadline = pin!(clock::sleep(max_wait));
         loop {
             let mut notified = pin!(self.notify.notified());
             // Enabled before the re-check, so a `notify_one` from a release between the
@@ -348,9 +396,10 @@ impl Bulkhead {
 
     fn wait_blocking(&self) -> Result<BulkheadPermit<'_>, Error> {
         let _waiter = WaiterGuard::register(&self.blocking_waiters);
-        tracing::debug!(name = self.name, max_wait = ?self.config.max_wait, "bulkhead full; waiting");
+        let max_wait = self.max_wait();
+        tracing::debug!(name = self.name, max_wait = ?max_wait, "bulkhead full; waiting");
         // `None` when the wait is too long to represent: wait without a deadline.
-        let deadline = std::time::Instant::now().checked_add(self.config.max_wait);
+        let deadline = std::time::Instant::now().checked_add(max_wait);
         // The re-check happens under the lock a releaser takes to notify, so a release cannot
         // slip between the re-check and the wait.
         let mut guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
@@ -373,6 +422,13 @@ impl Bulkhead {
         }
     }
 
+    /// Wakes every waiter to re-check, after the limit grew.
+    fn wake_all(&self) {
+        self.notify.notify_waiters();
+        let _guard = self.lock.lock().unwrap_or_else(PoisonError::into_inner);
+        self.condvar.notify_all();
+    }
+
     fn release(&self) {
         self.in_flight.fetch_sub(1, SEQ);
         if self.async_waiters.load(SEQ) != 0 {
@@ -390,7 +446,7 @@ impl fmt::Debug for Bulkhead {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Bulkhead")
             .field("name", &self.name)
-            .field("config", &self.config)
+            .field("config", &self.config())
             .field("metrics", &self.metrics())
             .finish()
     }
@@ -405,7 +461,17 @@ impl Named for Bulkhead {
     }
 
     fn config(&self) -> BulkheadConfig {
-        self.config
+        Bulkhead::config(self)
+    }
+}
+
+/// A duration in nanoseconds, saturating (about 584 years).
+const fn saturating_nanos(duration: Duration) -> u64 {
+    let nanos = duration.as_nanos();
+    if nanos > u64::MAX as u128 {
+        u64::MAX
+    } else {
+        nanos as u64
     }
 }
 
@@ -716,6 +782,55 @@ mod tests {
 
     /// Async tasks (waiting, failing fast, and cancelled mid-wait) and blocking threads hammer
     /// one bulkhead; the observed concurrency never exceeds the limit and everything drains.
+    #[tokio::test(start_paused = true)]
+    async fn raising_the_limit_wakes_waiters() {
+        let pool = Arc::new(bulkhead(1, Duration::from_secs(10)));
+        let held = pool.try_acquire().unwrap();
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let pool = Arc::clone(&pool);
+                tokio::spawn(async move {
+                    let _slot = pool.acquire().await.map_err(drop)?;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    Ok::<_, ()>(tokio::time::Instant::now())
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        assert_eq!(pool.metrics().waiting, 2);
+        let start = tokio::time::Instant::now();
+        pool.set_max_concurrent(3);
+        for waiter in waiters {
+            // Both took a new slot at once, while the first slot is still held.
+            let finished = waiter.await.unwrap().unwrap();
+            assert_eq!(finished - start, Duration::from_secs(1));
+        }
+        assert_eq!(pool.in_flight(), 1);
+        drop(held);
+        assert_eq!((pool.in_flight(), pool.max_concurrent()), (0, 3));
+    }
+
+    #[test]
+    fn lowering_the_limit_leaks_no_permit() {
+        let pool = bulkhead(4, Duration::ZERO);
+        let permits: Vec<_> = (0..4).map(|_| pool.try_acquire().unwrap()).collect();
+        pool.set_max_concurrent(2);
+        assert_eq!(pool.config().max_concurrent(), 2);
+        let mut permits = permits.into_iter();
+        drop(permits.next());
+        drop(permits.next());
+        // Two still in flight: at the new limit, so no new slot yet.
+        assert!(pool.try_acquire().is_err());
+        drop(permits.next());
+        let again = pool.try_acquire().unwrap();
+        drop(permits);
+        drop(again);
+        assert_eq!(pool.in_flight(), 0);
+        assert_eq!(pool.try_acquire().map(|_| ()), Ok(()));
+        pool.set_max_wait(Duration::from_millis(5));
+        assert_eq!(pool.max_wait(), Duration::from_millis(5));
+    }
+
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
     async fn stress_never_exceeds_the_limit() {
         const MAX: usize = 3;
