@@ -4,6 +4,19 @@ use crate::clock::Nanos;
 
 use super::CircuitBreaker;
 
+/// Which period a permit was acquired in, and so what its outcome may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PermitKind {
+    /// Closed: counts, and may open the breaker.
+    Closed,
+    /// A half-open trial call.
+    Trial,
+    /// Metrics-only: counts, never opens.
+    MetricsOnly,
+    /// Disabled: records nothing.
+    Disabled,
+}
+
 /// How a permitted call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Outcome {
@@ -17,7 +30,8 @@ pub(super) enum Outcome {
 /// Record how the call ended with exactly one of [`record_success`](Self::record_success),
 /// [`record_failure`](Self::record_failure) or [`record_ignored`](Self::record_ignored).
 /// Dropping the permit without recording counts as `record_ignored`, so a cancelled future or a
-/// panicking call gives a half-open trial permit back instead of leaking it.
+/// panicking call gives a half-open trial permit back instead of leaking it. A permit of a
+/// [disabled](CircuitBreaker::disable) breaker records nothing at all.
 ///
 /// A permit belongs to the breaker period (generation) it was acquired in. An outcome recorded
 /// after the breaker changed state, e.g. a slow call that fails after the breaker already
@@ -38,7 +52,7 @@ pub(super) enum Outcome {
 pub struct CircuitPermit<'a> {
     pub(super) breaker: &'a CircuitBreaker,
     pub(super) generation: u32,
-    pub(super) half_open: bool,
+    pub(super) kind: PermitKind,
     /// When the call started; only read when slow calls are tracked.
     pub(super) started: Nanos,
     pub(super) armed: bool,
