@@ -198,7 +198,11 @@ async fn a_call_of_exactly_the_slow_duration_is_not_slow() {
     assert_eq!(breaker.metrics().slow, 1);
     assert_eq!(breaker.state(), CircuitState::Closed, "1 of 4 slow");
     assert_eq!(slow(Duration::from_secs(2)).await, Ok(()));
-    assert_eq!(breaker.state(), CircuitState::Open, "2 of 4 slow, all successful");
+    assert_eq!(
+        breaker.state(),
+        CircuitState::Open,
+        "2 of 4 slow, all successful"
+    );
     assert_eq!(breaker.metrics().failed, 0);
 }
 
@@ -262,7 +266,10 @@ async fn inner_rejections_never_count_as_failures() {
     for _ in 0..3 {
         let rejected = pooled(Duration::ZERO).await;
         assert!(
-            matches!(rejected, Err(AppError::Resilience(Error::BulkheadFull { .. }))),
+            matches!(
+                rejected,
+                Err(AppError::Resilience(Error::BulkheadFull { .. }))
+            ),
             "{rejected:?}"
         );
     }
@@ -274,7 +281,11 @@ async fn inner_rejections_never_count_as_failures() {
 
 static OPEN_BODY_RUNS: AtomicU32 = AtomicU32::new(0);
 
-#[circuit_breaker(name = "cb-not-permitted", failure_threshold = 1, recovery_timeout = "30s")]
+#[circuit_breaker(
+    name = "cb-not-permitted",
+    failure_threshold = 1,
+    recovery_timeout = "30s"
+)]
 async fn guarded(fail: bool) -> Result<(), AppError> {
     OPEN_BODY_RUNS.fetch_add(1, Ordering::SeqCst);
     outcome(fail)
@@ -293,7 +304,10 @@ async fn not_permitted_calls_are_counted_and_never_run() {
     assert_eq!((metrics.not_permitted, metrics.failed), (5, 1));
     assert_eq!(
         guarded(false).await,
-        Err(AppError::Resilience(Error::circuit_open("cb-not-permitted", Some(Duration::from_secs(30)))))
+        Err(AppError::Resilience(Error::circuit_open(
+            "cb-not-permitted",
+            Some(Duration::from_secs(30))
+        )))
     );
 }
 
@@ -316,7 +330,11 @@ async fn half_open_is_entered_lazily_by_the_next_call() {
     let breaker = handle("cb-lazy");
     let _ = lazy(true).await;
     advance(Duration::from_secs(60)).await;
-    assert_eq!(breaker.state(), CircuitState::Open, "nothing happens without a call");
+    assert_eq!(
+        breaker.state(),
+        CircuitState::Open,
+        "nothing happens without a call"
+    );
     let (_subscription, events) = transitions(&breaker);
     assert_eq!(lazy(false).await, Ok(()));
     assert_eq!(breaker.state(), CircuitState::Closed);
@@ -467,12 +485,18 @@ async fn max_wait_in_half_open_reopens_when_trial_calls_hang() {
     sleep(Duration::from_secs(5)).await;
     let hanging = tokio::spawn(stuck(false));
     sleep(Duration::from_secs(29)).await;
-    assert!(stuck(false).await.unwrap_err().is_circuit_open(), "no permit left");
+    assert!(
+        stuck(false).await.unwrap_err().is_circuit_open(),
+        "no permit left"
+    );
     assert_eq!(breaker.state(), CircuitState::HalfOpen);
     sleep(Duration::from_secs(1)).await;
     assert_eq!(
         stuck(false).await,
-        Err(AppError::Resilience(Error::circuit_open("cb-max-wait", Some(Duration::from_secs(5)))))
+        Err(AppError::Resilience(Error::circuit_open(
+            "cb-max-wait",
+            Some(Duration::from_secs(5))
+        )))
     );
     assert_eq!(breaker.state(), CircuitState::Open);
     // The hung trial call finally succeeds, in a period that is over: no effect.
@@ -572,7 +596,10 @@ async fn special_states_and_manual_transitions() {
     advance(Duration::from_secs(600)).await;
     assert_eq!(
         special(false).await,
-        Err(AppError::Resilience(Error::circuit_open("cb-special", None)))
+        Err(AppError::Resilience(Error::circuit_open(
+            "cb-special",
+            None
+        )))
     );
 
     // A transition to the current state does nothing.
@@ -603,7 +630,10 @@ async fn special_states_and_manual_transitions() {
     // The snapshot shows them too. (This breaker's only: the registry's snapshot would read
     // every breaker's window on this test's paused clock, 600s ahead of the others'.)
     let snapshot = serde_json::to_value(breaker.snapshot()).unwrap();
-    assert_eq!(snapshot["recent_transitions"][3]["reason"], "closed by hand");
+    assert_eq!(
+        snapshot["recent_transitions"][3]["reason"],
+        "closed by hand"
+    );
     assert_eq!(snapshot["recent_transitions"][3]["to"], "closed");
 }
 
@@ -652,12 +682,7 @@ async fn a_result_arriving_after_a_transition_cannot_flip_the_new_state() {
 // Events
 // ---------------------------------------------------------------------------------------------
 
-#[circuit_breaker(
-    name = "cb-events",
-    failure_rate = 50,
-    window = 10,
-    minimum_calls = 10
-)]
+#[circuit_breaker(name = "cb-events", failure_rate = 50, window = 10, minimum_calls = 10)]
 fn sync_call(fail: bool) -> Result<(), AppError> {
     outcome(fail)
 }
@@ -744,7 +769,9 @@ async fn a_thousand_concurrent_failing_tasks_open_the_breaker_exactly_once() {
             counter.fetch_add(1, Ordering::SeqCst);
         }
     });
-    let tasks: Vec<_> = (0..1_000).map(|_| tokio::spawn(failing_together())).collect();
+    let tasks: Vec<_> = (0..1_000)
+        .map(|_| tokio::spawn(failing_together()))
+        .collect();
     for task in tasks {
         assert_eq!(task.await.unwrap(), Err(AppError::Server));
     }

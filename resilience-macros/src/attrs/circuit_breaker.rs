@@ -196,7 +196,10 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<Circui
             ));
             None
         } else if backoff.value > MAX_RECOVERY_BACKOFF {
-            errors.push(error_at(backoff.span, "`recovery_backoff` must be at most 10"));
+            errors.push(error_at(
+                backoff.span,
+                "`recovery_backoff` must be at most 10",
+            ));
             None
         } else {
             Some(backoff.value)

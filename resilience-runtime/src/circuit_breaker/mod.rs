@@ -4,15 +4,26 @@
 //! outcomes, either as consecutive failures or as failure and slow-call rates over a sliding
 //! window (see [`CircuitBreakerConfig`]). When the count or a rate crosses its threshold the
 //! breaker **opens** and rejects calls with [`Error::CircuitOpen`] carrying the remaining open
-//! time. After the recovery timeout the next call moves it to **half-open**, which admits a fixed
-//! number of trial calls: enough successes close it again, any failure reopens it for a new
-//! recovery timeout. [`force_open`](CircuitBreaker::force_open) and
-//! [`reset`](CircuitBreaker::reset) are manual overrides.
+//! time, which may grow on repeated openings (`recovery_backoff`). After it the next call moves
+//! the breaker to **half-open**, which admits a fixed number of trial calls, reserved
+//! atomically; a cancelled or ignored trial call gives its permit back. In the consecutive model
+//! enough successes close it again and any failure reopens it; in the rate model it decides
+//! once every trial call has completed, by the same rates. `max_wait_in_half_open` bounds how
+//! long that may take.
+//!
+//! Manual control: [`force_open`](CircuitBreaker::force_open),
+//! [`close`](CircuitBreaker::close), [`disable`](CircuitBreaker::disable) (pass everything,
+//! record nothing), [`metrics_only`](CircuitBreaker::metrics_only) (record, never open) and
+//! [`reset`](CircuitBreaker::reset). Every change of state is one [`CircuitEvent`]: a `tracing`
+//! event, a call to each [subscriber](CircuitBreaker::subscribe) in order, and an entry among
+//! the [recent transitions](CircuitBreaker::recent_transitions).
 //!
 //! The closed path is lock-free and allocation-free: acquiring a permit is one atomic load,
-//! recording a consecutive-model outcome one more atomic operation. Every state change is a
+//! recording a consecutive-model outcome a few more atomic operations. Every state change is a
 //! single compare-and-swap on a packed state word that carries a generation, so exactly one
-//! thread performs each transition and outcomes from an earlier period cannot change a later one.
+//! thread performs each transition and outcomes from an earlier period cannot change a later
+//! one. Loom model tests check the state machine (`RUSTFLAGS="--cfg loom" cargo test -p
+//! resilience-runtime --release --lib loom`).
 //!
 //! ```
 //! use resilience_runtime::Error;
