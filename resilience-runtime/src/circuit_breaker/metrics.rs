@@ -61,7 +61,9 @@ pub struct CircuitBreakerSnapshot {
 /// The breaker's running call counts.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
-    pub(super) successful: AtomicU64,
+    /// Successful and failed calls: one shared increment per call, which is also the count
+    /// window's ticket. Successful calls are this minus `failed`.
+    pub(super) recorded: AtomicU64,
     pub(super) failed: AtomicU64,
     pub(super) slow: AtomicU64,
     pub(super) not_permitted: AtomicU64,
@@ -78,7 +80,7 @@ impl Counters {
     /// Zeroes the call counts; the transition count keeps running.
     pub(super) fn clear_calls(&self) {
         for counter in [
-            &self.successful,
+            &self.recorded,
             &self.failed,
             &self.slow,
             &self.not_permitted,

@@ -80,6 +80,15 @@ use subscription::EventLog;
 use sync::{AtomicU64, Ordering};
 use window::{Counts, Window};
 
+/// A closed-state call's outcome, on its way into the window.
+#[derive(Debug, Clone, Copy)]
+struct Recorded {
+    now: Nanos,
+    ticket: u64,
+    failed: bool,
+    slow: bool,
+}
+
 /// A shared circuit breaker, as the registry hands it out.
 pub type CircuitBreakerHandle = Arc<CircuitBreaker>;
 
@@ -98,6 +107,8 @@ pub struct CircuitBreaker {
     backoff: Option<f64>,
     max_half_open: Option<Nanos>,
     slow_after: Option<Nanos>,
+    /// Recording reads the clock: slow calls are tracked, or the window is a time window.
+    needs_clock: bool,
     half_open_max: u32,
     success_threshold: u32,
     trials_by_rate: bool,
@@ -141,6 +152,8 @@ impl CircuitBreaker {
             backoff: config.recovery_backoff().filter(|factor| *factor > 1.0),
             max_half_open: config.max_wait_in_half_open().map(clock::to_nanos),
             slow_after: config.slow_call_duration().map(clock::to_nanos),
+            needs_clock: config.slow_call_duration().is_some()
+                || (config.uses_window() && matches!(config.window(), SlidingWindow::Time(_))),
             half_open_max: config.half_open_max_calls(),
             success_threshold: config.effective_success_threshold(),
             trials_by_rate: config.judges_trials_by_rate(),
@@ -192,7 +205,12 @@ impl CircuitBreaker {
         let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
         let word = self.load();
         CircuitBreakerMetrics {
-            successful: load(&self.counters.successful),
+            // `failed` is bumped before `recorded`: read in the other order, a failure in
+            // flight cannot make the difference negative.
+            successful: {
+                let recorded = load(&self.counters.recorded);
+                recorded.saturating_sub(load(&self.counters.failed))
+            },
             failed: load(&self.counters.failed),
             slow: load(&self.counters.slow),
             not_permitted: load(&self.counters.not_permitted),
@@ -449,7 +467,6 @@ impl CircuitBreaker {
             } else {
                 0
             },
-            armed: true,
         }
     }
 
@@ -578,8 +595,9 @@ impl CircuitBreaker {
     }
 
     /// Records the outcome of a permit's call.
-    fn complete(&self, permit: &CircuitPermit<'_>, outcome: Outcome) {
-        if permit.kind == PermitKind::Disabled {
+    #[inline]
+    fn complete(&self, generation: u32, kind: PermitKind, started: Nanos, outcome: Outcome) {
+        if kind == PermitKind::Disabled {
             return; // A disabled breaker records nothing.
         }
         let failed = match outcome {
@@ -587,48 +605,58 @@ impl CircuitBreaker {
             Outcome::Failure => true,
             Outcome::Ignored => {
                 Counters::bump(&self.counters.ignored);
-                if permit.kind == PermitKind::Trial {
-                    self.release_trial(permit.generation);
+                if kind == PermitKind::Trial {
+                    self.release_trial(generation);
                 }
                 return;
             }
         };
-        let needs_clock =
-            self.slow_after.is_some() || self.window.as_ref().is_some_and(Window::needs_clock);
-        let now = if needs_clock { clock::now() } else { 0 };
+        let now = if self.needs_clock { clock::now() } else { 0 };
         let slow = self
             .slow_after
-            .is_some_and(|limit| now.saturating_sub(permit.started) > limit);
-        Counters::bump(if failed {
-            &self.counters.failed
-        } else {
-            &self.counters.successful
-        });
+            .is_some_and(|limit| now.saturating_sub(started) > limit);
+        if failed {
+            Counters::bump(&self.counters.failed);
+        }
+        // The one shared increment of a successful call; also its count-window ticket.
+        let ticket = self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         if slow {
             Counters::bump(&self.counters.slow);
         }
-        match permit.kind {
+        match kind {
             PermitKind::Trial if self.trials_by_rate => {
-                self.record_rated_trial(permit.generation, failed, slow);
+                self.record_rated_trial(generation, failed, slow);
             }
-            PermitKind::Trial => self.record_trial(permit.generation, failed, slow),
+            PermitKind::Trial => self.record_trial(generation, failed, slow),
             PermitKind::Closed | PermitKind::MetricsOnly | PermitKind::Disabled => {
-                self.record_closed(permit.generation, now, failed, slow);
+                self.record_closed(
+                    generation,
+                    Recorded {
+                        now,
+                        ticket,
+                        failed,
+                        slow,
+                    },
+                );
             }
         }
     }
 
-    fn record_closed(&self, generation: u32, now: Nanos, failed: bool, slow: bool) {
+    #[inline]
+    fn record_closed(&self, generation: u32, call: Recorded) {
         let current = self.load();
-        let may_open = match current.state() {
-            CircuitState::Closed => true,
-            CircuitState::MetricsOnly => false,
-            _ => return, // From an earlier period: counted in the totals only.
-        };
-        if current.generation() != generation {
+        let may_open = current.state() == CircuitState::Closed;
+        if current.generation() != generation
+            || !(may_open || current.state() == CircuitState::MetricsOnly)
+        {
+            // From an earlier period: counted in the totals only. Its ticket's slot is emptied
+            // so a count window still holds the outcomes of its last N tickets.
+            if let Some(window) = &self.window {
+                window.skip(call.ticket);
+            }
             return;
         }
-        let consecutive = if failed {
+        let consecutive = if call.failed {
             self.consecutive.fetch_add(1, Ordering::Relaxed) + 1
         } else {
             // Load first so a run of successes does not keep writing the shared line.
@@ -637,16 +665,17 @@ impl CircuitBreaker {
             }
             0
         };
-        if let Some(window) = &self.window {
-            let counts = window.record(now, failed, slow);
-            if may_open && let Some(reason) = self.judge(counts) {
-                // Losing the swap means another thread opened (or reset) the breaker already.
-                let _ = self.transition(current, current.next(CircuitState::Open), reason);
-                return;
-            }
+        if let Some(window) = &self.window
+            && let Some(counts) = window.record(call.ticket, call.now, call.failed, call.slow)
+            && may_open
+            && let Some(reason) = self.judge(counts)
+        {
+            // Losing the swap means another thread opened (or reset) the breaker already.
+            let _ = self.transition(current, current.next(CircuitState::Open), reason);
+            return;
         }
         if may_open
-            && failed
+            && call.failed
             && self.config.failure_rate().is_none()
             && consecutive >= u64::from(self.config.failure_threshold())
         {

@@ -1,5 +1,7 @@
 //! The permission to make one call, and the recording of its outcome.
 
+use std::mem::ManuallyDrop;
+
 use crate::clock::Nanos;
 
 use super::CircuitBreaker;
@@ -55,37 +57,42 @@ pub struct CircuitPermit<'a> {
     pub(super) kind: PermitKind,
     /// When the call started; only read when slow calls are tracked.
     pub(super) started: Nanos,
-    pub(super) armed: bool,
 }
 
 impl CircuitPermit<'_> {
     /// The call succeeded.
+    #[inline]
     pub fn record_success(self) {
         self.finish(Outcome::Success);
     }
 
     /// The call failed: counts toward opening the breaker; in half-open it reopens it.
+    #[inline]
     pub fn record_failure(self) {
         self.finish(Outcome::Failure);
     }
 
     /// The outcome does not count, e.g. an ignored error or an inner layer's rejection. In
     /// half-open the trial permit is given back for another call.
+    #[inline]
     pub fn record_ignored(self) {
         self.finish(Outcome::Ignored);
     }
 
-    fn finish(mut self, outcome: Outcome) {
-        self.armed = false;
-        self.breaker.complete(&self, outcome);
+    #[inline]
+    fn finish(self, outcome: Outcome) {
+        // Recorded here, so not again on drop.
+        let permit = ManuallyDrop::new(self);
+        // By value, not by reference: the permit then stays in registers.
+        permit
+            .breaker
+            .complete(permit.generation, permit.kind, permit.started, outcome);
     }
 }
 
 impl Drop for CircuitPermit<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            self.armed = false;
-            self.breaker.complete(self, Outcome::Ignored);
-        }
+        self.breaker
+            .complete(self.generation, self.kind, self.started, Outcome::Ignored);
     }
 }
