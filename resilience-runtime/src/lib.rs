@@ -142,12 +142,18 @@ pub use resilience_macros::retry;
 /// | `minimum_calls` | `100` | calls in the window before a rate is judged (capped at a count window) |
 /// | `slow_call_duration` / `slow_call_rate` | none | a call longer than the duration is slow; the percent of slow calls that opens it |
 /// | `recovery_timeout` | `"60s"` | time open before a trial call |
-/// | `success_threshold` | `2` | half-open successes that close it |
-/// | `half_open_max_calls` | `success_threshold` | trial calls admitted in half-open |
+/// | `recovery_backoff` | none | factor (> 1, ≤ 10) the open wait grows by after each failed recovery; back to `recovery_timeout` once closed |
+/// | `max_recovery_timeout` | none | cap on the grown open wait (≥ `recovery_timeout`; needs `recovery_backoff`) |
+/// | `success_threshold` | `2` | half-open successes that close it (consecutive model only) |
+/// | `half_open_max_calls` | `success_threshold` | trial calls admitted in half-open; with `failure_rate`, the breaker decides once all have completed, by the same rates |
+/// | `max_wait_in_half_open` | none | the longest half-open may last before the next call reopens it |
 /// | `record_if` / `ignore_if` | every error / none | paths to `fn(&E) -> bool`; `ignore_if` wins; an unrecorded error counts as a success |
 /// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
 ///
 /// A site that gives only `name` (and predicates) adopts the breaker declared elsewhere.
+/// An inner layer's rejection (rate limit, bulkhead) is never a failure. Every state change is
+/// a `tracing` event and reaches the breaker's subscribers
+/// ([`CircuitBreaker::subscribe`](circuit_breaker::CircuitBreaker::subscribe)).
 ///
 /// ```
 /// use resilience_runtime::{circuit_breaker, registry, Error};

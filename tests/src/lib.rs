@@ -185,7 +185,8 @@ fn is_permanent(error: &ServiceError) -> bool {
     *error == ServiceError::Permanent
 }
 
-/// Decorrelated backoff, proportional jitter elsewhere, and a time-window breaker.
+/// Decorrelated backoff, proportional jitter elsewhere, and a time-window breaker whose open
+/// wait grows.
 ///
 /// # Errors
 /// Always, to exercise the failure path.
@@ -195,8 +196,11 @@ fn is_permanent(error: &ServiceError) -> bool {
     minimum_calls = 4,
     slow_call_duration = "1s",
     slow_call_rate = 80,
-    success_threshold = 1,
-    half_open_max_calls = 2
+    half_open_max_calls = 2,
+    max_wait_in_half_open = "30s",
+    recovery_timeout = "5s",
+    recovery_backoff = 1.5,
+    max_recovery_timeout = "1m"
 )]
 #[retry(
     backoff = "decorrelated",

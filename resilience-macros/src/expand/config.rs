@@ -49,8 +49,11 @@ pub(crate) fn circuit_breaker(krate: &Path, layer: &CircuitBreakerLayer) -> Toke
         slow_call_duration => layer.slow_call_duration.map(duration_tokens),
         slow_call_rate => rate(layer.slow_call_rate),
         recovery_timeout => layer.recovery_timeout.map(duration_tokens),
+        recovery_backoff => layer.recovery_backoff.map(Literal::f64_suffixed),
+        max_recovery_timeout => layer.max_recovery_timeout.map(duration_tokens),
         success_threshold => layer.success_threshold.map(int),
         half_open_max_calls => layer.half_open_max_calls.map(int),
+        max_wait_in_half_open => layer.max_wait_in_half_open.map(duration_tokens),
     };
     quote!(#krate::circuit_breaker::CircuitBreakerConfig::new() #window #chain)
 }

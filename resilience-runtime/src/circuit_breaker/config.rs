@@ -36,6 +36,18 @@ pub enum SlidingWindow {
 /// A [`slow_call_duration`](Self::with_slow_call_duration) adds the same judgement for calls that
 /// took strictly longer than that duration, against [`slow_call_rate`](Self::with_slow_call_rate).
 ///
+/// **Half-open.** In the consecutive model each trial call counts on its own: a failed (or
+/// slow) one reopens the breaker, [`success_threshold`](Self::with_success_threshold)
+/// successful ones close it. In the rate model the breaker waits until all
+/// [`half_open_max_calls`](Self::with_half_open_max_calls) trial calls have completed and judges
+/// their failure and slow-call rates against the same thresholds as the window.
+/// [`max_wait_in_half_open`](Self::with_max_wait_in_half_open) bounds how long that may take.
+///
+/// **Open.** The breaker stays open for
+/// [`recovery_timeout`](Self::with_recovery_timeout); with
+/// [`recovery_backoff`](Self::with_recovery_backoff) each failed recovery multiplies the next
+/// open wait, up to [`max_recovery_timeout`](Self::with_max_recovery_timeout).
+///
 /// Setters clamp out-of-range values instead of panicking: counts are at least 1, rates lie in
 /// `1..=100`, a count window holds at most [`MAX_WINDOW_CALLS`] calls, a time window is rounded
 /// up to whole seconds within `1..=`[`MAX_WINDOW_SECS`], and the half-open counts are at most
@@ -56,7 +68,7 @@ pub enum SlidingWindow {
 /// assert_eq!(INVENTORY.minimum_calls(), 10);
 /// assert_eq!(INVENTORY.half_open_max_calls(), 2); // = success_threshold
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct CircuitBreakerConfig {
     failure_threshold: u32,
     failure_rate: Option<u8>,
@@ -65,8 +77,11 @@ pub struct CircuitBreakerConfig {
     slow_call_duration: Option<Duration>,
     slow_call_rate: Option<u8>,
     recovery_timeout: Duration,
+    recovery_backoff: Option<f64>,
+    max_recovery_timeout: Option<Duration>,
     success_threshold: u32,
     half_open_max_calls: Option<u32>,
+    max_wait_in_half_open: Option<Duration>,
 }
 
 impl Default for CircuitBreakerConfig {
@@ -110,8 +125,11 @@ impl CircuitBreakerConfig {
             slow_call_duration: None,
             slow_call_rate: None,
             recovery_timeout: Duration::from_secs(60),
+            recovery_backoff: None,
+            max_recovery_timeout: None,
             success_threshold: 2,
             half_open_max_calls: None,
+            max_wait_in_half_open: None,
         }
     }
 
@@ -185,9 +203,36 @@ impl CircuitBreakerConfig {
         self
     }
 
-    /// Successful trial calls that close a half-open breaker (`1..=16383`). When it exceeds
+    /// Grows the open wait on repeated openings: after a failed recovery the breaker stays open
+    /// `factor` times longer than the last time, up to
+    /// [`max_recovery_timeout`](Self::with_max_recovery_timeout), and starts again from
+    /// `recovery_timeout` once it closes. `factor` is clamped to `1.0..=10.0` (NaN means no
+    /// growth); the wait stops growing after 255 openings in a row.
+    #[must_use]
+    pub const fn with_recovery_backoff(mut self, factor: f64) -> Self {
+        self.recovery_backoff = Some(if factor > 10.0 {
+            10.0
+        } else if factor >= 1.0 {
+            factor
+        } else {
+            1.0
+        });
+        self
+    }
+
+    /// The longest open wait [`recovery_backoff`](Self::with_recovery_backoff) grows to (never
+    /// below `recovery_timeout`).
+    #[must_use]
+    pub const fn with_max_recovery_timeout(mut self, max: Duration) -> Self {
+        self.max_recovery_timeout = Some(max);
+        self
+    }
+
+    /// Successful trial calls that close a half-open breaker in the consecutive model
+    /// (`1..=16383`); a failed trial call reopens it. When it exceeds
     /// [`half_open_max_calls`](Self::half_open_max_calls), all trial calls succeeding
-    /// closes the breaker.
+    /// closes the breaker. With a [`failure_rate`](Self::with_failure_rate) the trial calls are
+    /// judged by the rates instead, and this only sets the default of `half_open_max_calls`.
     #[must_use]
     pub const fn with_success_threshold(mut self, successes: u32) -> Self {
         self.success_threshold = clamp_u32(successes, 1, MAX_HALF_OPEN_CALLS);
@@ -195,9 +240,20 @@ impl CircuitBreakerConfig {
     }
 
     /// Trial calls a half-open breaker admits (`1..=16383`; default: `success_threshold`).
+    /// With a [`failure_rate`](Self::with_failure_rate), the breaker decides once all of them
+    /// have completed: closed when both rates over the trial calls stay below their thresholds,
+    /// open otherwise.
     #[must_use]
     pub const fn with_half_open_max_calls(mut self, calls: u32) -> Self {
         self.half_open_max_calls = Some(clamp_u32(calls, 1, MAX_HALF_OPEN_CALLS));
+        self
+    }
+
+    /// The longest a half-open breaker waits for its trial calls to decide: after that the next
+    /// call reopens it (default: no limit).
+    #[must_use]
+    pub const fn with_max_wait_in_half_open(mut self, max: Duration) -> Self {
+        self.max_wait_in_half_open = Some(max);
         self
     }
 
@@ -254,6 +310,37 @@ impl CircuitBreakerConfig {
     #[must_use]
     pub const fn recovery_timeout(&self) -> Duration {
         self.recovery_timeout
+    }
+
+    /// The open wait's growth factor per repeated opening, if set.
+    #[must_use]
+    pub const fn recovery_backoff(&self) -> Option<f64> {
+        self.recovery_backoff
+    }
+
+    /// The cap on the grown open wait: the set value (at least `recovery_timeout`), `None`
+    /// when unset.
+    #[must_use]
+    pub const fn max_recovery_timeout(&self) -> Option<Duration> {
+        match self.max_recovery_timeout {
+            Some(max) if max.as_nanos() < self.recovery_timeout.as_nanos() => {
+                Some(self.recovery_timeout)
+            }
+            other => other,
+        }
+    }
+
+    /// The longest a half-open period lasts before the next call reopens the breaker, if set.
+    #[must_use]
+    pub const fn max_wait_in_half_open(&self) -> Option<Duration> {
+        self.max_wait_in_half_open
+    }
+
+    /// True when the trial calls in half-open are judged by rates (a failure rate is set)
+    /// rather than one by one.
+    #[must_use]
+    pub const fn judges_trials_by_rate(&self) -> bool {
+        self.failure_rate.is_some()
     }
 
     /// Successful trial calls that close a half-open breaker, as set.

@@ -1,8 +1,10 @@
 //! What a breaker reports about itself.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use super::config::CircuitBreakerConfig;
+use super::event::CircuitEvent;
 use super::state::CircuitState;
 
 /// Counts and rates of a [`CircuitBreaker`](super::CircuitBreaker), read with
@@ -35,6 +37,9 @@ pub struct CircuitBreakerMetrics {
     pub calls_in_window: u64,
     /// State changes since the breaker was created.
     pub transitions: u64,
+    /// While open or half-open: how long this open period lasts (or the last one lasted), the
+    /// recovery timeout grown by `recovery_backoff` after failed recoveries.
+    pub open_wait: Option<Duration>,
 }
 
 /// Everything the registry shows about one breaker.
@@ -49,12 +54,16 @@ pub struct CircuitBreakerSnapshot {
     pub config: CircuitBreakerConfig,
     /// The breaker's counts and rates.
     pub metrics: CircuitBreakerMetrics,
+    /// The last few state changes, oldest first.
+    pub recent_transitions: Vec<CircuitEvent>,
 }
 
 /// The breaker's running call counts.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
-    pub(super) successful: AtomicU64,
+    /// Successful and failed calls: one shared increment per call, which is also the count
+    /// window's ticket. Successful calls are this minus `failed`.
+    pub(super) recorded: AtomicU64,
     pub(super) failed: AtomicU64,
     pub(super) slow: AtomicU64,
     pub(super) not_permitted: AtomicU64,
@@ -71,7 +80,7 @@ impl Counters {
     /// Zeroes the call counts; the transition count keeps running.
     pub(super) fn clear_calls(&self) {
         for counter in [
-            &self.successful,
+            &self.recorded,
             &self.failed,
             &self.slow,
             &self.not_permitted,

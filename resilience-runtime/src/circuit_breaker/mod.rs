@@ -4,15 +4,26 @@
 //! outcomes, either as consecutive failures or as failure and slow-call rates over a sliding
 //! window (see [`CircuitBreakerConfig`]). When the count or a rate crosses its threshold the
 //! breaker **opens** and rejects calls with [`Error::CircuitOpen`] carrying the remaining open
-//! time. After the recovery timeout the next call moves it to **half-open**, which admits a fixed
-//! number of trial calls: enough successes close it again, any failure reopens it for a new
-//! recovery timeout. [`force_open`](CircuitBreaker::force_open) and
-//! [`reset`](CircuitBreaker::reset) are manual overrides.
+//! time, which may grow on repeated openings (`recovery_backoff`). After it the next call moves
+//! the breaker to **half-open**, which admits a fixed number of trial calls, reserved
+//! atomically; a cancelled or ignored trial call gives its permit back. In the consecutive model
+//! enough successes close it again and any failure reopens it; in the rate model it decides
+//! once every trial call has completed, by the same rates. `max_wait_in_half_open` bounds how
+//! long that may take.
+//!
+//! Manual control: [`force_open`](CircuitBreaker::force_open),
+//! [`close`](CircuitBreaker::close), [`disable`](CircuitBreaker::disable) (pass everything,
+//! record nothing), [`metrics_only`](CircuitBreaker::metrics_only) (record, never open) and
+//! [`reset`](CircuitBreaker::reset). Every change of state is one [`CircuitEvent`]: a `tracing`
+//! event, a call to each [subscriber](CircuitBreaker::subscribe) in order, and an entry among
+//! the [recent transitions](CircuitBreaker::recent_transitions).
 //!
 //! The closed path is lock-free and allocation-free: acquiring a permit is one atomic load,
-//! recording a consecutive-model outcome one more atomic operation. Every state change is a
+//! recording a consecutive-model outcome a few more atomic operations. Every state change is a
 //! single compare-and-swap on a packed state word that carries a generation, so exactly one
-//! thread performs each transition and outcomes from an earlier period cannot change a later one.
+//! thread performs each transition and outcomes from an earlier period cannot change a later
+//! one. Loom model tests check the state machine (`RUSTFLAGS="--cfg loom" cargo test -p
+//! resilience-runtime --release --lib loom`).
 //!
 //! ```
 //! use resilience_runtime::Error;
@@ -36,30 +47,47 @@
 //! ```
 
 mod config;
+mod event;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod metrics;
 mod permit;
 mod state;
-#[cfg(test)]
+mod subscription;
+mod sync;
+#[cfg(all(test, not(loom)))]
 mod tests;
 mod window;
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use crate::Error;
 use crate::clock::{self, Nanos};
 
 pub use config::{CircuitBreakerConfig, MAX_WINDOW_CALLS, MAX_WINDOW_SECS, SlidingWindow};
+pub use event::{CircuitEvent, TransitionReason};
 pub use metrics::{CircuitBreakerMetrics, CircuitBreakerSnapshot};
 pub use permit::CircuitPermit;
 pub use state::CircuitState;
+pub use subscription::{RECENT_TRANSITIONS, Subscription};
 
 use metrics::Counters;
-use permit::Outcome;
-use state::{Reason, Word};
+use permit::{Outcome, PermitKind};
+use state::{MAX_STREAK, Word};
+use subscription::EventLog;
+use sync::{AtomicU64, Ordering};
 use window::{Counts, Window};
+
+/// A closed-state call's outcome, on its way into the window.
+#[derive(Debug, Clone, Copy)]
+struct Recorded {
+    now: Nanos,
+    ticket: u64,
+    failed: bool,
+    slow: bool,
+}
 
 /// A shared circuit breaker, as the registry hands it out.
 pub type CircuitBreakerHandle = Arc<CircuitBreaker>;
@@ -75,16 +103,27 @@ pub struct CircuitBreaker {
     // Derived from `config` once, in the units the hot path uses.
     minimum_calls: u64,
     recovery: Nanos,
+    max_recovery: Nanos,
+    backoff: Option<f64>,
+    max_half_open: Option<Nanos>,
     slow_after: Option<Nanos>,
+    /// Recording reads the clock: slow calls are tracked, or the window is a time window.
+    needs_clock: bool,
     half_open_max: u32,
     success_threshold: u32,
+    trials_by_rate: bool,
     /// The packed [`Word`]: state, generation and half-open bookkeeping.
     word: AtomicU64,
-    /// When the current open period started; published before the word's pending bit clears.
-    opened_at: AtomicU64,
-    consecutive: AtomicU64,
+    /// When the current open (or, with `max_wait_in_half_open`, half-open) period started;
+    /// published before the word's pending bit clears. Only ever grows.
+    entered_at: AtomicU64,
+    /// Failed and slow trial calls of a rate-judged half-open period, tagged with its
+    /// generation: `generation << 32 | failed << 16 | slow`.
+    trials: AtomicU64,
+    consecutive: std::sync::atomic::AtomicU64,
     window: Option<Window>,
     counters: Counters,
+    events: Arc<EventLog>,
 }
 
 impl fmt::Debug for CircuitBreaker {
@@ -101,19 +140,30 @@ impl CircuitBreaker {
     /// A closed breaker named `name` (the registry name, used in errors and logs).
     #[must_use]
     pub fn new(name: &'static str, config: CircuitBreakerConfig) -> Self {
+        let recovery = clock::to_nanos(config.recovery_timeout());
         Self {
             name,
             config,
             minimum_calls: u64::from(config.minimum_calls()),
-            recovery: clock::to_nanos(config.recovery_timeout()),
+            recovery,
+            max_recovery: config
+                .max_recovery_timeout()
+                .map_or(Nanos::MAX, clock::to_nanos),
+            backoff: config.recovery_backoff().filter(|factor| *factor > 1.0),
+            max_half_open: config.max_wait_in_half_open().map(clock::to_nanos),
             slow_after: config.slow_call_duration().map(clock::to_nanos),
+            needs_clock: config.slow_call_duration().is_some()
+                || (config.uses_window() && matches!(config.window(), SlidingWindow::Time(_))),
             half_open_max: config.half_open_max_calls(),
             success_threshold: config.effective_success_threshold(),
+            trials_by_rate: config.judges_trials_by_rate(),
             word: AtomicU64::new(Word::new(CircuitState::Closed, 0).raw()),
-            opened_at: AtomicU64::new(0),
-            consecutive: AtomicU64::new(0),
+            entered_at: AtomicU64::new(0),
+            trials: AtomicU64::new(0),
+            consecutive: std::sync::atomic::AtomicU64::new(0),
             window: Window::new(&config),
             counters: Counters::default(),
+            events: EventLog::new(0),
         }
     }
 
@@ -134,6 +184,7 @@ impl CircuitBreaker {
     /// The move from open to half-open happens lazily, on the first
     /// [`try_acquire`](Self::try_acquire) after the recovery timeout, so an idle breaker keeps
     /// reporting [`Open`](CircuitState::Open) after its timeout until the next call arrives.
+    /// Likewise `max_wait_in_half_open` reopens a half-open breaker on the next call.
     #[must_use]
     pub fn state(&self) -> CircuitState {
         self.load().state()
@@ -151,9 +202,15 @@ impl CircuitBreaker {
             // Precision loss only matters beyond 2^52 calls in a window.
             judged.map(|counts| part(&counts) as f64 * 100.0 / counts.calls as f64)
         };
-        let load = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
+        let word = self.load();
         CircuitBreakerMetrics {
-            successful: load(&self.counters.successful),
+            // `failed` is bumped before `recorded`: read in the other order, a failure in
+            // flight cannot make the difference negative.
+            successful: {
+                let recorded = load(&self.counters.recorded);
+                recorded.saturating_sub(load(&self.counters.failed))
+            },
             failed: load(&self.counters.failed),
             slow: load(&self.counters.slow),
             not_permitted: load(&self.counters.not_permitted),
@@ -163,10 +220,13 @@ impl CircuitBreaker {
             slow_call_rate: self.slow_after.and_then(|_| rate(|counts| counts.slow)),
             calls_in_window: counts.map_or(0, |counts| counts.calls),
             transitions: load(&self.counters.transitions),
+            open_wait: matches!(word.state(), CircuitState::Open | CircuitState::HalfOpen)
+                .then(|| clock::to_duration(self.open_wait(word.streak()))),
         }
     }
 
-    /// The name, state, configuration and metrics, for the registry's snapshot.
+    /// The name, state, configuration, metrics and recent transitions, for the registry's
+    /// snapshot.
     #[must_use]
     pub fn snapshot(&self) -> CircuitBreakerSnapshot {
         CircuitBreakerSnapshot {
@@ -174,15 +234,62 @@ impl CircuitBreaker {
             state: self.state(),
             config: self.config,
             metrics: self.metrics(),
+            recent_transitions: self.recent_transitions(),
         }
     }
 
+    /// The last [`RECENT_TRANSITIONS`] state changes, oldest first.
+    #[must_use]
+    pub fn recent_transitions(&self) -> Vec<CircuitEvent> {
+        self.events.recent()
+    }
+
+    /// Calls `callback` with every state change from now on, until the returned
+    /// [`Subscription`] is dropped.
+    ///
+    /// Events arrive in the order the transitions happened, on the thread that made the
+    /// transition (or another thread delivering at that moment), never under a lock: a
+    /// callback may call into the breaker. Keep callbacks short; a callback that panics is
+    /// logged and skipped, and the call that made the transition goes on unaffected. Only
+    /// transitions touch subscribers: a closed breaker's calls never do.
+    ///
+    /// ```
+    /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    /// use std::sync::{Arc, Mutex};
+    ///
+    /// let breaker = CircuitBreaker::new("doc-events", CircuitBreakerConfig::new().with_failure_threshold(1));
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let sink = Arc::clone(&seen);
+    /// let subscription = breaker.subscribe(move |event| sink.lock().unwrap().push(event.to_string()));
+    ///
+    /// breaker.try_acquire().unwrap().record_failure();
+    /// assert_eq!(
+    ///     *seen.lock().unwrap(),
+    ///     ["circuit breaker `doc-events`: closed → open (1 consecutive failures)"]
+    /// );
+    /// drop(subscription); // unsubscribes
+    /// breaker.reset();
+    /// assert_eq!(seen.lock().unwrap().len(), 1);
+    /// assert_eq!(breaker.recent_transitions().len(), 2);
+    /// ```
+    pub fn subscribe(
+        &self,
+        callback: impl Fn(&CircuitEvent) + Send + Sync + 'static,
+    ) -> Subscription {
+        self.events.subscribe(Arc::new(callback))
+    }
+
     /// Closes the breaker and clears its window and call counts (the transition count keeps
-    /// running). Permits acquired before the reset no longer affect the breaker.
+    /// running). Permits acquired before the reset no longer affect the breaker. Resetting a
+    /// closed breaker starts a fresh period but emits no transition event.
     pub fn reset(&self) {
         let mut current = self.load();
         loop {
-            match self.transition(current, current.next(CircuitState::Closed), Reason::Reset) {
+            match self.transition(
+                current,
+                current.next(CircuitState::Closed),
+                TransitionReason::Reset,
+            ) {
                 Ok(()) => break,
                 Err(actual) => current = actual,
             }
@@ -193,17 +300,37 @@ impl CircuitBreaker {
         }
     }
 
-    /// Opens the breaker until [`reset`](Self::reset), whatever the outcomes; every call is
-    /// rejected with [`Error::CircuitOpen`] without a retry hint.
+    /// Closes the breaker by hand, from any state, with an empty window; the call counts keep
+    /// running (unlike [`reset`](Self::reset)). Does nothing if it is closed already.
+    pub fn close(&self) {
+        self.move_to(CircuitState::Closed, TransitionReason::ManualClose);
+    }
+
+    /// Opens the breaker until another manual transition ([`reset`](Self::reset),
+    /// [`close`](Self::close), ...), whatever the outcomes; every call is rejected with
+    /// [`Error::CircuitOpen`] without a retry hint. Does nothing if it is forced open already.
     pub fn force_open(&self) {
+        self.move_to(CircuitState::ForcedOpen, TransitionReason::ForcedOpen);
+    }
+
+    /// Switches the breaker off until another manual transition: every call passes and
+    /// nothing is recorded, not even in the metrics.
+    pub fn disable(&self) {
+        self.move_to(CircuitState::Disabled, TransitionReason::Disabled);
+    }
+
+    /// Keeps recording every call as a closed breaker does, with a fresh window, but never
+    /// opens, until another manual transition. For trying a configuration on live traffic.
+    pub fn metrics_only(&self) {
+        self.move_to(CircuitState::MetricsOnly, TransitionReason::MetricsOnly);
+    }
+
+    /// Moves to `state` unless the breaker is in it already.
+    fn move_to(&self, state: CircuitState, reason: TransitionReason) {
         let mut current = self.load();
-        while current.state() != CircuitState::ForcedOpen {
-            match self.transition(
-                current,
-                current.next(CircuitState::ForcedOpen),
-                Reason::ForcedOpen,
-            ) {
-                Ok(()) => break,
+        while current.state() != state {
+            match self.transition(current, current.next(state), reason) {
+                Ok(()) => return,
                 Err(actual) => current = actual,
             }
         }
@@ -211,41 +338,78 @@ impl CircuitBreaker {
 
     /// Asks to make one call.
     ///
-    /// Closed: always permitted. Open: rejected with `Error::CircuitOpen` whose `retry_after`
-    /// is the remaining open time, until the recovery timeout has passed; then this call moves
-    /// the breaker to half-open and is its first trial call. Half-open: permitted while trial
-    /// permits remain, otherwise rejected without a hint. Forced open: rejected without a hint.
+    /// Closed, metrics-only, disabled: always permitted. Open: rejected with
+    /// `Error::CircuitOpen` whose `retry_after` is the remaining open time, until the open wait
+    /// has passed; then this call moves the breaker to half-open and is its first trial call.
+    /// Half-open: permitted while trial permits remain, otherwise rejected without a hint; past
+    /// `max_wait_in_half_open` this call reopens the breaker and is rejected. Forced open:
+    /// rejected without a hint.
     ///
     /// # Errors
     ///
     /// [`Error::CircuitOpen`] when the breaker does not admit the call.
+    #[inline]
     pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, Error> {
-        let mut current = self.load();
+        let current = self.load();
+        if current.state() == CircuitState::Closed {
+            return Ok(self.permit(current.generation(), PermitKind::Closed));
+        }
+        self.acquire_outside_closed(current)
+    }
+
+    #[cold]
+    fn acquire_outside_closed(&self, mut current: Word) -> Result<CircuitPermit<'_>, Error> {
         loop {
             match current.state() {
-                CircuitState::Closed => return Ok(self.permit(current.generation(), false)),
+                CircuitState::Closed => {
+                    return Ok(self.permit(current.generation(), PermitKind::Closed));
+                }
+                CircuitState::MetricsOnly => {
+                    return Ok(self.permit(current.generation(), PermitKind::MetricsOnly));
+                }
+                CircuitState::Disabled => {
+                    return Ok(self.permit(current.generation(), PermitKind::Disabled));
+                }
+                CircuitState::ForcedOpen => return Err(self.reject(current, None)),
                 CircuitState::Open => {
-                    // A pending word has just opened and not yet published when.
-                    let remaining = if current.pending() {
-                        self.recovery.max(1)
-                    } else {
-                        let opened_at = self.opened_at.load(Ordering::Relaxed);
-                        let elapsed = clock::now().saturating_sub(opened_at);
-                        self.recovery.saturating_sub(elapsed)
-                    };
+                    let wait = self.open_wait(current.streak());
+                    let remaining = self.remaining(current, wait);
                     if remaining > 0 {
                         return Err(self.reject(current, Some(clock::to_duration(remaining))));
                     }
                     // The caller that wins this swap makes the transition and takes the first
                     // trial permit in the same step.
-                    let next = current.next(CircuitState::HalfOpen).with_used(1);
-                    let reason = Reason::RecoveryTimeout(self.config.recovery_timeout());
+                    let next = current
+                        .next(CircuitState::HalfOpen)
+                        .with_streak(current.streak())
+                        .with_used(1);
+                    let reason = TransitionReason::RecoveryTimeout {
+                        waited: clock::to_duration(wait),
+                    };
                     match self.transition(current, next, reason) {
-                        Ok(()) => return Ok(self.permit(next.generation(), true)),
+                        Ok(()) => return Ok(self.permit(next.generation(), PermitKind::Trial)),
                         Err(actual) => current = actual,
                     }
                 }
                 CircuitState::HalfOpen => {
+                    if let Some(max) = self.max_half_open
+                        && self.remaining(current, max) == 0
+                    {
+                        let next = self.reopened(current);
+                        let reason = TransitionReason::HalfOpenTimeout {
+                            waited: clock::to_duration(max),
+                        };
+                        match self.transition(current, next, reason) {
+                            Ok(()) => {
+                                let wait = self.open_wait(next.streak());
+                                return Err(self.reject(next, Some(clock::to_duration(wait))));
+                            }
+                            Err(actual) => {
+                                current = actual;
+                                continue;
+                            }
+                        }
+                    }
                     let used = current.used();
                     if used >= self.half_open_max {
                         return Err(self.reject(current, None));
@@ -256,11 +420,10 @@ impl CircuitBreaker {
                         Ordering::AcqRel,
                         Ordering::Acquire,
                     ) {
-                        Ok(_) => return Ok(self.permit(current.generation(), true)),
+                        Ok(_) => return Ok(self.permit(current.generation(), PermitKind::Trial)),
                         Err(actual) => current = Word::from_raw(actual),
                     }
                 }
-                CircuitState::ForcedOpen => return Err(self.reject(current, None)),
             }
         }
     }
@@ -287,22 +450,23 @@ impl CircuitBreaker {
         result
     }
 
+    #[inline]
     fn load(&self) -> Word {
         Word::from_raw(self.word.load(Ordering::Acquire))
     }
 
-    fn permit(&self, generation: u32, half_open: bool) -> CircuitPermit<'_> {
+    #[inline]
+    fn permit(&self, generation: u32, kind: PermitKind) -> CircuitPermit<'_> {
         CircuitPermit {
             breaker: self,
             generation,
-            half_open,
+            kind,
             // Only slow-call tracking needs the start time; the plain closed path reads no clock.
             started: if self.slow_after.is_some() {
                 clock::now()
             } else {
                 0
             },
-            armed: true,
         }
     }
 
@@ -317,90 +481,182 @@ impl CircuitBreaker {
         Error::circuit_open(self.name, retry_after)
     }
 
+    /// How long the open period with `streak` earlier failed recoveries lasts: the recovery
+    /// timeout, grown by the backoff factor per failed recovery, capped at the maximum.
+    fn open_wait(&self, streak: u32) -> Nanos {
+        let Some(factor) = self.backoff else {
+            return self.recovery;
+        };
+        // The streak is at most 255, so the exponent fits; the product may be infinite, and
+        // the cap (or the saturating cast) takes care of that.
+        let grown = self.recovery as f64 * factor.powi(streak.min(MAX_STREAK) as i32);
+        if grown >= self.max_recovery as f64 {
+            self.max_recovery
+        } else {
+            grown as Nanos
+        }
+    }
+
+    /// Time left of a timed period of `length` that `current` is in; 0 when it is over.
+    fn remaining(&self, current: Word, length: Nanos) -> Nanos {
+        if current.pending() {
+            // Just entered, its start not yet published.
+            return length.max(1);
+        }
+        let entered_at = self.entered_at.load(Ordering::Acquire);
+        let elapsed = clock::now().saturating_sub(entered_at);
+        length.saturating_sub(elapsed)
+    }
+
+    /// The open word after a failed recovery from half-open word `current`.
+    fn reopened(&self, current: Word) -> Word {
+        current
+            .next(CircuitState::Open)
+            .with_streak(current.streak().saturating_add(1))
+    }
+
     /// Swaps `from` for `to` (a word of the next generation) and does what entering `to`
     /// requires. Fails with the actual word when another thread changed it first.
-    fn transition(&self, from: Word, to: Word, reason: Reason) -> Result<(), Word> {
-        // An open word starts pending until its open time is published, so no reader can pair
+    fn transition(&self, from: Word, to: Word, reason: TransitionReason) -> Result<(), Word> {
+        // A timed word starts pending until its start time is published, so no reader can pair
         // it with the previous period's time.
-        let opening = to.state() == CircuitState::Open;
-        let to = to.with_pending(opening);
+        let timed = to.state() == CircuitState::Open
+            || (to.state() == CircuitState::HalfOpen && self.max_half_open.is_some());
+        let to = to.with_pending(timed);
         self.word
             .compare_exchange(from.raw(), to.raw(), Ordering::AcqRel, Ordering::Acquire)
             .map_err(Word::from_raw)?;
+        if timed {
+            self.publish_entry(to);
+        }
         match to.state() {
-            CircuitState::Open => {
-                // `fetch_max`: a delayed publisher of an older period never shortens a newer one.
-                self.opened_at.fetch_max(clock::now(), Ordering::Relaxed);
-                // Fails only if the breaker already moved on, and then the word is not ours.
-                let _ = self.word.compare_exchange(
-                    to.raw(),
-                    to.with_pending(false).raw(),
-                    Ordering::Release,
-                    Ordering::Relaxed,
-                );
-            }
-            CircuitState::Closed => {
-                // A new closed period judges only its own calls.
+            CircuitState::Closed | CircuitState::MetricsOnly => {
+                // A new recording period judges only its own calls.
                 self.consecutive.store(0, Ordering::Relaxed);
                 if let Some(window) = &self.window {
                     window.clear();
                 }
             }
-            CircuitState::HalfOpen | CircuitState::ForcedOpen => {}
+            CircuitState::Open
+            | CircuitState::HalfOpen
+            | CircuitState::ForcedOpen
+            | CircuitState::Disabled => {}
         }
-        if from.state() != to.state() {
+        let changed = from.state() != to.state();
+        let event = changed.then(|| {
             Counters::bump(&self.counters.transitions);
-            tracing::warn!(
-                name = self.name,
-                from = %from.state(),
-                to = %to.state(),
-                reason = %reason,
-                "circuit breaker changed state"
-            );
-        }
+            if matches!(to.state(), CircuitState::Open | CircuitState::ForcedOpen) {
+                tracing::warn!(
+                    name = self.name,
+                    from = %from.state(),
+                    to = %to.state(),
+                    reason = %reason,
+                    "circuit breaker changed state"
+                );
+            } else {
+                tracing::info!(
+                    name = self.name,
+                    from = %from.state(),
+                    to = %to.state(),
+                    reason = %reason,
+                    "circuit breaker changed state"
+                );
+            }
+            CircuitEvent {
+                name: self.name,
+                from: from.state(),
+                to: to.state(),
+                reason,
+                at: SystemTime::now(),
+            }
+        });
+        self.events.publish(to.generation(), event);
         Ok(())
     }
 
+    /// Publishes when the timed period of pending word `to` started, then clears its pending
+    /// bit, unless the breaker has moved on to another period meanwhile.
+    fn publish_entry(&self, to: Word) {
+        // `fetch_max`: a delayed publisher of an older period never moves a newer one back.
+        self.entered_at.fetch_max(clock::now(), Ordering::AcqRel);
+        let mut current = to;
+        // Half-open permits may change the word meanwhile; the generation says whose it is.
+        while current.pending() && current.generation() == to.generation() {
+            match self.word.compare_exchange_weak(
+                current.raw(),
+                current.with_pending(false).raw(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => current = Word::from_raw(actual),
+            }
+        }
+    }
+
     /// Records the outcome of a permit's call.
-    fn complete(&self, permit: &CircuitPermit<'_>, outcome: Outcome) {
+    #[inline]
+    fn complete(&self, generation: u32, kind: PermitKind, started: Nanos, outcome: Outcome) {
+        if kind == PermitKind::Disabled {
+            return; // A disabled breaker records nothing.
+        }
         let failed = match outcome {
             Outcome::Success => false,
             Outcome::Failure => true,
             Outcome::Ignored => {
                 Counters::bump(&self.counters.ignored);
-                if permit.half_open {
-                    self.release_trial(permit.generation);
+                if kind == PermitKind::Trial {
+                    self.release_trial(generation);
                 }
                 return;
             }
         };
-        let needs_clock =
-            self.slow_after.is_some() || self.window.as_ref().is_some_and(Window::needs_clock);
-        let now = if needs_clock { clock::now() } else { 0 };
+        let now = if self.needs_clock { clock::now() } else { 0 };
         let slow = self
             .slow_after
-            .is_some_and(|limit| now.saturating_sub(permit.started) > limit);
-        Counters::bump(if failed {
-            &self.counters.failed
-        } else {
-            &self.counters.successful
-        });
+            .is_some_and(|limit| now.saturating_sub(started) > limit);
+        if failed {
+            Counters::bump(&self.counters.failed);
+        }
+        // The one shared increment of a successful call; also its count-window ticket.
+        let ticket = self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         if slow {
             Counters::bump(&self.counters.slow);
         }
-        if permit.half_open {
-            self.record_trial(permit.generation, failed, slow);
-        } else {
-            self.record_closed(permit.generation, now, failed, slow);
+        match kind {
+            PermitKind::Trial if self.trials_by_rate => {
+                self.record_rated_trial(generation, failed, slow);
+            }
+            PermitKind::Trial => self.record_trial(generation, failed, slow),
+            PermitKind::Closed | PermitKind::MetricsOnly | PermitKind::Disabled => {
+                self.record_closed(
+                    generation,
+                    Recorded {
+                        now,
+                        ticket,
+                        failed,
+                        slow,
+                    },
+                );
+            }
         }
     }
 
-    fn record_closed(&self, generation: u32, now: Nanos, failed: bool, slow: bool) {
+    #[inline]
+    fn record_closed(&self, generation: u32, call: Recorded) {
         let current = self.load();
-        if current != Word::new(CircuitState::Closed, generation) {
-            return; // From an earlier period: counted in the totals only.
+        let may_open = current.state() == CircuitState::Closed;
+        if current.generation() != generation
+            || !(may_open || current.state() == CircuitState::MetricsOnly)
+        {
+            // From an earlier period: counted in the totals only. Its ticket's slot is emptied
+            // so a count window still holds the outcomes of its last N tickets.
+            if let Some(window) = &self.window {
+                window.skip(call.ticket);
+            }
+            return;
         }
-        let consecutive = if failed {
+        let consecutive = if call.failed {
             self.consecutive.fetch_add(1, Ordering::Relaxed) + 1
         } else {
             // Load first so a run of successes does not keep writing the shared line.
@@ -409,25 +665,29 @@ impl CircuitBreaker {
             }
             0
         };
-        if let Some(window) = &self.window {
-            let counts = window.record(now, failed, slow);
-            if let Some(reason) = self.judge(counts) {
-                // Losing the swap means another thread opened (or reset) the breaker already.
-                let _ = self.transition(current, current.next(CircuitState::Open), reason);
-                return;
-            }
+        if let Some(window) = &self.window
+            && let Some(counts) = window.record(call.ticket, call.now, call.failed, call.slow)
+            && may_open
+            && let Some(reason) = self.judge(counts)
+        {
+            // Losing the swap means another thread opened (or reset) the breaker already.
+            let _ = self.transition(current, current.next(CircuitState::Open), reason);
+            return;
         }
-        if self.config.failure_rate().is_none()
-            && failed
+        if may_open
+            && call.failed
+            && self.config.failure_rate().is_none()
             && consecutive >= u64::from(self.config.failure_threshold())
         {
-            let reason = Reason::ConsecutiveFailures(consecutive);
+            let reason = TransitionReason::ConsecutiveFailures {
+                failures: consecutive,
+            };
             let _ = self.transition(current, current.next(CircuitState::Open), reason);
         }
     }
 
     /// The reason to open, if the window's rates cross a threshold.
-    fn judge(&self, counts: Counts) -> Option<Reason> {
+    fn judge(&self, counts: Counts) -> Option<TransitionReason> {
         if counts.calls == 0 || counts.calls < self.minimum_calls {
             return None;
         }
@@ -435,7 +695,7 @@ impl CircuitBreaker {
         if let Some(threshold) = self.config.failure_rate()
             && reached(counts.failed, threshold)
         {
-            return Some(Reason::FailureRate {
+            return Some(TransitionReason::FailureRate {
                 failed: counts.failed,
                 calls: counts.calls,
                 threshold,
@@ -444,7 +704,7 @@ impl CircuitBreaker {
         if let Some(threshold) = self.config.slow_call_rate()
             && reached(counts.slow, threshold)
         {
-            return Some(Reason::SlowCallRate {
+            return Some(TransitionReason::SlowCallRate {
                 slow: counts.slow,
                 calls: counts.calls,
                 threshold,
@@ -453,7 +713,8 @@ impl CircuitBreaker {
         None
     }
 
-    /// A trial call finished: a failure or a slow call reopens, enough successes close.
+    /// A trial call finished (consecutive model): a failure or a slow call reopens, enough
+    /// successes close.
     fn record_trial(&self, generation: u32, failed: bool, slow: bool) {
         let mut current = self.load();
         loop {
@@ -462,11 +723,11 @@ impl CircuitBreaker {
             }
             let (next, reason) = if failed || slow {
                 let reason = if failed {
-                    Reason::HalfOpenFailure
+                    TransitionReason::TrialFailure
                 } else {
-                    Reason::HalfOpenSlowCall
+                    TransitionReason::TrialSlowCall
                 };
-                (current.next(CircuitState::Open), reason)
+                (self.reopened(current), reason)
             } else {
                 let successes = current.successes() + 1;
                 if successes < self.success_threshold {
@@ -485,13 +746,118 @@ impl CircuitBreaker {
                 }
                 (
                     current.next(CircuitState::Closed),
-                    Reason::HalfOpenSuccesses(successes),
+                    TransitionReason::TrialSuccesses { successes },
                 )
             };
             match self.transition(current, next, reason) {
                 Ok(()) => return,
                 Err(actual) => current = actual,
             }
+        }
+    }
+
+    /// A trial call finished (rate model): counted until every permitted trial call has
+    /// completed; the last one decides by the trial calls' rates.
+    fn record_rated_trial(&self, generation: u32, failed: bool, slow: bool) {
+        if failed || slow {
+            self.tally_trial(generation, failed, slow);
+        }
+        let mut current = self.load();
+        loop {
+            if current.state() != CircuitState::HalfOpen || current.generation() != generation {
+                return; // From an earlier period: counted in the totals only.
+            }
+            let completed = current.successes() + 1;
+            if completed < self.half_open_max {
+                match self.word.compare_exchange_weak(
+                    current.raw(),
+                    current.with_successes(completed).raw(),
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => return,
+                    Err(actual) => {
+                        current = Word::from_raw(actual);
+                        continue;
+                    }
+                }
+            }
+            // Every other trial call's tally was added before its count, which this thread
+            // has read through the word.
+            let (failed, slow) = self.trial_tally(generation);
+            let calls = u64::from(completed);
+            let reached = |part: u64, threshold: u8| part * 100 >= u64::from(threshold) * calls;
+            let failure_rate = self.config.failure_rate();
+            let slow_rate = self.config.slow_call_rate();
+            let (next, reason) = if let Some(threshold) = failure_rate
+                && reached(failed, threshold)
+            {
+                let reason = TransitionReason::TrialFailureRate {
+                    failed,
+                    calls,
+                    threshold,
+                };
+                (self.reopened(current), reason)
+            } else if let Some(threshold) = slow_rate
+                && reached(slow, threshold)
+            {
+                let reason = TransitionReason::TrialSlowCallRate {
+                    slow,
+                    calls,
+                    threshold,
+                };
+                (self.reopened(current), reason)
+            } else {
+                let reason = TransitionReason::TrialRatesBelowThresholds {
+                    failed,
+                    slow,
+                    calls,
+                };
+                (current.next(CircuitState::Closed), reason)
+            };
+            match self.transition(current, next, reason) {
+                Ok(()) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Adds a failed or slow trial call to the tally of half-open period `generation`.
+    fn tally_trial(&self, generation: u32, failed: bool, slow: bool) {
+        let delta = u64::from(failed) << 16 | u64::from(slow);
+        let tag = u64::from(generation) << 32;
+        let mut tally = self.trials.load(Ordering::Acquire);
+        loop {
+            let next = if tally >> 32 == u64::from(generation) {
+                tally + delta
+            } else {
+                // Another period's tally: replace it, but only while this period is current,
+                // and only if no newer period wrote meanwhile (the swap fails then).
+                let current = self.load();
+                if current.state() != CircuitState::HalfOpen || current.generation() != generation {
+                    return;
+                }
+                tag | delta
+            };
+            match self.trials.compare_exchange_weak(
+                tally,
+                next,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return,
+                Err(actual) => tally = actual,
+            }
+        }
+    }
+
+    /// Failed and slow trial calls of half-open period `generation`.
+    fn trial_tally(&self, generation: u32) -> (u64, u64) {
+        let tally = self.trials.load(Ordering::Acquire);
+        if tally >> 32 == u64::from(generation) {
+            ((tally >> 16) & 0xffff, tally & 0xffff)
+        } else {
+            (0, 0)
         }
     }
 
@@ -509,6 +875,12 @@ impl CircuitBreaker {
                 Err(actual) => current = Word::from_raw(actual),
             }
         }
+    }
+
+    /// Live subscriptions, for tests.
+    #[cfg(test)]
+    fn subscribers(&self) -> usize {
+        self.events.subscribers()
     }
 }
 

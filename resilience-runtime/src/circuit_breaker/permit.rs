@@ -1,8 +1,23 @@
 //! The permission to make one call, and the recording of its outcome.
 
+use std::mem::ManuallyDrop;
+
 use crate::clock::Nanos;
 
 use super::CircuitBreaker;
+
+/// Which period a permit was acquired in, and so what its outcome may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum PermitKind {
+    /// Closed: counts, and may open the breaker.
+    Closed,
+    /// A half-open trial call.
+    Trial,
+    /// Metrics-only: counts, never opens.
+    MetricsOnly,
+    /// Disabled: records nothing.
+    Disabled,
+}
 
 /// How a permitted call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,7 +32,8 @@ pub(super) enum Outcome {
 /// Record how the call ended with exactly one of [`record_success`](Self::record_success),
 /// [`record_failure`](Self::record_failure) or [`record_ignored`](Self::record_ignored).
 /// Dropping the permit without recording counts as `record_ignored`, so a cancelled future or a
-/// panicking call gives a half-open trial permit back instead of leaking it.
+/// panicking call gives a half-open trial permit back instead of leaking it. A permit of a
+/// [disabled](CircuitBreaker::disable) breaker records nothing at all.
 ///
 /// A permit belongs to the breaker period (generation) it was acquired in. An outcome recorded
 /// after the breaker changed state, e.g. a slow call that fails after the breaker already
@@ -38,40 +54,45 @@ pub(super) enum Outcome {
 pub struct CircuitPermit<'a> {
     pub(super) breaker: &'a CircuitBreaker,
     pub(super) generation: u32,
-    pub(super) half_open: bool,
+    pub(super) kind: PermitKind,
     /// When the call started; only read when slow calls are tracked.
     pub(super) started: Nanos,
-    pub(super) armed: bool,
 }
 
 impl CircuitPermit<'_> {
     /// The call succeeded.
+    #[inline]
     pub fn record_success(self) {
         self.finish(Outcome::Success);
     }
 
     /// The call failed: counts toward opening the breaker; in half-open it reopens it.
+    #[inline]
     pub fn record_failure(self) {
         self.finish(Outcome::Failure);
     }
 
     /// The outcome does not count, e.g. an ignored error or an inner layer's rejection. In
     /// half-open the trial permit is given back for another call.
+    #[inline]
     pub fn record_ignored(self) {
         self.finish(Outcome::Ignored);
     }
 
-    fn finish(mut self, outcome: Outcome) {
-        self.armed = false;
-        self.breaker.complete(&self, outcome);
+    #[inline]
+    fn finish(self, outcome: Outcome) {
+        // Recorded here, so not again on drop.
+        let permit = ManuallyDrop::new(self);
+        // By value, not by reference: the permit then stays in registers.
+        permit
+            .breaker
+            .complete(permit.generation, permit.kind, permit.started, outcome);
     }
 }
 
 impl Drop for CircuitPermit<'_> {
     fn drop(&mut self) {
-        if self.armed {
-            self.armed = false;
-            self.breaker.complete(self, Outcome::Ignored);
-        }
+        self.breaker
+            .complete(self.generation, self.kind, self.started, Outcome::Ignored);
     }
 }

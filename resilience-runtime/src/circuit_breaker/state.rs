@@ -1,7 +1,6 @@
-//! The breaker's states, the packed atomic word that holds them, and why they change.
+//! The breaker's states and the packed atomic word that holds them.
 
 use std::fmt;
-use std::time::Duration;
 
 /// The state of a [`CircuitBreaker`](super::CircuitBreaker).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -15,8 +14,15 @@ pub enum CircuitState {
     /// A limited number of trial calls pass; their outcomes decide between closed and open.
     HalfOpen,
     /// Opened by hand with [`force_open`](super::CircuitBreaker::force_open): calls are rejected
-    /// until [`reset`](super::CircuitBreaker::reset).
+    /// until another manual transition ([`reset`](super::CircuitBreaker::reset),
+    /// [`close`](super::CircuitBreaker::close), ...).
     ForcedOpen,
+    /// Switched off by hand with [`disable`](super::CircuitBreaker::disable): every call passes
+    /// and nothing is recorded.
+    Disabled,
+    /// Set by hand with [`metrics_only`](super::CircuitBreaker::metrics_only): every call passes
+    /// and is recorded as in the closed state, but the breaker never opens.
+    MetricsOnly,
 }
 
 impl CircuitState {
@@ -28,6 +34,8 @@ impl CircuitState {
             Self::Open => "open",
             Self::HalfOpen => "half_open",
             Self::ForcedOpen => "forced_open",
+            Self::Disabled => "disabled",
+            Self::MetricsOnly => "metrics_only",
         }
     }
 
@@ -37,6 +45,8 @@ impl CircuitState {
             Self::Open => 1,
             Self::HalfOpen => 2,
             Self::ForcedOpen => 3,
+            Self::Disabled => 4,
+            Self::MetricsOnly => 5,
         }
     }
 
@@ -45,7 +55,10 @@ impl CircuitState {
             0 => Self::Closed,
             1 => Self::Open,
             2 => Self::HalfOpen,
-            _ => Self::ForcedOpen,
+            3 => Self::ForcedOpen,
+            4 => Self::Disabled,
+            // Only the six values above are ever stored.
+            _ => Self::MetricsOnly,
         }
     }
 }
@@ -57,29 +70,40 @@ impl fmt::Display for CircuitState {
 }
 
 // Layout of the state word, low bits first:
-// [0, 2) state · [2] open-time pending · [3, 17) half-open permits in use ·
-// [17, 31) half-open successes · [32, 64) generation.
+// [0, 3) state · [3] entry time pending · [4, 18) half-open permits in use ·
+// [18, 32) half-open successes (consecutive model) or recorded trial calls (rate model) ·
+// [32, 40) consecutive openings · [40, 64) generation.
 // Everything a transition must decide atomically lives in this one word, so every transition is
 // a single compare-and-swap, and the generation makes outcomes of an earlier period detectable.
-const STATE_MASK: u64 = 0b11;
-const PENDING: u64 = 1 << 2;
+const STATE_MASK: u64 = 0b111;
+const PENDING: u64 = 1 << 3;
 const FIELD_BITS: u32 = 14;
 const FIELD_MASK: u64 = (1 << FIELD_BITS) - 1;
-const USED_SHIFT: u32 = 3;
+const USED_SHIFT: u32 = 4;
 const SUCCESS_SHIFT: u32 = USED_SHIFT + FIELD_BITS;
-const GENERATION_SHIFT: u32 = 32;
+const STREAK_SHIFT: u32 = 32;
+const STREAK_MASK: u64 = 0xff;
+const GENERATION_SHIFT: u32 = 40;
+const GENERATION_BITS: u32 = 64 - GENERATION_SHIFT;
 
 /// The most half-open permits (and successes) the state word can count.
 pub(super) const MAX_HALF_OPEN_CALLS: u32 = FIELD_MASK as u32;
+
+/// The most consecutive openings the word counts; the open wait stops growing there.
+pub(super) const MAX_STREAK: u32 = STREAK_MASK as u32;
+
+/// Generations count modulo this (24 bits): an outcome would have to arrive exactly
+/// 16 777 216 transitions late to be taken for a current one.
+pub(super) const GENERATION_MASK: u32 = (1 << GENERATION_BITS) - 1;
 
 /// A decoded copy of the breaker's packed state word.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Word(u64);
 
 impl Word {
-    /// `state` in `generation` with no half-open bookkeeping.
+    /// `state` in `generation` with no other bookkeeping.
     pub(super) const fn new(state: CircuitState, generation: u32) -> Self {
-        Self(state.bits() | ((generation as u64) << GENERATION_SHIFT))
+        Self(state.bits() | (((generation & GENERATION_MASK) as u64) << GENERATION_SHIFT))
     }
 
     pub(super) const fn from_raw(raw: u64) -> Self {
@@ -100,10 +124,11 @@ impl Word {
 
     /// The first word of the period after this one.
     pub(super) const fn next(self, state: CircuitState) -> Self {
-        Self::new(state, self.generation().wrapping_add(1))
+        Self::new(state, next_generation(self.generation()))
     }
 
-    /// Open, but the time it opened is not yet published: readers treat it as just opened.
+    /// Open or half-open, but the time it was entered is not yet published: readers treat it
+    /// as just entered.
     pub(super) const fn pending(self) -> bool {
         self.0 & PENDING != 0
     }
@@ -116,7 +141,7 @@ impl Word {
         }
     }
 
-    /// Half-open permits handed out and not given back (successes keep theirs).
+    /// Half-open permits handed out and not given back (recorded calls keep theirs).
     pub(super) const fn used(self) -> u32 {
         ((self.0 >> USED_SHIFT) & FIELD_MASK) as u32
     }
@@ -126,7 +151,8 @@ impl Word {
         Self(cleared | (((used as u64) & FIELD_MASK) << USED_SHIFT))
     }
 
-    /// Successful trial calls in the current half-open period.
+    /// Successful trial calls (consecutive model) or recorded trial calls (rate model) in the
+    /// current half-open period.
     pub(super) const fn successes(self) -> u32 {
         ((self.0 >> SUCCESS_SHIFT) & FIELD_MASK) as u32
     }
@@ -135,78 +161,25 @@ impl Word {
         let cleared = self.0 & !(FIELD_MASK << SUCCESS_SHIFT);
         Self(cleared | (((successes as u64) & FIELD_MASK) << SUCCESS_SHIFT))
     }
-}
 
-/// Why the breaker changed state; rendered lazily into the transition's `tracing` event.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub(super) enum Reason {
-    ConsecutiveFailures(u64),
-    FailureRate {
-        failed: u64,
-        calls: u64,
-        threshold: u8,
-    },
-    SlowCallRate {
-        slow: u64,
-        calls: u64,
-        threshold: u8,
-    },
-    RecoveryTimeout(Duration),
-    HalfOpenSuccesses(u32),
-    HalfOpenFailure,
-    HalfOpenSlowCall,
-    ForcedOpen,
-    Reset,
-}
+    /// Openings since the breaker was last closed, minus one: 0 for the first open period, 1
+    /// after one failed recovery, and so on. Open and half-open words carry it.
+    pub(super) const fn streak(self) -> u32 {
+        ((self.0 >> STREAK_SHIFT) & STREAK_MASK) as u32
+    }
 
-/// `part / whole` as a percentage: whole numbers plainly, others with one decimal.
-struct Percent(u64, u64);
-
-impl fmt::Display for Percent {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Self(part, whole) = *self;
-        if whole == 0 {
-            return f.write_str("0");
-        }
-        let hundredfold = u128::from(part) * 100;
-        let whole = u128::from(whole);
-        if hundredfold % whole == 0 {
-            write!(f, "{}", hundredfold / whole)
+    pub(super) const fn with_streak(self, streak: u32) -> Self {
+        let streak = if streak > MAX_STREAK {
+            MAX_STREAK
         } else {
-            let tenths = (hundredfold * 10 + whole / 2) / whole;
-            write!(f, "{}.{}", tenths / 10, tenths % 10)
-        }
+            streak
+        };
+        let cleared = self.0 & !(STREAK_MASK << STREAK_SHIFT);
+        Self(cleared | ((streak as u64) << STREAK_SHIFT))
     }
 }
 
-impl fmt::Display for Reason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Self::ConsecutiveFailures(n) => write!(f, "{n} consecutive failures"),
-            Self::FailureRate {
-                failed,
-                calls,
-                threshold,
-            } => write!(
-                f,
-                "failure rate {}% ≥ {threshold}% over {calls} calls",
-                Percent(failed, calls)
-            ),
-            Self::SlowCallRate {
-                slow,
-                calls,
-                threshold,
-            } => write!(
-                f,
-                "slow-call rate {}% ≥ {threshold}% over {calls} calls",
-                Percent(slow, calls)
-            ),
-            Self::RecoveryTimeout(timeout) => write!(f, "recovery timeout {timeout:?} elapsed"),
-            Self::HalfOpenSuccesses(n) => write!(f, "{n} successful trial calls"),
-            Self::HalfOpenFailure => f.write_str("trial call failed"),
-            Self::HalfOpenSlowCall => f.write_str("trial call was slow"),
-            Self::ForcedOpen => f.write_str("forced open"),
-            Self::Reset => f.write_str("reset"),
-        }
-    }
+/// The generation after `generation`, modulo the word's 24 bits.
+pub(super) const fn next_generation(generation: u32) -> u32 {
+    generation.wrapping_add(1) & GENERATION_MASK
 }

@@ -123,38 +123,78 @@ fn config_defaults_and_clamping() {
 
 #[test]
 fn state_word_round_trips() {
-    let word = Word::new(CircuitState::HalfOpen, u32::MAX)
+    let word = Word::new(CircuitState::HalfOpen, state::GENERATION_MASK)
         .with_used(state::MAX_HALF_OPEN_CALLS)
         .with_successes(3)
+        .with_streak(300)
         .with_pending(true);
     assert_eq!(word.state(), CircuitState::HalfOpen);
-    assert_eq!(word.generation(), u32::MAX);
+    assert_eq!(word.generation(), state::GENERATION_MASK);
     assert_eq!(word.used(), state::MAX_HALF_OPEN_CALLS);
     assert_eq!(word.successes(), 3);
+    assert_eq!(word.streak(), state::MAX_STREAK, "the streak saturates");
     assert!(word.pending());
     let next = word.next(CircuitState::Closed);
     assert_eq!(next, Word::new(CircuitState::Closed, 0));
+    for state in [
+        CircuitState::Closed,
+        CircuitState::Open,
+        CircuitState::HalfOpen,
+        CircuitState::ForcedOpen,
+        CircuitState::Disabled,
+        CircuitState::MetricsOnly,
+    ] {
+        let word = Word::new(state, 7).with_streak(2).with_used(1);
+        assert_eq!((word.state(), word.generation()), (state, 7));
+    }
     assert_eq!(CircuitState::HalfOpen.to_string(), "half_open");
     assert_eq!(CircuitState::ForcedOpen.to_string(), "forced_open");
+    assert_eq!(CircuitState::MetricsOnly.to_string(), "metrics_only");
 }
 
 #[test]
 fn reasons_read_well() {
-    let rate = Reason::FailureRate {
+    let rate = TransitionReason::FailureRate {
         failed: 6,
         calls: 10,
         threshold: 50,
     };
     assert_eq!(rate.to_string(), "failure rate 60% ≥ 50% over 10 calls");
-    let slow = Reason::SlowCallRate {
+    let slow = TransitionReason::SlowCallRate {
         slow: 2,
         calls: 3,
         threshold: 50,
     };
     assert_eq!(slow.to_string(), "slow-call rate 66.7% ≥ 50% over 3 calls");
     assert_eq!(
-        Reason::ConsecutiveFailures(5).to_string(),
+        TransitionReason::ConsecutiveFailures { failures: 5 }.to_string(),
         "5 consecutive failures"
+    );
+    assert_eq!(
+        TransitionReason::TrialFailureRate {
+            failed: 1,
+            calls: 2,
+            threshold: 50
+        }
+        .to_string(),
+        "trial failure rate 50% ≥ 50% over 2 calls"
+    );
+    assert_eq!(
+        TransitionReason::TrialRatesBelowThresholds {
+            failed: 1,
+            slow: 0,
+            calls: 4
+        }
+        .to_string(),
+        "trial calls within thresholds: 1 of 4 failed, 0 slow"
+    );
+    assert_eq!(
+        TransitionReason::RecoveryTimeout { waited: SEC * 30 }.to_string(),
+        "open for 30s"
+    );
+    assert_eq!(
+        serde_json::to_value(rate).unwrap(),
+        "failure rate 60% ≥ 50% over 10 calls"
     );
 }
 
@@ -393,9 +433,11 @@ async fn half_open_admits_exactly_its_permits() {
 #[tokio::test(start_paused = true)]
 async fn half_open_successes_close_and_clear_counts() {
     start().await;
+    // The consecutive model, with a window for slow calls that the close must clear.
     let breaker = breaker(
         CircuitBreakerConfig::new()
-            .with_failure_rate(50)
+            .with_failure_threshold(2)
+            .with_slow_call_duration(SEC)
             .with_window_calls(4)
             .with_minimum_calls(2)
             .with_recovery_timeout(SEC)
@@ -405,6 +447,7 @@ async fn half_open_successes_close_and_clear_counts() {
     fail(&breaker);
     fail(&breaker);
     assert_eq!(breaker.state(), CircuitState::Open);
+    assert_eq!(breaker.metrics().calls_in_window, 2);
     advance(SEC).await;
     let first = breaker.try_acquire().expect("trial");
     let second = breaker.try_acquire().expect("trial");
@@ -420,9 +463,9 @@ async fn half_open_successes_close_and_clear_counts() {
     let metrics = breaker.metrics();
     assert_eq!(metrics.calls_in_window, 0);
     assert_eq!(metrics.consecutive_failures, 0);
-    assert_eq!(metrics.failure_rate, None);
+    assert_eq!(metrics.slow_call_rate, None);
     assert_eq!(metrics.transitions, 3); // closed → open → half-open → closed
-    // The new closed period needs its own minimum_calls.
+    // The new closed period counts its own failures.
     fail(&breaker);
     assert_eq!(breaker.state(), CircuitState::Closed);
 }
@@ -820,14 +863,15 @@ fn concurrent_half_open_admission_never_exceeds_permits() {
                         continue;
                     };
                     let generation = permit.generation;
-                    if permit.half_open {
+                    let trial = permit.kind == PermitKind::Trial;
+                    if trial {
                         let mut map = in_flight.lock().unwrap();
                         let count = map.entry(generation).or_default();
                         *count += 1;
                         assert!(*count <= PERMITS, "{count} trial calls in flight");
                     }
                     std::thread::yield_now();
-                    if permit.half_open {
+                    if trial {
                         *in_flight.lock().unwrap().get_mut(&generation).unwrap() -= 1;
                     }
                     match (thread + i) % 7 {
@@ -846,4 +890,484 @@ fn concurrent_half_open_admission_never_exceeds_permits() {
         assert_eq!(word.used(), word.successes());
     }
     assert!(!word.pending());
+}
+
+/// Collects a breaker's events as `from → to (reason)` strings.
+fn record_events(breaker: &CircuitBreaker) -> (Subscription, std::sync::Arc<Mutex<Vec<String>>>) {
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&seen);
+    let subscription = breaker.subscribe(move |event| {
+        sink.lock()
+            .unwrap()
+            .push(format!("{} → {} ({})", event.from, event.to, event.reason));
+    });
+    (subscription, seen)
+}
+
+/// A rate-model breaker (50% over 4 calls) opened by four failures, its recovery elapsed.
+async fn rated_half_open(config: CircuitBreakerConfig) -> CircuitBreaker {
+    let breaker = breaker(
+        config
+            .with_failure_rate(50)
+            .with_window_calls(4)
+            .with_minimum_calls(4)
+            .with_recovery_timeout(SEC),
+    );
+    for _ in 0..4 {
+        fail(&breaker);
+    }
+    assert_eq!(breaker.state(), CircuitState::Open);
+    advance(SEC).await;
+    breaker
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_model_half_open_decides_after_all_trial_calls() {
+    start().await;
+    // 1 failure of 4 trial calls: 25% < 50%, closes, although a trial call failed.
+    let breaker = rated_half_open(CircuitBreakerConfig::new().with_half_open_max_calls(4)).await;
+    let (_subscription, events) = record_events(&breaker);
+    let permits: Vec<_> = (0..4)
+        .map(|_| breaker.try_acquire().expect("trial"))
+        .collect();
+    assert!(breaker.try_acquire().is_err(), "exactly 4 trial permits");
+    let mut permits = permits.into_iter();
+    permits.next().unwrap().record_failure();
+    assert_eq!(
+        breaker.state(),
+        CircuitState::HalfOpen,
+        "one failure does not decide"
+    );
+    permits.next().unwrap().record_success();
+    permits.next().unwrap().record_success();
+    assert_eq!(breaker.state(), CircuitState::HalfOpen, "3 of 4 completed");
+    permits.next().unwrap().record_success();
+    assert_eq!(breaker.state(), CircuitState::Closed);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "open → half_open (open for 1s)",
+            "half_open → closed (trial calls within thresholds: 1 of 4 failed, 0 slow)"
+        ]
+    );
+
+    // 2 of 4: 50% ≥ 50%, reopens (inclusive, as in the closed state).
+    let breaker = rated_half_open(CircuitBreakerConfig::new().with_half_open_max_calls(4)).await;
+    let (_subscription, events) = record_events(&breaker);
+    for fails in [false, true, false, true] {
+        let permit = breaker.try_acquire().expect("trial");
+        if fails {
+            permit.record_failure();
+        } else {
+            permit.record_success();
+        }
+    }
+    assert_eq!(breaker.state(), CircuitState::Open);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "open → half_open (open for 1s)",
+            "half_open → open (trial failure rate 50% ≥ 50% over 4 calls)"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_model_half_open_ignored_and_dropped_calls_do_not_count() {
+    start().await;
+    let breaker = rated_half_open(CircuitBreakerConfig::new().with_half_open_max_calls(2)).await;
+    let first = breaker.try_acquire().expect("trial");
+    let second = breaker.try_acquire().expect("trial");
+    second.record_ignored();
+    first.record_success();
+    assert_eq!(
+        breaker.state(),
+        CircuitState::HalfOpen,
+        "one of two recorded"
+    );
+    drop(breaker.try_acquire().expect("the ignored permit came back"));
+    breaker
+        .try_acquire()
+        .expect("the dropped permit came back")
+        .record_success();
+    assert_eq!(breaker.state(), CircuitState::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn rate_model_half_open_judges_slow_trial_calls() {
+    start().await;
+    let breaker = rated_half_open(
+        CircuitBreakerConfig::new()
+            .with_half_open_max_calls(2)
+            .with_slow_call_duration(Duration::from_millis(100))
+            .with_slow_call_rate(100),
+    )
+    .await;
+    let (_subscription, events) = record_events(&breaker);
+    let first = breaker.try_acquire().expect("trial");
+    let second = breaker.try_acquire().expect("trial");
+    advance(Duration::from_millis(101)).await;
+    first.record_success();
+    second.record_success();
+    assert_eq!(breaker.state(), CircuitState::Open);
+    assert_eq!(
+        events.lock().unwrap().last().unwrap(),
+        "half_open → open (trial slow-call rate 100% ≥ 100% over 2 calls)"
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn stale_trial_tally_does_not_leak_into_the_next_half_open_period() {
+    start().await;
+    let breaker = rated_half_open(CircuitBreakerConfig::new().with_half_open_max_calls(2)).await;
+    // Period 1: two failures reopen it.
+    fail(&breaker);
+    fail(&breaker);
+    assert_eq!(breaker.state(), CircuitState::Open);
+    advance(SEC * 2).await; // no backoff: the same 1s wait
+    // Period 2: the tally starts from zero, so two successes close it.
+    succeed(&breaker);
+    succeed(&breaker);
+    assert_eq!(breaker.state(), CircuitState::Closed);
+}
+
+#[tokio::test(start_paused = true)]
+async fn max_wait_in_half_open_reopens_on_the_next_call() {
+    start().await;
+    let breaker = tripped(
+        CircuitBreakerConfig::new()
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(2)
+            .with_max_wait_in_half_open(SEC * 10),
+    );
+    advance(SEC).await;
+    let stuck = breaker.try_acquire().expect("trial");
+    let (_subscription, events) = record_events(&breaker);
+    advance(SEC * 10 - Duration::from_nanos(1)).await;
+    let second = breaker.try_acquire().expect("still within the wait");
+    assert_eq!(retry_after(breaker.try_acquire()), None, "no permits left");
+    advance(Duration::from_nanos(1)).await;
+    assert_eq!(breaker.state(), CircuitState::HalfOpen, "lazily");
+    assert_eq!(retry_after(breaker.try_acquire()), Some(SEC));
+    assert_eq!(breaker.state(), CircuitState::Open);
+    assert_eq!(
+        *events.lock().unwrap(),
+        ["half_open → open (no decision within 10s in half-open)"]
+    );
+    // The stuck trial calls end in a period that is over: no effect.
+    stuck.record_success();
+    second.record_success();
+    assert_eq!(breaker.state(), CircuitState::Open);
+}
+
+#[tokio::test(start_paused = true)]
+async fn recovery_backoff_grows_the_open_wait_and_resets_on_close() {
+    start().await;
+    let breaker = tripped(
+        CircuitBreakerConfig::new()
+            .with_recovery_timeout(SEC * 10)
+            .with_recovery_backoff(1.5)
+            .with_max_recovery_timeout(SEC * 30)
+            .with_success_threshold(1),
+    );
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        let wait = retry_after(breaker.try_acquire()).expect("open");
+        assert_eq!(breaker.metrics().open_wait, Some(wait));
+        waits.push(wait.as_secs_f64());
+        advance(wait).await;
+        fail(&breaker); // the trial call fails: open again, for longer
+    }
+    assert_eq!(waits, [10.0, 15.0, 22.5, 30.0, 30.0]);
+    // A recovery that succeeds closes it; the next opening waits the base timeout again.
+    advance(SEC * 30).await;
+    succeed(&breaker);
+    assert_eq!(breaker.state(), CircuitState::Closed);
+    assert_eq!(breaker.metrics().open_wait, None);
+    fail(&breaker);
+    assert_eq!(retry_after(breaker.try_acquire()), Some(SEC * 10));
+}
+
+#[tokio::test(start_paused = true)]
+async fn recovery_backoff_without_a_cap_and_without_growth() {
+    start().await;
+    let uncapped = tripped(
+        CircuitBreakerConfig::new()
+            .with_recovery_timeout(SEC)
+            .with_recovery_backoff(2.0)
+            .with_success_threshold(1),
+    );
+    for expected in [1, 2, 4, 8] {
+        assert_eq!(retry_after(uncapped.try_acquire()), Some(SEC * expected));
+        advance(SEC * expected).await;
+        fail(&uncapped);
+    }
+    // The word counts at most 255 failed recoveries, and a huge wait saturates.
+    let word = uncapped.load().with_streak(u32::MAX);
+    assert_eq!(uncapped.open_wait(word.streak()), Nanos::MAX);
+
+    let flat = tripped(CircuitBreakerConfig::new().with_recovery_timeout(SEC));
+    for _ in 0..3 {
+        assert_eq!(retry_after(flat.try_acquire()), Some(SEC));
+        advance(SEC).await;
+        fail(&flat);
+    }
+    let config = CircuitBreakerConfig::new()
+        .with_recovery_timeout(SEC * 10)
+        .with_max_recovery_timeout(SEC);
+    assert_eq!(config.max_recovery_timeout(), Some(SEC * 10), "never below");
+    assert_eq!(
+        CircuitBreakerConfig::new()
+            .with_recovery_backoff(f64::NAN)
+            .recovery_backoff(),
+        Some(1.0)
+    );
+    assert_eq!(
+        CircuitBreakerConfig::new()
+            .with_recovery_backoff(100.0)
+            .recovery_backoff(),
+        Some(10.0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn disabled_passes_everything_and_records_nothing() {
+    start().await;
+    let breaker = breaker(CircuitBreakerConfig::new().with_failure_threshold(1));
+    let (_subscription, events) = record_events(&breaker);
+    breaker.disable();
+    breaker.disable(); // already disabled: nothing happens
+    assert_eq!(breaker.state(), CircuitState::Disabled);
+    for _ in 0..10 {
+        fail(&breaker);
+        breaker.try_acquire().expect("passes").record_ignored();
+    }
+    let metrics = breaker.metrics();
+    assert_eq!(
+        (
+            metrics.failed,
+            metrics.ignored,
+            metrics.consecutive_failures
+        ),
+        (0, 0, 0)
+    );
+    assert_eq!(breaker.state(), CircuitState::Disabled);
+    breaker.close();
+    fail(&breaker);
+    assert_eq!(breaker.state(), CircuitState::Open);
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "closed → disabled (disabled)",
+            "disabled → closed (closed by hand)",
+            "closed → open (1 consecutive failures)"
+        ]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn metrics_only_records_but_never_opens() {
+    start().await;
+    let breaker = breaker(
+        CircuitBreakerConfig::new()
+            .with_failure_rate(50)
+            .with_window_calls(4)
+            .with_minimum_calls(4),
+    );
+    fail(&breaker);
+    breaker.metrics_only();
+    assert_eq!(breaker.state(), CircuitState::MetricsOnly);
+    assert_eq!(breaker.metrics().calls_in_window, 0, "a fresh window");
+    for _ in 0..8 {
+        fail(&breaker);
+    }
+    let metrics = breaker.metrics();
+    assert_eq!(breaker.state(), CircuitState::MetricsOnly);
+    assert_eq!(metrics.failed, 9);
+    assert_eq!(metrics.failure_rate, Some(100.0));
+    assert_eq!(metrics.consecutive_failures, 8);
+    // Back to closed with a fresh window: it takes new calls to open.
+    breaker.close();
+    assert_eq!(breaker.metrics().calls_in_window, 0);
+    for _ in 0..3 {
+        fail(&breaker);
+    }
+    assert_eq!(breaker.state(), CircuitState::Closed);
+    fail(&breaker);
+    assert_eq!(breaker.state(), CircuitState::Open);
+}
+
+#[tokio::test(start_paused = true)]
+async fn manual_transitions_and_no_event_for_the_current_state() {
+    start().await;
+    let breaker = tripped(CircuitBreakerConfig::new().with_recovery_timeout(SEC * 60));
+    let (_subscription, events) = record_events(&breaker);
+    breaker.close();
+    assert_eq!(breaker.state(), CircuitState::Closed);
+    succeed(&breaker);
+    breaker.close(); // closed already
+    breaker.reset(); // a fresh period, counts cleared, no event
+    assert_eq!(breaker.metrics().successful, 0);
+    breaker.force_open();
+    breaker.force_open();
+    breaker.metrics_only();
+    breaker.metrics_only();
+    breaker.reset();
+    assert_eq!(
+        *events.lock().unwrap(),
+        [
+            "open → closed (closed by hand)",
+            "closed → forced_open (forced open)",
+            "forced_open → metrics_only (metrics only)",
+            "metrics_only → closed (reset)"
+        ]
+    );
+    assert_eq!(breaker.metrics().transitions, 5);
+}
+
+#[tokio::test(start_paused = true)]
+async fn events_reach_subscribers_in_order_and_unsubscribe_on_drop() {
+    start().await;
+    let breaker = breaker(
+        CircuitBreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SEC)
+            .with_success_threshold(1),
+    );
+    let (subscription, events) = record_events(&breaker);
+    let (detached, kept) = record_events(&breaker);
+    detached.detach();
+    assert_eq!(breaker.subscribers(), 2);
+    fail(&breaker);
+    advance(SEC).await;
+    succeed(&breaker);
+    let expected = [
+        "closed → open (1 consecutive failures)",
+        "open → half_open (open for 1s)",
+        "half_open → closed (1 successful trial calls)",
+    ];
+    assert_eq!(*events.lock().unwrap(), expected);
+    drop(subscription);
+    assert_eq!(breaker.subscribers(), 1);
+    fail(&breaker);
+    assert_eq!(events.lock().unwrap().len(), 3, "unsubscribed");
+    assert_eq!(kept.lock().unwrap().len(), 4, "detached stays");
+
+    // The ring keeps the last RECENT_TRANSITIONS, oldest first, and serializes.
+    for _ in 0..20 {
+        breaker.close();
+        fail(&breaker);
+    }
+    let recent = breaker.recent_transitions();
+    assert_eq!(recent.len(), RECENT_TRANSITIONS);
+    assert_eq!(recent.last().unwrap().to, CircuitState::Open);
+    assert_eq!(recent.last().unwrap().from, CircuitState::Closed);
+    let json = serde_json::to_value(breaker.snapshot()).unwrap();
+    let last = &json["recent_transitions"][RECENT_TRANSITIONS - 1];
+    assert_eq!(last["reason"], "1 consecutive failures");
+    assert_eq!(last["to"], "open");
+    assert!(last["at_unix_ms"].as_u64().unwrap() > 0);
+    // A subscription outliving its breaker drops quietly.
+    let orphan = breaker.subscribe(|_| {});
+    drop(breaker);
+    drop(orphan);
+}
+
+#[tokio::test(start_paused = true)]
+async fn panicking_subscriber_does_not_break_calls() {
+    start().await;
+    let breaker = breaker(
+        CircuitBreakerConfig::new()
+            .with_failure_threshold(1)
+            .with_recovery_timeout(SEC),
+    );
+    let _panics = breaker.subscribe(|_| panic!("subscriber bug"));
+    let (_subscription, events) = record_events(&breaker);
+    let outcome: Result<(), Error> = breaker.call(async { Err(Error::timeout(SEC)) }).await;
+    assert!(matches!(outcome, Err(Error::Timeout { .. })));
+    assert_eq!(breaker.state(), CircuitState::Open);
+    assert_eq!(
+        events.lock().unwrap().len(),
+        1,
+        "later subscribers still hear it"
+    );
+    advance(SEC).await;
+    breaker.try_acquire().expect("trial").record_success();
+    assert_eq!(events.lock().unwrap().len(), 2);
+}
+
+#[test]
+fn a_subscriber_may_call_into_the_breaker() {
+    let breaker = std::sync::Arc::new(breaker(
+        CircuitBreakerConfig::new().with_failure_threshold(1),
+    ));
+    let weak = std::sync::Arc::downgrade(&breaker);
+    let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let sink = std::sync::Arc::clone(&seen);
+    breaker
+        .subscribe(move |event| {
+            sink.lock().unwrap().push(event.to);
+            // Reset as soon as it opens: a transition from inside a callback.
+            if event.to == CircuitState::Open
+                && let Some(breaker) = weak.upgrade()
+            {
+                breaker.close();
+            }
+        })
+        .detach();
+    fail(&breaker);
+    assert_eq!(breaker.state(), CircuitState::Closed);
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [CircuitState::Open, CircuitState::Closed]
+    );
+}
+
+/// Events from transitions made by many threads at once arrive in generation order.
+#[test]
+fn concurrent_transitions_deliver_events_in_order() {
+    const THREADS: usize = 4;
+    let breaker = CircuitBreaker::new("ordered", CircuitBreakerConfig::new());
+    let (_subscription, events) = record_events(&breaker);
+    let barrier = Barrier::new(THREADS);
+    std::thread::scope(|scope| {
+        for thread in 0..THREADS {
+            let (breaker, barrier) = (&breaker, &barrier);
+            scope.spawn(move || {
+                barrier.wait();
+                for i in 0..500 {
+                    match (thread + i) % 4 {
+                        0 => breaker.force_open(),
+                        1 => breaker.close(),
+                        2 => breaker.metrics_only(),
+                        _ => breaker.disable(),
+                    }
+                }
+            });
+        }
+    });
+    let events = events.lock().unwrap();
+    assert_eq!(events.len() as u64, breaker.metrics().transitions);
+    // In order, each event starts where the previous one ended.
+    for pair in events.windows(2) {
+        let previous_to = pair[0]
+            .split(" → ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        let from = pair[1].split(" → ").next().unwrap();
+        assert_eq!(previous_to, from, "{pair:?}");
+    }
+    let last_to = events
+        .last()
+        .unwrap()
+        .split(" → ")
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    assert_eq!(last_to, breaker.state().as_str());
 }

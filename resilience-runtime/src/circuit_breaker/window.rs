@@ -6,6 +6,11 @@
 //! reader may see them one call apart, which is why totals are signed and clamped on read.
 //! A call recorded while its bucket is being expired or the window cleared may be left out;
 //! the window is a statistic, and losing a call there never corrupts it.
+//!
+//! Recording tells whether the rates need judging: a fast success that changes nothing a
+//! threshold could have been crossed by (it replaced a success in a full count window, or it
+//! was added to a time window past `minimum_calls` within an already judged second) returns
+//! `None`, which keeps the common closed path to one shared increment.
 
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 
@@ -36,20 +41,35 @@ impl Window {
         }
         Some(match config.window() {
             SlidingWindow::Calls(calls) => Self::Count(CountWindow::new(calls)),
-            SlidingWindow::Time(duration) => Self::Time(TimeWindow::new(duration.as_secs())),
+            SlidingWindow::Time(duration) => Self::Time(TimeWindow::new(
+                duration.as_secs(),
+                u64::from(config.minimum_calls()),
+            )),
         })
     }
 
-    /// True when recording needs the current time.
-    pub(super) const fn needs_clock(&self) -> bool {
-        matches!(self, Self::Time(_))
+    /// Records one outcome: in a count window in the slot of `ticket` (consecutive tickets
+    /// take consecutive slots), in a time window in the second of `now`. Returns the totals
+    /// after it when the rates need judging.
+    #[inline]
+    pub(super) fn record(
+        &self,
+        ticket: u64,
+        now: Nanos,
+        failed: bool,
+        slow: bool,
+    ) -> Option<Counts> {
+        match self {
+            Self::Count(window) => window.record(ticket, failed, slow),
+            Self::Time(window) => window.record(now, failed, slow),
+        }
     }
 
-    /// Records one outcome at `now` (ignored by a count window) and returns the totals after it.
-    pub(super) fn record(&self, now: Nanos, failed: bool, slow: bool) -> Counts {
-        match self {
-            Self::Count(window) => window.record(failed, slow),
-            Self::Time(window) => window.record(now, failed, slow),
+    /// A ticket taken by an outcome that does not belong in the window (from an earlier
+    /// period): a count window empties its slot, so it holds outcomes of its last N tickets.
+    pub(super) fn skip(&self, ticket: u64) {
+        if let Self::Count(window) = self {
+            window.skip(ticket);
         }
     }
 
@@ -120,20 +140,31 @@ const SLOW: u8 = 4;
 #[derive(Debug)]
 pub(super) struct CountWindow {
     slots: Box<[AtomicU8]>,
-    next: AtomicU64,
+    slot_of: FastMod,
     totals: Totals,
 }
 
 impl CountWindow {
     fn new(calls: u32) -> Self {
+        let calls = calls.max(1);
         Self {
-            slots: (0..calls.max(1)).map(|_| AtomicU8::new(0)).collect(),
-            next: AtomicU64::new(0),
+            slots: (0..calls).map(|_| AtomicU8::new(0)).collect(),
+            slot_of: FastMod::new(calls),
             totals: Totals::default(),
         }
     }
 
-    fn record(&self, failed: bool, slow: bool) -> Counts {
+    #[inline]
+    fn slot(&self, ticket: u64) -> &AtomicU8 {
+        // Tickets count modulo 2^32 here: once every 4 billion calls the ring skips a few
+        // slots for one lap, which keeps outcomes one lap longer and corrupts nothing.
+        let index = self.slot_of.rem(ticket as u32) as usize;
+        // Below the length by construction; `get` keeps a bad index from ever panicking.
+        self.slots.get(index).unwrap_or(&self.slots[0])
+    }
+
+    #[inline]
+    fn record(&self, ticket: u64, failed: bool, slow: bool) -> Option<Counts> {
         let mut flags = RECORDED;
         if failed {
             flags |= FAILED;
@@ -141,12 +172,23 @@ impl CountWindow {
         if slow {
             flags |= SLOW;
         }
-        let len = self.slots.len() as u64;
-        // The index is below `len`, which came from a `u32`.
-        let index = (self.next.fetch_add(1, Ordering::Relaxed) % len) as usize;
-        let old = self.slots[index].swap(flags, Ordering::Relaxed);
+        let slot = self.slot(ticket);
+        // The same outcome as a lap ago leaves the window as it was: no write, nothing to
+        // judge. (A racing writer of this slot, a lap later, simply comes after.)
+        if slot.load(Ordering::Relaxed) == flags {
+            return None;
+        }
+        let old = slot.swap(flags, Ordering::Relaxed);
+        if old == flags {
+            return None;
+        }
         self.apply(old, flags);
-        self.totals.read()
+        Some(self.totals.read())
+    }
+
+    fn skip(&self, ticket: u64) {
+        let old = self.slot(ticket).swap(0, Ordering::Relaxed);
+        self.apply(old, 0);
     }
 
     /// Adds the change from slot contents `old` to `new` to the totals.
@@ -162,6 +204,31 @@ impl CountWindow {
             let old = slot.swap(0, Ordering::Relaxed);
             self.apply(old, 0);
         }
+    }
+}
+
+/// `n % d` for a fixed `d` by two multiplications instead of a division (Lemire's fastmod):
+/// the count window's slot of every call, on the closed path.
+#[derive(Debug)]
+struct FastMod {
+    divisor: u32,
+    multiplier: u64,
+}
+
+impl FastMod {
+    fn new(divisor: u32) -> Self {
+        let divisor = divisor.max(1);
+        Self {
+            divisor,
+            multiplier: (u64::MAX / u64::from(divisor)).wrapping_add(1),
+        }
+    }
+
+    #[inline]
+    fn rem(&self, n: u32) -> u32 {
+        let low = self.multiplier.wrapping_mul(u64::from(n));
+        // The high half of a 64×32-bit product is below the 32-bit divisor.
+        ((u128::from(low) * u128::from(self.divisor)) >> 64) as u32
     }
 }
 
@@ -196,14 +263,21 @@ pub(super) struct TimeWindow {
     /// The latest second the buckets have been rotated to.
     current: AtomicU64,
     totals: Totals,
+    /// The breaker's `minimum_calls`: up to there a success may complete a judgeable window.
+    minimum: u64,
+    /// The second of the last success whose rates were judged. Buckets expire only at second
+    /// boundaries, so the first success of each second judges what expiry did.
+    judged_second: AtomicU64,
 }
 
 impl TimeWindow {
-    fn new(secs: u64) -> Self {
+    fn new(secs: u64, minimum: u64) -> Self {
         Self {
             buckets: (0..secs.max(1)).map(|_| AtomicU64::new(0)).collect(),
             current: AtomicU64::new(0),
             totals: Totals::default(),
+            minimum,
+            judged_second: AtomicU64::new(u64::MAX),
         }
     }
 
@@ -216,23 +290,35 @@ impl TimeWindow {
         &self.buckets[(second % self.len()) as usize]
     }
 
-    fn record(&self, now: Nanos, failed: bool, slow: bool) -> Counts {
+    #[inline]
+    fn record(&self, now: Nanos, failed: bool, slow: bool) -> Option<Counts> {
         let second = second(now);
         let current = self.advance(second);
         // A clock read that is a whole window older than the newest second is already expired.
-        if second.saturating_add(self.len()) > current {
-            let delta =
-                1 | u64::from(failed) << BUCKET_FAILED_SHIFT | u64::from(slow) << BUCKET_SLOW_SHIFT;
-            let bucket = self.bucket(second);
-            let before = bucket.fetch_add(delta, Ordering::Relaxed);
-            if before & BUCKET_MASK >= BUCKET_LIMIT {
-                // The second is full: undo long before the calls field could carry over.
-                bucket.fetch_sub(delta, Ordering::Relaxed);
-            } else {
-                self.totals.add(1, i64::from(failed), i64::from(slow));
-            }
+        if second.saturating_add(self.len()) <= current {
+            return None;
         }
-        self.totals.read()
+        let delta =
+            1 | u64::from(failed) << BUCKET_FAILED_SHIFT | u64::from(slow) << BUCKET_SLOW_SHIFT;
+        let bucket = self.bucket(second);
+        let before = bucket.fetch_add(delta, Ordering::Relaxed);
+        if before & BUCKET_MASK >= BUCKET_LIMIT {
+            // The second is full: undo long before the calls field could carry over.
+            bucket.fetch_sub(delta, Ordering::Relaxed);
+            return None;
+        }
+        let calls = self.totals.calls.fetch_add(1, Ordering::Relaxed) + 1;
+        if failed || slow {
+            self.totals.add(0, i64::from(failed), i64::from(slow));
+            return Some(self.totals.read());
+        }
+        // A fast success only lowers the rates of a window that was judged already.
+        let minimum = i64::try_from(self.minimum).unwrap_or(i64::MAX);
+        if calls <= minimum || self.judged_second.load(Ordering::Relaxed) != second {
+            self.judged_second.store(second, Ordering::Relaxed);
+            return Some(self.totals.read());
+        }
+        None
     }
 
     /// Expires the buckets of seconds that left the window by `second`; returns the newest
@@ -273,6 +359,21 @@ impl TimeWindow {
     fn clear(&self) {
         for bucket in &*self.buckets {
             self.expire(bucket);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FastMod;
+
+    #[test]
+    fn fast_mod_matches_the_remainder() {
+        for divisor in [1, 2, 3, 7, 10, 100, 999, 65_536, 100_000, u32::MAX] {
+            let fast = FastMod::new(divisor);
+            for n in (0..10_000).chain([u32::MAX - 1, u32::MAX, 1 << 31, 123_456_789]) {
+                assert_eq!(fast.rem(n), n % divisor, "{n} % {divisor}");
+            }
         }
     }
 }

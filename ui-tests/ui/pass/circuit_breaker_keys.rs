@@ -1,5 +1,6 @@
 //! Every `#[circuit_breaker]` key in its valid forms: both trip models, count and time windows,
-//! slow calls, the half-open keys, `record_if` / `ignore_if`, defaults and `crate`.
+//! slow calls, the half-open keys, a growing open wait, `record_if` / `ignore_if`, defaults and
+//! `crate`.
 
 use std::time::Duration;
 
@@ -72,6 +73,22 @@ async fn slow(delay: Duration) -> Result<(), AppError> {
     Ok(())
 }
 
+// The rate model judges its one trial call by the rate: no `success_threshold` needed.
+#[circuit_breaker(
+    name = "cb-recovery",
+    failure_rate = 50,
+    window = 2,
+    minimum_calls = 2,
+    recovery_timeout = "1s",
+    recovery_backoff = 2,
+    max_recovery_timeout = "3s",
+    half_open_max_calls = 1,
+    max_wait_in_half_open = "10s"
+)]
+async fn recovering(outcome: Result<(), AppError>) -> Result<(), AppError> {
+    outcome
+}
+
 #[circuit_breaker(
     name = "cb-filters",
     failure_threshold = 1,
@@ -140,6 +157,21 @@ fn main() {
         assert_eq!(breaker.state(), CircuitState::Open);
         assert_eq!(breaker.config().slow_call_duration(), Some(Duration::from_millis(100)));
         assert_eq!(breaker.config().slow_call_rate(), Some(100));
+
+        // Each failed recovery doubles the open wait, up to 3s.
+        let _ = recovering(Err(AppError::Server)).await;
+        let _ = recovering(Err(AppError::Server)).await;
+        let breaker = registry().circuit_breaker("cb-recovery").unwrap();
+        let config = breaker.config();
+        assert_eq!(config.recovery_backoff(), Some(2.0));
+        assert_eq!(config.max_recovery_timeout(), Some(Duration::from_secs(3)));
+        assert_eq!(config.max_wait_in_half_open(), Some(Duration::from_secs(10)));
+        for wait in [1, 2, 3, 3] {
+            assert_eq!(breaker.metrics().open_wait, Some(Duration::from_secs(wait)));
+            tokio::time::sleep(Duration::from_secs(wait)).await;
+            let _ = recovering(Err(AppError::Server)).await;
+            assert_eq!(breaker.state(), CircuitState::Open);
+        }
 
         // A client error is not recorded, a cancellation is ignored, a server error trips.
         let breaker = registry().circuit_breaker("cb-filters").unwrap();

@@ -1,8 +1,8 @@
-//! Fewer half-open trial calls than successes needed to close, under the failure-rate model too.
+//! A backoff above 10 turns the second failed recovery into hours.
 
 use resilience_runtime::circuit_breaker;
 
-#[circuit_breaker(failure_rate = 50, half_open_max_calls = 1)]
+#[circuit_breaker(recovery_backoff = 20)]
 async fn load() -> Result<u32, resilience_runtime::Error> {
     Ok(1)
 }

@@ -1,0 +1,174 @@
+//! Transition events in order: the subscribers, the ring of recent transitions, and delivery.
+//!
+//! Only transitions touch this, never the closed path. Every generation change reports here,
+//! including silent ones (a reset of a closed breaker), so events can be put back in the
+//! order of their generations when two threads make consecutive transitions at once: whoever
+//! finds the next generations ready delivers them, with the lock released while subscriber
+//! callbacks run, so a callback may itself call into the breaker.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::ops::DerefMut;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, PoisonError, Weak};
+
+use super::event::CircuitEvent;
+use super::state::next_generation;
+use super::sync::Mutex;
+
+/// How many transitions [`recent_transitions`](super::CircuitBreaker::recent_transitions) keeps.
+pub const RECENT_TRANSITIONS: usize = 16;
+
+type Callback = Arc<dyn Fn(&CircuitEvent) + Send + Sync>;
+
+/// The breaker's event log: subscribers, undelivered transitions and recent transitions.
+pub(super) struct EventLog {
+    state: Mutex<LogState>,
+}
+
+struct LogState {
+    /// The generation whose transition is delivered next.
+    next: u32,
+    /// Transitions that arrived before an earlier generation's; `None` for silent ones.
+    waiting: Vec<(u32, Option<CircuitEvent>)>,
+    /// A thread is delivering: others leave their transitions for it.
+    delivering: bool,
+    recent: VecDeque<CircuitEvent>,
+    subscribers: Vec<(u64, Callback)>,
+    next_id: u64,
+}
+
+impl EventLog {
+    /// A log for a breaker whose first generation is `generation`.
+    pub(super) fn new(generation: u32) -> Arc<Self> {
+        Arc::new(Self {
+            state: Mutex::new(LogState {
+                next: next_generation(generation),
+                waiting: Vec::new(),
+                delivering: false,
+                recent: VecDeque::with_capacity(RECENT_TRANSITIONS),
+                subscribers: Vec::new(),
+                next_id: 0,
+            }),
+        })
+    }
+
+    fn lock(&self) -> impl DerefMut<Target = LogState> + '_ {
+        // A panic never happens under the lock (callbacks run outside it), but stay usable.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Reports the transition into `generation`: `Some(event)` for a change of state, `None`
+    /// for a new period in the same state. Delivers every transition that is now in order.
+    pub(super) fn publish(&self, generation: u32, event: Option<CircuitEvent>) {
+        let mut state = self.lock();
+        state.waiting.push((generation, event));
+        if state.delivering {
+            return;
+        }
+        state.delivering = true;
+        loop {
+            let mut ready = Vec::new();
+            while let Some(index) = state
+                .waiting
+                .iter()
+                .position(|(generation, _)| *generation == state.next)
+            {
+                let (_, event) = state.waiting.swap_remove(index);
+                state.next = next_generation(state.next);
+                if let Some(event) = event {
+                    if state.recent.len() == RECENT_TRANSITIONS {
+                        state.recent.pop_front();
+                    }
+                    state.recent.push_back(event.clone());
+                    ready.push(event);
+                }
+            }
+            if ready.is_empty() || state.subscribers.is_empty() {
+                state.delivering = false;
+                return;
+            }
+            let subscribers: Vec<Callback> = state
+                .subscribers
+                .iter()
+                .map(|(_, callback)| Arc::clone(callback))
+                .collect();
+            drop(state);
+            for event in &ready {
+                for callback in &subscribers {
+                    if catch_unwind(AssertUnwindSafe(|| callback(event))).is_err() {
+                        tracing::error!(
+                            name = event.name,
+                            "a circuit breaker event subscriber panicked; the event was skipped for it"
+                        );
+                    }
+                }
+            }
+            state = self.lock();
+        }
+    }
+
+    /// The last [`RECENT_TRANSITIONS`] delivered transitions, oldest first.
+    pub(super) fn recent(&self) -> Vec<CircuitEvent> {
+        self.lock().recent.iter().cloned().collect()
+    }
+
+    pub(super) fn subscribe(self: &Arc<Self>, callback: Callback) -> Subscription {
+        let mut state = self.lock();
+        let id = state.next_id;
+        state.next_id += 1;
+        state.subscribers.push((id, callback));
+        Subscription {
+            log: Arc::downgrade(self),
+            id,
+            active: true,
+        }
+    }
+
+    fn unsubscribe(&self, id: u64) {
+        self.lock().subscribers.retain(|(other, _)| *other != id);
+    }
+
+    #[cfg(test)]
+    pub(super) fn subscribers(&self) -> usize {
+        self.lock().subscribers.len()
+    }
+}
+
+/// A subscription to a breaker's transition events, from
+/// [`CircuitBreaker::subscribe`](super::CircuitBreaker::subscribe).
+///
+/// Dropping it unsubscribes; [`detach`](Self::detach) keeps the callback for the breaker's
+/// lifetime instead.
+#[must_use = "dropping the subscription unsubscribes at once; call .detach() to keep it"]
+pub struct Subscription {
+    log: Weak<EventLog>,
+    id: u64,
+    active: bool,
+}
+
+impl Subscription {
+    /// Keeps the callback subscribed for as long as the breaker lives.
+    pub fn detach(mut self) {
+        self.active = false;
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if self.active
+            && let Some(log) = self.log.upgrade()
+        {
+            log.unsubscribe(self.id);
+        }
+    }
+}
+
+impl fmt::Debug for Subscription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Subscription")
+            .field("id", &self.id)
+            .field("active", &self.active)
+            .finish()
+    }
+}
