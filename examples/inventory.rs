@@ -14,7 +14,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use resilience_runtime::circuit_breaker::CircuitState;
 use resilience_runtime::{bulkhead, circuit_breaker, rate_limit, registry, retry, timeout};
 use tokio::time::{Instant, sleep};
 
@@ -168,8 +167,21 @@ async fn run() {
     );
     println!("Stack: circuit_breaker > retry > timeout(500ms) > rate_limit(150/s) > bulkhead(6)\n");
 
+    // Every breaker transition, as it happens, with its reason.
+    let breaker = registry()
+        .circuit_breaker("inventory-db")
+        .expect("declared by the attribute");
+    let _transitions = breaker.subscribe(move |event| {
+        println!(
+            "  t={:>5.1}s  breaker {} -> {}: {}",
+            started.elapsed().as_secs_f64(),
+            event.from,
+            event.to,
+            event.reason
+        );
+    });
+
     let mut tasks = Vec::with_capacity(REQUESTS as usize);
-    let mut last_state = CircuitState::Closed;
     for request in 0..REQUESTS {
         let (task_db, task_tally) = (Arc::clone(&db), Arc::clone(&tally));
         tasks.push(tokio::spawn(async move {
@@ -179,17 +191,6 @@ async fn run() {
         }));
         sleep(next_arrival(started.elapsed())).await;
 
-        let breaker = registry()
-            .circuit_breaker("inventory-db")
-            .expect("declared");
-        let state = breaker.state();
-        if state != last_state {
-            println!(
-                "  t={:>5.1}s  breaker {last_state} -> {state}",
-                started.elapsed().as_secs_f64()
-            );
-            last_state = state;
-        }
         if (request + 1) % 500 == 0 {
             let done = tally.ok.load(Ordering::Relaxed)
                 + tally.circuit_open.load(Ordering::Relaxed)
@@ -203,7 +204,7 @@ async fn run() {
                 request + 1,
                 done,
                 tally.ok.load(Ordering::Relaxed),
-                state,
+                breaker.state(),
             );
         }
     }

@@ -47,6 +47,9 @@ pub struct Conflict {
     pub ignored_at: &'static str,
 }
 
+/// How many of each breaker's latest transitions the tables show (the JSON has them all).
+const RECENT_SHOWN: usize = 5;
+
 /// Tables, one per kind, for a terminal.
 impl fmt::Display for RegistrySnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -164,7 +167,26 @@ impl fmt::Display for RegistrySnapshot {
                 metrics.exhausted.to_string(),
             ]);
         }
-        write!(f, "{breakers}\n{limiters}\n{bulkheads}\n{retries}")?;
+        write!(f, "{breakers}")?;
+        let transitions: Vec<_> = self
+            .circuit_breakers
+            .iter()
+            .flat_map(|breaker| {
+                breaker
+                    .recent_transitions
+                    .iter()
+                    .rev()
+                    .take(RECENT_SHOWN)
+                    .rev()
+            })
+            .collect();
+        if !transitions.is_empty() {
+            writeln!(f, "  recent transitions:")?;
+            for event in transitions {
+                writeln!(f, "    {event}")?;
+            }
+        }
+        write!(f, "\n{limiters}\n{bulkheads}\n{retries}")?;
         if !self.conflicts.is_empty() {
             writeln!(f, "\nConflicting declarations (the first is kept)")?;
             for conflict in &self.conflicts {
