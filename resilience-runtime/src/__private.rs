@@ -5,7 +5,9 @@
 //! That is how an outer breaker tells an inner rejection from a failure, and how an outer
 //! retry tells an open circuit (never retried) from a rate limit (waited out).
 
+use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::ops::ControlFlow;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
@@ -15,6 +17,7 @@ pub use inventory;
 use crate::Error;
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitPermit};
+pub use crate::describe::{DescribeError, Described};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 pub use crate::registry::Declaration;
 use crate::registry::registry;
@@ -31,6 +34,93 @@ pub enum Failure<E> {
 
 /// The value every layer passes outward.
 pub type Attempt<T, E> = Result<T, Failure<E>>;
+
+impl<E> Failure<E> {
+    /// The failure for a log field: a layer's error by its `Display`, the service's as
+    /// `describe` shows it.
+    pub fn describe(&self, describe: DescribeError<E>) -> FailureText<'_, E> {
+        FailureText {
+            failure: self,
+            describe,
+        }
+    }
+}
+
+/// A [`Failure`] ready for a log field.
+pub struct FailureText<'a, E> {
+    failure: &'a Failure<E>,
+    describe: DescribeError<E>,
+}
+
+impl<E> fmt::Display for FailureText<'_, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.failure {
+            Failure::Service(error) => self.describe.of(error).fmt(f),
+            Failure::Layer(error) => error.fmt(f),
+        }
+    }
+}
+
+/// Picks how logs show the error type of `outcome`, at no run-time cost: generated code calls
+/// `probe(&outcome).describe_error()` with [`ProbeDebug`] and [`ProbeOther`] in scope, and
+/// method resolution takes `ProbeDebug`'s when `E: Debug` (autoref specialisation), so the
+/// contract needs no `Debug` bound.
+#[inline]
+pub fn probe<T, E>(_: &Attempt<T, E>) -> &'static Probe<E> {
+    &Probe(PhantomData)
+}
+
+/// See [`probe`].
+pub struct Probe<E>(PhantomData<fn(&E)>);
+
+/// See [`probe`]: chosen when `E: Debug`.
+pub trait ProbeDebug<E> {
+    /// Shows `E` with `Debug`.
+    fn describe_error(&self) -> DescribeError<E>;
+}
+
+impl<E: fmt::Debug> ProbeDebug<E> for Probe<E> {
+    #[inline]
+    fn describe_error(&self) -> DescribeError<E> {
+        DescribeError::debug()
+    }
+}
+
+/// See [`probe`]: chosen when `E` has no `Debug`.
+pub trait ProbeOther<E> {
+    /// Shows `E` by its type name.
+    fn describe_error(&self) -> DescribeError<E>;
+}
+
+impl<E> ProbeOther<E> for &Probe<E> {
+    #[inline]
+    fn describe_error(&self) -> DescribeError<E> {
+        DescribeError::type_name()
+    }
+}
+
+/// A call site's name, for layers that have no registry instance (timeouts, fallbacks) in
+/// methods, whose name is made once at run time.
+pub struct SiteName(OnceLock<&'static str>);
+
+impl SiteName {
+    /// An empty site name, for a `static`.
+    #[must_use]
+    pub const fn new() -> Self {
+        Self(OnceLock::new())
+    }
+
+    /// The name, made on first use.
+    pub fn get_or_init(&'static self, name: impl FnOnce() -> &'static str) -> &'static str {
+        self.0.get_or_init(name)
+    }
+}
+
+impl Default for SiteName {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// A call site's cached registry handle.
 pub struct Site<P>(OnceLock<Arc<P>>);
@@ -199,17 +289,22 @@ pub fn retry_start(retry: &Retry) -> RetryState {
 /// before the next attempt.
 ///
 /// An open circuit is never retried; a rate limit is waited out using its `retry_after`;
-/// timeouts and full bulkheads go through `when` as the user's error type.
+/// timeouts and full bulkheads go through `when` as the user's error type. Retries and giving
+/// up are logged with the error as `describe` shows it.
 pub fn retry_step<T, E: From<Error>>(
     retry: &Retry,
     state: &mut RetryState,
     outcome: Attempt<T, E>,
     when: impl Fn(&E) -> bool,
     hint: impl Fn(&E) -> Option<Duration>,
+    // Not `DescribeError<E>`: then `outcome` is the only parameter whose type names `E`, and
+    // rustc reports an `E` without `From<Error>` at it (spanned at the fn's error type).
+    describe: impl Into<DescribeError<E>>,
 ) -> ControlFlow<Attempt<T, E>, Duration> {
+    let describe = describe.into();
     let failure = match outcome {
         Ok(value) => {
-            retry.record_outcome(true, state.attempts());
+            retry.record_success(state.attempts());
             return ControlFlow::Break(Ok(value));
         }
         Err(failure) => failure,
@@ -224,10 +319,10 @@ pub fn retry_step<T, E: From<Error>>(
         }
     };
     if retryable && let Some(delay) = state.next_delay(server_hint) {
-        retry.record_retry(state.attempts(), delay);
+        retry.record_retry(state.attempts(), delay, &failure.describe(describe));
         return ControlFlow::Continue(delay);
     }
-    retry.record_outcome(false, state.attempts());
+    retry.record_failure(state.attempts(), &failure.describe(describe));
     ControlFlow::Break(Err(failure))
 }
 
@@ -241,10 +336,35 @@ pub fn sleep_blocking(duration: Duration) {
     crate::clock::sleep_blocking(duration);
 }
 
-/// Runs `future` with a time limit.
+/// Runs `future` with a time limit; the caller logs the expiry with [`timed_out`].
 #[inline]
 pub fn timeout<F: Future>(after: Duration, future: F) -> crate::timeout::Timeout<F> {
-    crate::timeout::timeout(after, future)
+    crate::timeout::timeout_unlogged(after, future)
+}
+
+/// Logs the timeout of the fn named `name` and passes its error on.
+#[cold]
+pub fn timed_out<T, E>(name: &'static str, error: Error) -> Attempt<T, E> {
+    if let Error::Timeout { after, .. } = &error {
+        tracing::debug!(name, after = ?after, "call timed out");
+    }
+    Err(Failure::Layer(error))
+}
+
+/// Logs that the fn named `name` answers with its fallback `fallback` after `failure`.
+#[cold]
+pub fn falling_back<E>(
+    name: &'static str,
+    fallback: &'static str,
+    failure: &Failure<E>,
+    describe: DescribeError<E>,
+) {
+    tracing::debug!(
+        name,
+        fallback,
+        error = %failure.describe(describe),
+        "calling the fallback"
+    );
 }
 
 /// A fallback's value as a future, whether the fallback fn is sync (returns the `Result`) or

@@ -225,8 +225,15 @@ impl Bulkhead {
 
     /// Changes how long later callers wait for a slot (callers already waiting keep theirs).
     pub fn set_max_wait(&self, max_wait: Duration) {
-        self.max_wait_nanos
-            .store(saturating_nanos(max_wait), RELAXED);
+        let before = self
+            .max_wait_nanos
+            .swap(saturating_nanos(max_wait), RELAXED);
+        tracing::info!(
+            name = self.name,
+            before = ?Duration::from_nanos(before),
+            after = ?max_wait,
+            "bulkhead max_wait changed"
+        );
     }
 
     /// Counters and gauges (each read individually).

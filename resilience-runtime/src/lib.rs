@@ -76,6 +76,7 @@
 pub mod bulkhead;
 pub mod circuit_breaker;
 mod clock;
+mod describe;
 mod error;
 pub mod rate_limit;
 pub mod registry;

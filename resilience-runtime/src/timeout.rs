@@ -44,7 +44,16 @@ pub fn timeout<F: IntoFuture>(after: Duration, fut: F) -> Timeout<F::IntoFuture>
         // A limit too far in the future to represent means "never".
         deadline: Instant::now().checked_add(after),
         after,
+        logs: true,
         timer: None,
+    }
+}
+
+/// [`timeout`] for generated code, which logs the expiry itself, with the fn's name.
+pub(crate) fn timeout_unlogged<F: Future>(after: Duration, fut: F) -> Timeout<F> {
+    Timeout {
+        logs: false,
+        ..timeout(after, fut)
     }
 }
 
@@ -56,6 +65,8 @@ pin_project_lite::pin_project! {
         future: F,
         deadline: Option<Instant>,
         after: Duration,
+        // Whether an expiry is logged here (a debug event without a name).
+        logs: bool,
         // Unconstrained: the timer must fire even when the call used up its task's
         // cooperative budget.
         #[pin]
@@ -88,7 +99,9 @@ impl<F: Future> Future for Timeout<F> {
         }
         match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
             Some(Poll::Ready(())) => {
-                tracing::debug!(after = ?this.after, "call timed out");
+                if *this.logs {
+                    tracing::debug!(after = ?this.after, "call timed out");
+                }
                 Poll::Ready(Err(Error::timeout(*this.after)))
             }
             _ => Poll::Pending,

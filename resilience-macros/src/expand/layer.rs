@@ -58,9 +58,9 @@ pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenSt
             Layer::Retry(retry) => wrap_retry(&site, index, retry, code),
             Layer::CircuitBreaker(breaker) => wrap_circuit_breaker(&site, index, breaker, code),
             Layer::RateLimit(limit) => wrap_rate_limit(&site, index, limit, code),
-            Layer::Timeout(timeout) => (TokenStream::new(), wrap_timeout(&site, timeout, code)),
+            Layer::Timeout(timeout) => wrap_timeout(&site, index, timeout, code),
             Layer::Bulkhead(bulkhead) => wrap_bulkhead(&site, index, bulkhead, code),
-            Layer::Fallback(fallback) => (TokenStream::new(), wrap_fallback(&site, fallback, code)),
+            Layer::Fallback(fallback) => wrap_fallback(&site, index, fallback, code),
         };
         items.push(item);
         code = wrapped;
@@ -192,13 +192,16 @@ fn wrap_retry(
         local_at("outcome", site.plan.error_span),
         local("delay"),
     );
+    let describe = local("describe");
+    let describe_error = describe_error(site, &outcome);
     let code = quote! {
         {
             let #retry = #handle;
             let mut #state = #krate::__private::retry_start(#retry);
             loop {
                 let #outcome = #inner;
-                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint) {
+                let #describe = #describe_error;
+                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint, #describe) {
                     ::core::ops::ControlFlow::Break(#outcome) => break #outcome,
                     ::core::ops::ControlFlow::Continue(#delay) => #sleep(#delay) #wait,
                 }
@@ -315,21 +318,36 @@ fn wrap_bulkhead(
     (item, code)
 }
 
-fn wrap_timeout(site: &Site<'_>, layer: &TimeoutLayer, inner: TokenStream) -> TokenStream {
+fn wrap_timeout(
+    site: &Site<'_>,
+    index: usize,
+    layer: &TimeoutLayer,
+    inner: TokenStream,
+) -> (TokenStream, TokenStream) {
     let krate = site.krate;
     let after = duration_tokens(layer.duration);
     let (outcome, error) = (local("outcome"), local("error"));
-    quote! {
+    // The name is only made when the call times out.
+    let (item, name) = site_name(site, index);
+    let code = quote! {
         match #krate::__private::timeout(#after, async { #inner }).await {
             ::core::result::Result::Ok(#outcome) => #outcome,
-            ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
+            ::core::result::Result::Err(#error) => #krate::__private::timed_out(#name, #error),
         }
-    }
+    };
+    (item, code)
 }
 
-fn wrap_fallback(site: &Site<'_>, layer: &FallbackLayer, inner: TokenStream) -> TokenStream {
+fn wrap_fallback(
+    site: &Site<'_>,
+    index: usize,
+    layer: &FallbackLayer,
+    inner: TokenStream,
+) -> (TokenStream, TokenStream) {
     let krate = site.krate;
     let path = &layer.path;
+    let (item, name) = site_name(site, index);
+    let fallback_name = quote!(#path).to_string().replace(' ', "");
     let at_path = path.span();
     let (outcome, other) = (local("outcome"), local("other"));
     // `into_error` needs `E: From<resilience_runtime::Error>`: blamed at the error type, as
@@ -354,11 +372,15 @@ fn wrap_fallback(site: &Site<'_>, layer: &FallbackLayer, inner: TokenStream) -> 
     } else {
         quote!(let #recovered: #ty = #call;)
     };
-    quote! {
+    let describe = local("describe");
+    let describe_error = describe_error(site, &outcome);
+    let code = quote! {
         {
             let #outcome = #inner;
+            let #describe = #describe_error;
             match #outcome {
                 ::core::result::Result::Err(#failure) => {
+                    #krate::__private::falling_back(#name, #fallback_name, &#failure, #describe);
                     let #error = #krate::__private::into_error(#failure);
                     #recover
                     #krate::__private::lift(#recovered)
@@ -366,5 +388,38 @@ fn wrap_fallback(site: &Site<'_>, layer: &FallbackLayer, inner: TokenStream) -> 
                 #other => #other,
             }
         }
+    };
+    (item, code)
+}
+
+/// How logs show the error in `outcome` (an `Attempt`): with `Debug` when the error type has
+/// it, decided at compile time by autoref specialisation. Only when the body's type is
+/// written down: otherwise the error type may not be inferred yet at this point.
+fn describe_error(site: &Site<'_>, outcome: &Ident) -> TokenStream {
+    let krate = site.krate;
+    if site.plan.body_type.is_none() {
+        return quote!(#krate::__private::DescribeError::type_name());
     }
+    quote! {
+        {
+            #[allow(unused_imports)]
+            use #krate::__private::{ProbeDebug as _, ProbeOther as _};
+            #krate::__private::probe(&#outcome).describe_error()
+        }
+    }
+}
+
+/// The fn's name for layers without a registry instance: its path, or `Type::method`, made
+/// once per site (in a static) and only when first needed.
+fn site_name(site: &Site<'_>, index: usize) -> (TokenStream, TokenStream) {
+    let krate = site.krate;
+    let name = name_expr(site, None);
+    if !site.plan.has_receiver {
+        return (TokenStream::new(), name);
+    }
+    let static_ident = format_ident!("RESILIENCE_NAME_{}", index);
+    let item = quote! {
+        static #static_ident: #krate::__private::SiteName = #krate::__private::SiteName::new();
+    };
+    (item, quote!(#static_ident.get_or_init(|| #name)))
 }

@@ -9,6 +9,7 @@
 mod backoff;
 mod policy;
 
+use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
@@ -17,6 +18,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::clock;
+use crate::describe::DescribeError;
 use crate::registry::Named;
 
 pub use policy::{BackoffKind, Jitter, Preset, RetryPolicy, RetryState};
@@ -154,37 +156,46 @@ impl Retry {
         self.calls.fetch_add(1, Relaxed);
     }
 
-    /// Counts a retry and logs it: `attempt` is the number of the attempt about to run (2 for
-    /// the first retry, i.e. [`RetryState::attempts`] after `next_delay` returned `delay`).
-    /// For generated code.
+    /// Counts a retry and logs it at warn level with `error`, the failure being retried:
+    /// `attempt` is the number of the attempt about to run (2 for the first retry, i.e.
+    /// [`RetryState::attempts`] after `next_delay` returned `delay`). For generated code.
     #[doc(hidden)]
-    pub fn record_retry(&self, attempt: u32, delay: Duration) {
+    pub fn record_retry(&self, attempt: u32, delay: Duration, error: &dyn fmt::Display) {
         self.retries.fetch_add(1, Relaxed);
         tracing::warn!(
             name = self.name,
             attempt,
             max_attempts = self.policy.max_attempts(),
             delay = ?delay,
+            error = %error,
             "retrying after a failed attempt"
         );
     }
 
-    /// Counts how a call ended after `attempts` attempts in total. For generated code.
+    /// Counts a call that ended in `Ok` after `attempts` attempts. For generated code.
     #[doc(hidden)]
-    pub fn record_outcome(&self, ok: bool, attempts: u32) {
-        let retried = attempts > 1;
-        if ok {
-            self.succeeded.fetch_add(1, Relaxed);
-            if retried {
-                self.succeeded_after_retry.fetch_add(1, Relaxed);
-                tracing::debug!(name = self.name, attempts, "succeeded after retrying");
-            }
-        } else {
-            self.failed.fetch_add(1, Relaxed);
-            if retried {
-                self.exhausted.fetch_add(1, Relaxed);
-                tracing::warn!(name = self.name, attempts, "giving up after retrying");
-            }
+    pub fn record_success(&self, attempts: u32) {
+        self.succeeded.fetch_add(1, Relaxed);
+        if attempts > 1 {
+            self.succeeded_after_retry.fetch_add(1, Relaxed);
+            tracing::debug!(name = self.name, attempts, "succeeded after retrying");
+        }
+    }
+
+    /// Counts a call that ended in `Err` (`error`) after `attempts` attempts; giving up after
+    /// retrying is logged at warn level. For generated code.
+    #[doc(hidden)]
+    pub fn record_failure(&self, attempts: u32, error: &dyn fmt::Display) {
+        self.failed.fetch_add(1, Relaxed);
+        if attempts > 1 {
+            self.exhausted.fetch_add(1, Relaxed);
+            tracing::warn!(
+                name = self.name,
+                attempts,
+                max_attempts = self.policy.max_attempts(),
+                error = %error,
+                "giving up after retrying"
+            );
         }
     }
 
@@ -227,7 +238,7 @@ impl Retry {
         loop {
             let err = match op().await {
                 Ok(value) => {
-                    self.record_outcome(true, state.attempts());
+                    self.record_success(state.attempts());
                     return Ok(value);
                 }
                 Err(err) => err,
@@ -235,7 +246,8 @@ impl Retry {
             match self.next_delay(&mut state, &when, &retry_after, &err) {
                 Some(delay) => clock::sleep(delay).await,
                 None => {
-                    self.record_outcome(false, state.attempts());
+                    let shown = DescribeError::type_name().of(&err);
+                    self.record_failure(state.attempts(), &shown);
                     return Err(err);
                 }
             }
@@ -274,7 +286,7 @@ impl Retry {
         loop {
             let err = match op() {
                 Ok(value) => {
-                    self.record_outcome(true, state.attempts());
+                    self.record_success(state.attempts());
                     return Ok(value);
                 }
                 Err(err) => err,
@@ -282,7 +294,8 @@ impl Retry {
             match self.next_delay(&mut state, &when, &retry_after, &err) {
                 Some(delay) => clock::sleep_blocking(delay),
                 None => {
-                    self.record_outcome(false, state.attempts());
+                    let shown = DescribeError::type_name().of(&err);
+                    self.record_failure(state.attempts(), &shown);
                     return Err(err);
                 }
             }
@@ -301,7 +314,8 @@ impl Retry {
             return None;
         }
         let delay = state.next_delay(retry_after(err))?;
-        self.record_retry(state.attempts(), delay);
+        // `run` does not require `E: Debug`, so the log shows the error's type.
+        self.record_retry(state.attempts(), delay, &DescribeError::type_name().of(err));
         Some(delay)
     }
 }
@@ -486,8 +500,8 @@ mod tests {
         assert_eq!(Named::config(&retry), RetryPolicy::preset(Preset::Patient));
         assert_eq!(retry.name(), "payments");
         retry.record_call();
-        retry.record_retry(2, Duration::from_millis(5));
-        retry.record_outcome(false, 2);
+        retry.record_retry(2, Duration::from_millis(5), &"boom");
+        retry.record_failure(2, &"boom");
         let json = serde_json::to_value(retry.snapshot()).unwrap();
         assert_eq!(json["name"], "payments");
         assert_eq!(json["policy"]["max_attempts"], 4);
