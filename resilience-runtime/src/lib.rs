@@ -78,6 +78,8 @@ pub mod circuit_breaker;
 mod clock;
 mod describe;
 mod error;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;

@@ -58,6 +58,18 @@ pub struct CircuitBreakerSnapshot {
     pub recent_transitions: Vec<CircuitEvent>,
 }
 
+/// Call counts since the breaker was created, resets included: what a metrics exporter
+/// publishes as counters, which must never go down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+pub(crate) struct LifetimeCounts {
+    pub(crate) successful: u64,
+    pub(crate) failed: u64,
+    pub(crate) slow: u64,
+    pub(crate) not_permitted: u64,
+    pub(crate) ignored: u64,
+}
+
 /// The breaker's running call counts.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
@@ -69,6 +81,17 @@ pub(super) struct Counters {
     pub(super) not_permitted: AtomicU64,
     pub(super) ignored: AtomicU64,
     pub(super) transitions: AtomicU64,
+    /// What resets took off the call counts, added up: only resets write it.
+    cleared: Cleared,
+}
+
+#[derive(Debug, Default)]
+struct Cleared {
+    recorded: AtomicU64,
+    failed: AtomicU64,
+    slow: AtomicU64,
+    not_permitted: AtomicU64,
+    ignored: AtomicU64,
 }
 
 impl Counters {
@@ -77,16 +100,39 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Zeroes the call counts; the transition count keeps running.
+    /// Zeroes the call counts, keeping what they held for the lifetime counts; the
+    /// transition count keeps running.
     pub(super) fn clear_calls(&self) {
-        for counter in [
-            &self.recorded,
-            &self.failed,
-            &self.slow,
-            &self.not_permitted,
-            &self.ignored,
-        ] {
-            counter.store(0, Ordering::Relaxed);
+        for (counter, cleared) in self.pairs() {
+            cleared.fetch_add(counter.swap(0, Ordering::Relaxed), Ordering::Relaxed);
         }
+    }
+
+    /// The call counts including what resets cleared.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(super) fn lifetime(&self) -> LifetimeCounts {
+        let [recorded, failed, slow, not_permitted, ignored] =
+            self.pairs().map(|(counter, cleared)| {
+                cleared.load(Ordering::Relaxed) + counter.load(Ordering::Relaxed)
+            });
+        LifetimeCounts {
+            // Read in the order `metrics` reads them: a failure in flight (counted in
+            // `failed`, not yet in `recorded`) cannot make this negative.
+            successful: recorded.saturating_sub(failed),
+            failed,
+            slow,
+            not_permitted,
+            ignored,
+        }
+    }
+
+    fn pairs(&self) -> [(&AtomicU64, &AtomicU64); 5] {
+        [
+            (&self.recorded, &self.cleared.recorded),
+            (&self.failed, &self.cleared.failed),
+            (&self.slow, &self.cleared.slow),
+            (&self.not_permitted, &self.cleared.not_permitted),
+            (&self.ignored, &self.cleared.ignored),
+        ]
     }
 }

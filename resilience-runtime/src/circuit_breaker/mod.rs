@@ -225,6 +225,12 @@ impl CircuitBreaker {
         }
     }
 
+    /// The call counts since creation, across resets, for metrics exporters.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn lifetime_counts(&self) -> metrics::LifetimeCounts {
+        self.counters.lifetime()
+    }
+
     /// The name, state, configuration, metrics and recent transitions, for the registry's
     /// snapshot.
     #[must_use]

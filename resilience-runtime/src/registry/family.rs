@@ -38,6 +38,16 @@ impl<P: Member> Family<P> {
         entries.keys().copied().collect()
     }
 
+    /// Every instance, collected so that callers run without the lock.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn instances(&self) -> Vec<Arc<P>> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .values()
+            .map(|entry| Arc::clone(&entry.instance))
+            .collect()
+    }
+
     pub(crate) fn map<T>(&self, f: impl Fn(&P) -> T) -> Vec<T> {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         entries.values().map(|entry| f(&entry.instance)).collect()

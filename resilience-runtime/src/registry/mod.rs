@@ -184,6 +184,12 @@ impl Registry {
         }
     }
 
+    /// Every instance of one kind, sorted by name.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn instances<P: Member>(&self) -> Vec<std::sync::Arc<P>> {
+        P::family(self).instances()
+    }
+
     fn apply(&self, declaration: &Declaration) {
         let name = Cow::Borrowed(declaration.name);
         match declaration.config {
