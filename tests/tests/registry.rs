@@ -125,3 +125,121 @@ fn instances_registered_from_code_are_shared_with_attributes() {
         Err(ServiceError::Resilience(Error::CircuitOpen { .. }))
     ));
 }
+
+#[circuit_breaker(name = "registry-covered-db", failure_threshold = 1)]
+#[retry(
+    name = "registry-covered-retry",
+    max_attempts = 2,
+    initial_delay = "1ms",
+    jitter = "none"
+)]
+#[rate_limit(name = "registry-covered-api", rate = "50/s", burst = 5)]
+#[bulkhead(name = "registry-covered-pool", max_concurrent = 2, max_wait = "10ms")]
+async fn covered() -> Result<u32, ServiceError> {
+    Err(ServiceError::Permanent)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_snapshot_covers_config_state_and_counters_of_every_kind() {
+    assert_eq!(covered().await, Err(ServiceError::Permanent));
+    assert!(covered().await.is_err()); // rejected by the open breaker
+    let snapshot = registry().snapshot();
+    let json = serde_json::to_value(&snapshot).unwrap();
+    let entry = |kind: &str, name: &str| {
+        json[kind]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|entry| entry["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{kind} {name} missing"))
+    };
+    let has = |entry: &serde_json::Value, path: &str, fields: &[&str]| {
+        for field in fields {
+            assert!(
+                entry[path].get(field).is_some(),
+                "{path}.{field} missing from {entry:#}"
+            );
+        }
+    };
+
+    let breaker = entry("circuit_breakers", "registry-covered-db");
+    assert_eq!(breaker["state"], "open");
+    assert_eq!(breaker["config"]["failure_threshold"], 1);
+    has(
+        &breaker,
+        "config",
+        &[
+            "window",
+            "minimum_calls",
+            "recovery_timeout",
+            "success_threshold",
+        ],
+    );
+    assert_eq!(breaker["metrics"]["failed"], 1, "judged after the retries");
+    assert_eq!(breaker["metrics"]["not_permitted"], 1);
+    has(
+        &breaker,
+        "metrics",
+        &[
+            "successful",
+            "slow",
+            "ignored",
+            "failure_rate",
+            "transitions",
+            "open_wait",
+        ],
+    );
+    let transitions = breaker["recent_transitions"].as_array().unwrap();
+    assert_eq!(transitions.len(), 1);
+    assert_eq!(transitions[0]["reason"], "1 consecutive failures");
+
+    let retry = entry("retries", "registry-covered-retry");
+    assert_eq!(retry["policy"]["max_attempts"], 2);
+    has(
+        &retry,
+        "policy",
+        &["backoff", "initial_delay", "max_delay", "jitter"],
+    );
+    assert_eq!(
+        retry["metrics"]["calls"], 1,
+        "the second call never reached the retry"
+    );
+    assert_eq!(retry["metrics"]["retries"], 1);
+    assert_eq!(retry["metrics"]["exhausted"], 1);
+    has(
+        &retry,
+        "metrics",
+        &["succeeded", "succeeded_after_retry", "failed"],
+    );
+
+    let limiter = entry("rate_limiters", "registry-covered-api");
+    assert_eq!(limiter["config"]["rate"], "50/s");
+    assert_eq!(limiter["config"]["burst"], 5);
+    has(&limiter, "config", &["on_limit", "max_wait"]);
+    assert_eq!(limiter["metrics"]["permitted"], 2);
+    has(
+        &limiter,
+        "metrics",
+        &[
+            "rejected",
+            "waited",
+            "total_wait",
+            "cancelled",
+            "tracked_keys",
+        ],
+    );
+
+    let pool = entry("bulkheads", "registry-covered-pool");
+    assert_eq!(pool["config"]["max_concurrent"], 2);
+    has(&pool, "config", &["max_wait"]);
+    assert_eq!(pool["metrics"]["permitted"], 2);
+    assert_eq!(pool["metrics"]["in_flight"], 0);
+    has(&pool, "metrics", &["rejected", "waiting", "peak_in_flight"]);
+
+    let tables = snapshot.to_string();
+    for header in ["ignored", "waiting", "gave up", "recent transitions"] {
+        assert!(tables.contains(header), "{header} missing from\n{tables}");
+    }
+    assert!(tables.contains("registry-covered-db  open"), "{tables}");
+}

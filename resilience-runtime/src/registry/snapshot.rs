@@ -63,6 +63,7 @@ impl fmt::Display for RegistrySnapshot {
                 "failed",
                 "slow",
                 "rejected",
+                "ignored",
                 "failure rate",
                 "transitions",
             ],
@@ -85,6 +86,7 @@ impl fmt::Display for RegistrySnapshot {
                 metrics.failed.to_string(),
                 metrics.slow.to_string(),
                 metrics.not_permitted.to_string(),
+                metrics.ignored.to_string(),
                 metrics
                     .failure_rate
                     .map_or_else(|| String::from("-"), |rate| format!("{rate:.1}%")),
@@ -124,6 +126,7 @@ impl fmt::Display for RegistrySnapshot {
             &[
                 "name",
                 "in flight",
+                "waiting",
                 "max",
                 "peak",
                 "max wait",
@@ -136,6 +139,7 @@ impl fmt::Display for RegistrySnapshot {
             bulkheads.row(vec![
                 bulkhead.name.to_owned(),
                 metrics.in_flight.to_string(),
+                metrics.waiting.to_string(),
                 config.max_concurrent().to_string(),
                 metrics.peak_in_flight.to_string(),
                 format!("{:?}", config.max_wait()),
@@ -146,7 +150,7 @@ impl fmt::Display for RegistrySnapshot {
         let mut retries = Table::new(
             "Retries",
             &[
-                "name", "attempts", "backoff", "calls", "retries", "saved", "gave up",
+                "name", "attempts", "backoff", "calls", "retries", "saved", "failed", "gave up",
             ],
         );
         for retry in &self.retries {
@@ -164,6 +168,7 @@ impl fmt::Display for RegistrySnapshot {
                 metrics.calls.to_string(),
                 metrics.retries.to_string(),
                 metrics.succeeded_after_retry.to_string(),
+                metrics.failed.to_string(),
                 metrics.exhausted.to_string(),
             ]);
         }
