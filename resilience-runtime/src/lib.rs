@@ -59,6 +59,14 @@
 //! gives only the name adopts the configuration declared elsewhere. Each call site caches its
 //! handle in a `static`, so the hot path does no lookup and no allocation. See the [`registry`](mod@registry) module.
 //!
+//! # Observability
+//!
+//! [`Registry::snapshot`] serializes every instance's configuration, state, counters and a
+//! breaker's recent transitions (and prints as tables). Every resilience action is a
+//! `tracing` event with the instance's `name`: retries and opening breakers at `warn`, other
+//! transitions at `info`, rejections, waits and timeouts at `debug`. With the `metrics`
+//! feature, `metrics::record()` publishes the counts through the `metrics` facade.
+//!
 //! # Time
 //!
 //! Every wait and timestamp goes through tokio's clock, so a test with
