@@ -48,9 +48,23 @@ mod gcra;
 mod keyed;
 mod limiter;
 mod metrics;
+mod queue;
 mod rate;
+#[cfg(feature = "redis")]
+mod redis;
+mod remote;
+mod tuning;
 
-pub use config::{OnLimit, RateLimitConfig};
+pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
 pub use limiter::{RateLimiter, RateLimiterHandle};
-pub use metrics::{RateLimiterMetrics, RateLimiterSnapshot};
+pub use metrics::{BackendStatus, RateLimiterMetrics, RateLimiterSnapshot};
 pub use rate::Rate;
+
+/// The environment variable naming the Redis server of limiters with
+/// [`Backend::Redis`], when [`Registry::set_redis_url`](crate::Registry::set_redis_url) was
+/// not called: `RESILIENCE_REDIS_URL`, e.g. `redis://127.0.0.1:6379`.
+pub const REDIS_URL_VARIABLE: &str = "RESILIENCE_REDIS_URL";
+
+/// Bytes of memory one tracked key costs at full table occupancy, whatever the key's type
+/// (only a 64-bit hash of it is stored); see the [module docs](self).
+pub const BYTES_PER_KEY: usize = keyed::BYTES_PER_KEY;
