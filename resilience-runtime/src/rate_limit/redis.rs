@@ -1,6 +1,6 @@
 //! The Redis backend: the GCRA as one Lua script, one round trip per decision.
 //!
-//! The script ([`gcra.lua`](https://example.invalid)) reads the server's clock, so clients
+//! The script (`gcra.lua`, next to this file) reads the server's clock, so clients
 //! need not agree on time, and stores the state with an expiry at the moment the limit has
 //! fully recovered, so the server keeps no idle keys. Keys are
 //! `resilience:rate_limit:<name>` for the unkeyed limit and
