@@ -139,6 +139,15 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// A runtime on real time, for talking to a real server.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 fn retry_after(result: Result<(), Error>) -> Option<Option<Duration>> {
     match result {
         Err(Error::RateLimited { retry_after, .. }) => Some(retry_after),
@@ -146,60 +155,62 @@ fn retry_after(result: Result<(), Error>) -> Option<Option<Duration>> {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_server_decides_with_one_round_trip_per_decision() {
+#[test]
+fn the_server_decides_with_one_round_trip_per_decision() {
     let _serial = one_at_a_time();
     let Some(server) = RedisServer::start() else {
         return;
     };
-    registry().set_redis_url(server.url());
-    let config = RateLimitConfig::new(Rate::per_minute(60))
-        .with_burst(3)
-        .with_on_limit(OnLimit::Reject)
-        .with_backend(Backend::Redis)
-        .with_on_backend_error(OnBackendError::Deny);
-    // Two instances of one name stand for two processes: they share the server's state.
-    let first = RateLimiter::new("redis-shared", config);
-    let second = RateLimiter::new("redis-shared", config);
-    first.acquire().await.unwrap();
-    second.acquire().await.unwrap();
-    first.acquire().await.unwrap();
-    let waited = retry_after(second.acquire().await).expect("the shared burst is spent");
-    assert!(waited.is_some_and(|after| after <= Duration::from_secs(1)));
+    runtime().block_on(async {
+        registry().set_redis_url(server.url());
+        let config = RateLimitConfig::new(Rate::per_minute(60))
+            .with_burst(3)
+            .with_on_limit(OnLimit::Reject)
+            .with_backend(Backend::Redis)
+            .with_on_backend_error(OnBackendError::Deny);
+        // Two instances of one name stand for two processes: they share the server's state.
+        let first = RateLimiter::new("redis-shared", config);
+        let second = RateLimiter::new("redis-shared", config);
+        first.acquire().await.unwrap();
+        second.acquire().await.unwrap();
+        first.acquire().await.unwrap();
+        let waited = retry_after(second.acquire().await).expect("the shared burst is spent");
+        assert!(waited.is_some_and(|after| after <= Duration::from_secs(1)));
 
-    // Keys: each has its own limit, shared by both instances.
-    for _ in 0..3 {
-        first.acquire_key("tenant-a").await.unwrap();
-    }
-    assert!(retry_after(second.acquire_key("tenant-a").await).is_some());
-    second.acquire_key(&("tenant-b", 7u8)).await.unwrap();
+        // Keys: each has its own limit, shared by both instances.
+        for _ in 0..3 {
+            first.acquire_key("tenant-a").await.unwrap();
+        }
+        assert!(retry_after(second.acquire_key("tenant-a").await).is_some());
+        second.acquire_key(&("tenant-b", 7u8)).await.unwrap();
 
-    let status = first.snapshot().backend.expect("a remote backend");
-    assert!(status.available);
-    assert_eq!(
-        (status.decisions, status.errors, status.fallback_decisions),
-        (5, 0, 0)
-    );
-    // One round trip per decision, plus one the first time this server met the script.
-    assert_eq!(status.round_trips, status.decisions + 1);
-    let status = second.snapshot().backend.unwrap();
-    assert_eq!(status.round_trips, status.decisions);
+        let status = first.snapshot().backend.expect("a remote backend");
+        assert!(status.available);
+        assert_eq!(
+            (status.decisions, status.errors, status.fallback_decisions),
+            (5, 0, 0)
+        );
+        // One round trip per decision, plus one the first time this server met the script.
+        assert_eq!(status.round_trips, status.decisions + 1);
+        let status = second.snapshot().backend.unwrap();
+        assert_eq!(status.round_trips, status.decisions);
 
-    // Wait mode: the permit is reserved on the server and waited for here.
-    let waiting = RateLimiter::new(
-        "redis-waiting",
-        RateLimitConfig::new(Rate::per_second(20))
-            .with_burst(1)
-            .with_max_wait(Duration::from_secs(2))
-            .with_backend(Backend::Redis),
-    );
-    for _ in 0..3 {
-        waiting.acquire().await.unwrap();
-    }
-    let metrics = waiting.metrics();
-    assert_eq!((metrics.permitted, metrics.rejected), (3, 0));
-    assert!(metrics.waited >= 1);
-    drop(server);
+        // Wait mode: the permit is reserved on the server and waited for here.
+        let waiting = RateLimiter::new(
+            "redis-waiting",
+            RateLimitConfig::new(Rate::per_second(20))
+                .with_burst(1)
+                .with_max_wait(Duration::from_secs(2))
+                .with_backend(Backend::Redis),
+        );
+        for _ in 0..3 {
+            waiting.acquire().await.unwrap();
+        }
+        let metrics = waiting.metrics();
+        assert_eq!((metrics.permitted, metrics.rejected), (3, 0));
+        assert!(metrics.waited >= 1);
+        drop(server);
+    });
 }
 
 /// The attribute form, as users write it.
@@ -216,113 +227,124 @@ async fn per_user(user: u64) -> Result<(), Error> {
     Ok(())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_attribute_uses_the_server() {
+#[test]
+fn the_attribute_uses_the_server() {
     let _serial = one_at_a_time();
     let Some(server) = RedisServer::start() else {
         return;
     };
-    registry().set_redis_url(server.url());
-    per_user(1).await.unwrap();
-    per_user(1).await.unwrap();
-    assert!(retry_after(per_user(1).await).is_some());
-    per_user(2).await.unwrap();
-    let snapshot = registry()
-        .rate_limiter("redis-attribute")
-        .unwrap()
-        .snapshot();
-    let status = snapshot.backend.unwrap();
-    assert_eq!((status.decisions, status.errors), (4, 0));
-    let json = serde_json::to_value(registry().snapshot()).unwrap();
-    let limiter = json["rate_limiters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|limiter| limiter["name"] == "redis-attribute")
-        .unwrap()
-        .clone();
-    assert_eq!(limiter["backend"]["backend"], "redis");
-    assert_eq!(limiter["backend"]["available"], true);
-    drop(server);
+    runtime().block_on(async {
+        registry().set_redis_url(server.url());
+        per_user(1).await.unwrap();
+        per_user(1).await.unwrap();
+        assert!(retry_after(per_user(1).await).is_some());
+        per_user(2).await.unwrap();
+        let snapshot = registry()
+            .rate_limiter("redis-attribute")
+            .unwrap()
+            .snapshot();
+        let status = snapshot.backend.unwrap();
+        assert_eq!((status.decisions, status.errors), (4, 0));
+        let json = serde_json::to_value(registry().snapshot()).unwrap();
+        let limiter = json["rate_limiters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|limiter| limiter["name"] == "redis-attribute")
+            .unwrap()
+            .clone();
+        assert_eq!(limiter["backend"]["backend"], "redis");
+        assert_eq!(limiter["backend"]["available"], true);
+        drop(server);
+    });
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_policy_takes_over_when_the_server_stops() {
+#[test]
+fn the_policy_takes_over_when_the_server_stops() {
     let _serial = one_at_a_time();
     let Some(mut server) = RedisServer::start() else {
         return;
     };
-    registry().set_redis_url(server.url());
-    let config = |policy| {
-        RateLimitConfig::new(Rate::per_minute(60))
-            .with_burst(2)
-            .with_on_limit(OnLimit::Reject)
-            .with_backend(Backend::Redis)
-            .with_on_backend_error(policy)
-    };
-    let local = RateLimiter::new("redis-fallback-local", config(OnBackendError::Local));
-    let allow = RateLimiter::new("redis-fallback-allow", config(OnBackendError::Allow));
-    let deny = RateLimiter::new("redis-fallback-deny", config(OnBackendError::Deny));
-    for limiter in [&local, &allow, &deny] {
-        limiter.acquire().await.unwrap();
-        limiter.acquire().await.unwrap();
-        assert!(
-            retry_after(limiter.acquire().await).is_some(),
-            "the server's limit"
-        );
-        assert!(limiter.snapshot().backend.unwrap().available);
-    }
+    runtime().block_on(async {
+        registry().set_redis_url(server.url());
+        let config = |policy| {
+            RateLimitConfig::new(Rate::per_minute(60))
+                .with_burst(2)
+                .with_on_limit(OnLimit::Reject)
+                .with_backend(Backend::Redis)
+                .with_on_backend_error(policy)
+        };
+        let local = RateLimiter::new("redis-fallback-local", config(OnBackendError::Local));
+        let allow = RateLimiter::new("redis-fallback-allow", config(OnBackendError::Allow));
+        let deny = RateLimiter::new("redis-fallback-deny", config(OnBackendError::Deny));
+        for limiter in [&local, &allow, &deny] {
+            limiter.acquire().await.unwrap();
+            limiter.acquire().await.unwrap();
+            assert!(
+                retry_after(limiter.acquire().await).is_some(),
+                "the server's limit"
+            );
+            assert!(limiter.snapshot().backend.unwrap().available);
+        }
 
-    server.stop();
+        server.stop();
 
-    // "local": an in-process limit of the same config takes over (a fresh burst of 2).
-    local.acquire().await.unwrap();
-    local.acquire().await.unwrap();
-    assert!(retry_after(local.acquire().await).is_some());
-    // "allow" lets every call through, "deny" refuses every call.
-    for _ in 0..5 {
-        allow.acquire().await.unwrap();
-        assert_eq!(retry_after(deny.acquire().await), Some(None));
-    }
-    for limiter in [&local, &allow, &deny] {
-        let status = limiter.snapshot().backend.unwrap();
-        assert!(!status.available);
-        assert_eq!(status.decisions, 3);
-        // One failed attempt; later calls skip the server for a while, without I/O.
-        assert_eq!(status.errors, 1, "{status:?}");
-        assert!(status.fallback_decisions >= 3);
-        assert!(status.last_error.is_some());
-    }
+        // "local": an in-process limit of the same config takes over (a fresh burst of 2).
+        local.acquire().await.unwrap();
+        local.acquire().await.unwrap();
+        assert!(retry_after(local.acquire().await).is_some());
+        // "allow" lets every call through, "deny" refuses every call.
+        for _ in 0..5 {
+            allow.acquire().await.unwrap();
+            assert_eq!(retry_after(deny.acquire().await), Some(None));
+        }
+        for limiter in [&local, &allow, &deny] {
+            let status = limiter.snapshot().backend.unwrap();
+            assert!(!status.available);
+            assert_eq!(status.decisions, 3);
+            // One failed attempt; later calls skip the server for a while, without I/O.
+            assert_eq!(status.errors, 1, "{status:?}");
+            assert!(status.fallback_decisions >= 3);
+            assert!(status.last_error.is_some());
+        }
+    });
 }
 
 /// A server that accepts connections and never answers: the limiter gives up after its
 /// backend timeout and decides locally, never holding the call past `max_wait`. On tokio's
 /// paused clock, so the time is exact.
-#[tokio::test(start_paused = true)]
-async fn a_silent_server_never_holds_a_call_past_max_wait() {
+#[test]
+fn a_silent_server_never_holds_a_call_past_max_wait() {
     let _serial = one_at_a_time();
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    // Accepts (the backlog does) and never reads or writes.
-    registry().set_redis_url(format!("redis://127.0.0.1:{port}/"));
-    let limiter = RateLimiter::new(
-        "redis-silent",
-        RateLimitConfig::new(Rate::per_second(1))
-            .with_burst(1)
-            .with_max_wait(Duration::from_millis(300))
-            .with_backend_timeout(Duration::from_millis(50))
-            .with_backend(Backend::Redis),
-    );
-    let started = tokio::time::Instant::now();
-    limiter.acquire().await.unwrap();
-    assert_eq!(started.elapsed(), Duration::from_millis(50));
-    // Local fallback: the next permit is 1s away, beyond what is left of max_wait.
-    assert!(retry_after(limiter.acquire().await).is_some());
-    assert_eq!(started.elapsed(), Duration::from_millis(50));
-    let status = limiter.snapshot().backend.unwrap();
-    assert_eq!((status.errors, status.fallback_decisions), (1, 2));
-    assert!(status.last_error.unwrap().contains("no answer"));
-    drop(listener);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        // Accepts (the backlog does) and never reads or writes.
+        registry().set_redis_url(format!("redis://127.0.0.1:{port}/"));
+        let limiter = RateLimiter::new(
+            "redis-silent",
+            RateLimitConfig::new(Rate::per_second(1))
+                .with_burst(1)
+                .with_max_wait(Duration::from_millis(300))
+                .with_backend_timeout(Duration::from_millis(50))
+                .with_backend(Backend::Redis),
+        );
+        let started = tokio::time::Instant::now();
+        limiter.acquire().await.unwrap();
+        assert_eq!(started.elapsed(), Duration::from_millis(50));
+        // Local fallback: the next permit is 1s away, beyond what is left of max_wait.
+        assert!(retry_after(limiter.acquire().await).is_some());
+        assert_eq!(started.elapsed(), Duration::from_millis(50));
+        let status = limiter.snapshot().backend.unwrap();
+        assert_eq!((status.errors, status.fallback_decisions), (1, 2));
+        assert!(status.last_error.unwrap().contains("no answer"));
+        drop(listener);
+    });
 }
 
 // ---- Several processes sharing one limit ----------------------------------------------
