@@ -209,6 +209,32 @@ fn the_server_decides_with_one_round_trip_per_decision() {
         let metrics = waiting.metrics();
         assert_eq!((metrics.permitted, metrics.rejected), (3, 0));
         assert!(metrics.waited >= 1);
+
+        // A waiter dropped before its permit sends its reservation back to the server.
+        let config = RateLimitConfig::new(Rate::per_second(1))
+            .with_burst(1)
+            .with_backend(Backend::Redis);
+        let waits = RateLimiter::new("redis-give-back", config);
+        let peeks = RateLimiter::new("redis-give-back", config.with_on_limit(OnLimit::Reject));
+        waits.acquire().await.unwrap();
+        assert!(
+            tokio::time::timeout(Duration::from_millis(20), waits.acquire())
+                .await
+                .is_err()
+        );
+        assert_eq!(waits.metrics().cancelled, 1);
+        // The give-back runs in the background: look (a bounded number of times) until the
+        // next free permit is the dropped waiter's again, under a second away, not two.
+        let mut given_back = false;
+        for _ in 0..100 {
+            let next = retry_after(peeks.acquire().await).flatten();
+            if next.is_some_and(|after| after <= Duration::from_secs(1)) {
+                given_back = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(given_back, "the reservation came back");
         drop(server);
     });
 }
