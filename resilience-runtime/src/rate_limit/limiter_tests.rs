@@ -707,3 +707,19 @@ fn blocking_waiters_share_the_queue() {
     let m = rl.metrics();
     assert_eq!((m.permitted, m.rejected, m.waiting), (12, 0, 0));
 }
+
+/// A sync caller inside a paused runtime waits in real time instead of forever.
+#[test]
+fn blocking_waits_end_under_a_paused_clock() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .start_paused(true)
+        .build()
+        .unwrap();
+    let _context = runtime.enter();
+    let rl = limiter(RateLimitConfig::new(Rate::per_second(1000)).with_burst(1));
+    for _ in 0..3 {
+        rl.acquire_blocking().unwrap();
+    }
+    assert_eq!(rl.metrics().waited, 2);
+}

@@ -113,14 +113,27 @@ impl Ticket {
     }
 
     /// Blocks the thread until the permit's time, following moves to an earlier time.
+    ///
+    /// Sync callers wait in real time (as `std::thread::sleep` would), even under a paused
+    /// tokio clock: the deadline is taken on `std`'s clock.
     pub(super) fn wait_blocking(&self) {
+        let deadline_of = |conform: Nanos| {
+            let wait = clock::to_duration(conform.saturating_sub(clock::now()));
+            std::time::Instant::now() + wait
+        };
+        let mut conform = self.conform();
+        let mut deadline = deadline_of(conform);
         loop {
-            let now = clock::now();
-            let conform = self.conform();
-            if conform <= now {
+            let now = std::time::Instant::now();
+            if now >= deadline {
                 return;
             }
-            std::thread::park_timeout(clock::to_duration(conform - now));
+            std::thread::park_timeout(deadline - now);
+            let moved = self.conform();
+            if moved != conform {
+                conform = moved;
+                deadline = deadline_of(conform);
+            }
         }
     }
 }
