@@ -723,3 +723,49 @@ fn blocking_waits_end_under_a_paused_clock() {
     }
     assert_eq!(rl.metrics().waited, 2);
 }
+
+/// Two hundred calls at once, many of them cancelled at various times while they wait:
+/// every cancelled reservation comes back, so the calls that stay are admitted in one
+/// unbroken run of slots, one every interval, and never faster.
+#[tokio::test(start_paused = true)]
+async fn cancellations_leave_no_holes_and_never_speed_up_the_rate() {
+    const CALLS: u64 = 200;
+    let t0 = Instant::now();
+    let rl = Arc::new(limiter(
+        RateLimitConfig::new(Rate::per_second(10))
+            .with_burst(3)
+            .with_max_wait(Duration::from_secs(10)),
+    ));
+    let tasks: Vec<_> = (0..CALLS)
+        .map(|i| {
+            let rl = Arc::clone(&rl);
+            // Every other call gives up after a time spread over the first 1.5s.
+            let patience = if i % 2 == 1 {
+                ms((i * 37) % 1_500)
+            } else {
+                Duration::from_secs(60)
+            };
+            tokio::spawn(async move {
+                match tokio::time::timeout(patience, rl.acquire()).await {
+                    Ok(Ok(())) => Some(t0.elapsed()),
+                    Ok(Err(_)) | Err(_) => None,
+                }
+            })
+        })
+        .collect();
+    let mut admitted = Vec::new();
+    for task in tasks {
+        admitted.extend(task.await.unwrap());
+    }
+    admitted.sort();
+    let m = rl.metrics();
+    assert_eq!(m.waiting, 0);
+    assert_eq!(m.permitted, admitted.len() as u64);
+    assert_eq!(m.permitted + m.rejected + m.cancelled, CALLS);
+    assert!(m.cancelled > 0 && m.rejected > 0);
+    // The burst at once, then one every 100ms with no gap left by a cancelled waiter.
+    let expected: Vec<Duration> = (0..admitted.len() as u64)
+        .map(|k| ms(k.saturating_sub(2) * 100))
+        .collect();
+    assert_eq!(admitted, expected);
+}
