@@ -328,6 +328,20 @@ async fn a_scripted_run_scrapes_to_exact_values() {
         scrape.of("resilience_circuit_breaker_transitions_total", "prom-db"),
         2.0
     );
+
+    // Three calls at once on the recovered 2/s limiter: the burst admits two, one waits.
+    assert_eq!(scrape.of("resilience_rate_limit_waiting", "prom-api"), 0.0);
+    let calls: Vec<_> = (0..3).map(|_| tokio::spawn(api())).collect();
+    tokio::task::yield_now().await;
+    let scrape = Scrape::take();
+    assert_eq!(scrape.of("resilience_rate_limit_waiting", "prom-api"), 1.0);
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    assert_eq!(
+        Scrape::take().of("resilience_rate_limit_waiting", "prom-api"),
+        0.0
+    );
 }
 
 #[tokio::test(start_paused = true)]

@@ -24,7 +24,11 @@
 //! | `resilience_circuit_breaker_transitions_total` | counter | `name` | state changes |
 //! | `resilience_rate_limit_waits_total` | counter | `name` | permitted calls that waited for their permit |
 //! | `resilience_rate_limit_wait_seconds_total` | gauge (only grows) | `name` | the time those calls waited, in total |
+//! | `resilience_rate_limit_waiting` | gauge | `name` | calls waiting for a permit in this process |
 //! | `resilience_rate_limit_tracked_keys` | gauge | `name` | keys a keyed limiter tracks |
+//! | `resilience_rate_limit_backend_available` | gauge | `name` | remote backend only: 1 if its last request succeeded, else 0 |
+//! | `resilience_rate_limit_backend_errors_total` | counter | `name` | remote backend only: failed requests |
+//! | `resilience_rate_limit_backend_fallback_decisions_total` | counter | `name` | remote backend only: decisions made by `on_backend_error` |
 //! | `resilience_bulkhead_in_flight` | gauge | `name` | calls holding a slot |
 //! | `resilience_bulkhead_waiting` | gauge | `name` | calls waiting for a slot |
 //! | `resilience_bulkhead_max_concurrent` | gauge | `name` | the limit |
@@ -92,8 +96,17 @@ pub const RATE_LIMIT_WAITS_TOTAL: &str = "resilience_rate_limit_waits_total";
 /// `resilience_rate_limit_wait_seconds_total{name}`: their total wait (a gauge that only
 /// grows; see the [module docs](self)).
 pub const RATE_LIMIT_WAIT_SECONDS_TOTAL: &str = "resilience_rate_limit_wait_seconds_total";
+/// `resilience_rate_limit_waiting{name}`.
+pub const RATE_LIMIT_WAITING: &str = "resilience_rate_limit_waiting";
 /// `resilience_rate_limit_tracked_keys{name}`.
 pub const RATE_LIMIT_TRACKED_KEYS: &str = "resilience_rate_limit_tracked_keys";
+/// `resilience_rate_limit_backend_available{name}`: 1 or 0, for a remote backend.
+pub const RATE_LIMIT_BACKEND_AVAILABLE: &str = "resilience_rate_limit_backend_available";
+/// `resilience_rate_limit_backend_errors_total{name}`, for a remote backend.
+pub const RATE_LIMIT_BACKEND_ERRORS_TOTAL: &str = "resilience_rate_limit_backend_errors_total";
+/// `resilience_rate_limit_backend_fallback_decisions_total{name}`, for a remote backend.
+pub const RATE_LIMIT_BACKEND_FALLBACK_DECISIONS_TOTAL: &str =
+    "resilience_rate_limit_backend_fallback_decisions_total";
 /// `resilience_bulkhead_in_flight{name}`.
 pub const BULKHEAD_IN_FLIGHT: &str = "resilience_bulkhead_in_flight";
 /// `resilience_bulkhead_waiting{name}`.
@@ -189,14 +202,23 @@ fn record_circuit_breaker(breaker: &CircuitBreaker) {
 
 fn record_rate_limiter(limiter: &RateLimiter) {
     let name = limiter.name();
-    let metrics = limiter.metrics();
+    let snapshot = limiter.snapshot();
+    let metrics = snapshot.metrics;
     let layer = "rate_limiter";
     calls(name, layer, "permitted", metrics.permitted);
     calls(name, layer, "rejected", metrics.rejected);
     calls(name, layer, "cancelled", metrics.cancelled);
     counter!(RATE_LIMIT_WAITS_TOTAL, "name" => name).absolute(metrics.waited);
     gauge!(RATE_LIMIT_WAIT_SECONDS_TOTAL, "name" => name).set(metrics.total_wait.as_secs_f64());
+    gauge!(RATE_LIMIT_WAITING, "name" => name).set(as_gauge(metrics.waiting));
     gauge!(RATE_LIMIT_TRACKED_KEYS, "name" => name).set(as_gauge(metrics.tracked_keys));
+    if let Some(backend) = snapshot.backend {
+        let available = if backend.available { 1.0 } else { 0.0 };
+        gauge!(RATE_LIMIT_BACKEND_AVAILABLE, "name" => name).set(available);
+        counter!(RATE_LIMIT_BACKEND_ERRORS_TOTAL, "name" => name).absolute(backend.errors);
+        counter!(RATE_LIMIT_BACKEND_FALLBACK_DECISIONS_TOTAL, "name" => name)
+            .absolute(backend.fallback_decisions);
+    }
 }
 
 fn record_bulkhead(bulkhead: &Bulkhead) {
@@ -281,6 +303,25 @@ fn describe() {
         RATE_LIMIT_WAIT_SECONDS_TOTAL,
         Unit::Seconds,
         "Total time calls waited for a permit (only grows)"
+    );
+    describe_gauge!(
+        RATE_LIMIT_WAITING,
+        Unit::Count,
+        "Calls waiting for a rate limit permit in this process"
+    );
+    describe_gauge!(
+        RATE_LIMIT_BACKEND_AVAILABLE,
+        "1 if the rate limiter's remote backend answered its last request, else 0"
+    );
+    describe_counter!(
+        RATE_LIMIT_BACKEND_ERRORS_TOTAL,
+        Unit::Count,
+        "Failed requests to the rate limiter's remote backend"
+    );
+    describe_counter!(
+        RATE_LIMIT_BACKEND_FALLBACK_DECISIONS_TOTAL,
+        Unit::Count,
+        "Rate limit decisions made by on_backend_error instead of the backend"
     );
     describe_gauge!(
         RATE_LIMIT_TRACKED_KEYS,
