@@ -61,19 +61,31 @@ impl<E> fmt::Display for FailureText<'_, E> {
     }
 }
 
-/// Picks how logs show the error type of `outcome`, at no run-time cost: generated code calls
-/// `probe(&outcome).describe_error()` with [`ProbeDebug`] and [`ProbeOther`] in scope, and
-/// method resolution takes `ProbeDebug`'s when `E: Debug` (autoref specialisation), so the
-/// contract needs no `Debug` bound.
-#[inline]
-pub fn probe<T, E>(_: &Attempt<T, E>) -> &'static Probe<E> {
-    &Probe(PhantomData)
-}
-
-/// See [`probe`].
+/// Picks how logs show an error type `E`, at no run-time cost. Where a fn such as
+/// [`retry_step`] takes a [`DescribeWith<E>`], generated code passes
+/// `|probe| probe.describe_error()` with [`ProbeDebug`] and [`ProbeOther`] in scope; the
+/// closure's argument is a `&Probe<E>`, and method resolution picks `ProbeDebug`'s method when
+/// `E: Debug`, `ProbeOther`'s (one autoref further) otherwise: autoref specialisation, so the
+/// contract needs no `Debug` bound. The closure runs only when something is logged, and it
+/// borrows nothing: a borrowed `outcome` would stay in the async fn's state across awaits.
 pub struct Probe<E>(PhantomData<fn(&E)>);
 
-/// See [`probe`]: chosen when `E: Debug`.
+/// How generated code says how to show `E`: a closure given the [`Probe`] for `E`.
+pub trait DescribeWith<E>: FnOnce(&Probe<E>) -> DescribeError<E> {}
+
+impl<E, F: FnOnce(&Probe<E>) -> DescribeError<E>> DescribeWith<E> for F {}
+
+/// Shows `E` by its type name, for sites where generated code cannot probe it.
+#[must_use]
+pub fn by_type_name<E>(_: &Probe<E>) -> DescribeError<E> {
+    DescribeError::type_name()
+}
+
+fn describer<E>(describe: impl DescribeWith<E>) -> DescribeError<E> {
+    describe(&Probe(PhantomData))
+}
+
+/// See [`Probe`]: chosen when `E: Debug`.
 pub trait ProbeDebug<E> {
     /// Shows `E` with `Debug`.
     fn describe_error(&self) -> DescribeError<E>;
@@ -86,7 +98,7 @@ impl<E: fmt::Debug> ProbeDebug<E> for Probe<E> {
     }
 }
 
-/// See [`probe`]: chosen when `E` has no `Debug`.
+/// See [`Probe`]: chosen when `E` has no `Debug`.
 pub trait ProbeOther<E> {
     /// Shows `E` by its type name.
     fn describe_error(&self) -> DescribeError<E>;
@@ -301,24 +313,36 @@ pub fn retry_start(retry: &Retry) -> RetryState {
 /// An open circuit is never retried; a rate limit is waited out using its `retry_after`;
 /// timeouts and full bulkheads go through `when` as the user's error type. Retries and giving
 /// up are logged with the error as `describe` shows it.
+#[inline]
 pub fn retry_step<T, E: From<Error>>(
     retry: &Retry,
     state: &mut RetryState,
     outcome: Attempt<T, E>,
     when: impl Fn(&E) -> bool,
     hint: impl Fn(&E) -> Option<Duration>,
-    // Not `DescribeError<E>`: then `outcome` is the only parameter whose type names `E`, and
-    // rustc reports an `E` without `From<Error>` at it (spanned at the fn's error type).
-    describe: impl Into<DescribeError<E>>,
+    // A type parameter, so `outcome` is the only parameter whose type names `E`, and rustc
+    // reports an `E` without `From<Error>` at it (spanned at the fn's error type).
+    describe: impl DescribeWith<E>,
 ) -> ControlFlow<Attempt<T, E>, Duration> {
-    let describe = describe.into();
-    let failure = match outcome {
+    match outcome {
         Ok(value) => {
             retry.record_success(state.attempts());
-            return ControlFlow::Break(Ok(value));
+            ControlFlow::Break(Ok(value))
         }
-        Err(failure) => failure,
-    };
+        Err(failure) => retry_failed(retry, state, failure, when, hint, describe),
+    }
+}
+
+/// [`retry_step`] after a failed attempt; kept out of line so the successful path stays small.
+#[inline(never)]
+fn retry_failed<T, E: From<Error>>(
+    retry: &Retry,
+    state: &mut RetryState,
+    failure: Failure<E>,
+    when: impl Fn(&E) -> bool,
+    hint: impl Fn(&E) -> Option<Duration>,
+    describe: impl DescribeWith<E>,
+) -> ControlFlow<Attempt<T, E>, Duration> {
     let (retryable, server_hint) = match &failure {
         Failure::Service(error) => (when(error), hint(error)),
         Failure::Layer(Error::CircuitOpen { .. }) => (false, None),
@@ -329,10 +353,11 @@ pub fn retry_step<T, E: From<Error>>(
         }
     };
     if retryable && let Some(delay) = state.next_delay(server_hint) {
+        let describe = describer(describe);
         retry.record_retry(state.attempts(), delay, &failure.describe(describe));
         return ControlFlow::Continue(delay);
     }
-    retry.record_failure(state.attempts(), &failure.describe(describe));
+    retry.record_failure(state.attempts(), &failure.describe(describer(describe)));
     ControlFlow::Break(Err(failure))
 }
 
@@ -353,26 +378,35 @@ pub fn timeout<F: Future>(after: Duration, future: F) -> crate::timeout::Timeout
 }
 
 /// Logs the timeout of the fn named `name` and passes its error on.
-#[cold]
+#[inline]
 pub fn timed_out<T, E>(name: &'static str, error: Error) -> Attempt<T, E> {
-    if let Error::Timeout { after, .. } = &error {
+    log_timeout(name, &error);
+    Err(Failure::Layer(error))
+}
+
+/// Out of line and not generic: the logging code stays out of the caller's poll fn, whose
+/// successful path it would otherwise slow down.
+#[cold]
+#[inline(never)]
+fn log_timeout(name: &'static str, error: &Error) {
+    if let Error::Timeout { after, .. } = error {
         tracing::debug!(name, after = ?after, "call timed out");
     }
-    Err(Failure::Layer(error))
 }
 
 /// Logs that the fn named `name` answers with its fallback `fallback` after `failure`.
 #[cold]
+#[inline(never)]
 pub fn falling_back<E>(
     name: &'static str,
     fallback: &'static str,
     failure: &Failure<E>,
-    describe: DescribeError<E>,
+    describe: impl DescribeWith<E>,
 ) {
     tracing::debug!(
         name,
         fallback,
-        error = %failure.describe(describe),
+        error = %failure.describe(describer(describe)),
         "calling the fallback"
     );
 }

@@ -39,21 +39,26 @@ use crate::Error;
 ///
 /// The future resolves to [`Error::Timeout`] carrying `after` when the limit elapsed first.
 pub fn timeout<F: IntoFuture>(after: Duration, fut: F) -> Timeout<F::IntoFuture> {
-    Timeout {
-        future: fut.into_future(),
-        // A limit too far in the future to represent means "never".
-        deadline: Instant::now().checked_add(after),
-        after,
-        logs: true,
-        timer: None,
-    }
+    Timeout::new(after, fut.into_future(), true)
 }
 
 /// [`timeout`] for generated code, which logs the expiry itself, with the fn's name.
+#[inline]
 pub(crate) fn timeout_unlogged<F: Future>(after: Duration, fut: F) -> Timeout<F> {
-    Timeout {
-        logs: false,
-        ..timeout(after, fut)
+    Timeout::new(after, fut, false)
+}
+
+impl<F> Timeout<F> {
+    #[inline]
+    fn new(after: Duration, future: F, logs: bool) -> Self {
+        Self {
+            future,
+            // A limit too far in the future to represent means "never".
+            deadline: Instant::now().checked_add(after),
+            after,
+            logs,
+            timer: None,
+        }
     }
 }
 

@@ -192,15 +192,13 @@ fn wrap_retry(
         local_at("outcome", site.plan.error_span),
         local("delay"),
     );
-    let describe = local("describe");
-    let describe_error = describe_error(site, &outcome);
+    let describe = describe_error(site);
     let code = quote! {
         {
             let #retry = #handle;
             let mut #state = #krate::__private::retry_start(#retry);
             loop {
                 let #outcome = #inner;
-                let #describe = #describe_error;
                 match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint, #describe) {
                     ::core::ops::ControlFlow::Break(#outcome) => break #outcome,
                     ::core::ops::ControlFlow::Continue(#delay) => #sleep(#delay) #wait,
@@ -384,12 +382,10 @@ fn wrap_fallback(
     } else {
         quote!(let #recovered: #ty = #call;)
     };
-    let describe = local("describe");
-    let describe_error = describe_error(site, &outcome);
+    let describe = describe_error(site);
     let code = quote! {
         {
             let #outcome = #inner;
-            let #describe = #describe_error;
             match #outcome {
                 ::core::result::Result::Err(#failure) => {
                     #krate::__private::falling_back(#name, #fallback_name, &#failure, #describe);
@@ -404,19 +400,21 @@ fn wrap_fallback(
     (item, code)
 }
 
-/// How logs show the error in `outcome` (an `Attempt`): with `Debug` when the error type has
-/// it, decided at compile time by autoref specialisation. Only when the body's type is
-/// written down: otherwise the error type may not be inferred yet at this point.
-fn describe_error(site: &Site<'_>, outcome: &Ident) -> TokenStream {
+/// How logs show the fn's error type: a closure that picks `Debug` when the type has it,
+/// decided at compile time by autoref specialisation on the `Probe` it is given, and only
+/// called when something is logged. Only when the body's type is written down: otherwise the
+/// error type may not be inferred yet where the closure is checked.
+fn describe_error(site: &Site<'_>) -> TokenStream {
     let krate = site.krate;
     if site.plan.body_type.is_none() {
-        return quote!(#krate::__private::DescribeError::type_name());
+        return quote!(#krate::__private::by_type_name);
     }
+    let probe = local("probe");
     quote! {
-        {
+        |#probe| {
             #[allow(unused_imports)]
             use #krate::__private::{ProbeDebug as _, ProbeOther as _};
-            #krate::__private::probe(&#outcome).describe_error()
+            #probe.describe_error()
         }
     }
 }
