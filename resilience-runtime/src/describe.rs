@@ -73,7 +73,7 @@ impl<E> fmt::Display for Described<'_, E> {
             Some(debug) => debug(self.error, f),
             None => write!(
                 f,
-                "an error of type `{}` (it has no Debug to show)",
+                "an error of type `{}` (value not shown: no Debug)",
                 std::any::type_name::<E>()
             ),
         }
@@ -93,7 +93,7 @@ mod tests {
         let shown = DescribeError::type_name().of(&Opaque).to_string();
         assert_eq!(
             shown,
-            "an error of type `resilience_runtime::describe::tests::Opaque` (it has no Debug to show)"
+            "an error of type `resilience_runtime::describe::tests::Opaque` (value not shown: no Debug)"
         );
     }
 }

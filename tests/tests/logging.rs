@@ -220,7 +220,7 @@ async fn retries_log_at_warn_with_attempt_delay_and_error() {
     let retry = capture.one(Level::WARN, "retrying after a failed attempt", "log-opaque");
     assert_eq!(
         retry.field("error"),
-        "an error of type `logging::Opaque` (it has no Debug to show)"
+        "an error of type `logging::Opaque` (value not shown: no Debug)"
     );
     capture.one(Level::WARN, "giving up after retrying", "log-opaque");
 

@@ -203,7 +203,9 @@ impl Retry {
     /// policy gives up; sleeps the backoff delay (on tokio's clock) between attempts. Returns
     /// the last outcome.
     ///
-    /// Cancellation-safe: dropping the future drops the attempt or sleep in progress.
+    /// Cancellation-safe: dropping the future drops the attempt or sleep in progress. Retries
+    /// are logged at warn level; as `E` need not implement `Debug`, the log names the error's
+    /// type, not its value (the attributes show the value when `E: Debug`).
     ///
     /// # Errors
     ///
