@@ -76,6 +76,7 @@
 pub mod bulkhead;
 pub mod circuit_breaker;
 mod clock;
+pub mod config;
 mod error;
 pub mod rate_limit;
 pub mod registry;

@@ -107,8 +107,6 @@ pub type CircuitBreakerHandle = Arc<CircuitBreaker>;
 /// [`call`](Self::call).
 pub struct CircuitBreaker {
     name: &'static str,
-    /// The configuration as declared (what conflicting declarations are compared with).
-    declared: CircuitBreakerConfig,
     /// The configuration in force; its lock also serialises reconfigurations. Calls never
     /// take it: they read `settings`.
     in_force: std::sync::Mutex<CircuitBreakerConfig>,
@@ -146,7 +144,6 @@ impl CircuitBreaker {
     pub fn new(name: &'static str, config: CircuitBreakerConfig) -> Self {
         Self {
             name,
-            declared: config,
             in_force: std::sync::Mutex::new(config),
             settings: Settings::new(&config),
             frozen: FrozenPeriod::new(),
@@ -404,6 +401,9 @@ impl CircuitBreaker {
 
     /// Asks to make one call.
     ///
+    /// While the [kill switch](crate::config#the-kill-switch) is engaged every call is
+    /// permitted and nothing is recorded.
+    ///
     /// Closed, metrics-only, disabled: always permitted. Open: rejected with
     /// `Error::CircuitOpen` whose `retry_after` is the remaining open time, until the open wait
     /// has passed; then this call moves the breaker to half-open and is its first trial call.
@@ -416,6 +416,15 @@ impl CircuitBreaker {
     /// [`Error::CircuitOpen`] when the breaker does not admit the call.
     #[inline]
     pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, Error> {
+        if crate::config::kill_switch::engaged() {
+            // A pass-through: admitted, and recorded nowhere.
+            return Ok(CircuitPermit {
+                breaker: self,
+                generation: 0,
+                kind: PermitKind::Disabled,
+                started: 0,
+            });
+        }
         let current = self.load();
         if current.state() == CircuitState::Closed {
             return Ok(self.permit(current.generation(), PermitKind::Closed));
@@ -977,9 +986,5 @@ impl crate::registry::Named for CircuitBreaker {
 
     fn create(name: &'static str, config: Self::Config) -> Self {
         Self::new(name, config)
-    }
-
-    fn config(&self) -> Self::Config {
-        self.declared
     }
 }

@@ -199,6 +199,9 @@ impl RateLimiter {
 
     #[inline]
     fn try_slot(&self, slot: Slot) -> Result<(), Error> {
+        if crate::config::kill_switch::engaged() {
+            return Ok(());
+        }
         match self.reserve(slot, 0) {
             Ok(_) => {
                 self.counters.0.permitted();
@@ -211,6 +214,9 @@ impl RateLimiter {
     /// Takes a permit now (`None`) or reserves one to wait for.
     #[inline]
     fn start(&self, slot: Slot) -> Result<Option<Waiter<'_>>, Error> {
+        if crate::config::kill_switch::engaged() {
+            return Ok(None);
+        }
         match self.reserve(slot, self.wait_budget) {
             Ok(grant) if grant.wait == 0 => {
                 self.counters.0.permitted();
@@ -329,10 +335,6 @@ impl crate::registry::Named for RateLimiter {
 
     fn create(name: &'static str, config: RateLimitConfig) -> Self {
         Self::new(name, config)
-    }
-
-    fn config(&self) -> RateLimitConfig {
-        self.config
     }
 }
 
@@ -688,7 +690,7 @@ mod tests {
         let config = RateLimitConfig::new(Rate::per_minute(60)).with_on_limit(OnLimit::Reject);
         let rl = RateLimiter::create("api", config);
         assert_eq!(RateLimiter::KIND, "rate_limiter");
-        assert_eq!(Named::config(&rl), config);
+        assert_eq!(rl.config(), config);
         assert_eq!(rl.name(), "api");
         rl.try_acquire().unwrap();
         let snapshot = rl.snapshot();
