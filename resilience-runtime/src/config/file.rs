@@ -119,7 +119,7 @@ fn global(batch: &mut Batch, at: &str, keys: toml::Table) {
 
 fn value_of(value: toml::Value) -> Result<ConfigValue, String> {
     match value {
-        toml::Value::String(text) => Ok(ConfigValue::String(text)),
+        toml::Value::String(text) => Ok(ConfigValue::Text(text)),
         toml::Value::Integer(value) => Ok(ConfigValue::Integer(value)),
         toml::Value::Float(value) => Ok(ConfigValue::Float(value)),
         toml::Value::Boolean(value) => Ok(ConfigValue::Boolean(value)),

@@ -17,17 +17,20 @@ use resilience_syntax::{
 /// code, a [`Duration`] directly.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
+// The variants are not named after the types they hold (`String`, `Duration`): an enum
+// variant of a crate a user depends on directly makes rustc spell that type out in full
+// (`std::string::String`) in the user's error messages.
 pub enum ConfigValue {
     /// A string: a duration, a rate or a keyword such as `"exponential"`.
-    String(String),
+    Text(String),
     /// A whole number.
     Integer(i64),
     /// A number with a fraction.
     Float(f64),
     /// `true` or `false`.
     Boolean(bool),
-    /// A duration, for keys that take one.
-    Duration(Duration),
+    /// A span of time, for keys that take a duration.
+    Time(Duration),
 }
 
 macro_rules! from_integer {
@@ -69,30 +72,30 @@ impl From<bool> for ConfigValue {
 
 impl From<&str> for ConfigValue {
     fn from(value: &str) -> Self {
-        Self::String(value.to_owned())
+        Self::Text(value.to_owned())
     }
 }
 
 impl From<String> for ConfigValue {
     fn from(value: String) -> Self {
-        Self::String(value)
+        Self::Text(value)
     }
 }
 
 impl From<Duration> for ConfigValue {
     fn from(value: Duration) -> Self {
-        Self::Duration(value)
+        Self::Time(value)
     }
 }
 
 impl fmt::Display for ConfigValue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::String(text) => write!(f, "{text:?}"),
+            Self::Text(text) => write!(f, "{text:?}"),
             Self::Integer(value) => write!(f, "{value}"),
             Self::Float(value) => write!(f, "{value}"),
             Self::Boolean(value) => write!(f, "{value}"),
-            Self::Duration(value) => write!(f, "{value:?}"),
+            Self::Time(value) => write!(f, "{value:?}"),
         }
     }
 }
@@ -144,7 +147,7 @@ pub(crate) fn whole(raw: &Raw) -> Result<u64, String> {
         }
         Raw::Value(ConfigValue::Integer(value)) => u64::try_from(*value)
             .map_err(|_| String::from("expected a whole number ≥ 0, not a negative")),
-        Raw::Value(ConfigValue::String(text)) => Err(quoted_number(text)),
+        Raw::Value(ConfigValue::Text(text)) => Err(quoted_number(text)),
         Raw::Value(_) => Err(String::from("expected a whole number, e.g. `5`")),
     }
 }
@@ -156,7 +159,7 @@ pub(crate) fn number(raw: &Raw) -> Result<f64, String> {
         // Precision loss only beyond 2^53, far outside every range.
         Raw::Value(ConfigValue::Integer(value)) => Some(*value as f64),
         Raw::Value(ConfigValue::Float(value)) => Some(*value),
-        Raw::Value(ConfigValue::String(text)) => return Err(quoted_number(text)),
+        Raw::Value(ConfigValue::Text(text)) => return Err(quoted_number(text)),
         Raw::Value(_) => None,
     };
     value
@@ -167,8 +170,8 @@ pub(crate) fn number(raw: &Raw) -> Result<f64, String> {
 /// A duration in the attribute grammar.
 pub(crate) fn duration(raw: &Raw) -> Result<Duration, String> {
     match raw {
-        Raw::Text(text) | Raw::Value(ConfigValue::String(text)) => parse_duration(text),
-        Raw::Value(ConfigValue::Duration(duration)) => Ok(*duration),
+        Raw::Text(text) | Raw::Value(ConfigValue::Text(text)) => parse_duration(text),
+        Raw::Value(ConfigValue::Time(duration)) => Ok(*duration),
         Raw::Value(ConfigValue::Integer(value)) => Err(duration_without_unit(&value.to_string())),
         Raw::Value(_) => Err(String::from(DURATION_EXPECTED)),
     }
@@ -177,7 +180,7 @@ pub(crate) fn duration(raw: &Raw) -> Result<Duration, String> {
 /// A rate in the attribute grammar: count and period.
 pub(crate) fn rate(raw: &Raw) -> Result<(u32, Duration), String> {
     match raw {
-        Raw::Text(text) | Raw::Value(ConfigValue::String(text)) => parse_rate(text),
+        Raw::Text(text) | Raw::Value(ConfigValue::Text(text)) => parse_rate(text),
         Raw::Value(_) => Err(String::from(RATE_EXPECTED)),
     }
 }
@@ -189,7 +192,7 @@ pub(crate) fn word<'a>(raw: &Raw, key: &str, names: &[&'a str]) -> Result<&'a st
         .map(|name| format!("\"{name}\""))
         .collect::<Vec<_>>()
         .join(", ");
-    let (Raw::Text(value) | Raw::Value(ConfigValue::String(value))) = raw else {
+    let (Raw::Text(value) | Raw::Value(ConfigValue::Text(value))) = raw else {
         return Err(format!("`{key}` expects one of {expected}"));
     };
     if let Some(name) = names.iter().find(|name| **name == value.as_str()) {
@@ -213,7 +216,7 @@ pub(crate) fn window(raw: &Raw) -> Result<WindowValue, String> {
         Raw::Text(text) if text.trim().chars().all(|c| c.is_ascii_digit()) => {
             whole(raw).map(WindowValue::Calls)
         }
-        Raw::Text(_) | Raw::Value(ConfigValue::String(_) | ConfigValue::Duration(_)) => {
+        Raw::Text(_) | Raw::Value(ConfigValue::Text(_) | ConfigValue::Time(_)) => {
             duration(raw).map(WindowValue::Time)
         }
         Raw::Value(ConfigValue::Integer(_)) => whole(raw).map(WindowValue::Calls),
