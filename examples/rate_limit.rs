@@ -2,8 +2,10 @@
 //!
 //! Eight requests go out back to back, first in `"wait"` mode (the burst of 5 goes at once,
 //! the rest are spaced 200ms apart) and then in `"reject"` mode (the rest fail at once with a
-//! `retry_after` hint). Finally `key = tenant` gives every tenant its own 2/s budget, so a noisy
-//! tenant cannot starve a quiet one. Tokio's clock is paused, so the timings are exact.
+//! `retry_after` hint). Then `key = tenant` gives every tenant its own 2/s budget, so a noisy
+//! tenant cannot starve a quiet one. Finally `"queue"` mode lets at most two requests wait, in
+//! arrival order, and turns the rest away at once. Tokio's clock is paused, so the timings are
+//! exact.
 //!
 //! Run it with `cargo run -p resilience-examples --example rate_limit`.
 
@@ -36,9 +38,26 @@ async fn geocode_for(tenant: &str, address: &str) -> Result<String, GeoError> {
     Ok(format!("{address} for {tenant}"))
 }
 
+/// At most two requests wait for a permit; more are turned away at once.
+#[rate_limit(
+    name = "geo-queue",
+    rate = "5/s",
+    burst = 1,
+    on_limit = "queue",
+    max_queue = 2
+)]
+async fn geocode_queued(address: &str) -> Result<String, GeoError> {
+    Ok(format!("{address}: 40.42,-3.70"))
+}
+
 /// Prints one outcome with the simulated time.
 fn report(start: Instant, label: &str, outcome: &Result<String, GeoError>) {
-    let t = start.elapsed().as_secs_f64();
+    report_at(start.elapsed(), label, outcome);
+}
+
+/// Prints one outcome that came `elapsed` into the scenario.
+fn report_at(elapsed: std::time::Duration, label: &str, outcome: &Result<String, GeoError>) {
+    let t = elapsed.as_secs_f64();
     match outcome {
         Ok(answer) => println!("  t={t:.3}s  {label}: ok ({answer})"),
         Err(err) => println!("  t={t:.3}s  {label}: {err}"),
@@ -72,8 +91,19 @@ async fn run() {
         report(start, tenant, &geocode_for(tenant, "Rome").await);
     }
 
+    let start = Instant::now();
+    println!("\non_limit = \"queue\", max_queue = 2: 4 requests at once");
+    let timed = || async move {
+        let outcome = geocode_queued("Madrid").await;
+        (outcome, start.elapsed())
+    };
+    let (a, b, c, d) = tokio::join!(timed(), timed(), timed(), timed());
+    for (label, (outcome, elapsed)) in [("#1", a), ("#2", b), ("#3", c), ("#4", d)] {
+        report_at(elapsed, label, &outcome);
+    }
+
     println!("\nLimiter metrics from the registry:");
-    for name in ["geo-wait", "geo-reject", "geo-tenant"] {
+    for name in ["geo-wait", "geo-reject", "geo-tenant", "geo-queue"] {
         let limiter = registry().rate_limiter(name).expect("declared");
         let m = limiter.metrics();
         println!(
@@ -82,7 +112,7 @@ async fn run() {
         );
     }
     println!(
-        "Conclusion: a burst of 5, then one per 200ms; the rest wait or fail fast; each tenant has its own budget."
+        "Conclusion: a burst of 5, then one per 200ms; the rest wait or fail fast; each tenant has its own budget; a queue bounds the waiters."
     );
 }
 

@@ -1,1 +1,73 @@
 //! Shared helpers for the benchmarks.
+
+/// A `redis-server` on a free loopback port, killed on drop.
+#[cfg(feature = "redis")]
+pub mod redis_server {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    use std::path::PathBuf;
+    use std::process::{Child, Command, Stdio};
+    use std::time::Duration;
+
+    /// A running server.
+    pub struct RedisServer {
+        child: Child,
+        port: u16,
+    }
+
+    impl RedisServer {
+        /// Starts one (no persistence, `127.0.0.1` only), or `None` without `redis-server`
+        /// on `PATH`.
+        #[must_use]
+        pub fn start() -> Option<Self> {
+            let binary = std::env::split_paths(&std::env::var_os("PATH")?)
+                .map(|dir| dir.join("redis-server"))
+                .find(|path: &PathBuf| path.is_file())?;
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|listener| listener.local_addr())
+                .ok()?
+                .port();
+            let child = Command::new(binary)
+                .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--save", "", "--appendonly", "no"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .ok()?;
+            let server = Self { child, port };
+            for _ in 0..200 {
+                if server.answers() {
+                    return Some(server);
+                }
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            None
+        }
+
+        fn answers(&self) -> bool {
+            let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) else {
+                return false;
+            };
+            let mut reply = [0; 7];
+            stream
+                .set_read_timeout(Some(Duration::from_secs(1)))
+                .is_ok()
+                && stream.write_all(b"PING\r\n").is_ok()
+                && stream.read_exact(&mut reply).is_ok()
+                && &reply == b"+PONG\r\n"
+        }
+
+        /// `redis://127.0.0.1:<port>/`.
+        #[must_use]
+        pub fn url(&self) -> String {
+            format!("redis://127.0.0.1:{}/", self.port)
+        }
+    }
+
+    impl Drop for RedisServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}

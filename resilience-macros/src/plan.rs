@@ -36,6 +36,15 @@ pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
                      Make the fn async, or bound the blocking work inside it",
                 ));
             }
+            if let Layer::RateLimit(limit) = layer
+                && let Some(at) = limit.redis_backend()
+            {
+                errors.push(error_at(
+                    at,
+                    "`backend = \"redis\"` needs an `async fn`: its decisions are network \
+                     requests, made on tokio. Make the fn async, or use the local backend",
+                ));
+            }
         }
     }
     if let Some(constness) = &item.sig.constness {

@@ -95,6 +95,16 @@ pub fn declare_retry(
     registry().declare(name.into(), config, location)
 }
 
+/// Compile-time check behind `backend = "redis"`: evaluating it fails the build, with the
+/// reason, when this crate was built without its `redis` feature.
+pub const fn require_redis_backend() {
+    #[cfg(not(feature = "redis"))]
+    panic!(
+        "`backend = \"redis\"` needs the `redis` feature of resilience-runtime: depend on it \
+         with `features = [\"redis\"]`"
+    );
+}
+
 /// The default name of a method's policy: `Type::method`, without generic arguments.
 /// Called once per call site; the name lives for the rest of the process.
 #[must_use]

@@ -179,10 +179,15 @@ pub use resilience_macros::circuit_breaker;
 /// | key | default | meaning |
 /// |---|---|---|
 /// | `rate` | required | `"N/s"`, `"N/min"`, `"N/h"`, `"N/day"` or `"N/250ms"` |
-/// | `burst` | the rate's N | permits available at once after idling |
-/// | `on_limit` | `"wait"` | `"wait"` for a permit (up to `max_wait`) or `"reject"` at once |
+/// | `burst` | the rate's N, at most a minute's worth | permits available at once after idling (`"10000/day"` starts with 7, not 10 000) |
+/// | `on_limit` | `"wait"` | `"wait"` for a permit (up to `max_wait`, served in arrival order), `"reject"` at once, or `"queue"`: wait, but with at most `max_queue` calls waiting |
 /// | `max_wait` | `"5s"` | longest wait; a call that would wait longer is rejected at once |
-/// | `key` | none | an expression over the fn's arguments: one limit per key value |
+/// | `max_queue` | `100` | with `on_limit = "queue"`: calls waiting at once (per key); more are rejected at once |
+/// | `key` | none | an expression over the fn's arguments (any `Hash` value; `&str` is not copied): one limit per key value |
+/// | `max_keys` | `100_000` | with `key`: keys tracked at once (about 25–55 bytes each, whatever the key); beyond it recovered keys, then the least busy, are forgotten |
+/// | `idle_ttl` | `"10m"` | with `key`: how long a key whose limit has recovered is remembered |
+/// | `backend` | `"local"` | `"local"` (this process) or `"redis"`: one limit shared by every process, decided on a Redis server (async fns; needs the crate's `redis` feature; URL from [`Registry::set_redis_url`] or `RESILIENCE_REDIS_URL`) |
+/// | `on_backend_error` | `"local"` | with `backend = "redis"`, while the server cannot decide: `"allow"` the call, `"deny"` it, or decide `"local"`ly in this process |
 /// | `name` | the fn's path | registry name; sites with one name share a limiter |
 /// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
 ///

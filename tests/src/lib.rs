@@ -270,3 +270,41 @@ pub async fn traced(id: u64) -> Result<u64, ServiceError> {
 pub async fn traced_inside(id: u64) -> Result<u64, ServiceError> {
     Ok(id)
 }
+
+/// A bounded queue of waiters, per tenant, with a bounded key table.
+///
+/// # Errors
+/// When the tenant's queue is full or the wait would exceed `max_wait`.
+#[rate_limit(
+    name = "lint-tenant-queue",
+    rate = "100/s",
+    burst = 10,
+    on_limit = "queue",
+    max_queue = 16,
+    max_wait = "250ms",
+    key = (tenant, region),
+    max_keys = 10_000,
+    idle_ttl = "5m"
+)]
+pub async fn per_tenant(tenant: &str, region: u8) -> Result<(), ServiceError> {
+    let _ = (tenant, region);
+    Ok(())
+}
+
+/// One limit shared by every process through Redis, deciding locally while Redis is down.
+///
+/// # Errors
+/// When the shared limit is exhausted.
+#[cfg(feature = "redis")]
+#[rate_limit(
+    name = "lint-shared",
+    rate = "1000/min",
+    on_limit = "reject",
+    key = user_id,
+    backend = "redis",
+    on_backend_error = "local"
+)]
+pub async fn shared_limit(user_id: u64) -> Result<(), ServiceError> {
+    let _ = user_id;
+    Ok(())
+}

@@ -6,6 +6,7 @@ use std::time::Duration;
 use resilience_runtime::bulkhead::BulkheadConfig;
 use resilience_runtime::circuit_breaker::{CircuitBreakerConfig, CircuitState};
 use resilience_runtime::config::{self, ConfigOverrides, Severity};
+use resilience_runtime::rate_limit::Rate;
 use resilience_runtime::retry::BackoffKind;
 use resilience_runtime::{bulkhead, circuit_breaker, rate_limit, registry, retry};
 use resilience_tests::ServiceError;
@@ -487,20 +488,36 @@ fn later_declarations_are_compared_with_the_declaration_not_the_configuration() 
 }
 
 #[tokio::test(start_paused = true)]
-async fn a_running_rate_limiter_is_not_reconfigured_yet() {
+async fn a_running_rate_limiter_changes_its_rate_and_burst_keeping_its_state() {
+    for _ in 0..100 {
+        assert_eq!(file_api().await, Ok(()));
+    }
+    let limiter = registry().rate_limiter("file-api").unwrap();
+    let report = config::load_str(
+        "[rate_limiter.file-api]
+rate = \"5/s\"",
+    )
+    .unwrap();
+    assert_eq!(report.reconfigured[0].keys, ["rate"]);
+    let config = limiter.config();
+    assert_eq!((config.rate(), config.burst()), (Rate::per_second(5), 5));
+    // The burst of 100 was used up before the change: the next permit comes at the new rate
+    // (with on_limit = "wait", after waiting for it).
+    let start = tokio::time::Instant::now();
     assert_eq!(file_api().await, Ok(()));
-    let error = config::load_str("[rate_limiter.file-api]\nrate = \"5/s\"").unwrap_err();
+    assert_eq!(start.elapsed(), Duration::from_millis(200));
+
+    // What a running limiter cannot change is rejected, naming the key; nothing applies.
+    let error =
+        config::load_str("[rate_limiter.file-api]\nburst = 9\nmax_wait = \"1s\"").unwrap_err();
     let message = error.to_string();
     assert!(
         message.contains(
-            "rate_limiter.\"file-api\".rate: a running rate limiter cannot be reconfigured yet"
+            "rate_limiter.\"file-api\".max_wait: `max_wait` of a running rate limiter cannot change (only `rate` and `burst` can)"
         ),
         "{message}"
     );
-    assert_eq!(
-        registry().rate_limiter("file-api").unwrap().config().rate(),
-        resilience_runtime::rate_limit::Rate::per_second(100)
-    );
+    assert_eq!(limiter.config().burst(), 5);
 }
 
 #[test]

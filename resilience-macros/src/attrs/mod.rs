@@ -19,7 +19,7 @@ use syn::{LitStr, Path};
 pub(crate) use bulkhead::BulkheadLayer;
 pub(crate) use circuit_breaker::{CircuitBreakerLayer, WindowSpec};
 pub(crate) use fallback::FallbackLayer;
-pub(crate) use rate_limit::{OnLimit, RateLimitLayer};
+pub(crate) use rate_limit::{Backend, OnBackendError, OnLimit, RateLimitLayer};
 pub(crate) use retry::{Backoff, Jitter, Preset, RetryLayer};
 pub(crate) use timeout::TimeoutLayer;
 

@@ -5,8 +5,8 @@ use quote::quote;
 use syn::Path;
 
 use crate::attrs::{
-    Backoff, BulkheadLayer, CircuitBreakerLayer, Jitter, OnLimit, Preset, RateLimitLayer,
-    RetryLayer, WindowSpec,
+    Backend, Backoff, BulkheadLayer, CircuitBreakerLayer, Jitter, OnBackendError, OnLimit, Preset,
+    RateLimitLayer, RetryLayer, WindowSpec,
 };
 use crate::value::duration_tokens;
 
@@ -107,11 +107,26 @@ pub(crate) fn rate_limit(krate: &Path, layer: &RateLimitLayer) -> TokenStream {
     let on_limit = layer.on_limit.map(|on_limit| match on_limit {
         OnLimit::Wait => quote!(#krate::rate_limit::OnLimit::Wait),
         OnLimit::Reject => quote!(#krate::rate_limit::OnLimit::Reject),
+        OnLimit::Queue => quote!(#krate::rate_limit::OnLimit::Queue),
+    });
+    let backend = layer.backend.map(|backend| match backend.value {
+        Backend::Local => quote!(#krate::rate_limit::Backend::Local),
+        Backend::Redis => quote!(#krate::rate_limit::Backend::Redis),
+    });
+    let on_backend_error = layer.on_backend_error.map(|policy| match policy {
+        OnBackendError::Allow => quote!(#krate::rate_limit::OnBackendError::Allow),
+        OnBackendError::Deny => quote!(#krate::rate_limit::OnBackendError::Deny),
+        OnBackendError::Local => quote!(#krate::rate_limit::OnBackendError::Local),
     });
     let chain = setters! {
         burst => layer.burst.map(int),
         on_limit => on_limit,
         max_wait => layer.max_wait.map(duration_tokens),
+        max_queue => layer.max_queue.map(int),
+        max_keys => layer.max_keys.map(|keys| Literal::usize_unsuffixed(keys as usize)),
+        idle_ttl => layer.idle_ttl.map(duration_tokens),
+        backend => backend,
+        on_backend_error => on_backend_error,
     };
     quote!(#krate::rate_limit::RateLimitConfig::new(#krate::rate_limit::Rate::new(#count, #period)) #chain)
 }

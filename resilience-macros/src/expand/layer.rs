@@ -257,7 +257,19 @@ fn wrap_rate_limit(
 ) -> (TokenStream, TokenStream) {
     let krate = site.krate;
     let config = layer.declares().then(|| config::rate_limit(krate, layer));
-    let (_, item, handle) = site_items(site, index, "rate_limiter", &layer.common, config);
+    let (_, mut item, handle) = site_items(site, index, "rate_limiter", &layer.common, config);
+    if let Some(at) = layer.redis_backend() {
+        // Fails to compile, with the reason, when the runtime lacks its `redis` feature. The
+        // call is spanned on its own so that rustc points at `"redis"`.
+        let check = Ident::new("require_redis_backend", at);
+        let call = quote_spanned!(at=> #check());
+        item.extend(quote! {
+            const _: () = {
+                use #krate::__private::require_redis_backend as #check;
+                #call
+            };
+        });
+    }
     let (limiter, error) = (local("limiter"), local("error"));
     let wait = &site.wait;
     let is_async = site.plan.shape.is_async();

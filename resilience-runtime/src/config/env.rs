@@ -17,7 +17,7 @@ pub(crate) const PREFIX: &str = "RESILIENCE_";
 pub(crate) const DISABLED: &str = "RESILIENCE_DISABLED";
 
 /// Variables with the prefix that other parts of the crate read.
-const READ_ELSEWHERE: &[&str] = &["RESILIENCE_REDIS_URL"];
+const READ_ELSEWHERE: &[&str] = &[crate::rate_limit::REDIS_URL_VARIABLE];
 
 /// `name` as it appears in a variable: upper-cased, every run of characters other than ASCII
 /// letters and digits turned into one `_` (`inventory-db` → `INVENTORY_DB`,

@@ -124,9 +124,14 @@
 //! policy they started with. The instance is set to its declaration with the layers above on
 //! top, which replaces changes made through its handle to the keys involved.
 //!
-//! A running rate limiter cannot be reconfigured yet: configure it before it is created
-//! (environment variables, or [`load`]/[`apply`] before the registry starts); a change to a
-//! running one is rejected, naming the key.
+//! A running rate limiter changes its `rate` and `burst`
+//! ([`RateLimiter::set_rate`](crate::rate_limit::RateLimiter::set_rate) and
+//! [`set_burst`](crate::rate_limit::RateLimiter::set_burst), keeping each limit's state); a
+//! burst that was the old rate's default follows the new rate. Its other keys (`on_limit`,
+//! `max_wait`, `max_queue`, `max_keys`, `idle_ttl`, `backend`, `on_backend_error`) are fixed
+//! once it is created: set them with environment variables, or with [`load`]/[`apply`] before
+//! the registry starts; changing them on a running limiter is an error naming the key.
+//! `max_keys` and `idle_ttl` only matter to limiters with a `key`.
 //!
 //! # The kill switch
 //!

@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use super::{Rate, RateLimitConfig};
 use crate::clock::{self, Nanos};
 
-/// The immutable parameters of one limiter.
+/// The parameters of one limiter at one moment (see [`Tuning`](super::tuning::Tuning) for
+/// how they change at run time).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Gcra {
     /// Time between two permits at the sustained rate (rounded up, so the limiter never
@@ -32,14 +33,17 @@ pub(super) struct Grant {
     /// The TAT the reservation started from (what a give-back restores).
     pub(super) before: Nanos,
     /// The TAT the reservation stored.
-    after: Nanos,
+    pub(super) after: Nanos,
 }
 
 impl Gcra {
     /// The parameters for `config`.
     pub(super) fn new(config: &RateLimitConfig) -> Self {
-        let rate: Rate = config.rate();
-        let burst = config.burst();
+        Self::from_parts(config.rate(), config.burst())
+    }
+
+    /// The parameters for `rate` with `burst`.
+    pub(super) fn from_parts(rate: Rate, burst: u32) -> Self {
         let count = u64::from(rate.count());
         let interval = if count == 0 {
             u64::MAX
@@ -53,9 +57,28 @@ impl Gcra {
         }
     }
 
+    /// Rebuilds from raw parts (what [`Tuning`](super::tuning::Tuning) stores).
+    pub(super) const fn from_raw(interval: Nanos, tolerance: Nanos, closed: bool) -> Self {
+        Self {
+            interval,
+            tolerance,
+            closed,
+        }
+    }
+
     /// True when nothing can ever be admitted.
     pub(super) const fn is_closed(&self) -> bool {
         self.closed
+    }
+
+    /// Time between two permits at the sustained rate.
+    pub(super) const fn interval(&self) -> Nanos {
+        self.interval
+    }
+
+    /// How far ahead of `now` the TAT may run.
+    pub(super) const fn tolerance(&self) -> Nanos {
+        self.tolerance
     }
 
     /// Takes a permit that conforms within `max_wait` of `now`.

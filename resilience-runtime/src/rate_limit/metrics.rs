@@ -1,9 +1,10 @@
-//! [`RateLimiterMetrics`] and [`RateLimiterSnapshot`]: what a limiter reports.
+//! [`RateLimiterMetrics`], [`BackendStatus`] and [`RateLimiterSnapshot`]: what a limiter
+//! reports.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use super::RateLimitConfig;
+use super::{Backend, OnBackendError, RateLimitConfig};
 use crate::clock::{self, Nanos};
 
 /// Counters of one [`RateLimiter`](super::RateLimiter) since it was created.
@@ -20,8 +21,33 @@ pub struct RateLimiterMetrics {
     pub total_wait: Duration,
     /// Waiting calls dropped (cancelled) before their permit came.
     pub cancelled: u64,
-    /// Keys currently tracked by per-key limiting.
+    /// Calls waiting for a permit right now (in this process).
+    pub waiting: usize,
+    /// Keys currently tracked by per-key limiting (in this process).
     pub tracked_keys: usize,
+}
+
+/// How a limiter's remote [`Backend`] is doing.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
+pub struct BackendStatus {
+    /// The backend.
+    pub backend: Backend,
+    /// What the limiter does while the backend cannot decide.
+    pub on_backend_error: OnBackendError,
+    /// Whether the last attempt to reach the backend succeeded (`false` before the first).
+    pub available: bool,
+    /// Decisions made by the backend.
+    pub decisions: u64,
+    /// Requests sent to the backend for decisions: one per decision, plus one when a server
+    /// does not know the script yet.
+    pub round_trips: u64,
+    /// Failed attempts to reach the backend (errors and time-outs).
+    pub errors: u64,
+    /// Decisions made by the `on_backend_error` policy instead of the backend.
+    pub fallback_decisions: u64,
+    /// The last error, if any.
+    pub last_error: Option<String>,
 }
 
 /// A serializable view of one limiter, for the registry's snapshot.
@@ -30,10 +56,12 @@ pub struct RateLimiterMetrics {
 pub struct RateLimiterSnapshot {
     /// The limiter's registry name.
     pub name: &'static str,
-    /// The configuration it runs with.
+    /// The configuration it runs with (including `set_rate` / `set_burst` changes).
     pub config: RateLimitConfig,
     /// Its counters.
     pub metrics: RateLimiterMetrics,
+    /// Its remote backend's status; `None` for [`Backend::Local`].
+    pub backend: Option<BackendStatus>,
 }
 
 /// The live counters; relaxed atomics, each read on its own.
@@ -66,13 +94,14 @@ impl Counters {
         self.cancelled.fetch_add(1, Ordering::Relaxed);
     }
 
-    pub(super) fn read(&self, tracked_keys: usize) -> RateLimiterMetrics {
+    pub(super) fn read(&self, waiting: usize, tracked_keys: usize) -> RateLimiterMetrics {
         RateLimiterMetrics {
             permitted: self.permitted.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             waited: self.waited.load(Ordering::Relaxed),
             total_wait: clock::to_duration(self.total_wait.load(Ordering::Relaxed)),
             cancelled: self.cancelled.load(Ordering::Relaxed),
+            waiting,
             tracked_keys,
         }
     }

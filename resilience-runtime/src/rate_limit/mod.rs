@@ -4,24 +4,44 @@
 //! generic cell rate algorithm (GCRA): the whole state is one `AtomicU64` holding the
 //! *theoretical arrival time*, so a call with a permit available costs a load and one
 //! compare-and-swap, with no lock and no allocation, and idle time never piles up into more
-//! than one burst (a `"10000/day"` limiter hands out at most its burst at once, however long
-//! it sat idle).
+//! than one burst. The default burst is the rate's N but at most a minute's worth of the
+//! rate, so a `"10000/day"` quota is spread over the day rather than handed out in the first
+//! second (set `burst` to allow more).
 //!
-//! When no permit is available, [`OnLimit::Wait`] reserves the next one and waits for it on
-//! tokio's clock, provided it comes within `max_wait`; a call that would have to wait longer,
-//! or any call in [`OnLimit::Reject`] mode, fails at once with
-//! [`Error::RateLimited`](crate::Error::RateLimited) carrying the exact time until a permit
-//! would be available. A waiting future that is dropped gives its reservation back when no
-//! later call has reserved one since (best effort; otherwise that slot goes unused).
+//! **When no permit is available**, [`OnLimit::Reject`] fails at once with
+//! [`Error::RateLimited`](crate::Error::RateLimited) carrying the exact time until a permit;
+//! [`OnLimit::Wait`] reserves the next permit and waits for it on tokio's clock, provided it
+//! comes within `max_wait`; [`OnLimit::Queue`] waits the same way but with at most
+//! `max_queue` calls waiting. Reserving before waiting makes waiting fair: waiters are served
+//! in arrival order, and a stream of new calls cannot overtake them. Waiting is
+//! cancel-safe: a waiter dropped anywhere in the queue gives its reservation back (the newest
+//! waiter moves up into its slot, and the newest slot is freed).
+//!
+//! **Retuning.** [`RateLimiter::set_rate`] and [`RateLimiter::set_burst`] (on the handle the
+//! registry returns) change a live limiter; its state is kept and the new parameters apply
+//! from the next permit. The read side stays lock-free (a sequence lock).
 //!
 //! **Per-key limits.** [`RateLimiter::try_acquire_key`] and friends give every key its own
 //! rate and burst. Keys are identified by a 64-bit hash, randomly seeded per limiter: two keys
 //! whose hashes collide share one limit, which is vanishingly rare (under one in a billion
 //! at 100 000 live keys) and cannot be arranged by callers who choose keys. States live in 16
 //! `RwLock`ed shards, so a known key costs a read lock and the GCRA's atomics; only a new key
-//! takes a write lock. At most `max_keys` keys are kept: when full, idle keys (whose state is
-//! the same as a fresh key's) are forgotten first; if none is idle, the least busy key of one
-//! shard is forgotten and starts over with a fresh burst. Memory never grows beyond the bound.
+//! takes a write lock. Memory is bounded: at most `max_keys` keys, [`BYTES_PER_KEY`] (25)
+//! bytes each at full occupancy and up to about 55 as tables grow, whatever the key. Keys
+//! whose limit has recovered for `idle_ttl` are forgotten by a sweep that advances a few keys
+//! at a time and never waits for a lock; a full table replaces a recovered key, or the least
+//! busy of a small sample. Every step costs O(1), so a client sending endless distinct keys
+//! can neither grow memory past the bound nor slow calls down.
+//!
+//! **Distributed limits.** With the crate's `redis` feature, [`Backend::Redis`] keeps the
+//! state on a Redis server, so every process using the limiter's name shares one limit. Each
+//! decision is one Lua script, run atomically on the server with the server's clock (one
+//! round trip), on a multiplexed tokio connection. While the server is unreachable or slow,
+//! [`OnBackendError`] decides (allow, deny, or an in-process limit), the snapshot's
+//! [`BackendStatus`] says so, the server is retried once a second, and no call is held past
+//! `max_wait` (in reject mode, past the backend timeout). Only [`RateLimiter::acquire`] and
+//! [`RateLimiter::acquire_key`] ask the backend; `try_acquire*` and the blocking variants
+//! decide in process.
 //!
 //! ```
 //! use resilience_runtime::rate_limit::{Rate, RateLimitConfig, RateLimiter};
@@ -48,9 +68,23 @@ mod gcra;
 mod keyed;
 mod limiter;
 mod metrics;
+mod queue;
 mod rate;
+#[cfg(feature = "redis")]
+mod redis;
+mod remote;
+mod tuning;
 
-pub use config::{OnLimit, RateLimitConfig};
+pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
 pub use limiter::{RateLimiter, RateLimiterHandle};
-pub use metrics::{RateLimiterMetrics, RateLimiterSnapshot};
+pub use metrics::{BackendStatus, RateLimiterMetrics, RateLimiterSnapshot};
 pub use rate::Rate;
+
+/// The environment variable naming the Redis server of limiters with
+/// [`Backend::Redis`], when [`Registry::set_redis_url`](crate::Registry::set_redis_url) was
+/// not called: `RESILIENCE_REDIS_URL`, e.g. `redis://127.0.0.1:6379`.
+pub const REDIS_URL_VARIABLE: &str = "RESILIENCE_REDIS_URL";
+
+/// Bytes of memory one tracked key costs at full table occupancy, whatever the key's type
+/// (only a 64-bit hash of it is stored); see the [module docs](self).
+pub const BYTES_PER_KEY: usize = keyed::BYTES_PER_KEY;

@@ -27,7 +27,7 @@ mod table;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
 
 pub use declaration::Declaration;
 pub(crate) use declaration::DeclaredConfig;
@@ -67,6 +67,7 @@ pub struct Registry {
     bulkheads: Family<Bulkhead>,
     retries: Family<Retry>,
     conflicts: Mutex<Vec<Conflict>>,
+    redis_url: RwLock<Option<String>>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -85,6 +86,7 @@ pub fn registry() -> &'static Registry {
             bulkheads: Family::default(),
             retries: Family::default(),
             conflicts: Mutex::new(Vec::new()),
+            redis_url: RwLock::new(None),
         };
         let declarations = declarations();
         crate::config::store::start(&declarations);
@@ -176,6 +178,29 @@ impl Registry {
         policy: RetryPolicy,
     ) -> RetryHandle {
         self.declare(name.into(), Some(policy), "registered from code")
+    }
+
+    /// Sets the Redis server of rate limiters with
+    /// [`Backend::Redis`](crate::rate_limit::Backend::Redis), e.g. `"redis://127.0.0.1:6379"`.
+    /// It takes precedence over the `RESILIENCE_REDIS_URL` environment variable and applies
+    /// to connections opened from now on (each limiter connects on its first decision).
+    pub fn set_redis_url(&self, url: impl Into<String>) {
+        *self
+            .redis_url
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(url.into());
+    }
+
+    /// The Redis server of Redis-backed rate limiters: the one set with
+    /// [`set_redis_url`](Self::set_redis_url), else `RESILIENCE_REDIS_URL`, else `None`.
+    #[must_use]
+    pub fn redis_url(&self) -> Option<String> {
+        let set = self
+            .redis_url
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        set.or_else(|| std::env::var(crate::rate_limit::REDIS_URL_VARIABLE).ok())
     }
 
     /// Conflicting declarations seen so far.

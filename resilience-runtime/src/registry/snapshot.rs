@@ -102,7 +102,9 @@ impl fmt::Display for RegistrySnapshot {
                 "waited",
                 "total wait",
                 "rejected",
+                "waiting",
                 "keys",
+                "backend",
             ],
         );
         for limiter in &self.rate_limiters {
@@ -116,7 +118,19 @@ impl fmt::Display for RegistrySnapshot {
                 metrics.waited.to_string(),
                 format!("{:.1}s", metrics.total_wait.as_secs_f64()),
                 metrics.rejected.to_string(),
+                metrics.waiting.to_string(),
                 metrics.tracked_keys.to_string(),
+                limiter.backend.as_ref().map_or_else(
+                    || String::from("local"),
+                    |status| {
+                        let state = if status.available {
+                            String::from("up")
+                        } else {
+                            format!("down: {}", status.on_backend_error)
+                        };
+                        format!("{} ({state})", status.backend)
+                    },
+                ),
             ]);
         }
         let mut bulkheads = Table::new(

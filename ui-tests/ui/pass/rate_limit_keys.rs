@@ -1,9 +1,10 @@
-//! Every `#[rate_limit]` key in its valid forms: each rate unit, `burst`, both `on_limit`
-//! modes, `max_wait`, per-key limits, adopting a limiter by name, and `crate`.
+//! Every `#[rate_limit]` key in its valid forms: each rate unit, `burst`, the three
+//! `on_limit` modes, `max_wait`, `max_queue`, per-key limits with `max_keys` and `idle_ttl`,
+//! `backend = "local"`, adopting a limiter by name, and `crate`.
 
 use std::time::Duration;
 
-use resilience_runtime::rate_limit::OnLimit;
+use resilience_runtime::rate_limit::{Backend, OnLimit};
 use resilience_runtime::{rate_limit, registry, Error};
 use tokio::time::Instant;
 
@@ -56,6 +57,31 @@ async fn per_quarter_second() -> Result<(), AppError> {
 #[rate_limit(name = "rl-keyed", rate = "1/h", on_limit = "reject", key = user.to_owned())]
 async fn per_user(user: &str) -> Result<(), AppError> {
     let _ = user;
+    Ok(())
+}
+
+#[rate_limit(
+    name = "rl-queue",
+    rate = "10/s",
+    burst = 1,
+    on_limit = "queue",
+    max_queue = 1,
+    max_wait = "1s"
+)]
+async fn queued() -> Result<(), AppError> {
+    Ok(())
+}
+
+#[rate_limit(
+    name = "rl-bounded-keys",
+    rate = "5/s",
+    key = tenant,
+    max_keys = 1000,
+    idle_ttl = "30s",
+    backend = "local"
+)]
+async fn bounded_keys(tenant: &str) -> Result<(), AppError> {
+    let _ = tenant;
     Ok(())
 }
 
@@ -112,5 +138,22 @@ fn main() {
         assert!(is_rate_limited(&per_user("ann").await));
 
         assert_eq!(with_crate().await, Ok(()));
+
+        // One call takes the burst, one waits in the queue of one, the third is turned away.
+        let started = Instant::now();
+        let (first, second, third) = tokio::join!(queued(), queued(), queued());
+        assert_eq!((first, second), (Ok(()), Ok(())));
+        assert!(is_rate_limited(&third));
+        assert_eq!(started.elapsed(), Duration::from_millis(100));
+        let config = registry().rate_limiter("rl-queue").unwrap().config();
+        assert_eq!((config.on_limit(), config.max_queue()), (OnLimit::Queue, 1));
+
+        assert_eq!(bounded_keys("acme").await, Ok(()));
+        let limiter = registry().rate_limiter("rl-bounded-keys").unwrap();
+        let config = limiter.config();
+        assert_eq!(config.max_keys(), 1000);
+        assert_eq!(config.idle_ttl(), Duration::from_secs(30));
+        assert_eq!(config.backend(), Backend::Local);
+        assert_eq!(limiter.metrics().tracked_keys, 1);
     });
 }

@@ -1,0 +1,33 @@
+-- One GCRA decision, run atomically on the server (the same algorithm as the in-process
+-- limiter). Times are the server's, in microseconds, so that every client agrees on them.
+--
+-- KEYS[1]: the limit's theoretical arrival time (TAT).
+-- ARGV: emission interval, burst tolerance, longest acceptable wait (microseconds), and the
+--       most calls that may already be waiting (-1: no bound).
+-- Returns {admitted (1 or 0), wait, TAT before, TAT after}.
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local interval = tonumber(ARGV[1])
+local tolerance = tonumber(ARGV[2])
+local max_wait = tonumber(ARGV[3])
+local max_queue = tonumber(ARGV[4])
+local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tat < now then
+  tat = now
+end
+local wait = tat - tolerance - now
+if wait < 0 then
+  wait = 0
+end
+if wait > max_wait then
+  return {0, wait, 0, 0}
+end
+-- Reservations still waiting: those whose time is after now.
+if wait > 0 and max_queue >= 0 and math.ceil(wait / interval) - 1 >= max_queue then
+  return {0, wait, 0, 0}
+end
+local after = tat + interval
+-- The key expires when the limit has fully recovered: from then on a missing key and the
+-- stored state mean the same, so nothing is lost and idle keys cost no memory.
+redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX', math.floor((after - now) / 1000) + 1)
+return {1, wait, tat, after}

@@ -1,0 +1,241 @@
+//! The glue between a limiter and a remote [`Backend`]: the time budget of a decision, the
+//! `on_backend_error` policy, and what the backend reports.
+//!
+//! A decision that the backend does not answer within its budget (`backend_timeout`, and in
+//! the waiting modes also `max_wait`) counts as a failure. After a failure the backend is
+//! left alone for [`RETRY_AFTER_FAILURE`]: calls in that time go straight to the policy,
+//! without I/O, so an unreachable server costs one slow call per interval, not one per call.
+
+use std::hash::{Hash, Hasher};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use super::gcra::Gcra;
+use super::{Backend, BackendStatus, OnBackendError, RateLimitConfig};
+use crate::clock::{self, Nanos};
+
+/// How long a failed backend is left alone before the next call tries it again.
+pub(super) const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
+
+/// A key as the backend stores it: the bytes its `Hash` implementation writes, so that
+/// every process names a key the same way without relying on a hash seed. Integers are
+/// written in the machine's byte order: processes sharing keyed limits should run on
+/// machines of one byte order, and use one key type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RemoteKey(pub(super) Vec<u8>);
+
+impl RemoteKey {
+    pub(super) fn of<K: Hash + ?Sized>(key: &K) -> Self {
+        struct Recorder(Vec<u8>);
+        impl Hasher for Recorder {
+            fn finish(&self) -> u64 {
+                0
+            }
+            fn write(&mut self, bytes: &[u8]) {
+                self.0.extend_from_slice(bytes);
+            }
+        }
+        let mut recorder = Recorder(Vec::new());
+        key.hash(&mut recorder);
+        Self(recorder.0)
+    }
+}
+
+/// What the backend (or the policy standing in for it) decided.
+pub(super) enum Verdict {
+    /// A permit, usable after `wait`; `give_back` returns it if the caller does not wait.
+    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
+    Permit { wait: Nanos, give_back: GiveBack },
+    /// No permit within the budget; the time until one, if any will ever come.
+    Reject(Option<Nanos>),
+    /// The backend could not decide: apply this policy.
+    Unavailable(OnBackendError),
+}
+
+/// Returns a reservation the caller will not use.
+pub(super) struct GiveBack {
+    #[cfg(feature = "redis")]
+    undo: Option<super::redis::Undo>,
+}
+
+impl GiveBack {
+    #[cfg(feature = "redis")]
+    pub(super) fn new(undo: super::redis::Undo) -> Self {
+        Self { undo: Some(undo) }
+    }
+
+    /// Sends the reservation back, in the background (best effort).
+    pub(super) fn send(self) {
+        #[cfg(feature = "redis")]
+        if let Some(undo) = self.undo {
+            undo.send();
+        }
+    }
+}
+
+/// A limiter's remote backend and its health.
+pub(super) struct Remote {
+    name: &'static str,
+    backend: Backend,
+    on_backend_error: OnBackendError,
+    timeout: Duration,
+    available: AtomicBool,
+    decisions: AtomicU64,
+    round_trips: AtomicU64,
+    errors: AtomicU64,
+    fallbacks: AtomicU64,
+    /// Until when the backend is left alone after a failure.
+    resting_until: AtomicU64,
+    last_error: Mutex<Option<String>>,
+    #[cfg(feature = "redis")]
+    redis: super::redis::RedisLimit,
+}
+
+impl Remote {
+    /// The remote part of a limiter declared with `config`; `None` for a local limiter.
+    pub(super) fn new(name: &'static str, config: &RateLimitConfig) -> Option<Self> {
+        let backend = config.backend();
+        if backend == Backend::Local {
+            return None;
+        }
+        if cfg!(not(feature = "redis")) {
+            tracing::error!(
+                name,
+                on_backend_error = %config.on_backend_error(),
+                "rate limiter declared with backend = \"redis\", but resilience-runtime was \
+                 built without its `redis` feature; every decision follows on_backend_error"
+            );
+        }
+        Some(Self {
+            name,
+            backend,
+            on_backend_error: config.on_backend_error(),
+            timeout: config.backend_timeout(),
+            available: AtomicBool::new(false),
+            decisions: AtomicU64::new(0),
+            round_trips: AtomicU64::new(0),
+            errors: AtomicU64::new(0),
+            fallbacks: AtomicU64::new(0),
+            resting_until: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+            #[cfg(feature = "redis")]
+            redis: super::redis::RedisLimit::new(name),
+        })
+    }
+
+    /// Asks the backend for a permit of `key` (the unkeyed limit for `None`) that conforms
+    /// within `budget`, with at most `max_queue` calls already waiting for theirs.
+    pub(super) async fn decide(
+        &self,
+        key: Option<&RemoteKey>,
+        gcra: &Gcra,
+        budget: Nanos,
+        max_queue: usize,
+    ) -> Verdict {
+        if gcra.is_closed() {
+            return Verdict::Reject(None);
+        }
+        let now = clock::now();
+        if now < self.resting_until.load(Ordering::Relaxed) {
+            return self.fallback();
+        }
+        // In the waiting modes the answer must come within the wait budget too.
+        let limit = if budget > 0 {
+            self.timeout.min(clock::to_duration(budget))
+        } else {
+            self.timeout
+        };
+        #[cfg(feature = "redis")]
+        {
+            let request = self
+                .redis
+                .decide(key, gcra, budget, max_queue, &self.round_trips);
+            match tokio::time::timeout(limit, request).await {
+                Ok(Ok(verdict)) => {
+                    self.decisions.fetch_add(1, Ordering::Relaxed);
+                    if !self.available.swap(true, Ordering::Relaxed)
+                        && self.errors.load(Ordering::Relaxed) > 0
+                    {
+                        tracing::info!(name = self.name, "rate limiter backend is back");
+                    }
+                    verdict
+                }
+                Ok(Err(error)) => {
+                    self.redis.disconnect();
+                    self.failed(now, error.to_string())
+                }
+                Err(_) => {
+                    self.redis.disconnect();
+                    self.failed(now, format!("no answer within {limit:?}"))
+                }
+            }
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let _ = (key, max_queue, limit);
+            self.failed(
+                now,
+                String::from("resilience-runtime was built without its `redis` feature"),
+            )
+        }
+    }
+
+    fn failed(&self, now: Nanos, error: String) -> Verdict {
+        let first = self.errors.fetch_add(1, Ordering::Relaxed) == 0;
+        if self.available.swap(false, Ordering::Relaxed) || first {
+            tracing::warn!(
+                name = self.name,
+                backend = %self.backend,
+                %error,
+                policy = %self.on_backend_error,
+                "rate limiter backend unavailable; following on_backend_error"
+            );
+        }
+        self.resting_until.store(
+            now.saturating_add(clock::to_nanos(RETRY_AFTER_FAILURE)),
+            Ordering::Relaxed,
+        );
+        *self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(error);
+        self.fallback()
+    }
+
+    fn fallback(&self) -> Verdict {
+        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        Verdict::Unavailable(self.on_backend_error)
+    }
+
+    /// What the snapshot shows.
+    pub(super) fn status(&self) -> BackendStatus {
+        BackendStatus {
+            backend: self.backend,
+            on_backend_error: self.on_backend_error,
+            available: self.available.load(Ordering::Relaxed),
+            decisions: self.decisions.load(Ordering::Relaxed),
+            round_trips: self.round_trips.load(Ordering::Relaxed),
+            errors: self.errors.load(Ordering::Relaxed),
+            fallback_decisions: self.fallbacks.load(Ordering::Relaxed),
+            last_error: self
+                .last_error
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_keys_are_the_hash_byte_stream() {
+        assert_eq!(RemoteKey::of("ab").0, b"ab\xff");
+        assert_eq!(RemoteKey::of(&String::from("ab")), RemoteKey::of("ab"));
+        assert_eq!(RemoteKey::of(&7u32).0, 7u32.to_ne_bytes());
+        assert_ne!(RemoteKey::of(&("a", "bc")), RemoteKey::of(&("ab", "c")));
+    }
+}

@@ -1,0 +1,14 @@
+//! `max_keys` on a limiter without per-key limits.
+
+use resilience_runtime::rate_limit;
+
+#[rate_limit(rate = "10/s", max_keys = 1000)]
+async fn load(tenant: &str) -> Result<u32, resilience_runtime::Error> {
+    let _ = tenant;
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load("acme");
+}

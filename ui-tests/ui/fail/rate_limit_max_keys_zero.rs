@@ -1,0 +1,14 @@
+//! A key table that holds no key.
+
+use resilience_runtime::rate_limit;
+
+#[rate_limit(rate = "10/s", key = tenant, max_keys = 0)]
+async fn load(tenant: &str) -> Result<u32, resilience_runtime::Error> {
+    let _ = tenant;
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load("acme");
+}

@@ -1,0 +1,14 @@
+//! `on_backend_error` on an in-process limiter.
+
+use resilience_runtime::rate_limit;
+
+#[rate_limit(rate = "10/s", on_backend_error = "allow")]
+async fn load(tenant: &str) -> Result<u32, resilience_runtime::Error> {
+    let _ = tenant;
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load("acme");
+}

@@ -1,0 +1,14 @@
+//! `backend = "redis"` while resilience-runtime is built without its `redis` feature.
+
+use resilience_runtime::rate_limit;
+
+#[rate_limit(rate = "10/s", backend = "redis", on_backend_error = "deny")]
+async fn load(tenant: &str) -> Result<u32, resilience_runtime::Error> {
+    let _ = tenant;
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load("acme");
+}
