@@ -59,6 +59,14 @@
 //! gives only the name adopts the configuration declared elsewhere. Each call site caches its
 //! handle in a `static`, so the hot path does no lookup and no allocation. See the [`registry`](mod@registry) module.
 //!
+//! # Configuration outside code
+//!
+//! Every value an attribute takes can also come from `RESILIENCE_<KIND>_<NAME>_<KEY>`
+//! environment variables, a TOML file ([`config::load`]) or code ([`config::apply`]), in that
+//! order of precedence above the attribute, validated with the attributes' grammar and rules,
+//! all or nothing. Running instances are reconfigured keeping their state, and a kill switch
+//! (`RESILIENCE_DISABLED=1`) turns every layer into a pass-through. See the [`config`] module.
+//!
 //! # Time
 //!
 //! Every wait and timestamp goes through tokio's clock, so a test with
