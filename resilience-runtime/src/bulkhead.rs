@@ -24,6 +24,7 @@ use tokio::sync::Notify;
 
 use crate::Error;
 use crate::clock;
+use crate::config::kill_switch;
 use crate::registry::Named;
 
 // The slot counter and the waiter counters form a Dekker-style handshake (a releaser writes
@@ -168,7 +169,8 @@ impl Bulkhead {
         self.name
     }
 
-    /// The configuration in force.
+    /// The configuration in force: as declared, or as last changed with
+    /// [`set_max_concurrent`](Self::set_max_concurrent) and [`set_max_wait`](Self::set_max_wait).
     #[must_use]
     pub fn config(&self) -> BulkheadConfig {
         BulkheadConfig::new(self.max_concurrent()).with_max_wait(self.max_wait())
@@ -332,7 +334,13 @@ impl Bulkhead {
 
     /// The lock-free fast path: claims a slot with a CAS loop if the count is below the limit.
     fn try_take(&self) -> Option<BulkheadPermit<'_>> {
-        let max = self.max_concurrent.load(SEQ);
+        // The kill switch lifts the limit but keeps the count, so that releasing it leaks
+        // nothing.
+        let max = if kill_switch::engaged() {
+            usize::MAX
+        } else {
+            self.max_concurrent.load(SEQ)
+        };
         let mut current = self.in_flight.load(SEQ);
         loop {
             if current >= max {
@@ -466,10 +474,6 @@ impl Named for Bulkhead {
     fn create(name: &'static str, config: BulkheadConfig) -> Self {
         Self::new(name, config)
     }
-
-    fn config(&self) -> BulkheadConfig {
-        Bulkhead::config(self)
-    }
 }
 
 /// A duration in nanoseconds, saturating (about 584 years).
@@ -552,7 +556,7 @@ mod tests {
         assert_eq!(config.max_wait(), Duration::ZERO);
         let b = Bulkhead::create("pool", config.with_max_wait(MS(5)));
         assert_eq!(Bulkhead::KIND, "bulkhead");
-        assert_eq!(Named::config(&b), config.with_max_wait(MS(5)));
+        assert_eq!(b.config(), config.with_max_wait(MS(5)));
         assert_eq!((b.name(), b.max_concurrent()), ("pool", 4));
     }
 

@@ -67,6 +67,14 @@
 //! transitions at `info`, rejections, waits and timeouts at `debug`. With the `metrics`
 //! feature, `metrics::record()` publishes the counts through the `metrics` facade.
 //!
+//! # Configuration outside code
+//!
+//! Every value an attribute takes can also come from `RESILIENCE_<KIND>_<NAME>_<KEY>`
+//! environment variables, a TOML file ([`config::load`]) or code ([`config::apply`]), in that
+//! order of precedence above the attribute, validated with the attributes' grammar and rules,
+//! all or nothing. Running instances are reconfigured keeping their state, and a kill switch
+//! (`RESILIENCE_DISABLED=1`) turns every layer into a pass-through. See the [`config`] module.
+//!
 //! # Time
 //!
 //! Every wait and timestamp goes through tokio's clock, so a test with
@@ -84,6 +92,7 @@
 pub mod bulkhead;
 pub mod circuit_breaker;
 mod clock;
+pub mod config;
 mod describe;
 mod error;
 #[cfg(feature = "metrics")]

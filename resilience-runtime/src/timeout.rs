@@ -100,9 +100,13 @@ impl<F: Future> Future for Timeout<F> {
             let Some(deadline) = *this.deadline else {
                 return Poll::Pending;
             };
+            if crate::config::kill_switch::engaged() {
+                return Poll::Pending;
+            }
             this.timer.set(Some(unconstrained(sleep_until(deadline))));
         }
         match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+            Some(Poll::Ready(())) if crate::config::kill_switch::engaged() => Poll::Pending,
             Some(Poll::Ready(())) => {
                 if *this.logs {
                     tracing::debug!(after = ?this.after, "call timed out");

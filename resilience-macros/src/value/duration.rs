@@ -1,10 +1,11 @@
-//! Duration strings: `"250ms"`, `"2s"`, `"1m30s"`, `"1h"`.
+//! Duration strings: `"250ms"`, `"2s"`, `"1m30s"`, `"1h"`, parsed by `resilience_syntax`.
 
 use std::time::Duration;
 
 use darling::{Error, FromMeta};
 use proc_macro2::{Span, TokenStream};
 use quote::quote;
+use resilience_syntax::{DURATION_EXPECTED as EXPECTED, duration_without_unit, parse_duration};
 use syn::{Expr, Lit};
 
 /// A duration literal, parsed at compile time.
@@ -31,176 +32,13 @@ impl FromMeta for DurationLit {
                         span: text.span(),
                     })
                     .map_err(|message| Error::custom(message).with_span(text)),
-                Lit::Int(int) => Err(Error::custom(format!(
-                    "durations are strings with a unit: did you mean \"{}ms\"?",
-                    int.base10_digits()
-                ))
-                .with_span(int)),
+                Lit::Int(int) => {
+                    Err(Error::custom(duration_without_unit(int.base10_digits())).with_span(int))
+                }
                 other => Err(Error::custom(EXPECTED).with_span(other)),
             },
             Expr::Group(group) => Self::from_expr(&group.expr),
             other => Err(Error::custom(EXPECTED).with_span(other)),
         }
-    }
-}
-
-const EXPECTED: &str = "expected a duration string such as \"250ms\", \"2s\" or \"1m30s\"";
-
-const UNITS: &[(&str, u64)] = &[
-    ("ns", 1),
-    ("us", 1_000),
-    ("µs", 1_000),
-    ("ms", 1_000_000),
-    ("s", 1_000_000_000),
-    ("m", 60_000_000_000),
-    ("min", 60_000_000_000),
-    ("h", 3_600_000_000_000),
-    ("d", 86_400_000_000_000),
-];
-
-/// Common spellings that are not units, and the unit they mean.
-const ALIASES: &[(&str, &str)] = &[
-    ("sec", "s"),
-    ("secs", "s"),
-    ("second", "s"),
-    ("seconds", "s"),
-    ("msec", "ms"),
-    ("msecs", "ms"),
-    ("millis", "ms"),
-    ("milliseconds", "ms"),
-    ("mins", "m"),
-    ("minute", "m"),
-    ("minutes", "m"),
-    ("hr", "h"),
-    ("hrs", "h"),
-    ("hour", "h"),
-    ("hours", "h"),
-    ("day", "d"),
-    ("days", "d"),
-    ("micros", "us"),
-    ("nanos", "ns"),
-];
-
-/// Parses a duration made of one or more `<number><unit>` parts, e.g. `"1m30s"`.
-pub(crate) fn parse_duration(text: &str) -> Result<Duration, String> {
-    if text.trim().is_empty() {
-        return Err(format!("empty duration; {EXPECTED}"));
-    }
-    if text.trim() != text || text.contains(' ') {
-        return Err(format!(
-            "unexpected whitespace in duration \"{text}\"; write it as \"{}\"",
-            text.replace(' ', "")
-        ));
-    }
-    let mut total: u128 = 0;
-    let mut rest = text;
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit() && c != '.')
-            .unwrap_or(rest.len());
-        let (number, after) = rest.split_at(digits);
-        if number.is_empty() {
-            return Err(format!(
-                "expected a number in duration \"{text}\" before \"{after}\""
-            ));
-        }
-        let unit_len = after
-            .find(|c: char| c.is_ascii_digit() || c == '.')
-            .unwrap_or(after.len());
-        let (unit, next) = after.split_at(unit_len);
-        if unit.is_empty() {
-            return Err(format!(
-                "missing unit in duration \"{text}\"; did you mean \"{text}ms\" or \"{text}s\"?"
-            ));
-        }
-        let Some((_, nanos_per_unit)) = UNITS.iter().find(|(name, _)| *name == unit) else {
-            let known = UNITS.iter().map(|(name, _)| *name).collect::<Vec<_>>();
-            let suggestion = ALIASES
-                .iter()
-                .find(|(alias, _)| alias.eq_ignore_ascii_case(unit))
-                .map(|(_, unit)| *unit)
-                .or_else(|| super::did_you_mean(unit, &known));
-            return Err(match suggestion {
-                Some(close) => format!(
-                    "unknown unit \"{unit}\" in duration \"{text}\"; did you mean \"{}\"?",
-                    text.replacen(unit, close, 1)
-                ),
-                None => format!(
-                    "unknown unit \"{unit}\" in duration \"{text}\"; expected one of ns, us, ms, s, m, h, d"
-                ),
-            });
-        };
-        total += part_nanos(number, *nanos_per_unit)
-            .ok_or_else(|| format!("invalid number \"{number}\" in duration \"{text}\""))?;
-        rest = next;
-    }
-    let secs = u64::try_from(total / 1_000_000_000)
-        .map_err(|_| format!("duration \"{text}\" is too large"))?;
-    #[allow(clippy::cast_possible_truncation)] // the remainder is below 10^9
-    let nanos = (total % 1_000_000_000) as u32;
-    Ok(Duration::new(secs, nanos))
-}
-
-/// `number` (integer or decimal) times `unit` nanoseconds, exactly.
-fn part_nanos(number: &str, unit: u64) -> Option<u128> {
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
-        return None;
-    }
-    let whole: u128 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let mut nanos = whole.checked_mul(u128::from(unit))?;
-    let mut scale = u128::from(unit);
-    for digit in fraction.chars() {
-        scale /= 10;
-        nanos += u128::from(digit.to_digit(10)?) * scale;
-    }
-    (nanos < u128::from(u64::MAX) * 1_000_000_000).then_some(nanos)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_units_and_compounds() {
-        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
-        assert_eq!(parse_duration("2s"), Ok(Duration::from_secs(2)));
-        assert_eq!(parse_duration("1m30s"), Ok(Duration::from_secs(90)));
-        assert_eq!(parse_duration("1h"), Ok(Duration::from_secs(3600)));
-        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
-        assert_eq!(parse_duration("10us"), Ok(Duration::from_micros(10)));
-        assert_eq!(parse_duration("2d"), Ok(Duration::from_secs(2 * 86_400)));
-        assert_eq!(parse_duration("0s"), Ok(Duration::ZERO));
-    }
-
-    #[test]
-    fn rejects_with_helpful_messages() {
-        assert!(
-            parse_duration("500")
-                .unwrap_err()
-                .contains("did you mean \"500ms\"")
-        );
-        assert!(
-            parse_duration("5sec")
-                .unwrap_err()
-                .contains("did you mean \"5s\"")
-        );
-        assert!(parse_duration("").unwrap_err().contains("empty"));
-        assert!(
-            parse_duration("ms")
-                .unwrap_err()
-                .contains("expected a number")
-        );
-        assert!(parse_duration("5 s").unwrap_err().contains("whitespace"));
-        assert!(parse_duration("1..5s").is_err());
-        assert!(
-            parse_duration("99999999999999999999999h")
-                .unwrap_err()
-                .contains("invalid number")
-        );
     }
 }

@@ -8,11 +8,10 @@ mod duration;
 mod number;
 mod rate;
 mod raw;
-mod suggest;
 
 pub(crate) use choice::{Choice, Keyword};
 pub(crate) use duration::{DurationLit, duration_tokens};
 pub(crate) use number::{Float, Int};
 pub(crate) use rate::RateLit;
 pub(crate) use raw::{RawExpr, Window};
-pub(crate) use suggest::did_you_mean;
+pub(crate) use resilience_syntax::did_you_mean;

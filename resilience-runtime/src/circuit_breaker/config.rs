@@ -358,6 +358,21 @@ impl CircuitBreakerConfig {
         }
     }
 
+    /// The slow-call rate as set (`None` when unset, whatever the slow-call duration).
+    pub(crate) const fn explicit_slow_call_rate(&self) -> Option<u8> {
+        self.slow_call_rate
+    }
+
+    /// The cap on the grown open wait as set (not raised to `recovery_timeout`).
+    pub(crate) const fn explicit_max_recovery_timeout(&self) -> Option<Duration> {
+        self.max_recovery_timeout
+    }
+
+    /// The trial calls admitted in half-open as set (`None`: follows `success_threshold`).
+    pub(crate) const fn explicit_half_open_max_calls(&self) -> Option<u32> {
+        self.half_open_max_calls
+    }
+
     /// True when the breaker keeps a sliding window (a failure rate or slow-call tracking).
     pub(super) const fn uses_window(&self) -> bool {
         self.failure_rate.is_some() || self.slow_call_duration.is_some()

@@ -51,16 +51,21 @@ mod event;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod metrics;
+mod period;
 mod permit;
+#[cfg(all(test, not(loom)))]
+mod reconfigure_tests;
+mod settings;
 mod state;
 mod subscription;
 mod sync;
 #[cfg(all(test, not(loom)))]
 mod tests;
 mod window;
+mod windows;
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use crate::Error;
@@ -74,11 +79,14 @@ pub use state::CircuitState;
 pub use subscription::{RECENT_TRANSITIONS, Subscription};
 
 use metrics::Counters;
+use period::FrozenPeriod;
 use permit::{Outcome, PermitKind};
+use settings::{Model, Settings};
 use state::{MAX_STREAK, Word};
 use subscription::EventLog;
 use sync::{AtomicU64, Ordering};
-use window::{Counts, Window};
+use window::Counts;
+use windows::Windows;
 
 /// A closed-state call's outcome, on its way into the window.
 #[derive(Debug, Clone, Copy)]
@@ -99,19 +107,13 @@ pub type CircuitBreakerHandle = Arc<CircuitBreaker>;
 /// [`call`](Self::call).
 pub struct CircuitBreaker {
     name: &'static str,
-    config: CircuitBreakerConfig,
-    // Derived from `config` once, in the units the hot path uses.
-    minimum_calls: u64,
-    recovery: Nanos,
-    max_recovery: Nanos,
-    backoff: Option<f64>,
-    max_half_open: Option<Nanos>,
-    slow_after: Option<Nanos>,
-    /// Recording reads the clock: slow calls are tracked, or the window is a time window.
-    needs_clock: bool,
-    half_open_max: u32,
-    success_threshold: u32,
-    trials_by_rate: bool,
+    /// The configuration in force; its lock also serialises reconfigurations. Calls never
+    /// take it: they read `settings`.
+    in_force: std::sync::Mutex<CircuitBreakerConfig>,
+    /// The configuration in the units the calls use, changeable while they run.
+    settings: Settings,
+    /// The length of a timed period that a reconfiguration happened in.
+    frozen: FrozenPeriod,
     /// The packed [`Word`]: state, generation and half-open bookkeeping.
     word: AtomicU64,
     /// When the current open (or, with `max_wait_in_half_open`, half-open) period started;
@@ -121,7 +123,7 @@ pub struct CircuitBreaker {
     /// generation: `generation << 32 | failed << 16 | slow`.
     trials: AtomicU64,
     consecutive: std::sync::atomic::AtomicU64,
-    window: Option<Window>,
+    windows: Windows,
     counters: Counters,
     events: Arc<EventLog>,
 }
@@ -131,7 +133,7 @@ impl fmt::Debug for CircuitBreaker {
         f.debug_struct("CircuitBreaker")
             .field("name", &self.name)
             .field("state", &self.state())
-            .field("config", &self.config)
+            .field("config", &self.config())
             .finish_non_exhaustive()
     }
 }
@@ -140,28 +142,16 @@ impl CircuitBreaker {
     /// A closed breaker named `name` (the registry name, used in errors and logs).
     #[must_use]
     pub fn new(name: &'static str, config: CircuitBreakerConfig) -> Self {
-        let recovery = clock::to_nanos(config.recovery_timeout());
         Self {
             name,
-            config,
-            minimum_calls: u64::from(config.minimum_calls()),
-            recovery,
-            max_recovery: config
-                .max_recovery_timeout()
-                .map_or(Nanos::MAX, clock::to_nanos),
-            backoff: config.recovery_backoff().filter(|factor| *factor > 1.0),
-            max_half_open: config.max_wait_in_half_open().map(clock::to_nanos),
-            slow_after: config.slow_call_duration().map(clock::to_nanos),
-            needs_clock: config.slow_call_duration().is_some()
-                || (config.uses_window() && matches!(config.window(), SlidingWindow::Time(_))),
-            half_open_max: config.half_open_max_calls(),
-            success_threshold: config.effective_success_threshold(),
-            trials_by_rate: config.judges_trials_by_rate(),
+            in_force: std::sync::Mutex::new(config),
+            settings: Settings::new(&config),
+            frozen: FrozenPeriod::new(),
             word: AtomicU64::new(Word::new(CircuitState::Closed, 0).raw()),
             entered_at: AtomicU64::new(0),
             trials: AtomicU64::new(0),
             consecutive: std::sync::atomic::AtomicU64::new(0),
-            window: Window::new(&config),
+            windows: Windows::new(&config),
             counters: Counters::default(),
             events: EventLog::new(0),
         }
@@ -173,10 +163,78 @@ impl CircuitBreaker {
         self.name
     }
 
-    /// The configuration the breaker runs with.
+    /// The configuration the breaker runs with: as declared, or as last
+    /// [reconfigured](Self::reconfigure).
     #[must_use]
     pub fn config(&self) -> CircuitBreakerConfig {
-        self.config
+        *self.in_force.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Switches to `config` while calls run, keeping the breaker's state.
+    ///
+    /// - **State**: unchanged. An open breaker stays open until the time it would have
+    ///   reopened for trial calls anyway: a new `recovery_timeout`, `recovery_backoff` or
+    ///   `max_recovery_timeout` applies from the next opening, and a new
+    ///   `max_wait_in_half_open` from the next half-open period. The count of failed
+    ///   recoveries that grows the open wait is kept.
+    /// - **Counts**: the consecutive-failure count, the metrics and the recent transitions are
+    ///   kept. A lower `failure_threshold` that the current run of failures already reaches
+    ///   opens the breaker on the next failure.
+    /// - **Window**: kept, with its contents, when its kind and size stay the same (a new
+    ///   `failure_rate`, `slow_call_rate` or `minimum_calls` judges the calls already in it
+    ///   from the next recorded call on). A window of another kind or size starts empty; so
+    ///   does the window a breaker that had none (consecutive model) starts keeping.
+    /// - **Half-open**: the number of trial calls admitted and the successes that close the
+    ///   breaker apply at once, to the trial calls still to come.
+    ///
+    /// Calls in flight are never blocked: each reads every setting either before or after
+    /// the change. The change is logged at `info` level.
+    ///
+    /// ```
+    /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    ///
+    /// let breaker = CircuitBreaker::new("doc-reconfigure", CircuitBreakerConfig::new().with_failure_threshold(5));
+    /// for _ in 0..2 {
+    ///     breaker.try_acquire().unwrap().record_failure();
+    /// }
+    /// breaker.reconfigure(breaker.config().with_failure_threshold(3));
+    /// assert_eq!(breaker.metrics().consecutive_failures, 2); // kept
+    /// breaker.try_acquire().unwrap().record_failure();
+    /// assert_eq!(breaker.state(), CircuitState::Open);
+    /// ```
+    pub fn reconfigure(&self, config: CircuitBreakerConfig) {
+        let mut in_force = self.in_force.lock().unwrap_or_else(PoisonError::into_inner);
+        if *in_force == config {
+            return;
+        }
+        let current = self.load();
+        match current.state() {
+            CircuitState::Open => self
+                .frozen
+                .freeze(current.generation(), Some(self.open_wait(current.streak()))),
+            CircuitState::HalfOpen => self
+                .frozen
+                .freeze(current.generation(), self.settings.max_half_open()),
+            CircuitState::Closed
+            | CircuitState::ForcedOpen
+            | CircuitState::Disabled
+            | CircuitState::MetricsOnly => {}
+        }
+        // A window is in place before the rates that judge it are, and goes after them.
+        if config.uses_window() {
+            self.windows.switch_to(&config);
+            self.settings.store(&config);
+        } else {
+            self.settings.store(&config);
+            self.windows.switch_to(&config);
+        }
+        tracing::info!(
+            name = self.name,
+            before = ?*in_force,
+            after = ?config,
+            "circuit breaker reconfigured"
+        );
+        *in_force = config;
     }
 
     /// The current state.
@@ -193,11 +251,9 @@ impl CircuitBreaker {
     /// The breaker's counts and the rates over its current window.
     #[must_use]
     pub fn metrics(&self) -> CircuitBreakerMetrics {
-        let counts = self
-            .window
-            .as_ref()
-            .map(|window| window.counts(clock::now()));
-        let judged = counts.filter(|counts| counts.calls > 0 && counts.calls >= self.minimum_calls);
+        let counts = self.windows.counts(clock::now());
+        let minimum_calls = self.settings.minimum_calls();
+        let judged = counts.filter(|counts| counts.calls > 0 && counts.calls >= minimum_calls);
         let rate = |part: fn(&Counts) -> u64| {
             // Precision loss only matters beyond 2^52 calls in a window.
             judged.map(|counts| part(&counts) as f64 * 100.0 / counts.calls as f64)
@@ -217,11 +273,18 @@ impl CircuitBreaker {
             ignored: load(&self.counters.ignored),
             consecutive_failures: load(&self.consecutive),
             failure_rate: rate(|counts| counts.failed),
-            slow_call_rate: self.slow_after.and_then(|_| rate(|counts| counts.slow)),
+            slow_call_rate: self
+                .settings
+                .slow_after()
+                .and_then(|_| rate(|counts| counts.slow)),
             calls_in_window: counts.map_or(0, |counts| counts.calls),
             transitions: load(&self.counters.transitions),
-            open_wait: matches!(word.state(), CircuitState::Open | CircuitState::HalfOpen)
-                .then(|| clock::to_duration(self.open_wait(word.streak()))),
+            open_wait: match word.state() {
+                CircuitState::Open => Some(self.open_length(word)),
+                CircuitState::HalfOpen => Some(self.open_wait(word.streak())),
+                _ => None,
+            }
+            .map(clock::to_duration),
         }
     }
 
@@ -238,7 +301,7 @@ impl CircuitBreaker {
         CircuitBreakerSnapshot {
             name: self.name,
             state: self.state(),
-            config: self.config,
+            config: self.config(),
             metrics: self.metrics(),
             recent_transitions: self.recent_transitions(),
         }
@@ -344,6 +407,9 @@ impl CircuitBreaker {
 
     /// Asks to make one call.
     ///
+    /// While the [kill switch](crate::config#the-kill-switch) is engaged every call is
+    /// permitted and nothing is recorded.
+    ///
     /// Closed, metrics-only, disabled: always permitted. Open: rejected with
     /// `Error::CircuitOpen` whose `retry_after` is the remaining open time, until the open wait
     /// has passed; then this call moves the breaker to half-open and is its first trial call.
@@ -356,6 +422,15 @@ impl CircuitBreaker {
     /// [`Error::CircuitOpen`] when the breaker does not admit the call.
     #[inline]
     pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, Error> {
+        if crate::config::kill_switch::engaged() {
+            // A pass-through: admitted, and recorded nowhere.
+            return Ok(CircuitPermit {
+                breaker: self,
+                generation: 0,
+                kind: PermitKind::Disabled,
+                started: 0,
+            });
+        }
         let current = self.load();
         if current.state() == CircuitState::Closed {
             return Ok(self.permit(current.generation(), PermitKind::Closed));
@@ -378,7 +453,7 @@ impl CircuitBreaker {
                 }
                 CircuitState::ForcedOpen => return Err(self.reject(current, None)),
                 CircuitState::Open => {
-                    let wait = self.open_wait(current.streak());
+                    let wait = self.open_length(current);
                     let remaining = self.remaining(current, wait);
                     if remaining > 0 {
                         return Err(self.reject(current, Some(clock::to_duration(remaining))));
@@ -398,7 +473,7 @@ impl CircuitBreaker {
                     }
                 }
                 CircuitState::HalfOpen => {
-                    if let Some(max) = self.max_half_open
+                    if let Some(max) = self.half_open_limit(current)
                         && self.remaining(current, max) == 0
                     {
                         let next = self.reopened(current);
@@ -417,7 +492,7 @@ impl CircuitBreaker {
                         }
                     }
                     let used = current.used();
-                    if used >= self.half_open_max {
+                    if used >= self.settings.half_open_max() {
                         return Err(self.reject(current, None));
                     }
                     match self.word.compare_exchange_weak(
@@ -468,7 +543,7 @@ impl CircuitBreaker {
             generation,
             kind,
             // Only slow-call tracking needs the start time; the plain closed path reads no clock.
-            started: if self.slow_after.is_some() {
+            started: if self.settings.slow_after().is_some() {
                 clock::now()
             } else {
                 0
@@ -490,17 +565,35 @@ impl CircuitBreaker {
     /// How long the open period with `streak` earlier failed recoveries lasts: the recovery
     /// timeout, grown by the backoff factor per failed recovery, capped at the maximum.
     fn open_wait(&self, streak: u32) -> Nanos {
-        let Some(factor) = self.backoff else {
-            return self.recovery;
+        let recovery = self.settings.recovery();
+        let Some(factor) = self.settings.backoff() else {
+            return recovery;
         };
+        let max_recovery = self.settings.max_recovery();
         // The streak is at most 255, so the exponent fits; the product may be infinite, and
         // the cap (or the saturating cast) takes care of that.
-        let grown = self.recovery as f64 * factor.powi(streak.min(MAX_STREAK) as i32);
-        if grown >= self.max_recovery as f64 {
-            self.max_recovery
+        let grown = recovery as f64 * factor.powi(streak.min(MAX_STREAK) as i32);
+        if grown >= max_recovery as f64 {
+            max_recovery
         } else {
             grown as Nanos
         }
+    }
+
+    /// How long the open period of `current` lasts: fixed if the breaker was reconfigured
+    /// during it, else by the settings.
+    fn open_length(&self, current: Word) -> Nanos {
+        match self.frozen.get(current.generation()) {
+            Some(length) => length.unwrap_or(Nanos::MAX),
+            None => self.open_wait(current.streak()),
+        }
+    }
+
+    /// The longest the half-open period of `current` may last, if limited.
+    fn half_open_limit(&self, current: Word) -> Option<Nanos> {
+        self.frozen
+            .get(current.generation())
+            .unwrap_or_else(|| self.settings.max_half_open())
     }
 
     /// Time left of a timed period of `length` that `current` is in; 0 when it is over.
@@ -527,7 +620,7 @@ impl CircuitBreaker {
         // A timed word starts pending until its start time is published, so no reader can pair
         // it with the previous period's time.
         let timed = to.state() == CircuitState::Open
-            || (to.state() == CircuitState::HalfOpen && self.max_half_open.is_some());
+            || (to.state() == CircuitState::HalfOpen && self.settings.max_half_open().is_some());
         let to = to.with_pending(timed);
         self.word
             .compare_exchange(from.raw(), to.raw(), Ordering::AcqRel, Ordering::Acquire)
@@ -539,9 +632,7 @@ impl CircuitBreaker {
             CircuitState::Closed | CircuitState::MetricsOnly => {
                 // A new recording period judges only its own calls.
                 self.consecutive.store(0, Ordering::Relaxed);
-                if let Some(window) = &self.window {
-                    window.clear();
-                }
+                self.windows.clear();
             }
             CircuitState::Open
             | CircuitState::HalfOpen
@@ -617,10 +708,14 @@ impl CircuitBreaker {
                 return;
             }
         };
-        let now = if self.needs_clock { clock::now() } else { 0 };
-        let slow = self
-            .slow_after
-            .is_some_and(|limit| now.saturating_sub(started) > limit);
+        let model = self.settings.model();
+        let now = if model.needs_clock { clock::now() } else { 0 };
+        // `started` is 0 when the call started before slow-call tracking was switched on.
+        let slow = started != 0
+            && self
+                .settings
+                .slow_after()
+                .is_some_and(|limit| now.saturating_sub(started) > limit);
         if failed {
             Counters::bump(&self.counters.failed);
         }
@@ -630,13 +725,14 @@ impl CircuitBreaker {
             Counters::bump(&self.counters.slow);
         }
         match kind {
-            PermitKind::Trial if self.trials_by_rate => {
+            PermitKind::Trial if model.trials_by_rate() => {
                 self.record_rated_trial(generation, failed, slow);
             }
             PermitKind::Trial => self.record_trial(generation, failed, slow),
             PermitKind::Closed | PermitKind::MetricsOnly | PermitKind::Disabled => {
                 self.record_closed(
                     generation,
+                    model,
                     Recorded {
                         now,
                         ticket,
@@ -649,7 +745,7 @@ impl CircuitBreaker {
     }
 
     #[inline]
-    fn record_closed(&self, generation: u32, call: Recorded) {
+    fn record_closed(&self, generation: u32, model: Model, call: Recorded) {
         let current = self.load();
         let may_open = current.state() == CircuitState::Closed;
         if current.generation() != generation
@@ -657,7 +753,7 @@ impl CircuitBreaker {
         {
             // From an earlier period: counted in the totals only. Its ticket's slot is emptied
             // so a count window still holds the outcomes of its last N tickets.
-            if let Some(window) = &self.window {
+            if let Some(window) = self.windows.current() {
                 window.skip(call.ticket);
             }
             return;
@@ -671,10 +767,10 @@ impl CircuitBreaker {
             }
             0
         };
-        if let Some(window) = &self.window
+        if let Some(window) = self.windows.current()
             && let Some(counts) = window.record(call.ticket, call.now, call.failed, call.slow)
             && may_open
-            && let Some(reason) = self.judge(counts)
+            && let Some(reason) = self.judge(model, counts)
         {
             // Losing the swap means another thread opened (or reset) the breaker already.
             let _ = self.transition(current, current.next(CircuitState::Open), reason);
@@ -682,8 +778,8 @@ impl CircuitBreaker {
         }
         if may_open
             && call.failed
-            && self.config.failure_rate().is_none()
-            && consecutive >= u64::from(self.config.failure_threshold())
+            && model.failure_rate.is_none()
+            && consecutive >= u64::from(model.failure_threshold)
         {
             let reason = TransitionReason::ConsecutiveFailures {
                 failures: consecutive,
@@ -693,12 +789,12 @@ impl CircuitBreaker {
     }
 
     /// The reason to open, if the window's rates cross a threshold.
-    fn judge(&self, counts: Counts) -> Option<TransitionReason> {
-        if counts.calls == 0 || counts.calls < self.minimum_calls {
+    fn judge(&self, model: Model, counts: Counts) -> Option<TransitionReason> {
+        if counts.calls == 0 || counts.calls < self.settings.minimum_calls() {
             return None;
         }
         let reached = |part: u64, threshold: u8| part * 100 >= u64::from(threshold) * counts.calls;
-        if let Some(threshold) = self.config.failure_rate()
+        if let Some(threshold) = model.failure_rate
             && reached(counts.failed, threshold)
         {
             return Some(TransitionReason::FailureRate {
@@ -707,7 +803,7 @@ impl CircuitBreaker {
                 threshold,
             });
         }
-        if let Some(threshold) = self.config.slow_call_rate()
+        if let Some(threshold) = model.slow_call_rate
             && reached(counts.slow, threshold)
         {
             return Some(TransitionReason::SlowCallRate {
@@ -736,7 +832,7 @@ impl CircuitBreaker {
                 (self.reopened(current), reason)
             } else {
                 let successes = current.successes() + 1;
-                if successes < self.success_threshold {
+                if successes < self.settings.success_threshold() {
                     match self.word.compare_exchange_weak(
                         current.raw(),
                         current.with_successes(successes).raw(),
@@ -774,7 +870,7 @@ impl CircuitBreaker {
                 return; // From an earlier period: counted in the totals only.
             }
             let completed = current.successes() + 1;
-            if completed < self.half_open_max {
+            if completed < self.settings.half_open_max() {
                 match self.word.compare_exchange_weak(
                     current.raw(),
                     current.with_successes(completed).raw(),
@@ -793,8 +889,8 @@ impl CircuitBreaker {
             let (failed, slow) = self.trial_tally(generation);
             let calls = u64::from(completed);
             let reached = |part: u64, threshold: u8| part * 100 >= u64::from(threshold) * calls;
-            let failure_rate = self.config.failure_rate();
-            let slow_rate = self.config.slow_call_rate();
+            let model = self.settings.model();
+            let (failure_rate, slow_rate) = (model.failure_rate, model.slow_call_rate);
             let (next, reason) = if let Some(threshold) = failure_rate
                 && reached(failed, threshold)
             {
@@ -896,9 +992,5 @@ impl crate::registry::Named for CircuitBreaker {
 
     fn create(name: &'static str, config: Self::Config) -> Self {
         Self::new(name, config)
-    }
-
-    fn config(&self) -> Self::Config {
-        self.config
     }
 }

@@ -764,7 +764,7 @@ fn named_trait_builds_from_config() {
     let config = CircuitBreakerConfig::new().with_failure_threshold(9);
     let breaker = <CircuitBreaker as Named>::create("named", config);
     assert_eq!(<CircuitBreaker as Named>::KIND, "circuit_breaker");
-    assert_eq!(Named::config(&breaker), config);
+    assert_eq!(breaker.config(), config);
     assert_eq!(breaker.name(), "named");
 }
 

@@ -84,6 +84,22 @@ impl Window {
         }
     }
 
+    /// The window's kind and size.
+    pub(super) fn shape(&self) -> SlidingWindow {
+        match self {
+            Self::Count(window) => SlidingWindow::Calls(window.slots.len() as u32),
+            Self::Time(window) => SlidingWindow::Time(std::time::Duration::from_secs(window.len())),
+        }
+    }
+
+    /// Changes the breaker's `minimum_calls`, which a time window uses to tell whether a fast
+    /// success needs judging.
+    pub(super) fn set_minimum(&self, minimum: u64) {
+        if let Self::Time(window) = self {
+            window.minimum.store(minimum, Ordering::Relaxed);
+        }
+    }
+
     /// Empties the window.
     pub(super) fn clear(&self) {
         match self {
@@ -264,7 +280,7 @@ pub(super) struct TimeWindow {
     current: AtomicU64,
     totals: Totals,
     /// The breaker's `minimum_calls`: up to there a success may complete a judgeable window.
-    minimum: u64,
+    minimum: AtomicU64,
     /// The second of the last success whose rates were judged. Buckets expire only at second
     /// boundaries, so the first success of each second judges what expiry did.
     judged_second: AtomicU64,
@@ -276,7 +292,7 @@ impl TimeWindow {
             buckets: (0..secs.max(1)).map(|_| AtomicU64::new(0)).collect(),
             current: AtomicU64::new(0),
             totals: Totals::default(),
-            minimum,
+            minimum: AtomicU64::new(minimum),
             judged_second: AtomicU64::new(u64::MAX),
         }
     }
@@ -313,7 +329,7 @@ impl TimeWindow {
             return Some(self.totals.read());
         }
         // A fast success only lowers the rates of a window that was judged already.
-        let minimum = i64::try_from(self.minimum).unwrap_or(i64::MAX);
+        let minimum = i64::try_from(self.minimum.load(Ordering::Relaxed)).unwrap_or(i64::MAX);
         if calls <= minimum || self.judged_second.load(Ordering::Relaxed) != second {
             self.judged_second.store(second, Ordering::Relaxed);
             return Some(self.totals.read());

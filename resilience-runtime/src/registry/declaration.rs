@@ -25,6 +25,21 @@ pub(crate) enum DeclaredConfig {
 }
 
 impl Declaration {
+    /// The declared name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The declared kind, as in logs and snapshots.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self.config {
+            DeclaredConfig::CircuitBreaker(_) => "circuit_breaker",
+            DeclaredConfig::RateLimiter(_) => "rate_limiter",
+            DeclaredConfig::Bulkhead(_) => "bulkhead",
+            DeclaredConfig::Retry(_) => "retry",
+        }
+    }
+
     /// Declares circuit breaker `name` at `location` (`file:line`).
     #[must_use]
     pub const fn circuit_breaker(

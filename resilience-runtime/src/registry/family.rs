@@ -4,22 +4,27 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::{Conflict, Member};
+use super::Conflict;
+use crate::config::Configurable;
 
 /// The instances of one kind. Looked up only when a call site first runs (each site caches
 /// its handle) and by inspection, so a lock is fine here.
-pub(crate) struct Family<P> {
+pub(crate) struct Family<P: super::Named> {
     entries: RwLock<BTreeMap<&'static str, Entry<P>>>,
 }
 
-struct Entry<P> {
+struct Entry<P: super::Named> {
+    /// Runs with the configuration layers applied to `declared`.
     instance: Arc<P>,
+    /// The configuration declared (or the defaults), before any configuration layer: what
+    /// later declarations are compared with, and what the layers apply to.
+    declared: P::Config,
     /// Where the kept configuration was declared; `None` when a site that only names it ran
     /// before any declaration, so it runs with the defaults.
     declared_at: Option<&'static str>,
 }
 
-impl<P> Default for Family<P> {
+impl<P: super::Named> Default for Family<P> {
     fn default() -> Self {
         Self {
             entries: RwLock::new(BTreeMap::new()),
@@ -27,10 +32,27 @@ impl<P> Default for Family<P> {
     }
 }
 
-impl<P: Member> Family<P> {
+impl<P: Configurable> Family<P> {
     pub(crate) fn get(&self, name: &str) -> Option<Arc<P>> {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         entries.get(name).map(|entry| Arc::clone(&entry.instance))
+    }
+
+    /// The instance named `name` and its declared configuration.
+    pub(crate) fn entry(&self, name: &str) -> Option<(Arc<P>, P::Config)> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .get(name)
+            .map(|entry| (Arc::clone(&entry.instance), entry.declared.clone()))
+    }
+
+    /// Every instance with its name and declared configuration.
+    pub(crate) fn entries(&self) -> Vec<(&'static str, Arc<P>, P::Config)> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .iter()
+            .map(|(name, entry)| (*name, Arc::clone(&entry.instance), entry.declared.clone()))
+            .collect()
     }
 
     pub(crate) fn names(&self) -> Vec<&'static str> {
@@ -68,6 +90,9 @@ impl<P: Member> Family<P> {
                 return (Arc::clone(&entry.instance), conflict);
             }
         }
+        // The configuration layers are locked first (see `config::store` on lock order), so
+        // a configuration change either sees this instance or is seen by it.
+        let mut layers = crate::config::store::lock();
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(entry) = entries.get(name.as_ref()) {
             let conflict = conflict(&name, entry, config.as_ref(), location);
@@ -88,11 +113,14 @@ impl<P: Member> Family<P> {
             );
             P::undeclared_config()
         });
-        let instance = Arc::new(P::create(name, config));
+        let in_force = layers.overlay::<P>(name, config.clone(), location, entries.keys().copied());
+        drop(layers);
+        let instance = Arc::new(P::create(name, in_force));
         entries.insert(
             name,
             Entry {
                 instance: Arc::clone(&instance),
+                declared: config,
                 declared_at,
             },
         );
@@ -100,15 +128,15 @@ impl<P: Member> Family<P> {
     }
 }
 
-fn conflict<P: Member>(
+fn conflict<P: Configurable>(
     name: &str,
     entry: &Entry<P>,
     config: Option<&P::Config>,
     location: &'static str,
 ) -> Option<Conflict> {
     let config = config?;
-    let kept = entry.instance.config();
-    if kept == *config {
+    let kept = &entry.declared;
+    if kept == config {
         return None;
     }
     Some(Conflict {

@@ -48,8 +48,6 @@ pub(crate) trait Named: Send + Sync + Sized + 'static {
 
     /// A fresh instance.
     fn create(name: &'static str, config: Self::Config) -> Self;
-    /// The configuration the instance runs with.
-    fn config(&self) -> Self::Config;
 }
 
 /// A [`Named`] kind with its own map in the registry.
@@ -58,6 +56,8 @@ pub(crate) trait Member: Named {
     fn undeclared_config() -> Self::Config;
     /// This kind's map.
     fn family(registry: &Registry) -> &Family<Self>;
+    /// The configuration `declaration` declares, if it declares this kind.
+    fn declared(declaration: &Declaration) -> Option<Self::Config>;
 }
 
 /// The process-wide registry; get it with [`registry()`].
@@ -70,12 +70,15 @@ pub struct Registry {
     redis_url: RwLock<Option<String>>,
 }
 
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
 /// The process-wide registry.
 ///
-/// The first call collects every declaration made with the attributes anywhere in the program.
+/// The first call collects every declaration made with the attributes anywhere in the program,
+/// reads the configuration environment variables (see [`config`](crate::config)) and creates
+/// the declared instances.
 #[must_use]
 pub fn registry() -> &'static Registry {
-    static REGISTRY: OnceLock<Registry> = OnceLock::new();
     REGISTRY.get_or_init(|| {
         let registry = Registry {
             circuit_breakers: Family::default(),
@@ -85,13 +88,25 @@ pub fn registry() -> &'static Registry {
             conflicts: Mutex::new(Vec::new()),
             redis_url: RwLock::new(None),
         };
-        let mut declarations: Vec<&Declaration> = inventory::iter::<Declaration>().collect();
-        declarations.sort_by(|a, b| source_order(a.location).cmp(&source_order(b.location)));
+        let declarations = declarations();
+        crate::config::store::start(&declarations);
         for declaration in declarations {
             registry.apply(declaration);
         }
         registry
     })
+}
+
+/// The registry, if it has finished starting.
+pub(crate) fn started() -> Option<&'static Registry> {
+    REGISTRY.get()
+}
+
+/// Every declaration made with the attributes, in source order.
+pub(crate) fn declarations() -> Vec<&'static Declaration> {
+    let mut declarations: Vec<&Declaration> = inventory::iter::<Declaration>().collect();
+    declarations.sort_by(|a, b| source_order(a.location).cmp(&source_order(b.location)));
+    declarations
 }
 
 /// `file:line` sorted by file, then numerically by line.
@@ -233,9 +248,19 @@ impl Registry {
         }
     }
 
+    /// The names in use, by kind.
+    pub(crate) fn names_by_kind(&self) -> [(&'static str, Vec<&'static str>); 4] {
+        [
+            (CircuitBreaker::KIND, self.circuit_breakers.names()),
+            (RateLimiter::KIND, self.rate_limiters.names()),
+            (Bulkhead::KIND, self.bulkheads.names()),
+            (Retry::KIND, self.retries.names()),
+        ]
+    }
+
     /// The instance named `name`, created on first use. `config` is `None` for a site that
     /// adopts a configuration declared elsewhere.
-    pub(crate) fn declare<P: Member>(
+    pub(crate) fn declare<P: crate::config::Configurable>(
         &self,
         name: Cow<'static, str>,
         config: Option<P::Config>,
@@ -283,6 +308,12 @@ impl Member for CircuitBreaker {
     fn family(registry: &Registry) -> &Family<Self> {
         &registry.circuit_breakers
     }
+    fn declared(declaration: &Declaration) -> Option<CircuitBreakerConfig> {
+        match declaration.config {
+            DeclaredConfig::CircuitBreaker(config) => Some(config),
+            _ => None,
+        }
+    }
 }
 
 impl Member for RateLimiter {
@@ -291,6 +322,12 @@ impl Member for RateLimiter {
     }
     fn family(registry: &Registry) -> &Family<Self> {
         &registry.rate_limiters
+    }
+    fn declared(declaration: &Declaration) -> Option<RateLimitConfig> {
+        match declaration.config {
+            DeclaredConfig::RateLimiter(config) => Some(config),
+            _ => None,
+        }
     }
 }
 
@@ -301,6 +338,12 @@ impl Member for Bulkhead {
     fn family(registry: &Registry) -> &Family<Self> {
         &registry.bulkheads
     }
+    fn declared(declaration: &Declaration) -> Option<BulkheadConfig> {
+        match declaration.config {
+            DeclaredConfig::Bulkhead(config) => Some(config),
+            _ => None,
+        }
+    }
 }
 
 impl Member for Retry {
@@ -309,5 +352,11 @@ impl Member for Retry {
     }
     fn family(registry: &Registry) -> &Family<Self> {
         &registry.retries
+    }
+    fn declared(declaration: &Declaration) -> Option<RetryPolicy> {
+        match declaration.config {
+            DeclaredConfig::Retry(config) => Some(config),
+            _ => None,
+        }
     }
 }

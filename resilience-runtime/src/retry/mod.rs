@@ -7,6 +7,7 @@
 //!   [`Retry::run`] is the whole loop for callers that do not use the `#[retry]` attribute.
 
 mod backoff;
+mod current;
 mod policy;
 
 use std::fmt;
@@ -20,6 +21,8 @@ use serde::Serialize;
 use crate::clock;
 use crate::describe::DescribeError;
 use crate::registry::Named;
+
+use current::CurrentPolicy;
 
 pub use policy::{BackoffKind, Jitter, Preset, RetryPolicy, RetryState};
 
@@ -55,7 +58,8 @@ pub type RetryHandle = Arc<Retry>;
 #[derive(Debug)]
 pub struct Retry {
     name: &'static str,
-    policy: RetryPolicy,
+    /// The policy in force, replaceable while calls run.
+    current: CurrentPolicy,
     calls: AtomicU64,
     retries: AtomicU64,
     succeeded: AtomicU64,
@@ -105,7 +109,7 @@ impl Retry {
     pub const fn new(name: &'static str, policy: RetryPolicy) -> Self {
         Self {
             name,
-            policy,
+            current: CurrentPolicy::new(policy),
             calls: AtomicU64::new(0),
             retries: AtomicU64::new(0),
             succeeded: AtomicU64::new(0),
@@ -121,10 +125,33 @@ impl Retry {
         self.name
     }
 
-    /// The policy.
+    /// The policy in force: as declared, or as last [replaced](Self::set_policy).
+    ///
+    /// Lock-free and allocation-free; every call reads it once when it starts.
     #[must_use]
-    pub const fn policy(&self) -> &RetryPolicy {
-        &self.policy
+    #[inline]
+    pub fn policy(&self) -> RetryPolicy {
+        self.current.load()
+    }
+
+    /// Replaces the policy while calls run: calls that start from now on follow `policy`;
+    /// calls already retrying finish with the policy they started with. The counters are
+    /// kept. Logged at `info` level.
+    ///
+    /// ```
+    /// use resilience_runtime::retry::{Retry, RetryPolicy};
+    ///
+    /// let retry = Retry::new("doc-set-policy", RetryPolicy::new());
+    /// retry.set_policy(RetryPolicy::new().with_max_attempts(5));
+    /// assert_eq!(retry.policy().max_attempts(), 5);
+    /// ```
+    pub fn set_policy(&self, policy: RetryPolicy) {
+        let before = self.policy();
+        if before == policy {
+            return;
+        }
+        self.current.store(&policy);
+        tracing::info!(name = self.name, ?before, after = ?policy, "retry policy replaced");
     }
 
     /// The counters (each read individually; a concurrent call may be half-counted).
@@ -145,7 +172,7 @@ impl Retry {
     pub fn snapshot(&self) -> RetrySnapshot {
         RetrySnapshot {
             name: self.name,
-            policy: self.policy,
+            policy: self.policy(),
             metrics: self.metrics(),
         }
     }
@@ -165,7 +192,7 @@ impl Retry {
         tracing::warn!(
             name = self.name,
             attempt,
-            max_attempts = self.policy.max_attempts(),
+            max_attempts = self.policy().max_attempts(),
             delay = ?delay,
             error = %error,
             "retrying after a failed attempt"
@@ -236,7 +263,7 @@ impl Retry {
         Fut: Future<Output = Result<T, E>>,
     {
         self.record_call();
-        let mut state = self.policy.start();
+        let mut state = self.policy().start();
         loop {
             let err = match op().await {
                 Ok(value) => {
@@ -284,7 +311,7 @@ impl Retry {
         F: FnMut() -> Result<T, E>,
     {
         self.record_call();
-        let mut state = self.policy.start();
+        let mut state = self.policy().start();
         loop {
             let err = match op() {
                 Ok(value) => {
@@ -328,10 +355,6 @@ impl Named for Retry {
 
     fn create(name: &'static str, config: RetryPolicy) -> Self {
         Self::new(name, config)
-    }
-
-    fn config(&self) -> RetryPolicy {
-        self.policy
     }
 }
 
@@ -495,11 +518,39 @@ mod tests {
         assert_eq!((result, calls), (Err("fatal"), 1));
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_replaced_policy_applies_to_calls_that_start_later() {
+        let retry = Retry::new("t", no_jitter().with_max_attempts(2));
+        let calls = Cell::new(0);
+        let result: Result<(), &str> = retry
+            .run(
+                |_| true,
+                || {
+                    calls.set(calls.get() + 1);
+                    // Replaced during the call's first attempt: this call keeps its policy.
+                    retry.set_policy(no_jitter().with_max_attempts(5));
+                    std::future::ready(Err("busy"))
+                },
+            )
+            .await;
+        assert_eq!((result, calls.get()), (Err("busy"), 2));
+        calls.set(0);
+        let result = retry.run(|_| true, flaky(&calls, u32::MAX)).await;
+        assert_eq!((result, calls.get()), (Err("busy"), 5));
+        let m = retry.metrics();
+        assert_eq!(
+            (m.calls, m.retries, m.exhausted),
+            (2, 5, 2),
+            "counters are kept"
+        );
+        assert_eq!(retry.snapshot().policy.max_attempts(), 5, "in force");
+    }
+
     #[test]
     fn named_snapshot_serializes() {
         let retry = Retry::create("payments", RetryPolicy::preset(Preset::Patient));
         assert_eq!(Retry::KIND, "retry");
-        assert_eq!(Named::config(&retry), RetryPolicy::preset(Preset::Patient));
+        assert_eq!(retry.policy(), RetryPolicy::preset(Preset::Patient));
         assert_eq!(retry.name(), "payments");
         retry.record_call();
         retry.record_retry(2, Duration::from_millis(5), &"boom");

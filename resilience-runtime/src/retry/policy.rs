@@ -333,14 +333,16 @@ impl RetryState {
 
     /// Call after an attempt failed with an error the caller judged retryable.
     ///
-    /// Returns `None` to give up: `max_attempts` calls were made, or sleeping the delay would
-    /// end after the `max_elapsed` deadline. Otherwise returns the delay to sleep before the
+    /// Returns `None` to give up: `max_attempts` calls were made, sleeping the delay would
+    /// end after the `max_elapsed` deadline, or the [kill switch](crate::config#the-kill-switch)
+    /// is engaged. Otherwise returns the delay to sleep before the
     /// next attempt, and counts that attempt.
     ///
     /// A `hint` (a server's retry-after) replaces the backoff delay, capped at `max_delay`,
     /// without jitter.
     pub fn next_delay(&mut self, hint: Option<Duration>) -> Option<Duration> {
-        if self.attempts >= self.policy.max_attempts.max(1) {
+        if self.attempts >= self.policy.max_attempts.max(1) || crate::config::kill_switch::engaged()
+        {
             return None;
         }
         let delay = match hint {

@@ -150,7 +150,7 @@ fn main() {
         let started = Instant::now();
         assert_eq!(everything(&service).await, Ok(4));
         assert_eq!(started.elapsed(), Duration::from_millis(250 + 750 + 40));
-        let policy = *registry().retry("retry-everything").unwrap().policy();
+        let policy = registry().retry("retry-everything").unwrap().policy();
         assert_eq!(policy.max_attempts(), 5);
         assert_eq!(policy.backoff(), BackoffKind::Exponential);
         assert_eq!(policy.initial_delay(), Duration::from_millis(250));
@@ -166,14 +166,14 @@ fn main() {
 
         let service = Service::new(vec![AppError::Fatal, AppError::Fatal]);
         assert_eq!(linear(&service).await, Ok(3));
-        let policy = *registry().retry("retry-linear").unwrap().policy();
+        let policy = registry().retry("retry-linear").unwrap().policy();
         assert_eq!(policy.backoff(), BackoffKind::Linear);
         assert_eq!(policy.initial_delay(), Duration::from_secs(2));
         assert_eq!(policy.jitter(), Jitter::Equal);
 
         let service = Service::new(vec![AppError::Fatal]);
         assert_eq!(fixed(&service).await, Ok(2));
-        let policy = *registry().retry("retry-fixed").unwrap().policy();
+        let policy = registry().retry("retry-fixed").unwrap().policy();
         assert_eq!(policy.backoff(), BackoffKind::Fixed);
         assert_eq!(policy.initial_delay(), Duration::from_secs(3600));
         assert_eq!(policy.jitter(), Jitter::Full);
@@ -182,23 +182,23 @@ fn main() {
         let service = Service::new(vec![AppError::Transient]);
         assert_eq!(decorrelated(&service).await, Err(AppError::Transient));
         assert_eq!(service.calls(), 1);
-        let policy = *registry().retry("retry-decorrelated").unwrap().policy();
+        let policy = registry().retry("retry-decorrelated").unwrap().policy();
         assert_eq!(policy.backoff(), BackoffKind::Decorrelated);
 
         let service = Service::new(vec![AppError::Transient]);
         assert_eq!(proportional(&service).await, Ok(2));
-        let policy = *registry().retry("retry-proportional").unwrap().policy();
+        let policy = registry().retry("retry-proportional").unwrap().policy();
         assert_eq!(policy.multiplier(), 1.5);
         assert_eq!(policy.jitter(), Jitter::Proportional(0.25));
 
         let service = Service::new(vec![]);
         assert_eq!(proportional_default(&service).await, Ok(1));
-        let policy = *registry().retry("retry-proportional-default").unwrap().policy();
+        let policy = registry().retry("retry-proportional-default").unwrap().policy();
         assert_eq!(policy.jitter(), Jitter::Proportional(0.1));
 
         let service = Service::new(vec![]);
         assert_eq!(conservative(&service).await, Ok(1));
-        let policy = *registry().retry("retry-conservative").unwrap().policy();
+        let policy = registry().retry("retry-conservative").unwrap().policy();
         assert_eq!(policy.max_attempts(), 3);
         assert_eq!(policy.initial_delay(), Duration::from_secs(1));
         assert_eq!(policy.max_delay(), Duration::from_secs(16));
@@ -208,14 +208,14 @@ fn main() {
         let started = Instant::now();
         assert_eq!(aggressive(&service).await, Err(AppError::Transient));
         assert_eq!(started.elapsed(), Duration::from_millis(500));
-        let policy = *registry().retry("retry-aggressive").unwrap().policy();
+        let policy = registry().retry("retry-aggressive").unwrap().policy();
         assert_eq!(policy.max_attempts(), 2);
         assert_eq!(policy.multiplier(), 1.5);
         assert_eq!(policy.jitter(), Jitter::None);
 
         let service = Service::new(vec![]);
         assert_eq!(patient(&service).await, Ok(1));
-        let policy = *registry().retry("retry-patient").unwrap().policy();
+        let policy = registry().retry("retry-patient").unwrap().policy();
         assert_eq!(policy.max_attempts(), 4);
         assert_eq!(policy.initial_delay(), Duration::from_secs(30));
         assert_eq!(policy.max_delay(), Duration::from_secs(60));

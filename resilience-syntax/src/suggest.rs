@@ -1,7 +1,19 @@
 //! "Did you mean" suggestions by edit distance.
 
 /// The closest candidate to `input`, if it is close enough to be a plausible typo.
-pub(crate) fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
+///
+/// Compares case-insensitively by edit distance; a candidate qualifies when at most about a
+/// third of its letters (at least one, plus one) would have to change.
+///
+/// ```
+/// use resilience_syntax::did_you_mean;
+///
+/// let keys = ["failure_threshold", "failure_rate", "window"];
+/// assert_eq!(did_you_mean("failure_treshold", &keys), Some("failure_threshold"));
+/// assert_eq!(did_you_mean("colour", &keys), None);
+/// ```
+#[must_use]
+pub fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
     let input = input.to_ascii_lowercase();
     candidates
         .iter()

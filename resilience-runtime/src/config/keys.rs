@@ -1,0 +1,202 @@
+//! Configuration keys: each kind's table of the attribute keys that take values, how a value is
+//! read and checked, and how a kind applies, checks and switches to a configuration.
+
+use std::time::Duration;
+
+use super::value::{self, Raw, WindowValue};
+use crate::registry::Member;
+
+/// A key's value, read and range-checked.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Setting {
+    Whole(u64),
+    Number(f64),
+    Duration(Duration),
+    Rate(u32, Duration),
+    Word(&'static str),
+    Window(WindowValue),
+}
+
+/// One configurable key.
+#[derive(Debug)]
+pub(crate) struct Key {
+    /// As in the attribute, e.g. `failure_threshold`.
+    pub(crate) name: &'static str,
+    /// The form a valid value takes.
+    pub(crate) accepted: &'static str,
+    /// Reads and range-checks a value.
+    pub(crate) read: fn(&Raw) -> Result<Setting, String>,
+}
+
+/// A kind of named instance, as configuration sees it.
+#[derive(Debug)]
+pub(crate) struct KindSpec {
+    /// As in the file and in snapshots: `circuit_breaker`.
+    pub(crate) name: &'static str,
+    /// As in environment variables: `CIRCUIT_BREAKER`.
+    pub(crate) env: &'static str,
+    /// The keys that take values, in the order they apply.
+    pub(crate) keys: &'static [Key],
+    /// Attribute keys that are code (paths, expressions) or identity, with why they cannot be
+    /// configured.
+    pub(crate) fixed: &'static [(&'static str, &'static str)],
+}
+
+impl KindSpec {
+    pub(crate) fn key(&self, name: &str) -> Option<&'static Key> {
+        self.keys.iter().find(|key| key.name == name)
+    }
+
+    pub(crate) fn key_names(&self) -> Vec<&'static str> {
+        self.keys.iter().map(|key| key.name).collect()
+    }
+
+    /// Why `name` is not a configurable key, for a key the attribute has but configuration
+    /// cannot set.
+    pub(crate) fn fixed(&self, name: &str) -> Option<&'static str> {
+        self.fixed
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, why)| *why)
+    }
+}
+
+/// Identity keys every named kind has.
+pub(crate) const NAME_AND_CRATE: [(&str, &str); 2] = [
+    (
+        "name",
+        "`name` is the instance's identity: configure the instance under its name instead",
+    ),
+    (
+        "crate",
+        "`crate` is a path in the code and is set only in the attribute",
+    ),
+];
+
+/// A kind whose instances configuration can create and change.
+pub(crate) trait Configurable: Member {
+    const SPEC: &'static KindSpec;
+
+    /// `config` with one key set.
+    fn set(config: Self::Config, key: &str, setting: &Setting) -> Self::Config;
+
+    /// The combinations a set of keys (`set`) makes impossible in `config`, as the attribute
+    /// would reject them: each names a key of `set`.
+    fn check(set: &[&'static str], config: &Self::Config) -> Vec<(&'static str, String)>;
+
+    /// The configuration the instance runs with.
+    fn in_force(&self) -> Self::Config;
+
+    /// The keys in which `after` differs from `before` that a running instance cannot
+    /// change, with why.
+    fn fixed_while_running(
+        before: &Self::Config,
+        after: &Self::Config,
+    ) -> Vec<(&'static str, String)>;
+
+    /// Switches the running instance to `config`, keeping its state.
+    fn reconfigure(&self, config: Self::Config);
+}
+
+// Readers shared by the kinds' tables.
+
+/// A whole number in `min..=max`; `message` says so as the attribute does.
+pub(crate) fn whole_in(raw: &Raw, min: u64, max: u64, message: &str) -> Result<u64, String> {
+    let value = value::whole(raw)?;
+    if (min..=max).contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is out of range: {message}"))
+    }
+}
+
+/// A percentage, 1 to 100.
+pub(crate) fn percent(raw: &Raw, key: &str) -> Result<Setting, String> {
+    whole_in(
+        raw,
+        1,
+        100,
+        &format!("`{key}` is a percentage from 1 to 100"),
+    )
+    .map(Setting::Whole)
+}
+
+/// Any duration.
+pub(crate) fn duration(raw: &Raw) -> Result<Setting, String> {
+    value::duration(raw).map(Setting::Duration)
+}
+
+/// A duration greater than zero.
+pub(crate) fn positive_duration(raw: &Raw, key: &str) -> Result<Setting, String> {
+    let duration = value::duration(raw)?;
+    if duration.is_zero() {
+        Err(format!("`{key}` must be greater than zero"))
+    } else {
+        Ok(Setting::Duration(duration))
+    }
+}
+
+/// One of `names`.
+pub(crate) fn word(raw: &Raw, key: &str, names: &[&'static str]) -> Result<Setting, String> {
+    value::word(raw, key, names).map(Setting::Word)
+}
+
+/// The candidate closest to `input` (a plausible typo of it), comparing without case.
+pub(crate) fn closest<'a>(input: &str, candidates: &'a [String]) -> Option<&'a str> {
+    let lowered: Vec<String> = candidates
+        .iter()
+        .map(|candidate| candidate.to_ascii_lowercase())
+        .collect();
+    let lowered_refs: Vec<&str> = lowered.iter().map(String::as_str).collect();
+    let close = resilience_syntax::did_you_mean(input, &lowered_refs)?;
+    let index = lowered_refs
+        .iter()
+        .position(|candidate| *candidate == close)?;
+    candidates.get(index).map(String::as_str)
+}
+
+/// The accepted form of a duration, as the grammar states it.
+pub(crate) const DURATION: &str = "a duration string such as \"250ms\", \"2s\" or \"1m30s\"";
+
+/// A duration greater than zero.
+pub(crate) const POSITIVE_DURATION: &str =
+    "a duration greater than zero, such as \"250ms\", \"2s\" or \"1m30s\"";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::value::accepted;
+    use resilience_syntax::{DURATION_EXPECTED, RATE_EXPECTED};
+
+    #[test]
+    fn accepted_forms_match_the_grammar() {
+        assert_eq!(DURATION, accepted(DURATION_EXPECTED));
+        assert!(accepted(RATE_EXPECTED).starts_with("a rate such as"));
+    }
+
+    #[test]
+    fn shared_readers_check_ranges() {
+        let text = |value: &str| Raw::Text(value.to_owned());
+        assert_eq!(whole_in(&text("5"), 1, 10, "m"), Ok(5));
+        assert_eq!(
+            whole_in(&text("0"), 1, 10, "`k` must be at least 1"),
+            Err(String::from("0 is out of range: `k` must be at least 1"))
+        );
+        assert!(percent(&text("101"), "failure_rate").is_err());
+        assert_eq!(
+            percent(&text("100"), "failure_rate"),
+            Ok(Setting::Whole(100))
+        );
+        assert!(positive_duration(&text("0s"), "recovery_timeout").is_err());
+        assert_eq!(duration(&text("0s")), Ok(Setting::Duration(Duration::ZERO)));
+        assert!(word(&text("x"), "backoff", &["fixed"]).is_err());
+    }
+
+    #[test]
+    fn closest_ignores_case_on_both_sides() {
+        let names = vec![String::from("INVENTORY_POOL"), String::from("Db::load")];
+        assert_eq!(closest("INVENTORY_POOOL", &names), Some("INVENTORY_POOL"));
+        assert_eq!(closest("db::lod", &names), Some("Db::load"));
+        assert_eq!(closest("other", &names), None);
+    }
+}

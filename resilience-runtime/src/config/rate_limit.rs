@@ -1,0 +1,327 @@
+//! `rate_limiter` keys: the `#[rate_limit]` attribute's, with its ranges and rules.
+
+use super::keys::{
+    Configurable, DURATION, Key, KindSpec, NAME_AND_CRATE, POSITIVE_DURATION, Setting, duration,
+    positive_duration, whole_in, word,
+};
+use super::value;
+use crate::rate_limit::{Backend, OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiter};
+
+const ON_LIMIT: &[&str] = &["wait", "reject", "queue"];
+const BACKENDS: &[&str] = &["local", "redis"];
+const ON_BACKEND_ERROR: &[&str] = &["allow", "deny", "local"];
+
+const KEYS: &[Key] = &[
+    Key {
+        name: "rate",
+        accepted: "a rate such as \"100/s\", \"500/min\", \"1000/h\", \"10000/day\" or \"5/250ms\"",
+        read: |raw| value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),
+    },
+    Key {
+        name: "burst",
+        accepted: "a whole number from 1 to 4294967295",
+        read: |raw| {
+            whole_in(raw, 1, u64::from(u32::MAX), "`burst` must be at least 1").map(Setting::Whole)
+        },
+    },
+    Key {
+        name: "on_limit",
+        accepted: "one of \"wait\", \"reject\", \"queue\"",
+        read: |raw| word(raw, "on_limit", ON_LIMIT),
+    },
+    Key {
+        name: "max_wait",
+        accepted: DURATION,
+        read: duration,
+    },
+    Key {
+        name: "max_queue",
+        accepted: "a whole number from 1 to 4294967295",
+        read: |raw| {
+            whole_in(
+                raw,
+                1,
+                u64::from(u32::MAX),
+                "`max_queue` must be at least 1; use `on_limit = \"reject\"` for a limiter that never waits",
+            )
+            .map(Setting::Whole)
+        },
+    },
+    Key {
+        name: "max_keys",
+        accepted: "a whole number from 1 to 4294967295",
+        read: |raw| {
+            whole_in(raw, 1, u64::from(u32::MAX), "`max_keys` must be at least 1")
+                .map(Setting::Whole)
+        },
+    },
+    Key {
+        name: "idle_ttl",
+        accepted: POSITIVE_DURATION,
+        read: |raw| positive_duration(raw, "idle_ttl"),
+    },
+    Key {
+        name: "backend",
+        accepted: "one of \"local\", \"redis\"",
+        read: |raw| word(raw, "backend", BACKENDS),
+    },
+    Key {
+        name: "on_backend_error",
+        accepted: "one of \"allow\", \"deny\", \"local\"",
+        read: |raw| word(raw, "on_backend_error", ON_BACKEND_ERROR),
+    },
+];
+
+pub(crate) static SPEC: KindSpec = KindSpec {
+    name: "rate_limiter",
+    env: "RATE_LIMITER",
+    keys: KEYS,
+    fixed: &[
+        NAME_AND_CRATE[0],
+        NAME_AND_CRATE[1],
+        (
+            "key",
+            "`key` is an expression over the fn's arguments and is set only in the attribute",
+        ),
+    ],
+};
+
+/// The keys [`RateLimiter::set_rate`] and [`RateLimiter::set_burst`] change while it runs.
+const LIVE: &[&str] = &["rate", "burst"];
+
+/// `config` at `rate`; a burst that was the old rate's default follows the new rate's.
+fn with_rate(config: RateLimitConfig, rate: Rate) -> RateLimitConfig {
+    if config.burst() == RateLimitConfig::default_burst(config.rate()) {
+        config
+            .with_rate(rate)
+            .with_burst(RateLimitConfig::default_burst(rate))
+    } else {
+        config.with_rate(rate)
+    }
+}
+
+impl Configurable for RateLimiter {
+    const SPEC: &'static KindSpec = &SPEC;
+
+    fn set(config: RateLimitConfig, key: &str, setting: &Setting) -> RateLimitConfig {
+        let count = |value: &u64| u32::try_from(*value).unwrap_or(u32::MAX);
+        match (key, setting) {
+            ("rate", Setting::Rate(count, period)) => with_rate(config, Rate::new(*count, *period)),
+            ("burst", Setting::Whole(burst)) => config.with_burst(count(burst)),
+            ("on_limit", Setting::Word(name)) => config.with_on_limit(match *name {
+                "reject" => OnLimit::Reject,
+                "queue" => OnLimit::Queue,
+                _ => OnLimit::Wait,
+            }),
+            ("max_wait", Setting::Duration(wait)) => config.with_max_wait(*wait),
+            ("max_queue", Setting::Whole(queue)) => config.with_max_queue(count(queue)),
+            ("max_keys", Setting::Whole(keys)) => {
+                config.with_max_keys(usize::try_from(*keys).unwrap_or(usize::MAX))
+            }
+            ("idle_ttl", Setting::Duration(ttl)) => config.with_idle_ttl(*ttl),
+            ("backend", Setting::Word(name)) => config.with_backend(if *name == "redis" {
+                Backend::Redis
+            } else {
+                Backend::Local
+            }),
+            ("on_backend_error", Setting::Word(name)) => {
+                config.with_on_backend_error(match *name {
+                    "allow" => OnBackendError::Allow,
+                    "deny" => OnBackendError::Deny,
+                    _ => OnBackendError::Local,
+                })
+            }
+            _ => config,
+        }
+    }
+
+    fn check(set: &[&'static str], config: &RateLimitConfig) -> Vec<(&'static str, String)> {
+        let has = |key: &str| set.contains(&key);
+        let mut problems = Vec::new();
+        if has("max_wait") && config.on_limit() == OnLimit::Reject {
+            problems.push((
+                "max_wait",
+                String::from(
+                    "`max_wait` only applies to `on_limit = \"wait\"` or `\"queue\"`; a rejecting limiter never waits",
+                ),
+            ));
+        }
+        if has("max_queue") && config.on_limit() != OnLimit::Queue {
+            problems.push((
+                "max_queue",
+                String::from("`max_queue` only applies to `on_limit = \"queue\"`"),
+            ));
+        }
+        if has("on_backend_error") && config.backend() == Backend::Local {
+            problems.push((
+                "on_backend_error",
+                String::from(
+                    "`on_backend_error` only applies to a remote backend, e.g. `backend = \"redis\"`",
+                ),
+            ));
+        }
+        if has("backend") && config.backend() == Backend::Redis && !cfg!(feature = "redis") {
+            problems.push((
+                "backend",
+                String::from("`backend = \"redis\"` needs resilience-runtime's `redis` feature"),
+            ));
+        }
+        problems
+    }
+
+    fn in_force(&self) -> RateLimitConfig {
+        self.config()
+    }
+
+    fn fixed_while_running(
+        before: &RateLimitConfig,
+        after: &RateLimitConfig,
+    ) -> Vec<(&'static str, String)> {
+        let changed = [
+            ("on_limit", before.on_limit() != after.on_limit()),
+            ("max_wait", before.max_wait() != after.max_wait()),
+            ("max_queue", before.max_queue() != after.max_queue()),
+            ("max_keys", before.max_keys() != after.max_keys()),
+            ("idle_ttl", before.idle_ttl() != after.idle_ttl()),
+            ("backend", before.backend() != after.backend()),
+            (
+                "on_backend_error",
+                before.on_backend_error() != after.on_backend_error(),
+            ),
+        ];
+        changed
+            .into_iter()
+            .filter(|(_, changed)| *changed)
+            .map(|(key, _)| {
+                (
+                    key,
+                    format!(
+                        "`{key}` of a running rate limiter cannot change (only {} can): set it before the limiter is created (environment variables, or config::load/apply before the registry starts)",
+                        LIVE.iter().map(|key| format!("`{key}`")).collect::<Vec<_>>().join(" and ")
+                    ),
+                )
+            })
+            .collect()
+    }
+
+    /// Keeps the limiter's state: see [`RateLimiter::set_rate`].
+    fn reconfigure(&self, config: RateLimitConfig) {
+        let current = self.config();
+        if config.rate() != current.rate() {
+            self.set_rate(config.rate());
+        }
+        if config.burst() != current.burst() {
+            self.set_burst(config.burst());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::value::Raw;
+    use std::time::Duration;
+
+    fn read(key: &str, raw: &str) -> Result<Setting, String> {
+        (SPEC.key(key).unwrap().read)(&Raw::Text(raw.to_owned()))
+    }
+
+    fn apply(config: RateLimitConfig, settings: &[(&str, &str)]) -> RateLimitConfig {
+        settings.iter().fold(config, |config, (key, raw)| {
+            RateLimiter::set(config, key, &read(key, raw).unwrap())
+        })
+    }
+
+    #[test]
+    fn bad_values() {
+        let bad = [
+            ("rate", "10/dya", "did you mean \"10/day\""),
+            ("rate", "0/s", "at least 1"),
+            ("burst", "0", "at least 1"),
+            ("on_limit", "wiat", "did you mean \"wait\""),
+            ("max_queue", "0", "at least 1"),
+            ("max_keys", "0", "at least 1"),
+            ("idle_ttl", "0s", "greater than zero"),
+            ("backend", "redsi", "did you mean \"redis\""),
+            ("on_backend_error", "fail", "expected one of"),
+        ];
+        for (key, raw, expected) in bad {
+            let message = read(key, raw).unwrap_err();
+            assert!(message.contains(expected), "{key} = {raw}: {message}");
+        }
+    }
+
+    #[test]
+    fn keys_apply_like_the_attribute() {
+        let declared = RateLimitConfig::new(Rate::per_second(100));
+        let config = apply(declared, &[("rate", "10/s")]);
+        assert_eq!((config.rate(), config.burst()), (Rate::per_second(10), 10));
+        let config = apply(declared, &[("rate", "10000/day")]);
+        assert_eq!(config.burst(), 7, "the default burst of the new rate");
+        let config = apply(declared.with_burst(500), &[("rate", "10/s")]);
+        assert_eq!(config.burst(), 500, "an explicit burst stays");
+        let config = apply(
+            declared,
+            &[
+                ("burst", "3"),
+                ("on_limit", "queue"),
+                ("max_wait", "1s"),
+                ("max_queue", "7"),
+                ("max_keys", "50"),
+                ("idle_ttl", "1m"),
+                ("backend", "redis"),
+                ("on_backend_error", "deny"),
+            ],
+        );
+        assert_eq!(
+            config,
+            declared
+                .with_burst(3)
+                .with_on_limit(OnLimit::Queue)
+                .with_max_wait(Duration::from_secs(1))
+                .with_max_queue(7)
+                .with_max_keys(50)
+                .with_idle_ttl(Duration::from_secs(60))
+                .with_backend(Backend::Redis)
+                .with_on_backend_error(OnBackendError::Deny)
+        );
+        assert_eq!(
+            apply(
+                config,
+                &[
+                    ("on_limit", "wait"),
+                    ("backend", "local"),
+                    ("on_backend_error", "allow")
+                ]
+            )
+            .on_limit(),
+            OnLimit::Wait
+        );
+        assert_eq!(
+            apply(config, &[("on_backend_error", "local")]).on_backend_error(),
+            OnBackendError::Local
+        );
+    }
+
+    #[test]
+    fn impossible_combinations_and_fixed_keys() {
+        let reject = RateLimitConfig::new(Rate::per_second(1)).with_on_limit(OnLimit::Reject);
+        assert_eq!(RateLimiter::check(&["max_wait"], &reject)[0].0, "max_wait");
+        assert_eq!(
+            RateLimiter::check(&["max_queue"], &reject)[0].0,
+            "max_queue"
+        );
+        assert_eq!(
+            RateLimiter::check(&["on_backend_error"], &reject)[0].0,
+            "on_backend_error"
+        );
+        assert!(
+            RateLimiter::check(&["max_wait"], &reject.with_on_limit(OnLimit::Queue)).is_empty()
+        );
+        let fixed =
+            RateLimiter::fixed_while_running(&reject, &reject.with_max_keys(3).with_burst(9));
+        assert_eq!(fixed.len(), 1);
+        assert_eq!(fixed[0].0, "max_keys");
+        assert!(fixed[0].1.contains("only `rate` and `burst` can"));
+    }
+}

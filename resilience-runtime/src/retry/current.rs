@@ -1,0 +1,212 @@
+//! [`CurrentPolicy`]: the policy a named [`Retry`](super::Retry) runs with, replaceable at run
+//! time without a lock on the read side.
+//!
+//! Every call reads the whole policy once, when it starts, and keeps that copy for all its
+//! attempts. A sequence lock keeps the copy consistent: a reader loads the sequence number, the
+//! policy's words, then the sequence number again, and retries if a writer was in between (odd,
+//! or changed). Reading is a handful of plain loads, no read-modify-write and no allocation, so
+//! readers on many cores never contend; writers take a mutex among themselves.
+
+use std::sync::atomic::{AtomicU64, Ordering, fence};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use super::{BackoffKind, Jitter, RetryPolicy};
+
+const WORDS: usize = 8;
+
+#[derive(Debug)]
+pub(super) struct CurrentPolicy {
+    sequence: AtomicU64,
+    words: [AtomicU64; WORDS],
+    writer: Mutex<()>,
+}
+
+impl CurrentPolicy {
+    pub(super) const fn new(policy: RetryPolicy) -> Self {
+        let w = pack(&policy);
+        Self {
+            sequence: AtomicU64::new(0),
+            words: [
+                AtomicU64::new(w[0]),
+                AtomicU64::new(w[1]),
+                AtomicU64::new(w[2]),
+                AtomicU64::new(w[3]),
+                AtomicU64::new(w[4]),
+                AtomicU64::new(w[5]),
+                AtomicU64::new(w[6]),
+                AtomicU64::new(w[7]),
+            ],
+            writer: Mutex::new(()),
+        }
+    }
+
+    /// The policy in force.
+    #[inline]
+    pub(super) fn load(&self) -> RetryPolicy {
+        loop {
+            let before = self.sequence.load(Ordering::Acquire);
+            if before & 1 == 0 {
+                let words = std::array::from_fn(|i| self.words[i].load(Ordering::Relaxed));
+                fence(Ordering::Acquire);
+                if self.sequence.load(Ordering::Relaxed) == before {
+                    return unpack(words);
+                }
+            }
+            std::hint::spin_loop();
+        }
+    }
+
+    /// Replaces the policy; calls that start from now on follow it.
+    pub(super) fn store(&self, policy: &RetryPolicy) {
+        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let sequence = self.sequence.load(Ordering::Relaxed);
+        self.sequence
+            .store(sequence.wrapping_add(1), Ordering::Relaxed);
+        fence(Ordering::Release);
+        for (word, value) in self.words.iter().zip(pack(policy)) {
+            word.store(value, Ordering::Relaxed);
+        }
+        self.sequence
+            .store(sequence.wrapping_add(2), Ordering::Release);
+    }
+}
+
+const fn backoff_bits(backoff: BackoffKind) -> u64 {
+    match backoff {
+        BackoffKind::Exponential => 0,
+        BackoffKind::Linear => 1,
+        BackoffKind::Fixed => 2,
+        BackoffKind::Decorrelated => 3,
+    }
+}
+
+fn backoff_from(bits: u64) -> BackoffKind {
+    match bits {
+        1 => BackoffKind::Linear,
+        2 => BackoffKind::Fixed,
+        3 => BackoffKind::Decorrelated,
+        _ => BackoffKind::Exponential,
+    }
+}
+
+/// The jitter's kind and factor.
+const fn jitter_bits(jitter: Jitter) -> (u64, f64) {
+    match jitter {
+        Jitter::Full => (0, 0.0),
+        Jitter::Equal => (1, 0.0),
+        Jitter::Proportional(factor) => (2, factor),
+        Jitter::None => (3, 0.0),
+    }
+}
+
+fn jitter_from(bits: u64, factor: f64) -> Jitter {
+    match bits {
+        1 => Jitter::Equal,
+        2 => Jitter::Proportional(factor),
+        3 => Jitter::None,
+        _ => Jitter::Full,
+    }
+}
+
+/// Every field exactly: durations as seconds and nanoseconds, floats as their bits.
+const fn pack(policy: &RetryPolicy) -> [u64; WORDS] {
+    let (jitter, factor) = jitter_bits(policy.jitter());
+    let (has_elapsed, elapsed) = match policy.max_elapsed() {
+        Some(elapsed) => (1, elapsed),
+        None => (0, Duration::ZERO),
+    };
+    let initial = policy.initial_delay();
+    let max = policy.max_delay();
+    [
+        policy.max_attempts() as u64
+            | backoff_bits(policy.backoff()) << 32
+            | jitter << 40
+            | has_elapsed << 48,
+        initial.as_secs(),
+        max.as_secs(),
+        elapsed.as_secs(),
+        initial.subsec_nanos() as u64 | (max.subsec_nanos() as u64) << 32,
+        elapsed.subsec_nanos() as u64,
+        policy.multiplier().to_bits(),
+        factor.to_bits(),
+    ]
+}
+
+fn unpack(words: [u64; WORDS]) -> RetryPolicy {
+    // Each nanosecond field was below 10^9 when packed.
+    let duration = |secs: u64, nanos: u64| Duration::new(secs, (nanos & 0xffff_ffff) as u32);
+    let policy = RetryPolicy::new()
+        .with_max_attempts(words[0] as u32)
+        .with_backoff(backoff_from((words[0] >> 32) & 0xff))
+        .with_initial_delay(duration(words[1], words[4]))
+        .with_max_delay(duration(words[2], words[4] >> 32))
+        .with_multiplier(f64::from_bits(words[6]))
+        .with_jitter(jitter_from(
+            (words[0] >> 40) & 0xff,
+            f64::from_bits(words[7]),
+        ));
+    if words[0] >> 48 & 1 == 1 {
+        policy.with_max_elapsed(duration(words[3], words[5]))
+    } else {
+        policy
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::Preset;
+
+    fn policies() -> Vec<RetryPolicy> {
+        vec![
+            RetryPolicy::new(),
+            RetryPolicy::preset(Preset::Aggressive).with_max_elapsed(Duration::new(7, 999)),
+            RetryPolicy::new()
+                .with_max_attempts(u32::MAX)
+                .with_backoff(BackoffKind::Decorrelated)
+                .with_initial_delay(Duration::new(u64::MAX, 999_999_999))
+                .with_max_delay(Duration::MAX)
+                .with_jitter(Jitter::Proportional(0.25)),
+            RetryPolicy::new()
+                .with_backoff(BackoffKind::Linear)
+                .with_jitter(Jitter::Equal),
+            RetryPolicy::new()
+                .with_backoff(BackoffKind::Fixed)
+                .with_jitter(Jitter::None)
+                .with_max_elapsed(Duration::ZERO),
+        ]
+    }
+
+    #[test]
+    fn every_field_round_trips() {
+        for policy in policies() {
+            assert_eq!(unpack(pack(&policy)), policy);
+            let current = CurrentPolicy::new(RetryPolicy::new());
+            current.store(&policy);
+            assert_eq!(current.load(), policy);
+        }
+    }
+
+    /// Readers racing a writer only ever see one of the stored policies, never a mix.
+    #[test]
+    fn readers_never_see_a_torn_policy() {
+        let policies = policies();
+        let current = CurrentPolicy::new(policies[0]);
+        std::thread::scope(|scope| {
+            for _ in 0..2 {
+                scope.spawn(|| {
+                    for _ in 0..20_000 {
+                        let seen = current.load();
+                        assert!(policies.contains(&seen), "torn read: {seen:?}");
+                    }
+                });
+            }
+            scope.spawn(|| {
+                for i in 0..20_000 {
+                    current.store(&policies[i % policies.len()]);
+                }
+            });
+        });
+    }
+}

@@ -1,0 +1,19 @@
+//! The value grammar of the resilience attributes, shared by `resilience-macros` (which checks
+//! attribute values at compile time) and `resilience-runtime` (which reads the same values from
+//! environment variables and configuration files), so both accept exactly the same text and
+//! explain a mistake with the same words.
+//!
+//! - Durations: one or more `<number><unit>` parts, `"250ms"`, `"2s"`, `"1m30s"`, `"1.5h"`
+//!   (units `ns us µs ms s m min h d`): [`parse_duration`].
+//! - Rates: `"N/s"`, `"N/min"`, `"N/h"`, `"N/day"` or `"N/<duration>"`: [`parse_rate`].
+//! - Typos: [`did_you_mean`] picks the closest of the accepted words.
+//!
+//! Plain `std`, no dependencies.
+
+mod duration;
+mod rate;
+mod suggest;
+
+pub use duration::{DURATION_EXPECTED, duration_without_unit, parse_duration};
+pub use rate::{RATE_EXPECTED, parse_rate};
+pub use suggest::did_you_mean;

@@ -1,0 +1,93 @@
+//! Rate strings: `"N/s"`, `"N/min"`, `"N/h"`, `"N/day"`, `"N/250ms"`.
+
+use std::time::Duration;
+
+use crate::duration::parse_duration;
+
+/// What a rate looks like, for error messages.
+pub const RATE_EXPECTED: &str =
+    "expected a rate such as \"100/s\", \"500/min\", \"1000/h\", \"10000/day\" or \"5/250ms\"";
+
+/// Parses `"N/unit"` or `"N/duration"` into the count and the period.
+///
+/// The count is at least 1 and the period is not zero.
+///
+/// # Errors
+///
+/// A message such as `unknown period "dya" in rate "10/dya"; did you mean "10/day"?`.
+///
+/// ```
+/// use resilience_syntax::parse_rate;
+/// use std::time::Duration;
+///
+/// assert_eq!(parse_rate("100/s"), Ok((100, Duration::from_secs(1))));
+/// assert_eq!(parse_rate("5/250ms"), Ok((5, Duration::from_millis(250))));
+/// assert!(parse_rate("0/s").is_err());
+/// ```
+pub fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
+    let Some((count, per)) = text.split_once('/') else {
+        return Err(format!("missing \"/\" in rate \"{text}\"; {RATE_EXPECTED}"));
+    };
+    let count: u32 = count
+        .trim()
+        .parse()
+        .map_err(|_| format!("invalid count \"{count}\" in rate \"{text}\"; {RATE_EXPECTED}"))?;
+    if count == 0 {
+        return Err(format!(
+            "rate \"{text}\" admits nothing; the count must be at least 1"
+        ));
+    }
+    let per = per.trim();
+    let period = match per {
+        "s" | "sec" | "second" => Duration::from_secs(1),
+        "m" | "min" | "minute" => Duration::from_secs(60),
+        "h" | "hour" => Duration::from_secs(3600),
+        "d" | "day" => Duration::from_secs(86_400),
+        _ if per.starts_with(|c: char| c.is_ascii_digit()) => {
+            parse_duration(per).map_err(|message| format!("in rate \"{text}\": {message}"))?
+        }
+        _ => {
+            let units = ["s", "min", "h", "day"];
+            return Err(match crate::did_you_mean(per, &units) {
+                Some(close) => format!(
+                    "unknown period \"{per}\" in rate \"{text}\"; did you mean \"{count}/{close}\"?"
+                ),
+                None => format!("unknown period \"{per}\" in rate \"{text}\"; {RATE_EXPECTED}"),
+            });
+        }
+    };
+    if period.is_zero() {
+        return Err(format!("rate \"{text}\" has a zero period"));
+    }
+    Ok((count, period))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_rates() {
+        assert_eq!(parse_rate("100/s"), Ok((100, Duration::from_secs(1))));
+        assert_eq!(parse_rate("500/min"), Ok((500, Duration::from_secs(60))));
+        assert_eq!(parse_rate("5/h"), Ok((5, Duration::from_secs(3600))));
+        assert_eq!(
+            parse_rate("10000/day"),
+            Ok((10_000, Duration::from_secs(86_400)))
+        );
+        assert_eq!(parse_rate("3/250ms"), Ok((3, Duration::from_millis(250))));
+    }
+
+    #[test]
+    fn rejects_bad_rates() {
+        assert!(parse_rate("100").unwrap_err().contains("missing \"/\""));
+        assert!(parse_rate("0/s").unwrap_err().contains("at least 1"));
+        assert!(
+            parse_rate("10/dya")
+                .unwrap_err()
+                .contains("did you mean \"10/day\"")
+        );
+        assert!(parse_rate("x/s").unwrap_err().contains("invalid count"));
+        assert!(parse_rate("1/0s").unwrap_err().contains("zero period"));
+    }
+}
