@@ -188,3 +188,17 @@ async fn a_retry_in_progress_keeps_its_policy() {
     let metrics = registry().retry("reconf-retry").unwrap().metrics();
     assert_eq!((metrics.calls, metrics.retries), (2, 5), "counters kept");
 }
+
+#[test]
+fn configuration_sets_only_its_keys_and_keeps_changes_made_by_hand() {
+    let pool = registry().register_bulkhead(
+        "reconf-by-hand",
+        resilience_runtime::bulkhead::BulkheadConfig::new(2),
+    );
+    pool.set_max_concurrent(7);
+    config::load_str("[bulkhead.reconf-by-hand]\nmax_wait = \"20ms\"").unwrap();
+    assert_eq!(pool.max_concurrent(), 7, "not a key of the file");
+    assert_eq!(pool.max_wait(), Duration::from_millis(20));
+    config::load_str("[bulkhead.reconf-by-hand]\nmax_concurrent = 3").unwrap();
+    assert_eq!(pool.max_concurrent(), 3);
+}

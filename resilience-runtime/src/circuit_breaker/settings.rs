@@ -46,6 +46,7 @@ impl Model {
     }
 
     /// In half-open, trial calls are judged together by the rates rather than one by one.
+    #[inline]
     pub(super) fn trials_by_rate(self) -> bool {
         self.failure_rate.is_some()
     }
@@ -57,6 +58,7 @@ impl Model {
             | if self.needs_clock { NEEDS_CLOCK } else { 0 }
     }
 
+    #[inline]
     fn unpack(word: u64) -> Self {
         // Rates are 1..=100 when set, so 0 means unset; each field is masked to its width.
         let rate = |shift: u32| Some((word >> shift) as u8).filter(|rate| *rate != 0);

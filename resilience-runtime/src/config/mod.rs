@@ -121,8 +121,11 @@
 //! keeps its state, its window (unless the window's kind or size changes: a new window
 //! starts empty) and the end of its current open period; a bulkhead keeps its calls in
 //! flight and leaks no slot when it shrinks; a retry's calls in progress finish with the
-//! policy they started with. The instance is set to its declaration with the layers above on
-//! top, which replaces changes made through its handle to the keys involved.
+//! policy they started with. [`load`] and [`apply`] set exactly the keys they give: the
+//! instance's other settings stay as they are, including changes made through its handle.
+//! [`reload_env`] sets an instance whose variables changed to its declaration with the
+//! environment and the file/code layers on top (so a removed variable goes back to the
+//! declared value).
 //!
 //! A running rate limiter changes its `rate` and `burst`
 //! ([`RateLimiter::set_rate`](crate::rate_limit::RateLimiter::set_rate) and

@@ -540,45 +540,61 @@ impl Store {
                 ),
             )
         });
-        let base = declared.unwrap_or_else(P::undeclared_config);
-        let existing = self.overrides.get(&(P::SPEC.name, name.to_owned()));
-        let mut merged = existing.cloned().unwrap_or_default();
-        merged.extend(keys.iter().map(|(key, value)| (*key, value.clone())));
-        let names = registry
-            .map(|registry| P::family(registry).names())
-            .unwrap_or_default();
-        let env = self.env_keys::<P>(name, names.iter().copied());
-        let layers = [env, Some(&merged)];
-        let (config, _) = layered::<P>(base.clone(), &layers);
         let set: Vec<&'static str> = P::SPEC
             .keys
             .iter()
             .map(|key| key.name)
             .filter(|key| keys.contains_key(key))
             .collect();
-        let mut problems: Vec<ConfigIssue> = P::check(&set, &config)
-            .into_iter()
-            .map(|(key, message)| ConfigIssue::error(origin(key, &layers, key), message))
-            .collect();
         let change = InstanceChange {
             kind: P::KIND,
             name: name.to_owned(),
-            keys: set,
+            keys: set.clone(),
         };
+        let mut problems = Vec::new();
         let apply: Option<Box<dyn FnOnce()>> =
             match live {
+                // A running instance gets exactly these keys; its other settings stay as they
+                // are, including changes made through its handle.
                 Some((instance, _)) => {
                     let before = instance.in_force();
-                    problems.extend(P::fixed_while_running(&before, &config).into_iter().map(
-                        |(key, message)| ConfigIssue::error(origin(key, &layers, key), message),
-                    ));
+                    let layers = [Some(keys)];
+                    let (config, _) = layered::<P>(before.clone(), &layers);
+                    let issue = |(key, message): (&'static str, String)| {
+                        ConfigIssue::error(origin(key, &layers, key), message)
+                    };
+                    problems.extend(P::check(&set, &config).into_iter().map(issue));
+                    problems.extend(
+                        P::fixed_while_running(&before, &config)
+                            .into_iter()
+                            .map(issue),
+                    );
                     Some(Box::new(move || {
                         if before != config {
                             instance.reconfigure(config);
                         }
                     }))
                 }
-                None => None,
+                // One created later gets its declaration with every layer on top: check that.
+                None => {
+                    let base = declared.unwrap_or_else(P::undeclared_config);
+                    let mut merged = self
+                        .overrides
+                        .get(&(P::SPEC.name, name.to_owned()))
+                        .cloned()
+                        .unwrap_or_default();
+                    merged.extend(keys.iter().map(|(key, value)| (*key, value.clone())));
+                    let names = registry
+                        .map(|registry| P::family(registry).names())
+                        .unwrap_or_default();
+                    let env = self.env_keys::<P>(name, names.iter().copied());
+                    let layers = [env, Some(&merged)];
+                    let (config, _) = layered::<P>(base, &layers);
+                    problems.extend(P::check(&set, &config).into_iter().map(|(key, message)| {
+                        ConfigIssue::error(origin(key, &layers, key), message)
+                    }));
+                    None
+                }
             };
         if problems.is_empty() {
             Ok((Plan { change, apply }, warning))
