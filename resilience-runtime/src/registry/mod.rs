@@ -226,7 +226,7 @@ impl Registry {
 
     /// Every instance of one kind, sorted by name.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    pub(crate) fn instances<P: Member>(&self) -> Vec<std::sync::Arc<P>> {
+    pub(crate) fn instances<P: crate::config::Configurable>(&self) -> Vec<std::sync::Arc<P>> {
         P::family(self).instances()
     }
 

@@ -219,7 +219,7 @@ impl Retry {
             tracing::warn!(
                 name = self.name,
                 attempts,
-                max_attempts = self.policy.max_attempts(),
+                max_attempts = self.policy().max_attempts(),
                 error = %error,
                 "giving up after retrying"
             );
