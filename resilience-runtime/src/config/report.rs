@@ -145,7 +145,8 @@ impl fmt::Display for InstanceChange {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct ConfigReport {
-    /// Running instances reconfigured, keeping their state.
+    /// Running instances reconfigured, keeping their state (not those the values left as
+    /// they were).
     pub reconfigured: Vec<InstanceChange>,
     /// Overrides of names no instance has yet: they apply when one is created.
     pub remembered: Vec<InstanceChange>,

@@ -72,7 +72,8 @@ pub(crate) struct Batch {
 /// What one instance's change will do once everything is validated.
 struct Plan {
     change: InstanceChange,
-    apply: Option<Box<dyn FnOnce()>>,
+    /// Reconfigures a running instance; false when it already ran with that configuration.
+    apply: Option<Box<dyn FnOnce() -> bool>>,
 }
 
 /// Marks the registry as started and reads the environment. Called once, by the registry,
@@ -166,8 +167,9 @@ pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigEr
     for plan in plans {
         match plan.apply {
             Some(apply) => {
-                apply();
-                report.reconfigured.push(plan.change);
+                if apply() {
+                    report.reconfigured.push(plan.change);
+                }
             }
             None => report.remembered.push(plan.change),
         }
@@ -243,8 +245,9 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
         report.disabled = Some(disabled);
     }
     for plan in plans {
-        if let Some(apply) = plan.apply {
-            apply();
+        if let Some(apply) = plan.apply
+            && apply()
+        {
             report.reconfigured.push(plan.change);
         }
     }
@@ -552,7 +555,7 @@ impl Store {
             keys: set.clone(),
         };
         let mut problems = Vec::new();
-        let apply: Option<Box<dyn FnOnce()>> =
+        let apply: Option<Box<dyn FnOnce() -> bool>> =
             match live {
                 // A running instance gets exactly these keys; its other settings stay as they
                 // are, including changes made through its handle.
@@ -570,9 +573,11 @@ impl Store {
                             .map(issue),
                     );
                     Some(Box::new(move || {
-                        if before != config {
+                        let changed = before != config;
+                        if changed {
                             instance.reconfigure(config);
                         }
+                        changed
                     }))
                 }
                 // One created later gets its declaration with every layer on top: check that.
@@ -650,9 +655,11 @@ impl Store {
                     keys: env_set,
                 },
                 apply: Some(Box::new(move || {
-                    if current != config {
+                    let changed = current != config;
+                    if changed {
                         instance.reconfigure(config);
                     }
+                    changed
                 })),
             });
         }
