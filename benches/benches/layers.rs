@@ -10,7 +10,7 @@ use std::num::NonZeroU32;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use backon::{ExponentialBuilder, Retryable};
+use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use recloser::{AsyncRecloser, Recloser};
@@ -61,6 +61,34 @@ async fn ours_stack(n: u64) -> Result<u64, BenchError> {
     service(n).await
 }
 
+/// The work inside the sync fns.
+fn sync_service(n: u64) -> Result<u64, BenchError> {
+    Ok(black_box(n))
+}
+
+#[bulkhead(name = "bench-bulkhead-sync", max_concurrent = 64)]
+fn ours_bulkhead_sync(n: u64) -> Result<u64, BenchError> {
+    sync_service(n)
+}
+
+#[retry(max_attempts = 3)]
+fn ours_retry_sync(n: u64) -> Result<u64, BenchError> {
+    sync_service(n)
+}
+
+/// Four layers on a sync fn (a sync fn takes no timeout).
+#[circuit_breaker(name = "bench-stack-sync", failure_threshold = 5)]
+#[retry(max_attempts = 3)]
+#[rate_limit(
+    name = "bench-stack-sync-rate",
+    rate = "1000000000/s",
+    burst = 1000000000
+)]
+#[bulkhead(name = "bench-stack-sync-pool", max_concurrent = 64)]
+fn ours_stack_sync(n: u64) -> Result<u64, BenchError> {
+    sync_service(n)
+}
+
 static SEMAPHORE: Semaphore = Semaphore::const_new(64);
 static GOVERNOR: LazyLock<DefaultDirectRateLimiter> = LazyLock::new(|| {
     RateLimiter::direct(Quota::per_second(NonZeroU32::MAX).allow_burst(NonZeroU32::MAX))
@@ -73,6 +101,14 @@ static RECLOSER: LazyLock<AsyncRecloser> = LazyLock::new(|| {
             .open_wait(Duration::from_secs(60))
             .build(),
     )
+});
+
+static SYNC_RECLOSER: LazyLock<Recloser> = LazyLock::new(|| {
+    Recloser::custom()
+        .error_rate(0.5)
+        .closed_len(5)
+        .open_wait(Duration::from_secs(60))
+        .build()
 });
 
 async fn peer_bulkhead(n: u64) -> Result<u64, BenchError> {
@@ -90,6 +126,33 @@ async fn peer_retry(n: u64) -> Result<u64, BenchError> {
     (|| service(n))
         .retry(ExponentialBuilder::default().with_max_times(2))
         .await
+}
+
+fn peer_bulkhead_sync(n: u64) -> Result<u64, BenchError> {
+    let _permit = SEMAPHORE.try_acquire().map_err(|_| BenchError::Peer)?;
+    sync_service(n)
+}
+
+fn peer_retry_sync(n: u64) -> Result<u64, BenchError> {
+    (|| sync_service(n))
+        .retry(ExponentialBuilder::default().with_max_times(2))
+        .call()
+}
+
+/// The same four sync layers wired by hand from the peers.
+fn peer_stack_sync(n: u64) -> Result<u64, BenchError> {
+    let attempt = || {
+        GOVERNOR.check().map_err(|_| BenchError::Peer)?;
+        let _permit = SEMAPHORE.try_acquire().map_err(|_| BenchError::Peer)?;
+        sync_service(n)
+    };
+    SYNC_RECLOSER
+        .call(|| {
+            attempt
+                .retry(ExponentialBuilder::default().with_max_times(2))
+                .call()
+        })
+        .map_err(|_| BenchError::Peer)
 }
 
 /// The same five layers wired by hand from the peers.
@@ -138,6 +201,32 @@ fn layers(c: &mut Criterion) {
     c.bench_function("baseline/plain_async_fn", |b| {
         b.to_async(&runtime).iter(|| service(black_box(1)))
     });
+    macro_rules! sync_pair {
+        ($group:literal, $ours:ident, $peer:ident, $peer_name:literal) => {{
+            let mut group = c.benchmark_group($group);
+            group.bench_function("resilience", |b| b.iter(|| $ours(black_box(1))));
+            group.bench_function($peer_name, |b| b.iter(|| $peer(black_box(1))));
+            group.finish();
+        }};
+    }
+    sync_pair!(
+        "sync/bulkhead",
+        ours_bulkhead_sync,
+        peer_bulkhead_sync,
+        "tokio_semaphore_try_acquire"
+    );
+    sync_pair!(
+        "sync/retry",
+        ours_retry_sync,
+        peer_retry_sync,
+        "backon_blocking"
+    );
+    sync_pair!(
+        "sync/four_layer_stack",
+        ours_stack_sync,
+        peer_stack_sync,
+        "hand_wired_peers"
+    );
 }
 
 criterion_group!(benches, layers);

@@ -61,6 +61,12 @@ fn direct(c: &mut Criterion) {
     group.bench_function("governor/permit", |b| {
         b.iter(|| black_box(governor.check()).is_ok());
     });
+    // Like for like: governor reading the same monotonic clock as ours (std's `Instant`,
+    // which tokio's clock reads when not paused) instead of the CPU's counter.
+    let governor_std = Governor::direct_with_clock(open_quota(), governor::clock::MonotonicClock);
+    group.bench_function("governor (std Instant clock)/permit", |b| {
+        b.iter(|| black_box(governor_std.check()).is_ok());
+    });
     let ours = RateLimiter::new("bench-direct-limited", closed_config());
     let _ = ours.try_acquire();
     group.bench_function("resilience/rejected", |b| {

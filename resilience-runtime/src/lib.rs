@@ -100,6 +100,7 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;
+mod stripes;
 pub mod timeout;
 
 #[doc(hidden)]

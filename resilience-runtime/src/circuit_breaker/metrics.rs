@@ -6,6 +6,7 @@ use std::time::Duration;
 use super::config::CircuitBreakerConfig;
 use super::event::CircuitEvent;
 use super::state::CircuitState;
+use crate::stripes::Stripes;
 
 /// Counts and rates of a [`CircuitBreaker`](super::CircuitBreaker), read with
 /// [`metrics`](super::CircuitBreaker::metrics).
@@ -73,9 +74,8 @@ pub(crate) struct LifetimeCounts {
 /// The breaker's running call counts.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
-    /// Successful and failed calls: one shared increment per call, which is also the count
-    /// window's ticket. Successful calls are this minus `failed`.
-    pub(super) recorded: AtomicU64,
+    /// Striped: the one write every successful call makes (see [`Stripes`]).
+    pub(super) successful: Stripes<1>,
     pub(super) failed: AtomicU64,
     pub(super) slow: AtomicU64,
     pub(super) not_permitted: AtomicU64,
@@ -87,7 +87,7 @@ pub(super) struct Counters {
 
 #[derive(Debug, Default)]
 struct Cleared {
-    recorded: AtomicU64,
+    successful: AtomicU64,
     failed: AtomicU64,
     slow: AtomicU64,
     not_permitted: AtomicU64,
@@ -103,7 +103,10 @@ impl Counters {
     /// Zeroes the call counts, keeping what they held for the lifetime counts; the
     /// transition count keeps running.
     pub(super) fn clear_calls(&self) {
-        for (counter, cleared) in self.pairs() {
+        self.cleared
+            .successful
+            .fetch_add(self.successful.take(0), Ordering::Relaxed);
+        for (counter, cleared) in self.shared() {
             cleared.fetch_add(counter.swap(0, Ordering::Relaxed), Ordering::Relaxed);
         }
     }
@@ -111,14 +114,11 @@ impl Counters {
     /// The call counts including what resets cleared.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(super) fn lifetime(&self) -> LifetimeCounts {
-        let [recorded, failed, slow, not_permitted, ignored] =
-            self.pairs().map(|(counter, cleared)| {
-                cleared.load(Ordering::Relaxed) + counter.load(Ordering::Relaxed)
-            });
+        let [failed, slow, not_permitted, ignored] = self.shared().map(|(counter, cleared)| {
+            cleared.load(Ordering::Relaxed) + counter.load(Ordering::Relaxed)
+        });
         LifetimeCounts {
-            // Read in the order `metrics` reads them: a failure in flight (counted in
-            // `failed`, not yet in `recorded`) cannot make this negative.
-            successful: recorded.saturating_sub(failed),
+            successful: self.cleared.successful.load(Ordering::Relaxed) + self.successful.sum(0),
             failed,
             slow,
             not_permitted,
@@ -126,9 +126,9 @@ impl Counters {
         }
     }
 
-    fn pairs(&self) -> [(&AtomicU64, &AtomicU64); 5] {
+    /// The counters kept in one atomic each, with what resets took off them.
+    fn shared(&self) -> [(&AtomicU64, &AtomicU64); 4] {
         [
-            (&self.recorded, &self.cleared.recorded),
             (&self.failed, &self.cleared.failed),
             (&self.slow, &self.cleared.slow),
             (&self.not_permitted, &self.cleared.not_permitted),

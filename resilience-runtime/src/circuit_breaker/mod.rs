@@ -92,7 +92,6 @@ use windows::Windows;
 #[derive(Debug, Clone, Copy)]
 struct Recorded {
     now: Nanos,
-    ticket: u64,
     failed: bool,
     slow: bool,
 }
@@ -261,12 +260,7 @@ impl CircuitBreaker {
         let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
         let word = self.load();
         CircuitBreakerMetrics {
-            // `failed` is bumped before `recorded`: read in the other order, a failure in
-            // flight cannot make the difference negative.
-            successful: {
-                let recorded = load(&self.counters.recorded);
-                recorded.saturating_sub(load(&self.counters.failed))
-            },
+            successful: self.counters.successful.sum(0),
             failed: load(&self.counters.failed),
             slow: load(&self.counters.slow),
             not_permitted: load(&self.counters.not_permitted),
@@ -718,9 +712,11 @@ impl CircuitBreaker {
                 .is_some_and(|limit| now.saturating_sub(started) > limit);
         if failed {
             Counters::bump(&self.counters.failed);
+        } else {
+            // Striped: the only write of a closed breaker's successful call, so threads
+            // sharing the breaker do not contend.
+            self.counters.successful.bump(0);
         }
-        // The one shared increment of a successful call; also its count-window ticket.
-        let ticket = self.counters.recorded.fetch_add(1, Ordering::Relaxed);
         if slow {
             Counters::bump(&self.counters.slow);
         }
@@ -730,16 +726,7 @@ impl CircuitBreaker {
             }
             PermitKind::Trial => self.record_trial(generation, failed, slow),
             PermitKind::Closed | PermitKind::MetricsOnly | PermitKind::Disabled => {
-                self.record_closed(
-                    generation,
-                    model,
-                    Recorded {
-                        now,
-                        ticket,
-                        failed,
-                        slow,
-                    },
-                );
+                self.record_closed(generation, model, Recorded { now, failed, slow });
             }
         }
     }
@@ -751,10 +738,10 @@ impl CircuitBreaker {
         if current.generation() != generation
             || !(may_open || current.state() == CircuitState::MetricsOnly)
         {
-            // From an earlier period: counted in the totals only. Its ticket's slot is emptied
-            // so a count window still holds the outcomes of its last N tickets.
+            // From an earlier period: counted in the totals only. It still takes its turn in
+            // a count window, which empties that slot.
             if let Some(window) = self.windows.current() {
-                window.skip(call.ticket);
+                window.skip();
             }
             return;
         }
@@ -768,7 +755,7 @@ impl CircuitBreaker {
             0
         };
         if let Some(window) = self.windows.current()
-            && let Some(counts) = window.record(call.ticket, call.now, call.failed, call.slow)
+            && let Some(counts) = window.record(call.now, call.failed, call.slow)
             && may_open
             && let Some(reason) = self.judge(model, counts)
         {

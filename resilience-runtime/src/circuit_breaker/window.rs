@@ -48,28 +48,22 @@ impl Window {
         })
     }
 
-    /// Records one outcome: in a count window in the slot of `ticket` (consecutive tickets
-    /// take consecutive slots), in a time window in the second of `now`. Returns the totals
-    /// after it when the rates need judging.
+    /// Records one outcome: in a count window in the next slot, in a time window in the
+    /// second of `now`. Returns the totals after it when the rates need judging.
     #[inline]
-    pub(super) fn record(
-        &self,
-        ticket: u64,
-        now: Nanos,
-        failed: bool,
-        slow: bool,
-    ) -> Option<Counts> {
+    pub(super) fn record(&self, now: Nanos, failed: bool, slow: bool) -> Option<Counts> {
         match self {
-            Self::Count(window) => window.record(ticket, failed, slow),
+            Self::Count(window) => window.record(failed, slow),
             Self::Time(window) => window.record(now, failed, slow),
         }
     }
 
-    /// A ticket taken by an outcome that does not belong in the window (from an earlier
-    /// period): a count window empties its slot, so it holds outcomes of its last N tickets.
-    pub(super) fn skip(&self, ticket: u64) {
+    /// An outcome that does not belong in the window (from an earlier period) still takes
+    /// its turn: a count window empties the next slot, so it holds the outcomes of its last N
+    /// turns.
+    pub(super) fn skip(&self) {
         if let Self::Count(window) = self {
-            window.skip(ticket);
+            window.skip();
         }
     }
 
@@ -155,6 +149,9 @@ const SLOW: u8 = 4;
 /// The outcomes of the last `slots.len()` calls, one atomic byte each.
 #[derive(Debug)]
 pub(super) struct CountWindow {
+    /// Turns taken: consecutive outcomes take consecutive slots. Only count windows pay for
+    /// this shared increment.
+    turns: AtomicU64,
     slots: Box<[AtomicU8]>,
     slot_of: FastMod,
     totals: Totals,
@@ -164,23 +161,26 @@ impl CountWindow {
     fn new(calls: u32) -> Self {
         let calls = calls.max(1);
         Self {
+            turns: AtomicU64::new(0),
             slots: (0..calls).map(|_| AtomicU8::new(0)).collect(),
             slot_of: FastMod::new(calls),
             totals: Totals::default(),
         }
     }
 
+    /// The slot of the next turn.
     #[inline]
-    fn slot(&self, ticket: u64) -> &AtomicU8 {
-        // Tickets count modulo 2^32 here: once every 4 billion calls the ring skips a few
+    fn next_slot(&self) -> &AtomicU8 {
+        let turn = self.turns.fetch_add(1, Ordering::Relaxed);
+        // Turns count modulo 2^32 here: once every 4 billion calls the ring skips a few
         // slots for one lap, which keeps outcomes one lap longer and corrupts nothing.
-        let index = self.slot_of.rem(ticket as u32) as usize;
+        let index = self.slot_of.rem(turn as u32) as usize;
         // Below the length by construction; `get` keeps a bad index from ever panicking.
         self.slots.get(index).unwrap_or(&self.slots[0])
     }
 
     #[inline]
-    fn record(&self, ticket: u64, failed: bool, slow: bool) -> Option<Counts> {
+    fn record(&self, failed: bool, slow: bool) -> Option<Counts> {
         let mut flags = RECORDED;
         if failed {
             flags |= FAILED;
@@ -188,7 +188,7 @@ impl CountWindow {
         if slow {
             flags |= SLOW;
         }
-        let slot = self.slot(ticket);
+        let slot = self.next_slot();
         // The same outcome as a lap ago leaves the window as it was: no write, nothing to
         // judge. (A racing writer of this slot, a lap later, simply comes after.)
         if slot.load(Ordering::Relaxed) == flags {
@@ -202,8 +202,8 @@ impl CountWindow {
         Some(self.totals.read())
     }
 
-    fn skip(&self, ticket: u64) {
-        let old = self.slot(ticket).swap(0, Ordering::Relaxed);
+    fn skip(&self) {
+        let old = self.next_slot().swap(0, Ordering::Relaxed);
         self.apply(old, 0);
     }
 

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::{Backend, OnBackendError, RateLimitConfig};
 use crate::clock::{self, Nanos};
+use crate::stripes::Stripes;
 
 /// Counters of one [`RateLimiter`](super::RateLimiter) since it was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -67,7 +68,9 @@ pub struct RateLimiterSnapshot {
 /// The live counters; relaxed atomics, each read on its own.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
-    permitted: AtomicU64,
+    /// Striped: the one write of every permitted call besides the limit's own state, and
+    /// for keyed limits the only one callers with different keys would share.
+    permitted: Stripes<1>,
     rejected: AtomicU64,
     waited: AtomicU64,
     total_wait: AtomicU64,
@@ -77,7 +80,7 @@ pub(super) struct Counters {
 impl Counters {
     #[inline]
     pub(super) fn permitted(&self) {
-        self.permitted.fetch_add(1, Ordering::Relaxed);
+        self.permitted.bump(0);
     }
 
     pub(super) fn waited(&self, wait: Nanos) {
@@ -96,7 +99,7 @@ impl Counters {
 
     pub(super) fn read(&self, waiting: usize, tracked_keys: usize) -> RateLimiterMetrics {
         RateLimiterMetrics {
-            permitted: self.permitted.load(Ordering::Relaxed),
+            permitted: self.permitted.sum(0),
             rejected: self.rejected.load(Ordering::Relaxed),
             waited: self.waited.load(Ordering::Relaxed),
             total_wait: clock::to_duration(self.total_wait.load(Ordering::Relaxed)),

@@ -21,6 +21,7 @@ use serde::Serialize;
 use crate::clock;
 use crate::describe::DescribeError;
 use crate::registry::Named;
+use crate::stripes::Stripes;
 
 use current::CurrentPolicy;
 
@@ -60,13 +61,18 @@ pub struct Retry {
     name: &'static str,
     /// The policy in force, replaceable while calls run.
     current: CurrentPolicy,
-    calls: AtomicU64,
+    /// What every call counts: [`CALLS`] and [`SUCCEEDED`], striped so that threads sharing
+    /// the retry do not contend on them.
+    counted: Stripes<2>,
     retries: AtomicU64,
-    succeeded: AtomicU64,
     succeeded_after_retry: AtomicU64,
     failed: AtomicU64,
     exhausted: AtomicU64,
 }
+
+/// Slots of [`Retry::counted`].
+const CALLS: usize = 0;
+const SUCCEEDED: usize = 1;
 
 /// Counters of a [`Retry`] since it was created.
 ///
@@ -110,9 +116,8 @@ impl Retry {
         Self {
             name,
             current: CurrentPolicy::new(policy),
-            calls: AtomicU64::new(0),
+            counted: Stripes::new(),
             retries: AtomicU64::new(0),
-            succeeded: AtomicU64::new(0),
             succeeded_after_retry: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             exhausted: AtomicU64::new(0),
@@ -158,9 +163,9 @@ impl Retry {
     #[must_use]
     pub fn metrics(&self) -> RetryMetrics {
         RetryMetrics {
-            calls: self.calls.load(Relaxed),
+            calls: self.counted.sum(CALLS),
             retries: self.retries.load(Relaxed),
-            succeeded: self.succeeded.load(Relaxed),
+            succeeded: self.counted.sum(SUCCEEDED),
             succeeded_after_retry: self.succeeded_after_retry.load(Relaxed),
             failed: self.failed.load(Relaxed),
             exhausted: self.exhausted.load(Relaxed),
@@ -180,7 +185,7 @@ impl Retry {
     /// Counts a logical call starting. For generated code.
     #[doc(hidden)]
     pub fn record_call(&self) {
-        self.calls.fetch_add(1, Relaxed);
+        self.counted.bump(CALLS);
     }
 
     /// Counts a retry and logs it at warn level with `error`, the failure being retried:
@@ -202,7 +207,7 @@ impl Retry {
     /// Counts a call that ended in `Ok` after `attempts` attempts. For generated code.
     #[doc(hidden)]
     pub fn record_success(&self, attempts: u32) {
-        self.succeeded.fetch_add(1, Relaxed);
+        self.counted.bump(SUCCEEDED);
         if attempts > 1 {
             self.succeeded_after_retry.fetch_add(1, Relaxed);
             tracing::debug!(name = self.name, attempts, "succeeded after retrying");
