@@ -20,6 +20,21 @@ pub(crate) struct Plan {
     pub(crate) has_receiver: bool,
 }
 
+impl Plan {
+    /// Whether the layer at `index` is a rate limit that decides at the start instant of a
+    /// timeout right above it: only circuit breakers (which never wait) between them, so the
+    /// instant the timeout read is still "now" when the limit decides, and the call reads the
+    /// clock once for both.
+    pub(crate) fn limit_reads_timeout_start(&self, index: usize) -> bool {
+        matches!(self.layers.get(index), Some(Layer::RateLimit(_)))
+            && self.layers[..index]
+                .iter()
+                .rev()
+                .find(|layer| !matches!(layer, Layer::CircuitBreaker(_)))
+                .is_some_and(|layer| matches!(layer, Layer::Timeout(_)))
+    }
+}
+
 /// Checks the stack against the fn it wraps.
 pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
     let mut errors = darling::Error::accumulator();

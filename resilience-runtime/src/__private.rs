@@ -371,10 +371,47 @@ pub fn sleep_blocking(duration: Duration) {
     crate::clock::sleep_blocking(duration);
 }
 
-/// Runs `future` with a time limit; the caller logs the expiry with [`timed_out`].
+/// When a call (one attempt) started: read once by a timeout layer, which counts from it,
+/// and handed to a rate limit directly below it (only breakers between them, which never
+/// wait), which decides at it. One clock read serves both.
+#[derive(Debug, Clone, Copy)]
+pub struct CallStart(tokio::time::Instant);
+
+/// The current time, as a [`CallStart`].
 #[inline]
-pub fn timeout<F: Future>(after: Duration, future: F) -> crate::timeout::Timeout<F> {
-    crate::timeout::timeout_unlogged(after, future)
+#[must_use]
+pub fn call_start() -> CallStart {
+    CallStart(tokio::time::Instant::now())
+}
+
+/// Runs `future` with a time limit counted from `start`; the caller logs the expiry with
+/// [`timed_out`].
+#[inline]
+pub fn timeout<F: Future>(
+    start: CallStart,
+    after: Duration,
+    future: F,
+) -> crate::timeout::Timeout<F> {
+    crate::timeout::timeout_unlogged(start.0, after, future)
+}
+
+/// [`RateLimiter::acquire`] deciding at `start` (see [`CallStart`]).
+#[inline]
+pub fn acquire_from(
+    limiter: &RateLimiter,
+    start: CallStart,
+) -> impl Future<Output = Result<(), Error>> + Send + '_ {
+    limiter.acquire_at(crate::clock::nanos_at(start.0))
+}
+
+/// [`RateLimiter::acquire_key`] deciding at `start` (see [`CallStart`]).
+#[inline]
+pub fn acquire_key_from<'a, K: std::hash::Hash + ?Sized>(
+    limiter: &'a RateLimiter,
+    start: CallStart,
+    key: &K,
+) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
+    limiter.acquire_key_at(crate::clock::nanos_at(start.0), key)
 }
 
 /// Logs the timeout of the fn named `name` and passes its error on.

@@ -39,22 +39,24 @@ use crate::Error;
 ///
 /// The future resolves to [`Error::Timeout`] carrying `after` when the limit elapsed first.
 pub fn timeout<F: IntoFuture>(after: Duration, fut: F) -> Timeout<F::IntoFuture> {
-    Timeout::new(after, fut.into_future(), true)
+    Timeout::new(Instant::now(), after, fut.into_future(), true)
 }
 
-/// [`timeout`] for generated code, which logs the expiry itself, with the fn's name.
+/// [`timeout`] for generated code, counting from `start` (the call's start, which generated
+/// code also hands to the layers below, so the call reads the clock once); generated code
+/// logs the expiry itself, with the fn's name.
 #[inline]
-pub(crate) fn timeout_unlogged<F: Future>(after: Duration, fut: F) -> Timeout<F> {
-    Timeout::new(after, fut, false)
+pub(crate) fn timeout_unlogged<F: Future>(start: Instant, after: Duration, fut: F) -> Timeout<F> {
+    Timeout::new(start, after, fut, false)
 }
 
 impl<F> Timeout<F> {
     #[inline]
-    fn new(after: Duration, future: F, logs: bool) -> Self {
+    fn new(start: Instant, after: Duration, future: F, logs: bool) -> Self {
         Self {
             future,
             // A limit too far in the future to represent means "never".
-            deadline: Instant::now().checked_add(after),
+            deadline: start.checked_add(after),
             after,
             logs,
             timer: None,

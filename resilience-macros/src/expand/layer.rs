@@ -271,10 +271,16 @@ fn wrap_rate_limit(
             };
         });
     }
-    let (limiter, error) = (local("limiter"), local("error"));
+    let (limiter, error, start) = (local("limiter"), local("error"), local("start"));
     let wait = &site.wait;
     let is_async = site.plan.shape.is_async();
     let acquire = match (&layer.key, is_async) {
+        (Some(key), true) if site.plan.limit_reads_timeout_start(index) => {
+            quote!(#krate::__private::acquire_key_from(#limiter, #start, &(#key)) #wait)
+        }
+        (None, true) if site.plan.limit_reads_timeout_start(index) => {
+            quote!(#krate::__private::acquire_from(#limiter, #start) #wait)
+        }
         (Some(key), true) => quote!(#limiter.acquire_key(&(#key)) #wait),
         (Some(key), false) => quote!(#limiter.acquire_key_blocking(&(#key))),
         (None, true) => quote!(#limiter.acquire() #wait),
@@ -336,13 +342,17 @@ fn wrap_timeout(
 ) -> (TokenStream, TokenStream) {
     let krate = site.krate;
     let after = duration_tokens(layer.duration);
-    let (outcome, error) = (local("outcome"), local("error"));
+    let (outcome, error, start) = (local("outcome"), local("error"), local("start"));
     // The name is only made when the call times out.
     let (item, name) = site_name(site, index);
+    // `start` is also read by a rate limit right below (see `Plan::limit_reads_timeout_start`).
     let code = quote! {
-        match #krate::__private::timeout(#after, async { #inner }).await {
-            ::core::result::Result::Ok(#outcome) => #outcome,
-            ::core::result::Result::Err(#error) => #krate::__private::timed_out(#name, #error),
+        {
+            let #start = #krate::__private::call_start();
+            match #krate::__private::timeout(#start, #after, async { #inner }).await {
+                ::core::result::Result::Ok(#outcome) => #outcome,
+                ::core::result::Result::Err(#error) => #krate::__private::timed_out(#name, #error),
+            }
         }
     };
     (item, code)

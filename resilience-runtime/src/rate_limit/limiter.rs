@@ -183,7 +183,22 @@ impl RateLimiter {
     /// available, returned without waiting.
     pub async fn acquire(&self) -> Result<(), Error> {
         match &self.remote {
-            None => self.acquire_slot(Slot::Unkeyed, self.wait_budget).await,
+            None => {
+                self.acquire_slot(Slot::Unkeyed, self.wait_budget, clock::now())
+                    .await
+            }
+            Some(remote) => self.acquire_remote(remote, Slot::Unkeyed, None).await,
+        }
+    }
+
+    /// [`acquire`](Self::acquire) deciding as of `now` (a clock reading the caller just
+    /// took), so a call stack reads the clock once.
+    pub(crate) async fn acquire_at(&self, now: Nanos) -> Result<(), Error> {
+        match &self.remote {
+            None => {
+                self.acquire_slot(Slot::Unkeyed, self.wait_budget, now)
+                    .await
+            }
             Some(remote) => self.acquire_remote(remote, Slot::Unkeyed, None).await,
         }
     }
@@ -224,11 +239,33 @@ impl RateLimiter {
         &'a self,
         key: &K,
     ) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
+        self.acquire_key_when(None, key)
+    }
+
+    /// [`acquire_key`](Self::acquire_key) deciding as of `now` (see
+    /// [`acquire_at`](Self::acquire_at)).
+    pub(crate) fn acquire_key_at<'a, K: Hash + ?Sized>(
+        &'a self,
+        now: Nanos,
+        key: &K,
+    ) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
+        self.acquire_key_when(Some(now), key)
+    }
+
+    /// `acquire_key`, as of `now` or else the time it is first polled.
+    fn acquire_key_when<'a, K: Hash + ?Sized>(
+        &'a self,
+        now: Option<Nanos>,
+        key: &K,
+    ) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
         let slot = Slot::Key(self.keys.hash(key));
         let remote_key = self.remote.as_ref().map(|_| RemoteKey::of(key));
         async move {
             match &self.remote {
-                None => self.acquire_slot(slot, self.wait_budget).await,
+                None => {
+                    let now = now.unwrap_or_else(clock::now);
+                    self.acquire_slot(slot, self.wait_budget, now).await
+                }
                 Some(remote) => self.acquire_remote(remote, slot, remote_key).await,
             }
         }
@@ -299,12 +336,13 @@ impl RateLimiter {
         &self,
         slot: Slot,
         budget: Nanos,
+        now: Nanos,
         thread: impl FnOnce() -> Option<Thread>,
     ) -> Result<Option<Waiting<'_>>, Error> {
         if kill_switch::engaged() {
             return Ok(None);
         }
-        match self.reserve(&self.tuning.load(), slot, clock::now(), 0) {
+        match self.reserve(&self.tuning.load(), slot, now, 0) {
             Ok(_) => {
                 self.counters.0.permitted();
                 Ok(None)
@@ -370,8 +408,8 @@ impl RateLimiter {
     }
 
     /// The in-process decision of `acquire`, waiting at most `budget`.
-    async fn acquire_slot(&self, slot: Slot, budget: Nanos) -> Result<(), Error> {
-        if let Some(waiting) = self.start(slot, budget, || None)? {
+    async fn acquire_slot(&self, slot: Slot, budget: Nanos, now: Nanos) -> Result<(), Error> {
+        if let Some(waiting) = self.start(slot, budget, now, || None)? {
             waiting.ticket.wait().await;
             waiting.finish();
         }
@@ -380,7 +418,7 @@ impl RateLimiter {
 
     fn acquire_slot_blocking(&self, slot: Slot) -> Result<(), Error> {
         let thread = || Some(std::thread::current());
-        if let Some(waiting) = self.start(slot, self.wait_budget, thread)? {
+        if let Some(waiting) = self.start(slot, self.wait_budget, clock::now(), thread)? {
             waiting.ticket.wait_blocking();
             waiting.finish();
         }
@@ -430,7 +468,7 @@ impl RateLimiter {
             }
             Verdict::Unavailable(OnBackendError::Deny) => Err(self.reject(slot, None)),
             Verdict::Unavailable(OnBackendError::Local) => {
-                self.acquire_slot(slot, self.wait_budget.saturating_sub(spent))
+                self.acquire_slot(slot, self.wait_budget.saturating_sub(spent), clock::now())
                     .await
             }
         }
