@@ -300,11 +300,28 @@ pub fn no_hint<E>(_: &E) -> Option<Duration> {
     None
 }
 
+/// One call's retry bookkeeping, started lazily: a call that succeeds at once never reads
+/// the policy, unless its `max_elapsed` deadline must count from the start.
+#[derive(Debug)]
+pub struct RetryCall(Option<RetryState>);
+
+impl RetryCall {
+    /// The bookkeeping, started on the first failure.
+    fn state(&mut self, retry: &Retry) -> &mut RetryState {
+        self.0.get_or_insert_with(|| retry.policy().start())
+    }
+
+    /// Attempts made so far, counting the one in flight.
+    fn attempts(&self) -> u32 {
+        self.0.as_ref().map_or(1, RetryState::attempts)
+    }
+}
+
 /// Starts one call's retry loop.
 #[inline]
-pub fn retry_start(retry: &Retry) -> RetryState {
+pub fn retry_start(retry: &Retry) -> RetryCall {
     retry.record_call();
-    retry.policy().start()
+    RetryCall(retry.has_deadline().then(|| retry.policy().start()))
 }
 
 /// Decides after one attempt: `Break` with the final outcome, or `Continue` with the delay
@@ -316,7 +333,7 @@ pub fn retry_start(retry: &Retry) -> RetryState {
 #[inline]
 pub fn retry_step<T, E: From<Error>>(
     retry: &Retry,
-    state: &mut RetryState,
+    call: &mut RetryCall,
     outcome: Attempt<T, E>,
     when: impl Fn(&E) -> bool,
     hint: impl Fn(&E) -> Option<Duration>,
@@ -326,10 +343,10 @@ pub fn retry_step<T, E: From<Error>>(
 ) -> ControlFlow<Attempt<T, E>, Duration> {
     match outcome {
         Ok(value) => {
-            retry.record_success(state.attempts());
+            retry.record_success(call.attempts());
             ControlFlow::Break(Ok(value))
         }
-        Err(failure) => retry_failed(retry, state, failure, when, hint, describe),
+        Err(failure) => retry_failed(retry, call.state(retry), failure, when, hint, describe),
     }
 }
 

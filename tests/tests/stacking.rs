@@ -277,7 +277,12 @@ async fn conflicting_declarations_are_reported_and_the_first_wins() {
 /// instant the timeout started counting, and its wait counts against the timeout.
 #[timeout("1500ms")]
 #[circuit_breaker(name = "stacking-timed-limit-breaker")]
-#[rate_limit(name = "stacking-timed-limit", rate = "1/s", burst = 1, max_wait = "5s")]
+#[rate_limit(
+    name = "stacking-timed-limit",
+    rate = "1/s",
+    burst = 1,
+    max_wait = "5s"
+)]
 async fn timed_limit() -> Result<Instant, ServiceError> {
     Ok(Instant::now())
 }
@@ -291,7 +296,10 @@ async fn a_timeout_counts_the_wait_of_the_rate_limit_below_it() {
     // Two callers at once: the second's permit is two seconds away, past its limit.
     let (first, second) = tokio::join!(timed_limit(), timed_limit());
     assert_eq!(first, Ok(start + Duration::from_secs(2)));
-    assert!(matches!(second, Err(ServiceError::Resilience(Error::Timeout { .. }))));
+    assert!(matches!(
+        second,
+        Err(ServiceError::Resilience(Error::Timeout { .. }))
+    ));
     assert_eq!(start.elapsed(), Duration::from_millis(2500));
     // The timed-out waiter gave its reservation back: the next permit is due at 3s.
     assert_eq!(timed_limit().await, Ok(start + Duration::from_secs(3)));

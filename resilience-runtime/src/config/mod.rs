@@ -120,8 +120,8 @@
 //! [`Retry::set_policy`](crate::retry::Retry::set_policy) do when called directly: a breaker
 //! keeps its state, its window (unless the window's kind or size changes: a new window
 //! starts empty) and the end of its current open period; a bulkhead keeps its calls in
-//! flight and leaks no slot when it shrinks; a retry's calls in progress finish with the
-//! policy they started with. [`load`] and [`apply`] set exactly the keys they give: the
+//! flight and leaks no slot when it shrinks; a retry's calls already retrying finish with the
+//! policy they started retrying with. [`load`] and [`apply`] set exactly the keys they give: the
 //! instance's other settings stay as they are, including changes made through its handle.
 //! [`reload_env`] sets an instance whose variables changed to its declaration with the
 //! environment and the file/code layers on top (so a removed variable goes back to the

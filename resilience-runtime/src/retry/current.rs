@@ -57,6 +57,13 @@ impl CurrentPolicy {
         }
     }
 
+    /// Whether the policy in force has a `max_elapsed`: its flag is in the first word, whose
+    /// single load is consistent on its own.
+    #[inline]
+    pub(super) fn has_max_elapsed(&self) -> bool {
+        self.words[0].load(Ordering::Acquire) >> 48 & 1 == 1
+    }
+
     /// Replaces the policy; calls that start from now on follow it.
     pub(super) fn store(&self, policy: &RetryPolicy) {
         let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);

@@ -132,15 +132,17 @@ impl Retry {
 
     /// The policy in force: as declared, or as last [replaced](Self::set_policy).
     ///
-    /// Lock-free and allocation-free; every call reads it once when it starts.
+    /// Lock-free and allocation-free. An annotated fn's call reads it once, at its first
+    /// failure (at its start when the policy has a `max_elapsed` deadline), and keeps that
+    /// copy for all its retries.
     #[must_use]
     #[inline]
     pub fn policy(&self) -> RetryPolicy {
         self.current.load()
     }
 
-    /// Replaces the policy while calls run: calls that start from now on follow `policy`;
-    /// calls already retrying finish with the policy they started with. The counters are
+    /// Replaces the policy while calls run: calls that have not started retrying follow
+    /// `policy`; calls already retrying finish with the policy they started retrying with. The counters are
     /// kept. Logged at `info` level.
     ///
     /// ```
@@ -180,6 +182,15 @@ impl Retry {
             policy: self.policy(),
             metrics: self.metrics(),
         }
+    }
+
+    /// Whether the policy in force has a `max_elapsed` deadline (one load, no policy copy):
+    /// generated code then starts each call's bookkeeping at once, so the deadline counts
+    /// from the call's start; otherwise only on the first failure.
+    #[doc(hidden)]
+    #[inline]
+    pub fn has_deadline(&self) -> bool {
+        self.current.has_max_elapsed()
     }
 
     /// Counts a logical call starting. For generated code.
