@@ -1,0 +1,275 @@
+//! Reads the estimates criterion left under `target/criterion` and prints the side-by-side
+//! table of BENCHMARKS.md: our figure, the best peer's, their ratio and the target.
+//!
+//! ```text
+//! cargo bench -p resilience-benches && cargo run -p resilience-benches --bin report
+//! ```
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// How a row is judged.
+enum Target {
+    /// ours / best peer at most this.
+    Ratio(f64),
+    /// ours / best peer at most this, and ours under this many nanoseconds.
+    RatioAndNanos(f64, f64),
+    /// Ours under this many nanoseconds (peers shown for reference).
+    Nanos(f64),
+    /// Throughput of two threads over one thread at least this (ours vs itself).
+    Scaling(f64),
+    /// Shown for reference.
+    None,
+}
+
+struct Row {
+    what: &'static str,
+    ours: &'static str,
+    peers: &'static [&'static str],
+    target: Target,
+}
+
+const ROWS: &[Row] = &[
+    Row {
+        what: "bulkhead",
+        ours: "bulkhead/resilience",
+        peers: &["bulkhead/tokio_semaphore"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "timeout",
+        ours: "timeout/resilience",
+        peers: &["timeout/tokio_timeout"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "retry (success)",
+        ours: "retry/resilience",
+        peers: &["retry/backon"],
+        target: Target::Ratio(0.25),
+    },
+    Row {
+        what: "five-layer stack",
+        ours: "five_layer_stack/resilience",
+        peers: &["five_layer_stack/hand_wired_peers"],
+        target: Target::RatioAndNanos(0.5, 60.0),
+    },
+    Row {
+        what: "breaker, consecutive failures",
+        ours: "circuit_breaker_closed/consecutive/resilience #[circuit_breaker] fn",
+        peers: &[
+            "circuit_breaker_closed/consecutive/failsafe consecutive_failures",
+            "circuit_breaker_closed/consecutive/recloser (ring buffer of 100)",
+        ],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "breaker, count window",
+        ours: "circuit_breaker_closed/count_window/resilience #[circuit_breaker] fn",
+        peers: &["circuit_breaker_closed/count_window/recloser (ring buffer of 100)"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "breaker, time window",
+        ours: "circuit_breaker_closed/time_window/resilience #[circuit_breaker] fn",
+        peers: &[
+            "circuit_breaker_closed/time_window/failsafe success_rate_over_time_window",
+            "circuit_breaker_closed/time_window/recloser (ring buffer of 100)",
+        ],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "rate limit, direct",
+        ours: "rate_limit/direct/resilience/permit",
+        peers: &["rate_limit/direct/governor/permit"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "rate limit, direct, same clock",
+        ours: "rate_limit/direct/resilience/permit",
+        peers: &["rate_limit/direct/governor (std Instant clock)/permit"],
+        target: Target::None,
+    },
+    Row {
+        what: "rate limit, 1 000 keys",
+        ours: "rate_limit/keyed/resilience/permit/1000 keys",
+        peers: &["rate_limit/keyed/governor/permit/1000 keys"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "sync bulkhead",
+        ours: "sync/bulkhead/resilience",
+        peers: &["sync/bulkhead/tokio_semaphore_try_acquire"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "sync retry (success)",
+        ours: "sync/retry/resilience",
+        peers: &["sync/retry/backon_blocking"],
+        target: Target::Ratio(0.25),
+    },
+    Row {
+        what: "sync four-layer stack",
+        ours: "sync/four_layer_stack/resilience",
+        peers: &["sync/four_layer_stack/hand_wired_peers"],
+        target: Target::Ratio(0.5),
+    },
+    Row {
+        what: "rejected: open breaker",
+        ours: "rejected/open_circuit_breaker/resilience #[circuit_breaker] fn",
+        peers: &[
+            "rejected/open_circuit_breaker/failsafe",
+            "rejected/open_circuit_breaker/recloser",
+        ],
+        target: Target::Nanos(20.0),
+    },
+    Row {
+        what: "rejected: rate limit",
+        ours: "rejected/rate_limit/resilience #[rate_limit] fn",
+        peers: &["rejected/rate_limit/governor"],
+        target: Target::Nanos(20.0),
+    },
+    Row {
+        what: "rejected: full bulkhead",
+        ours: "rejected/full_bulkhead/resilience #[bulkhead] fn",
+        peers: &["rejected/full_bulkhead/tokio_semaphore try_acquire"],
+        target: Target::Nanos(20.0),
+    },
+    Row {
+        what: "2 threads, shared breaker",
+        ours: "threads/shared_circuit_breaker/resilience/2 thread(s)",
+        peers: &["threads/shared_circuit_breaker/resilience/1 thread(s)"],
+        target: Target::Scaling(1.5),
+    },
+    Row {
+        what: "2 threads, shared breaker (failsafe)",
+        ours: "threads/shared_circuit_breaker/failsafe/2 thread(s)",
+        peers: &["threads/shared_circuit_breaker/failsafe/1 thread(s)"],
+        target: Target::Scaling(0.0),
+    },
+    Row {
+        what: "2 threads, shared breaker (recloser)",
+        ours: "threads/shared_circuit_breaker/recloser/2 thread(s)",
+        peers: &["threads/shared_circuit_breaker/recloser/1 thread(s)"],
+        target: Target::Scaling(0.0),
+    },
+    Row {
+        what: "2 threads, shared rate limit",
+        ours: "threads/shared_rate_limit/resilience/2 thread(s)",
+        peers: &["threads/shared_rate_limit/resilience/1 thread(s)"],
+        target: Target::Scaling(0.0),
+    },
+    Row {
+        what: "2 threads, shared rate limit (governor)",
+        ours: "threads/shared_rate_limit/governor/2 thread(s)",
+        peers: &["threads/shared_rate_limit/governor/1 thread(s)"],
+        target: Target::Scaling(0.0),
+    },
+];
+
+/// Every `new/benchmark.json` under `dir`: full id → median time per iteration (ns).
+fn medians(dir: &Path, found: &mut HashMap<String, f64>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if !path.is_dir() {
+            continue;
+        }
+        let benchmark = path.join("new").join("benchmark.json");
+        let estimates = path.join("new").join("estimates.json");
+        if let (Ok(benchmark), Ok(estimates)) = (
+            std::fs::read_to_string(&benchmark),
+            std::fs::read_to_string(&estimates),
+        ) && let (Ok(benchmark), Ok(estimates)) = (
+            serde_json::from_str::<serde_json::Value>(&benchmark),
+            serde_json::from_str::<serde_json::Value>(&estimates),
+        ) && let (Some(id), Some(median)) = (
+            benchmark["full_id"].as_str(),
+            estimates["median"]["point_estimate"].as_f64(),
+        ) {
+            found.insert(id.to_owned(), median);
+        }
+        medians(&path, found);
+    }
+}
+
+fn criterion_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
+    target.join("criterion")
+}
+
+fn main() {
+    let mut found = HashMap::new();
+    medians(&criterion_dir(), &mut found);
+    if found.is_empty() {
+        eprintln!(
+            "no results under {}: run `cargo bench -p resilience-benches` first",
+            criterion_dir().display()
+        );
+        std::process::exit(1);
+    }
+    println!("| what | ours (ns) | best peer (ns) | ratio | target | met |");
+    println!("|---|---:|---:|---:|---|:---:|");
+    for row in ROWS {
+        let Some(&ours) = found.get(row.ours) else {
+            println!("| {} | missing: `{}` | | | | |", row.what, row.ours);
+            continue;
+        };
+        let Some(peer) = row
+            .peers
+            .iter()
+            .filter_map(|peer| found.get(*peer).copied())
+            .reduce(f64::min)
+        else {
+            println!("| {} | {ours:.1} | missing | | | |", row.what);
+            continue;
+        };
+        let ratio = ours / peer;
+        let (ratio_text, target, met) = match row.target {
+            Target::Ratio(at_most) => (
+                format!("{ratio:.2}"),
+                format!("≤ {at_most}"),
+                Some(ratio <= at_most),
+            ),
+            Target::RatioAndNanos(at_most, nanos) => (
+                format!("{ratio:.2}"),
+                format!("≤ {at_most} and < {nanos} ns"),
+                Some(ratio <= at_most && ours < nanos),
+            ),
+            Target::Nanos(nanos) => (
+                format!("{ratio:.2}"),
+                format!("≤ {nanos} ns"),
+                Some(ours <= nanos),
+            ),
+            Target::Scaling(at_least) => {
+                // Time per call per thread: two threads do twice the calls in `ours`.
+                let scaling = 2.0 * peer / ours;
+                let target = if at_least > 0.0 {
+                    format!("≥ {at_least}× one thread")
+                } else {
+                    String::from("(reference)")
+                };
+                (
+                    format!("{scaling:.2}× throughput"),
+                    target,
+                    (at_least > 0.0).then_some(scaling >= at_least),
+                )
+            }
+            Target::None => (format!("{ratio:.2}"), String::from("(reference)"), None),
+        };
+        let met = match met {
+            Some(true) => "yes",
+            Some(false) => "**no**",
+            None => "",
+        };
+        println!(
+            "| {} | {ours:.1} | {peer:.1} | {ratio_text} | {target} | {met} |",
+            row.what
+        );
+    }
+}
