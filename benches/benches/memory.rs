@@ -16,6 +16,21 @@ use resilience_runtime::bulkhead::{Bulkhead, BulkheadConfig};
 use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 use resilience_runtime::rate_limit::{Rate, RateLimitConfig, RateLimiter};
 
+/// A body with nothing to do, bare and under five layers: what the layers add to the size
+/// of the future a call returns (it lives in the caller's task).
+async fn bare() -> Result<u64, resilience_runtime::Error> {
+    Ok(black_box(1))
+}
+
+#[resilience_runtime::circuit_breaker(name = "m-stack", failure_threshold = 5)]
+#[resilience_runtime::retry(max_attempts = 3)]
+#[resilience_runtime::timeout("10s")]
+#[resilience_runtime::rate_limit(name = "m-stack-rate", rate = "1000/s")]
+#[resilience_runtime::bulkhead(name = "m-stack-pool", max_concurrent = 64)]
+async fn stacked() -> Result<u64, resilience_runtime::Error> {
+    Ok(black_box(1))
+}
+
 /// The system allocator, keeping the net number of bytes allocated.
 struct Counting;
 
@@ -92,6 +107,11 @@ fn main() {
     row(
         "bulkhead",
         footprint(|| Bulkhead::new("m-bulkhead", BulkheadConfig::new(16))),
+    );
+    println!(
+        "| future of an async fn, bare / under five layers | {} / {} | 0 | |",
+        std::mem::size_of_val(&bare()),
+        std::mem::size_of_val(&stacked())
     );
     for keys in [1_000_u64, 10_000] {
         let limiter = RateLimiter::new(

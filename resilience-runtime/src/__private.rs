@@ -9,13 +9,14 @@ use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::ops::ControlFlow;
+use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 pub use inventory;
 
 use crate::Error;
-use crate::bulkhead::{Bulkhead, BulkheadConfig};
+use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitPermit};
 pub use crate::describe::{DescribeError, Described};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
@@ -412,23 +413,58 @@ pub fn timeout<F: Future>(
     crate::timeout::timeout_unlogged(start.0, after, future)
 }
 
-/// [`RateLimiter::acquire`] deciding at `start` (see [`CallStart`]).
+/// The future of a layer's slow path, boxed: the fused stack's future only holds a pointer
+/// for it, instead of the whole waiting machinery inline in every call's state (which every
+/// call would otherwise pay for in size and copies). Only calls that wait allocate.
+pub type Waiting<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
+
+/// A rate limit's decision without waiting, as of `start` (see [`CallStart`]) or now:
+/// `None` when the call must wait (or ask a remote backend) with [`rate_limit_wait`].
 #[inline]
-pub fn acquire_from(
+pub fn rate_limit_admit(
     limiter: &RateLimiter,
-    start: CallStart,
-) -> impl Future<Output = Result<(), Error>> + Send + '_ {
-    limiter.acquire_at(crate::clock::nanos_at(start.0))
+    start: Option<CallStart>,
+) -> Option<Result<(), Error>> {
+    limiter.admit_now(start.map_or_else(crate::clock::now, |start| crate::clock::nanos_at(start.0)))
 }
 
-/// [`RateLimiter::acquire_key`] deciding at `start` (see [`CallStart`]).
+/// [`rate_limit_admit`] against `key`'s own limit.
 #[inline]
-pub fn acquire_key_from<'a, K: std::hash::Hash + ?Sized>(
-    limiter: &'a RateLimiter,
-    start: CallStart,
+pub fn rate_limit_admit_key<K: std::hash::Hash + ?Sized>(
+    limiter: &RateLimiter,
+    start: Option<CallStart>,
     key: &K,
-) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
-    limiter.acquire_key_at(crate::clock::nanos_at(start.0), key)
+) -> Option<Result<(), Error>> {
+    let now = start.map_or_else(crate::clock::now, |start| crate::clock::nanos_at(start.0));
+    limiter.admit_key_now(key, now)
+}
+
+/// The slow path after [`rate_limit_admit`] said `None`.
+#[cold]
+pub fn rate_limit_wait(limiter: &RateLimiter) -> Waiting<'_, ()> {
+    Box::pin(limiter.acquire())
+}
+
+/// The slow path after [`rate_limit_admit_key`] said `None`.
+#[cold]
+pub fn rate_limit_wait_key<'a, K: std::hash::Hash + ?Sized + 'a>(
+    limiter: &'a RateLimiter,
+    key: &K,
+) -> Waiting<'a, ()> {
+    Box::pin(limiter.acquire_key(key))
+}
+
+/// A bulkhead's decision without waiting: `None` when the call may wait for a slot with
+/// [`bulkhead_wait`].
+#[inline]
+pub fn bulkhead_admit(bulkhead: &Bulkhead) -> Option<Result<BulkheadPermit<'_>, Error>> {
+    bulkhead.admit_now()
+}
+
+/// The slow path after [`bulkhead_admit`] said `None`.
+#[cold]
+pub fn bulkhead_wait(bulkhead: &Bulkhead) -> Waiting<'_, BulkheadPermit<'_>> {
+    Box::pin(bulkhead.acquire())
 }
 
 /// Logs the timeout of the fn named `name` and passes its error on.

@@ -278,13 +278,23 @@ impl Bulkhead {
     ///
     /// [`Error::BulkheadFull`] when no slot freed up in time.
     pub async fn acquire(&self) -> Result<BulkheadPermit<'_>, Error> {
+        match self.admit_now() {
+            Some(decided) => decided,
+            None => self.wait_async().await,
+        }
+    }
+
+    /// The decision without waiting: a slot, a rejection (no slot and no `max_wait`), or
+    /// `None` when the caller may wait for a slot.
+    #[inline]
+    pub(crate) fn admit_now(&self) -> Option<Result<BulkheadPermit<'_>, Error>> {
         if let Some(permit) = self.try_take() {
-            return Ok(permit);
+            return Some(Ok(permit));
         }
         if self.max_wait().is_zero() {
-            return Err(self.reject());
+            return Some(Err(self.reject()));
         }
-        self.wait_async().await
+        None
     }
 
     /// Takes a slot, blocking the thread up to `max_wait` (std time) for one to free up. For
@@ -294,13 +304,10 @@ impl Bulkhead {
     ///
     /// [`Error::BulkheadFull`] when no slot freed up in time.
     pub fn acquire_blocking(&self) -> Result<BulkheadPermit<'_>, Error> {
-        if let Some(permit) = self.try_take() {
-            return Ok(permit);
+        match self.admit_now() {
+            Some(decided) => decided,
+            None => self.wait_blocking(),
         }
-        if self.max_wait().is_zero() {
-            return Err(self.reject());
-        }
-        self.wait_blocking()
     }
 
     /// Runs `fut` holding a slot (see [`acquire`](Bulkhead::acquire)); a rejection becomes the

@@ -271,20 +271,41 @@ fn wrap_rate_limit(
             };
         });
     }
-    let (limiter, error, start) = (local("limiter"), local("error"), local("start"));
-    let wait = &site.wait;
-    let is_async = site.plan.shape.is_async();
-    let acquire = match (&layer.key, is_async) {
-        (Some(key), true) if site.plan.limit_reads_timeout_start(index) => {
-            quote!(#krate::__private::acquire_key_from(#limiter, #start, &(#key)) #wait)
+    let (limiter, error, start, key) = (
+        local("limiter"),
+        local("error"),
+        local("start"),
+        local("key"),
+    );
+    let acquire = if site.plan.shape.is_async() {
+        // The decision is taken in place; only a call that must wait awaits a (boxed) future.
+        let start = if site.plan.limit_reads_timeout_start(index) {
+            quote!(::core::option::Option::Some(#start))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        match &layer.key {
+            Some(key_expr) => quote! {{
+                let #key = &(#key_expr);
+                match #krate::__private::rate_limit_admit_key(#limiter, #start, #key) {
+                    ::core::option::Option::Some(decided) => decided,
+                    ::core::option::Option::None => {
+                        #krate::__private::rate_limit_wait_key(#limiter, #key).await
+                    }
+                }
+            }},
+            None => quote! {
+                match #krate::__private::rate_limit_admit(#limiter, #start) {
+                    ::core::option::Option::Some(decided) => decided,
+                    ::core::option::Option::None => #krate::__private::rate_limit_wait(#limiter).await,
+                }
+            },
         }
-        (None, true) if site.plan.limit_reads_timeout_start(index) => {
-            quote!(#krate::__private::acquire_from(#limiter, #start) #wait)
+    } else {
+        match &layer.key {
+            Some(key_expr) => quote!(#limiter.acquire_key_blocking(&(#key_expr))),
+            None => quote!(#limiter.acquire_blocking()),
         }
-        (Some(key), true) => quote!(#limiter.acquire_key(&(#key)) #wait),
-        (Some(key), false) => quote!(#limiter.acquire_key_blocking(&(#key))),
-        (None, true) => quote!(#limiter.acquire() #wait),
-        (None, false) => quote!(#limiter.acquire_blocking()),
     };
     let code = quote! {
         {
@@ -314,7 +335,13 @@ fn wrap_bulkhead(
         local("error"),
     );
     let acquire = if site.plan.shape.is_async() {
-        quote!(#bulkhead.acquire().await)
+        // As for rate limits: only a call that waits awaits a (boxed) future.
+        quote! {
+            match #krate::__private::bulkhead_admit(#bulkhead) {
+                ::core::option::Option::Some(decided) => decided,
+                ::core::option::Option::None => #krate::__private::bulkhead_wait(#bulkhead).await,
+            }
+        }
     } else {
         quote!(#bulkhead.acquire_blocking())
     };

@@ -67,6 +67,14 @@ pub struct RateLimiter {
     remote: Option<Remote>,
 }
 
+/// What [`RateLimiter::decide_now`] decided.
+enum Decision {
+    Admitted,
+    Rejected(Error),
+    /// A permit this far away, within the wait budget.
+    Queue(Nanos),
+}
+
 impl RateLimiter {
     /// A limiter with a full burst available.
     ///
@@ -191,18 +199,6 @@ impl RateLimiter {
         }
     }
 
-    /// [`acquire`](Self::acquire) deciding as of `now` (a clock reading the caller just
-    /// took), so a call stack reads the clock once.
-    pub(crate) async fn acquire_at(&self, now: Nanos) -> Result<(), Error> {
-        match &self.remote {
-            None => {
-                self.acquire_slot(Slot::Unkeyed, self.wait_budget, now)
-                    .await
-            }
-            Some(remote) => self.acquire_remote(remote, Slot::Unkeyed, None).await,
-        }
-    }
-
     /// [`acquire`](Self::acquire) for sync code: waits by blocking the thread. Always decides
     /// in this process.
     ///
@@ -239,35 +235,46 @@ impl RateLimiter {
         &'a self,
         key: &K,
     ) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
-        self.acquire_key_when(None, key)
-    }
-
-    /// [`acquire_key`](Self::acquire_key) deciding as of `now` (see
-    /// [`acquire_at`](Self::acquire_at)).
-    pub(crate) fn acquire_key_at<'a, K: Hash + ?Sized>(
-        &'a self,
-        now: Nanos,
-        key: &K,
-    ) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
-        self.acquire_key_when(Some(now), key)
-    }
-
-    /// `acquire_key`, as of `now` or else the time it is first polled.
-    fn acquire_key_when<'a, K: Hash + ?Sized>(
-        &'a self,
-        now: Option<Nanos>,
-        key: &K,
-    ) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
         let slot = Slot::Key(self.keys.hash(key));
         let remote_key = self.remote.as_ref().map(|_| RemoteKey::of(key));
         async move {
             match &self.remote {
                 None => {
-                    let now = now.unwrap_or_else(clock::now);
-                    self.acquire_slot(slot, self.wait_budget, now).await
+                    self.acquire_slot(slot, self.wait_budget, clock::now())
+                        .await
                 }
                 Some(remote) => self.acquire_remote(remote, slot, remote_key).await,
             }
+        }
+    }
+
+    /// The decision generated code takes without waiting, as of `now`: `Some` when made
+    /// (a permit, or a rejection), `None` when the call must wait for its permit or ask a
+    /// remote backend, which [`acquire`](Self::acquire) then does.
+    #[inline]
+    pub(crate) fn admit_now(&self, now: Nanos) -> Option<Result<(), Error>> {
+        self.admit_slot(Slot::Unkeyed, now)
+    }
+
+    /// [`admit_now`](Self::admit_now) against `key`'s own limit.
+    #[inline]
+    pub(crate) fn admit_key_now<K: Hash + ?Sized>(
+        &self,
+        key: &K,
+        now: Nanos,
+    ) -> Option<Result<(), Error>> {
+        self.admit_slot(Slot::Key(self.keys.hash(key)), now)
+    }
+
+    #[inline]
+    fn admit_slot(&self, slot: Slot, now: Nanos) -> Option<Result<(), Error>> {
+        if self.remote.is_some() {
+            return None;
+        }
+        match self.decide_now(slot, self.wait_budget, now) {
+            Decision::Admitted => Some(Ok(())),
+            Decision::Rejected(error) => Some(Err(error)),
+            Decision::Queue(_) => None,
         }
     }
 
@@ -318,15 +325,28 @@ impl RateLimiter {
 
     #[inline]
     fn try_slot(&self, slot: Slot) -> Result<(), Error> {
-        if kill_switch::engaged() {
-            return Ok(());
+        match self.decide_now(slot, 0, clock::now()) {
+            Decision::Admitted => Ok(()),
+            Decision::Rejected(error) => Err(error),
+            // Not with a zero budget; rejected all the same.
+            Decision::Queue(wait) => Err(self.reject(slot, Some(wait))),
         }
-        match self.reserve(&self.tuning.load(), slot, clock::now(), 0) {
+    }
+
+    /// The decision at `now` without waiting: a permit, a rejection, or a permit `wait`
+    /// away (within `budget`) to queue for. Nothing is reserved for a queued call yet.
+    #[inline]
+    fn decide_now(&self, slot: Slot, budget: Nanos, now: Nanos) -> Decision {
+        if kill_switch::engaged() {
+            return Decision::Admitted;
+        }
+        match self.reserve(&self.tuning.load(), slot, now, 0) {
             Ok(_) => {
                 self.counters.0.permitted();
-                Ok(())
+                Decision::Admitted
             }
-            Err(retry_after) => Err(self.reject(slot, retry_after)),
+            Err(Some(wait)) if wait <= budget => Decision::Queue(wait),
+            Err(retry_after) => Decision::Rejected(self.reject(slot, retry_after)),
         }
     }
 
@@ -339,16 +359,10 @@ impl RateLimiter {
         now: Nanos,
         thread: impl FnOnce() -> Option<Thread>,
     ) -> Result<Option<Waiting<'_>>, Error> {
-        if kill_switch::engaged() {
-            return Ok(None);
-        }
-        match self.reserve(&self.tuning.load(), slot, now, 0) {
-            Ok(_) => {
-                self.counters.0.permitted();
-                Ok(None)
-            }
-            Err(Some(wait)) if wait <= budget => self.enqueue(slot, budget, thread()),
-            Err(retry_after) => Err(self.reject(slot, retry_after)),
+        match self.decide_now(slot, budget, now) {
+            Decision::Admitted => Ok(None),
+            Decision::Rejected(error) => Err(error),
+            Decision::Queue(_) => self.enqueue(slot, budget, thread()),
         }
     }
 
