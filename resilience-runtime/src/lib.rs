@@ -90,6 +90,7 @@
 //! same types.
 
 pub mod bulkhead;
+pub mod chaos;
 pub mod circuit_breaker;
 mod clock;
 pub mod config;
