@@ -16,6 +16,7 @@ pub use inventory;
 
 use crate::Error;
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
+use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitPermit};
 pub use crate::describe::{DescribeError, Described};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
@@ -184,6 +185,16 @@ pub fn declare_bulkhead(
     config: Option<BulkheadConfig>,
     location: &'static str,
 ) -> Arc<Bulkhead> {
+    registry().declare(name.into(), config, location)
+}
+
+/// Declares a chaos instance for a call site.
+#[must_use]
+pub fn declare_chaos(
+    name: &'static str,
+    config: Option<ChaosConfig>,
+    location: &'static str,
+) -> Arc<Chaos> {
     registry().declare(name.into(), config, location)
 }
 
