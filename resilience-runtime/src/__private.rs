@@ -244,6 +244,17 @@ pub fn lift<T, E>(result: Result<T, E>) -> Attempt<T, E> {
     result.map_err(Failure::Service)
 }
 
+/// Names a fn's error type from its return type, so that generated code can write
+/// `fn() -> <Result<T, E> as Outcome>::Error` for an alias such as `anyhow::Result<T>` too.
+pub trait Outcome {
+    /// `E` of `Result<T, E>`.
+    type Error;
+}
+
+impl<T, E> Outcome for Result<T, E> {
+    type Error = E;
+}
+
 /// A layer's error as an [`Attempt`].
 #[inline]
 pub fn layer_error<T, E>(error: Error) -> Attempt<T, E> {

@@ -150,7 +150,8 @@ fn fraction(
     if (0.0..=1.0).contains(&value.value) {
         return Some(value.value);
     }
-    let hint = if value.value > 1.0 && value.value <= 100.0 {
+    // A whole number of percent, e.g. `20`, is a likely slip.
+    let hint = if value.value >= 2.0 && value.value <= 100.0 && value.value.fract() == 0.0 {
         format!(": for {}%, write `{}`", value.value, value.value / 100.0)
     } else {
         String::new()

@@ -354,13 +354,23 @@ fn wrap_chaos(
         }
     });
     // The injected error is the service's: outer layers see it as a failure of the body.
-    // The call is spanned on the path, so that a fn of the wrong type is reported there.
+    // Where the fn's error type can be named, the path is first coerced to `fn() -> E`, so
+    // that a fn of another type is reported at the path, in those terms.
     let outcome = match &layer.error {
         Some(path) => {
-            let build = quote_spanned!(path.span()=> #path());
+            let build = local_at("build", path.span());
+            let typed = site.plan.body_type.as_ref().map_or_else(
+                || quote_spanned!(path.span()=> let #build = #path;),
+                |ty| {
+                    quote_spanned! {path.span()=>
+                        let #build: fn() -> <#ty as #krate::__private::Outcome>::Error = #path;
+                    }
+                },
+            );
             quote! {
                 if #injection.fails() {
-                    #krate::__private::lift(::core::result::Result::Err(#build))
+                    #typed
+                    #krate::__private::lift(::core::result::Result::Err(#build()))
                 } else {
                     #inner
                 }
