@@ -61,13 +61,13 @@ fn chaos_table(instances: &[ChaosSnapshot]) -> Table<'static> {
         let (config, metrics) = (&chaos.config, &chaos.metrics);
         let mut injects = Vec::new();
         if config.error_rate() > 0.0 {
-            injects.push(format!("errors {}%", config.error_rate() * 100.0));
+            injects.push(format!("errors {}", percent(config.error_rate())));
         }
         if config.injects_latency() {
             injects.push(format!(
-                "{:?} to {}%",
+                "{:?} on {}",
                 config.latency(),
-                config.latency_rate() * 100.0
+                percent(config.latency_rate())
             ));
         }
         if let Some((outage, period)) = config.outage() {
@@ -86,6 +86,12 @@ fn chaos_table(instances: &[ChaosSnapshot]) -> Table<'static> {
         ]);
     }
     table
+}
+
+/// A fraction as a percentage with at most two decimals: `0.2` → `20%`, `0.015` → `1.5%`.
+fn percent(fraction: f64) -> String {
+    let text = format!("{:.2}", fraction * 100.0);
+    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// How many of each breaker's latest transitions the tables show (the JSON has them all).
