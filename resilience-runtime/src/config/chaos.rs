@@ -38,3 +38,22 @@ impl Configurable for Chaos {
 
     fn reconfigure(&self, _config: ChaosConfig) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::env;
+
+    #[test]
+    fn chaos_variables_are_not_configuration_mistakes() {
+        let vars = [
+            (String::from("RESILIENCE_CHAOS"), Some(String::from("1"))),
+            (
+                String::from("RESILIENCE_CHAOS_SEED"),
+                Some(String::from("42")),
+            ),
+        ];
+        let layer = env::read(vars, &env::KnownNames::new());
+        assert!(layer.issues.is_empty(), "{:?}", layer.issues);
+        assert!(layer.settings.is_empty());
+    }
+}

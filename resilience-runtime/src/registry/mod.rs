@@ -145,7 +145,7 @@ impl Registry {
         self.retries.get(name)
     }
 
-    /// The chaos instance named `name`, once its site has run (see [`chaos`](crate::chaos)).
+    /// The chaos instance named `name`, once its site has run (see [`chaos`](mod@crate::chaos)).
     #[must_use]
     pub fn chaos(&self, name: &str) -> Option<ChaosHandle> {
         self.chaos.get(name)
