@@ -53,3 +53,9 @@ pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::entry(Kind::Fallback, args.into(), item.into()).into()
 }
+
+/// Injects errors, latency and outages when chaos is armed. See `resilience_runtime::chaos`.
+#[proc_macro_attribute]
+pub fn chaos(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::entry(Kind::Chaos, args.into(), item.into()).into()
+}

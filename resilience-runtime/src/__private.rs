@@ -17,6 +17,7 @@ pub use inventory;
 
 use crate::Error;
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit};
+use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitPermit};
 pub use crate::describe::{DescribeError, Described};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
@@ -188,6 +189,16 @@ pub fn declare_bulkhead(
     registry().declare(name.into(), config, location)
 }
 
+/// Declares a chaos instance for a call site.
+#[must_use]
+pub fn declare_chaos(
+    name: &'static str,
+    config: Option<ChaosConfig>,
+    location: &'static str,
+) -> Arc<Chaos> {
+    registry().declare(name.into(), config, location)
+}
+
 /// Declares (or adopts) a retry policy for a call site.
 #[must_use]
 pub fn declare_retry(
@@ -232,6 +243,17 @@ pub fn attempt_sync<R, F: FnOnce() -> R>(body: F) -> R {
 #[inline]
 pub fn lift<T, E>(result: Result<T, E>) -> Attempt<T, E> {
     result.map_err(Failure::Service)
+}
+
+/// Names a fn's error type from its return type, so that generated code can write
+/// `fn() -> <Result<T, E> as Outcome>::Error` for an alias such as `anyhow::Result<T>` too.
+pub trait Outcome {
+    /// `E` of `Result<T, E>`.
+    type Error;
+}
+
+impl<T, E> Outcome for Result<T, E> {
+    type Error = E;
 }
 
 /// A layer's error as an [`Attempt`].

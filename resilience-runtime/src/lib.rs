@@ -1,7 +1,7 @@
 //! Resilience for async Rust, as attributes.
 //!
 //! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[timeout]`, `#[bulkhead]` and
-//! `#[fallback]` on an ordinary `async fn` (or, except `#[timeout]`, a sync fn) that returns
+//! `#[fallback]` (and, to test all of them, `#[chaos]`) on an ordinary `async fn` (or, except `#[timeout]`, a sync fn) that returns
 //! `Result<T, E>` with `E: From<resilience_runtime::Error>`. The signature stays as written;
 //! only the body is wrapped. Configuration is checked at compile time: a typo, a malformed
 //! duration or an impossible combination is one compile error at the offending token.
@@ -90,6 +90,7 @@
 //! same types.
 
 pub mod bulkhead;
+pub mod chaos;
 pub mod circuit_breaker;
 mod clock;
 pub mod config;
@@ -304,3 +305,53 @@ pub use resilience_macros::bulkhead;
 /// # }
 /// ```
 pub use resilience_macros::fallback;
+
+/// Injects faults, for testing a service and its resilience layers: errors at a rate,
+/// latency and recurring outages. Inert unless chaos is armed: by this crate's `chaos`
+/// feature (enable it under `[dev-dependencies]`), `RESILIENCE_CHAOS=1`, or
+/// [`chaos::set_enabled`]; see the [`chaos`](mod@chaos) module.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `error_rate` | none | fraction of calls (0.0 to 1.0) that fail with the injected error instead of running |
+/// | `error` | required with `error_rate` or `outage` | path to a `fn() -> E` building the injected error (`E`: the fn's error type) |
+/// | `latency` | none | delay added before the body runs (on tokio's clock; blocking in a sync fn) |
+/// | `latency_rate` | `1.0` with `latency` | fraction of calls delayed |
+/// | `outage`, `period` | none | calls in the first `outage` of every `period` (counted from the site's first call) fail with the injected error; `outage` < `period` |
+/// | `seed` | `0` | the generator's seed, mixed with the name; `RESILIENCE_CHAOS_SEED` replaces it |
+/// | `name` | the fn's path | registry name, for [`Registry::chaos`] and the snapshot |
+/// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
+///
+/// Put it *below* `#[retry]` and `#[circuit_breaker]` (the topmost attribute is the
+/// outermost layer), so that they see the injected faults as the service's own errors. The
+/// same seed, name and call order give the same injections on every run. Works on sync fns
+/// too (the latency then blocks the thread).
+///
+/// ```
+/// use resilience_runtime::{chaos, registry, Error};
+///
+/// fn unavailable() -> Error {
+///     Error::timeout(std::time::Duration::from_secs(1))
+/// }
+///
+/// #[chaos(name = "doc-chaos", error_rate = 0.5, error = unavailable, latency = "100ms")]
+/// async fn lookup() -> Result<u32, Error> {
+///     Ok(1)
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// chaos::set_enabled(false); // disarmed: nothing is injected
+/// assert_eq!(lookup().await.unwrap(), 1);
+///
+/// chaos::set_enabled(true);
+/// let start = tokio::time::Instant::now();
+/// let mut failures = 0;
+/// for _ in 0..100 {
+///     failures += usize::from(lookup().await.is_err());
+/// }
+/// assert!((30..=70).contains(&failures));
+/// assert_eq!(start.elapsed(), std::time::Duration::from_secs(10)); // 100 × 100ms, instantly
+/// assert_eq!(registry().chaos("doc-chaos").unwrap().metrics().errors_injected, failures as u64);
+/// # }
+/// ```
+pub use resilience_macros::chaos;

@@ -11,7 +11,7 @@ use std::fmt::Display;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use resilience_runtime::{bulkhead, circuit_breaker, fallback, rate_limit, retry, timeout};
+use resilience_runtime::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
 
 /// The error type of the services below.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,6 +32,12 @@ impl ServiceError {
     #[must_use]
     pub fn is_transient(&self) -> bool {
         matches!(self, Self::Transient(_))
+    }
+
+    /// The error `#[chaos]` injects: a transient failure.
+    #[must_use]
+    pub fn injected() -> Self {
+        Self::Transient(String::from("injected by chaos"))
     }
 
     /// A server's retry-after hint, carried in the message as milliseconds.
@@ -307,4 +313,43 @@ pub async fn per_tenant(tenant: &str, region: u8) -> Result<(), ServiceError> {
 pub async fn shared_limit(user_id: u64) -> Result<(), ServiceError> {
     let _ = user_id;
     Ok(())
+}
+
+/// Every `#[chaos]` key, innermost under a breaker and a retry that see its faults.
+///
+/// # Errors
+/// The injected error once the retries are spent, or an open breaker.
+#[circuit_breaker(name = "lint-chaos-breaker", failure_threshold = 20)]
+#[retry(max_attempts = 3, initial_delay = "1ms", when = ServiceError::is_transient)]
+#[chaos(
+    name = "lint-chaos",
+    error_rate = 0.2,
+    error = ServiceError::injected,
+    latency = "20ms",
+    latency_rate = 0.5,
+    outage = "5s",
+    period = "1m",
+    seed = 12_345_678_901
+)]
+pub async fn chaotic(id: u32) -> Result<u32, ServiceError> {
+    Ok(id)
+}
+
+/// Latency only, with a borrowed result, named by default.
+///
+/// # Errors
+/// Never: only latency is injected.
+#[chaos(latency = "1ms")]
+pub async fn slowed(value: &str) -> Result<&str, ServiceError> {
+    Ok(value)
+}
+
+/// `#[chaos]` on a sync fn, under a sync retry.
+///
+/// # Errors
+/// The injected error once the retries are spent.
+#[retry(max_attempts = 2, initial_delay = "1ms")]
+#[chaos(error_rate = 0.5, error = ServiceError::injected)]
+pub fn chaotic_blocking(id: u32) -> Result<u32, ServiceError> {
+    Ok(id)
 }

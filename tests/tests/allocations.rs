@@ -4,7 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
-use resilience_runtime::{bulkhead, circuit_breaker, fallback, rate_limit, retry, timeout};
+use resilience_runtime::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
 use resilience_tests::ServiceError;
 
 /// Counts allocations made by the current thread while `COUNTING` is set on it.
@@ -81,6 +81,20 @@ fn sync_layers(n: u32) -> Result<u32, ServiceError> {
     Ok(n)
 }
 
+// Armed, it draws for every call but never fires.
+#[circuit_breaker(name = "alloc-chaos-breaker", failure_threshold = 5)]
+#[retry(max_attempts = 2, initial_delay = "1ms")]
+#[chaos(
+    name = "alloc-chaos",
+    error_rate = 0.0,
+    error = ServiceError::injected,
+    latency = "1s",
+    latency_rate = 0.0
+)]
+async fn under_chaos(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn warm_call_sites_allocate_nothing() {
     // The counter sees allocations.
@@ -118,4 +132,26 @@ async fn warm_call_sites_allocate_nothing() {
     })
     .await;
     assert_eq!(sync, 0, "sync layers allocated on the happy path");
+
+    // The only test in this binary: switching chaos cannot race with another.
+    for armed in [false, true] {
+        chaos::set_enabled(armed);
+        assert_eq!(under_chaos(1).await, Ok(1));
+        let with_chaos = allocations_during(async || {
+            for n in 0..1000 {
+                assert_eq!(under_chaos(n).await, Ok(n));
+            }
+        })
+        .await;
+        assert_eq!(with_chaos, 0, "a chaos layer (armed: {armed}) allocated");
+    }
+    let counts = resilience_runtime::registry()
+        .chaos("alloc-chaos")
+        .unwrap()
+        .metrics();
+    assert_eq!(
+        counts.calls, 1001,
+        "armed calls are counted, disarmed ones are not"
+    );
+    assert_eq!(counts.errors_injected + counts.latencies_injected, 0);
 }

@@ -5,6 +5,7 @@
 //! token it is about.
 
 mod bulkhead;
+mod chaos;
 mod circuit_breaker;
 mod fallback;
 mod rate_limit;
@@ -17,6 +18,7 @@ use proc_macro2::{Span, TokenStream};
 use syn::{LitStr, Path};
 
 pub(crate) use bulkhead::BulkheadLayer;
+pub(crate) use chaos::ChaosLayer;
 pub(crate) use circuit_breaker::{CircuitBreakerLayer, WindowSpec};
 pub(crate) use fallback::FallbackLayer;
 pub(crate) use rate_limit::{Backend, OnBackendError, OnLimit, RateLimitLayer};
@@ -32,16 +34,18 @@ pub(crate) enum Kind {
     Timeout,
     Bulkhead,
     Fallback,
+    Chaos,
 }
 
 impl Kind {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Retry,
         Self::CircuitBreaker,
         Self::RateLimit,
         Self::Timeout,
         Self::Bulkhead,
         Self::Fallback,
+        Self::Chaos,
     ];
 
     pub(crate) const fn name(self) -> &'static str {
@@ -52,6 +56,7 @@ impl Kind {
             Self::Timeout => "timeout",
             Self::Bulkhead => "bulkhead",
             Self::Fallback => "fallback",
+            Self::Chaos => "chaos",
         }
     }
 
@@ -96,6 +101,7 @@ pub(crate) enum Layer {
     Timeout(TimeoutLayer),
     Bulkhead(BulkheadLayer),
     Fallback(FallbackLayer),
+    Chaos(ChaosLayer),
 }
 
 impl Layer {
@@ -108,6 +114,7 @@ impl Layer {
             Self::Timeout(layer) => layer.krate.as_ref(),
             Self::Bulkhead(layer) => layer.common.krate.as_ref(),
             Self::Fallback(layer) => layer.krate.as_ref(),
+            Self::Chaos(layer) => layer.common.krate.as_ref(),
         }
     }
 }
@@ -124,6 +131,7 @@ pub(crate) fn parse(input: &AttrInput) -> darling::Result<Layer> {
         Kind::Timeout => timeout::parse(&items, input.span).map(Layer::Timeout),
         Kind::Bulkhead => bulkhead::parse(&items, input.span).map(Layer::Bulkhead),
         Kind::Fallback => fallback::parse(&items, input.span).map(Layer::Fallback),
+        Kind::Chaos => chaos::parse(&items, input.span).map(Layer::Chaos),
     }
 }
 

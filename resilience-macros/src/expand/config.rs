@@ -5,8 +5,8 @@ use quote::quote;
 use syn::Path;
 
 use crate::attrs::{
-    Backend, Backoff, BulkheadLayer, CircuitBreakerLayer, Jitter, OnBackendError, OnLimit, Preset,
-    RateLimitLayer, RetryLayer, WindowSpec,
+    Backend, Backoff, BulkheadLayer, ChaosLayer, CircuitBreakerLayer, Jitter, OnBackendError,
+    OnLimit, Preset, RateLimitLayer, RetryLayer, WindowSpec,
 };
 use crate::value::duration_tokens;
 
@@ -137,4 +137,18 @@ pub(crate) fn bulkhead(krate: &Path, layer: &BulkheadLayer) -> TokenStream {
         max_wait => layer.max_wait.map(duration_tokens),
     };
     quote!(#krate::bulkhead::BulkheadConfig::new(#max_concurrent) #chain)
+}
+
+pub(crate) fn chaos(krate: &Path, layer: &ChaosLayer) -> TokenStream {
+    let outage = layer.outage.map(|(outage, period)| {
+        let (outage, period) = (duration_tokens(outage), duration_tokens(period));
+        quote!(.with_outage(#outage, #period))
+    });
+    let chain = setters! {
+        error_rate => layer.error_rate.map(Literal::f64_suffixed),
+        latency => layer.latency.map(duration_tokens),
+        latency_rate => layer.latency_rate.map(Literal::f64_suffixed),
+        seed => layer.seed.map(Literal::u64_suffixed),
+    };
+    quote!(#krate::chaos::ChaosConfig::new() #chain #outage)
 }

@@ -12,8 +12,8 @@ use syn::{Ident, LitStr, Path};
 
 use super::config;
 use crate::attrs::{
-    BulkheadLayer, CircuitBreakerLayer, Common, FallbackLayer, Layer, RateLimitLayer, RetryLayer,
-    TimeoutLayer,
+    BulkheadLayer, ChaosLayer, CircuitBreakerLayer, Common, FallbackLayer, Layer, RateLimitLayer,
+    RetryLayer, TimeoutLayer,
 };
 use crate::plan::Plan;
 use crate::value::duration_tokens;
@@ -61,6 +61,7 @@ pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenSt
             Layer::Timeout(timeout) => wrap_timeout(&site, index, timeout, code),
             Layer::Bulkhead(bulkhead) => wrap_bulkhead(&site, index, bulkhead, code),
             Layer::Fallback(fallback) => wrap_fallback(&site, index, fallback, code),
+            Layer::Chaos(chaos) => wrap_chaos(&site, index, chaos, code),
         };
         items.push(item);
         code = wrapped;
@@ -118,11 +119,13 @@ fn site_items(
         "circuit_breaker" => quote!(#krate::circuit_breaker::CircuitBreaker),
         "rate_limiter" => quote!(#krate::rate_limit::RateLimiter),
         "bulkhead" => quote!(#krate::bulkhead::Bulkhead),
+        "chaos" => quote!(#krate::chaos::Chaos),
         _ => quote!(#krate::retry::Retry),
     };
     let location = quote!(::core::concat!(::core::file!(), ":", ::core::line!()));
+    // Chaos sites always declare their configuration, so none is needed at link time.
     let declaration = match (&common.name, &config) {
-        (Some(name), Some(config)) => {
+        (Some(name), Some(config)) if policy != "chaos" => {
             let constructor = format_ident!("{}", policy);
             quote! {
                 #krate::__private::inventory::submit! {
@@ -356,6 +359,63 @@ fn wrap_bulkhead(
                 }
                 ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
             }
+        }
+    };
+    (item, code)
+}
+
+fn wrap_chaos(
+    site: &Site<'_>,
+    index: usize,
+    layer: &ChaosLayer,
+    inner: TokenStream,
+) -> (TokenStream, TokenStream) {
+    let krate = site.krate;
+    let config = config::chaos(krate, layer);
+    let (_, item, handle) = site_items(site, index, "chaos", &layer.common, Some(config));
+    let injection = local("injection");
+    let sleep = if site.plan.shape.is_async() {
+        quote!(#krate::__private::sleep(#injection.latency()).await;)
+    } else {
+        quote!(#krate::__private::sleep_blocking(#injection.latency());)
+    };
+    let delay = layer.latency.is_some().then(|| {
+        quote! {
+            if #injection.delays() {
+                #sleep
+            }
+        }
+    });
+    // The injected error is the service's: outer layers see it as a failure of the body.
+    // Where the fn's error type can be named, the path is first coerced to `fn() -> E`, so
+    // that a fn of another type is reported at the path, in those terms.
+    let outcome = match &layer.error {
+        Some(path) => {
+            let build = local_at("build", path.span());
+            let typed = site.plan.body_type.as_ref().map_or_else(
+                || quote_spanned!(path.span()=> let #build = #path;),
+                |ty| {
+                    quote_spanned! {path.span()=>
+                        let #build: fn() -> <#ty as #krate::__private::Outcome>::Error = #path;
+                    }
+                },
+            );
+            quote! {
+                if #injection.fails() {
+                    #typed
+                    #krate::__private::lift(::core::result::Result::Err(#build()))
+                } else {
+                    #inner
+                }
+            }
+        }
+        None => inner,
+    };
+    let code = quote! {
+        {
+            let #injection = #handle.inject();
+            #delay
+            #outcome
         }
     };
     (item, code)

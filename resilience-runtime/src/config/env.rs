@@ -17,7 +17,11 @@ pub(crate) const PREFIX: &str = "RESILIENCE_";
 pub(crate) const DISABLED: &str = "RESILIENCE_DISABLED";
 
 /// Variables with the prefix that other parts of the crate read.
-const READ_ELSEWHERE: &[&str] = &[crate::rate_limit::REDIS_URL_VARIABLE];
+const READ_ELSEWHERE: &[&str] = &[
+    crate::rate_limit::REDIS_URL_VARIABLE,
+    crate::chaos::ENABLE_VARIABLE,
+    crate::chaos::SEED_VARIABLE,
+];
 
 /// `name` as it appears in a variable: upper-cased, every run of characters other than ASCII
 /// letters and digits turned into one `_` (`inventory-db` → `INVENTORY_DB`,

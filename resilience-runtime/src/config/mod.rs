@@ -146,6 +146,7 @@
 //! counting their calls in flight, so none of their slots leaks.
 
 mod bulkhead;
+mod chaos;
 mod circuit_breaker;
 mod env;
 #[cfg(feature = "config-file")]

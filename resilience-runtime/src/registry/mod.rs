@@ -35,6 +35,7 @@ use family::Family;
 pub use snapshot::{Conflict, RegistrySnapshot};
 
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadHandle};
+use crate::chaos::{Chaos, ChaosConfig, ChaosHandle};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitBreakerHandle};
 use crate::rate_limit::{RateLimitConfig, RateLimiter, RateLimiterHandle};
 use crate::retry::{Retry, RetryHandle, RetryPolicy};
@@ -66,6 +67,7 @@ pub struct Registry {
     rate_limiters: Family<RateLimiter>,
     bulkheads: Family<Bulkhead>,
     retries: Family<Retry>,
+    chaos: Family<Chaos>,
     conflicts: Mutex<Vec<Conflict>>,
     redis_url: RwLock<Option<String>>,
 }
@@ -85,6 +87,7 @@ pub fn registry() -> &'static Registry {
             rate_limiters: Family::default(),
             bulkheads: Family::default(),
             retries: Family::default(),
+            chaos: Family::default(),
             conflicts: Mutex::new(Vec::new()),
             redis_url: RwLock::new(None),
         };
@@ -142,6 +145,12 @@ impl Registry {
         self.retries.get(name)
     }
 
+    /// The chaos instance named `name`, once its site has run (see [`chaos`](mod@crate::chaos)).
+    #[must_use]
+    pub fn chaos(&self, name: &str) -> Option<ChaosHandle> {
+        self.chaos.get(name)
+    }
+
     /// Declares a circuit breaker from code, or returns the existing one of that name (a
     /// different `config` for an existing name is reported as a conflict; the existing
     /// configuration stays).
@@ -178,6 +187,15 @@ impl Registry {
         policy: RetryPolicy,
     ) -> RetryHandle {
         self.declare(name.into(), Some(policy), "registered from code")
+    }
+
+    /// Declares a chaos instance from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_chaos(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: ChaosConfig,
+    ) -> ChaosHandle {
+        self.declare(name.into(), Some(config), "registered from code")
     }
 
     /// Sets the Redis server of rate limiters with
@@ -220,6 +238,7 @@ impl Registry {
             rate_limiters: self.rate_limiters.map(|limiter| limiter.snapshot()),
             bulkheads: self.bulkheads.map(|bulkhead| bulkhead.snapshot()),
             retries: self.retries.map(|retry| retry.snapshot()),
+            chaos: self.chaos.map(|chaos| chaos.snapshot()),
             conflicts: self.conflicts(),
         }
     }
@@ -297,6 +316,7 @@ impl fmt::Debug for Registry {
             .field("rate_limiters", &self.rate_limiters.names())
             .field("bulkheads", &self.bulkheads.names())
             .field("retries", &self.retries.names())
+            .field("chaos", &self.chaos.names())
             .finish_non_exhaustive()
     }
 }
@@ -358,5 +378,18 @@ impl Member for Retry {
             DeclaredConfig::Retry(config) => Some(config),
             _ => None,
         }
+    }
+}
+
+impl Member for Chaos {
+    fn undeclared_config() -> ChaosConfig {
+        ChaosConfig::new()
+    }
+    fn family(registry: &Registry) -> &Family<Self> {
+        &registry.chaos
+    }
+    // Chaos sites always declare, when they first run: nothing is declared at link time.
+    fn declared(_: &Declaration) -> Option<ChaosConfig> {
+        None
     }
 }

@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::table::Table;
 use crate::bulkhead::BulkheadSnapshot;
+use crate::chaos::ChaosSnapshot;
 use crate::circuit_breaker::{CircuitBreakerSnapshot, SlidingWindow};
 use crate::rate_limit::RateLimiterSnapshot;
 use crate::retry::RetrySnapshot;
@@ -25,6 +26,8 @@ pub struct RegistrySnapshot {
     pub bulkheads: Vec<BulkheadSnapshot>,
     /// Named retry policies, by name.
     pub retries: Vec<RetrySnapshot>,
+    /// Chaos instances (fault injection for tests), by name.
+    pub chaos: Vec<ChaosSnapshot>,
     /// Names declared twice with different configurations.
     pub conflicts: Vec<Conflict>,
 }
@@ -33,7 +36,7 @@ pub struct RegistrySnapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[non_exhaustive]
 pub struct Conflict {
-    /// `"circuit_breaker"`, `"rate_limiter"`, `"bulkhead"` or `"retry"`.
+    /// `"circuit_breaker"`, `"rate_limiter"`, `"bulkhead"`, `"retry"` or `"chaos"`.
     pub kind: &'static str,
     /// The contested name.
     pub name: String,
@@ -45,6 +48,50 @@ pub struct Conflict {
     pub ignored: String,
     /// Where the ignored configuration was declared.
     pub ignored_at: &'static str,
+}
+
+fn chaos_table(instances: &[ChaosSnapshot]) -> Table<'static> {
+    let mut table = Table::new(
+        "Chaos",
+        &[
+            "name", "armed", "injects", "seed", "calls", "errors", "outage", "delayed", "delay",
+        ],
+    );
+    for chaos in instances {
+        let (config, metrics) = (&chaos.config, &chaos.metrics);
+        let mut injects = Vec::new();
+        if config.error_rate() > 0.0 {
+            injects.push(format!("errors {}", percent(config.error_rate())));
+        }
+        if config.injects_latency() {
+            injects.push(format!(
+                "{:?} on {}",
+                config.latency(),
+                percent(config.latency_rate())
+            ));
+        }
+        if let Some((outage, period)) = config.outage() {
+            injects.push(format!("down {outage:?} every {period:?}"));
+        }
+        table.row(vec![
+            chaos.name.to_owned(),
+            if chaos.armed { "yes" } else { "no" }.to_owned(),
+            injects.join(", "),
+            chaos.seed.to_string(),
+            metrics.calls.to_string(),
+            metrics.errors_injected.to_string(),
+            metrics.outage_calls.to_string(),
+            metrics.latencies_injected.to_string(),
+            format!("{:.1}s", metrics.injected_latency.as_secs_f64()),
+        ]);
+    }
+    table
+}
+
+/// A fraction as a percentage with at most two decimals: `0.2` → `20%`, `0.015` → `1.5%`.
+fn percent(fraction: f64) -> String {
+    let text = format!("{:.2}", fraction * 100.0);
+    format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
 /// How many of each breaker's latest transitions the tables show (the JSON has them all).
@@ -206,6 +253,10 @@ impl fmt::Display for RegistrySnapshot {
             }
         }
         write!(f, "\n{limiters}\n{bulkheads}\n{retries}")?;
+        // Only where chaos is used, so that production status pages stay as they were.
+        if !self.chaos.is_empty() {
+            write!(f, "\n{}", chaos_table(&self.chaos))?;
+        }
         if !self.conflicts.is_empty() {
             writeln!(f, "\nConflicting declarations (the first is kept)")?;
             for conflict in &self.conflicts {

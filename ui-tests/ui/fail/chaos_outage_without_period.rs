@@ -1,0 +1,17 @@
+//! An `outage` without the `period` it recurs in.
+
+use resilience_runtime::{chaos, Error};
+
+fn unavailable() -> Error {
+    Error::timeout(std::time::Duration::from_secs(1))
+}
+
+#[chaos(outage = "5s", error = unavailable)]
+async fn load() -> Result<u32, Error> {
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load();
+}
