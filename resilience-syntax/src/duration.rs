@@ -113,35 +113,121 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
                 ),
             });
         };
-        total += part_nanos(number, *nanos_per_unit)
-            .ok_or_else(|| format!("invalid number \"{number}\" in duration \"{text}\""))?;
+        let part = match part_nanos(number, *nanos_per_unit) {
+            Part::Nanos(nanos) => nanos,
+            Part::Invalid => {
+                return Err(format!(
+                    "invalid number \"{number}\" in duration \"{text}\""
+                ));
+            }
+            Part::TooLarge => return Err(too_large(text)),
+        };
+        total = total
+            .checked_add(part)
+            .filter(|total| *total <= MAX_NANOS)
+            .ok_or_else(|| too_large(text))?;
         rest = next;
     }
-    let secs = u64::try_from(total / 1_000_000_000)
-        .map_err(|_| format!("duration \"{text}\" is too large"))?;
+    let secs = u64::try_from(total / 1_000_000_000).map_err(|_| too_large(text))?;
     #[allow(clippy::cast_possible_truncation)] // the remainder is below 10^9
     let nanos = (total % 1_000_000_000) as u32;
     Ok(Duration::new(secs, nanos))
 }
 
-/// `number` (integer or decimal) times `unit` nanoseconds, exactly.
-fn part_nanos(number: &str, unit: u64) -> Option<u128> {
+/// The most nanoseconds a [`Duration`] holds: `Duration::MAX`.
+const MAX_NANOS: u128 = Duration::MAX.as_nanos();
+
+fn too_large(text: &str) -> String {
+    format!(
+        "duration \"{text}\" is too large; the largest is {}",
+        format_duration(Duration::MAX)
+    )
+}
+
+/// One `<number><unit>` part of a duration, in nanoseconds.
+enum Part {
+    Nanos(u128),
+    /// Not a number: `"."`, `"1.2.3"`.
+    Invalid,
+    /// More than a [`Duration`] holds.
+    TooLarge,
+}
+
+/// `number` (integer or decimal) times `unit` nanoseconds, exactly; digits below a
+/// nanosecond are dropped.
+fn part_nanos(number: &str, unit: u64) -> Part {
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
     if whole.is_empty() && fraction.is_empty() || fraction.contains('.') {
-        return None;
+        return Part::Invalid;
     }
+    // `number` holds only ASCII digits and dots, so a whole part that does not parse is too
+    // long for a u128.
     let whole: u128 = if whole.is_empty() {
         0
     } else {
-        whole.parse().ok()?
+        match whole.parse() {
+            Ok(whole) => whole,
+            Err(_) => return Part::TooLarge,
+        }
     };
-    let mut nanos = whole.checked_mul(u128::from(unit))?;
+    let Some(mut nanos) = whole
+        .checked_mul(u128::from(unit))
+        .filter(|nanos| *nanos <= MAX_NANOS)
+    else {
+        return Part::TooLarge;
+    };
     let mut scale = u128::from(unit);
-    for digit in fraction.chars() {
+    for digit in fraction.bytes() {
         scale /= 10;
-        nanos += u128::from(digit.to_digit(10)?) * scale;
+        if scale == 0 {
+            break;
+        }
+        nanos += u128::from(digit - b'0') * scale;
     }
-    (nanos < u128::from(u64::MAX) * 1_000_000_000).then_some(nanos)
+    if nanos <= MAX_NANOS {
+        Part::Nanos(nanos)
+    } else {
+        Part::TooLarge
+    }
+}
+
+/// The canonical text of `duration` in the grammar [`parse_duration`] reads: hours, minutes,
+/// seconds, milliseconds, microseconds and nanoseconds, each part only when not zero
+/// (`"1h30m"`, `"1s500ms"`, `"0s"`). Parsing it gives back exactly `duration`.
+///
+/// ```
+/// use resilience_syntax::{format_duration, parse_duration};
+/// use std::time::Duration;
+///
+/// assert_eq!(format_duration(Duration::from_secs(90)), "1m30s");
+/// assert_eq!(format_duration(Duration::from_micros(1_500)), "1ms500us");
+/// assert_eq!(format_duration(Duration::ZERO), "0s");
+/// let odd = Duration::new(86_461, 7);
+/// assert_eq!(parse_duration(&format_duration(odd)), Ok(odd));
+/// ```
+#[must_use]
+pub fn format_duration(duration: Duration) -> String {
+    if duration.is_zero() {
+        return String::from("0s");
+    }
+    let secs = duration.as_secs();
+    let nanos = duration.subsec_nanos();
+    let parts = [
+        (secs / 3600, "h"),
+        (secs % 3600 / 60, "m"),
+        (secs % 60, "s"),
+        (u64::from(nanos / 1_000_000), "ms"),
+        (u64::from(nanos / 1_000 % 1_000), "us"),
+        (u64::from(nanos % 1_000), "ns"),
+    ];
+    let mut text = String::new();
+    for (value, unit) in parts {
+        if value != 0 {
+            text.push_str(&value.to_string());
+            text.push_str(unit);
+        }
+    }
+    text
 }
 
 #[cfg(test)]
@@ -181,9 +267,44 @@ mod tests {
         assert!(parse_duration("5 s").unwrap_err().contains("whitespace"));
         assert!(parse_duration("1..5s").is_err());
         assert!(
-            parse_duration("99999999999999999999999h")
+            parse_duration("1.2.3s")
                 .unwrap_err()
                 .contains("invalid number")
         );
+        assert!(parse_duration(".s").unwrap_err().contains("invalid number"));
+    }
+
+    /// Numbers too large for a `Duration` are "too large", never a wrapped value or a
+    /// panic, and never called invalid numbers.
+    #[test]
+    fn rejects_overflow_as_too_large() {
+        for text in [
+            "99999999999999999999999h",
+            "999999999999999999999999999999999999999999999ns",
+            "18446744073709551616s",
+            "5124095576030432h",
+            "18446744073709551615s1s",
+            "18446744073709551615.9999999999s1ns",
+        ] {
+            let message = parse_duration(text).unwrap_err();
+            assert!(message.contains("too large"), "{text}: {message}");
+        }
+        // The largest duration itself parses, in either form.
+        assert_eq!(
+            parse_duration("18446744073709551615.999999999s"),
+            Ok(Duration::MAX)
+        );
+        assert_eq!(
+            parse_duration(&format_duration(Duration::MAX)),
+            Ok(Duration::MAX)
+        );
+    }
+
+    #[test]
+    fn formats_canonically() {
+        assert_eq!(format_duration(Duration::from_secs(3600)), "1h");
+        assert_eq!(format_duration(Duration::from_secs(2 * 86_400)), "48h");
+        assert_eq!(format_duration(Duration::new(1, 1)), "1s1ns");
+        assert_eq!(format_duration(Duration::from_millis(250)), "250ms");
     }
 }

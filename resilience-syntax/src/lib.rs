@@ -4,7 +4,8 @@
 //! explain a mistake with the same words.
 //!
 //! - Durations: one or more `<number><unit>` parts, `"250ms"`, `"2s"`, `"1m30s"`, `"1.5h"`
-//!   (units `ns us µs ms s m min h d`): [`parse_duration`].
+//!   (units `ns us µs ms s m min h d`): [`parse_duration`], and back to text:
+//!   [`format_duration`].
 //! - Rates: `"N/s"`, `"N/min"`, `"N/h"`, `"N/day"` or `"N/<duration>"`: [`parse_rate`].
 //! - Typos: [`did_you_mean`] picks the closest of the accepted words.
 //!
@@ -14,6 +15,6 @@ mod duration;
 mod rate;
 mod suggest;
 
-pub use duration::{DURATION_EXPECTED, duration_without_unit, parse_duration};
+pub use duration::{DURATION_EXPECTED, duration_without_unit, format_duration, parse_duration};
 pub use rate::{RATE_EXPECTED, parse_rate};
 pub use suggest::did_you_mean;

@@ -28,10 +28,17 @@ pub fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
     let Some((count, per)) = text.split_once('/') else {
         return Err(format!("missing \"/\" in rate \"{text}\"; {RATE_EXPECTED}"));
     };
-    let count: u32 = count
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid count \"{count}\" in rate \"{text}\"; {RATE_EXPECTED}"))?;
+    let count: u32 = count.trim().parse().map_err(|_| {
+        if !count.trim().is_empty() && count.trim().bytes().all(|b| b.is_ascii_digit()) {
+            format!(
+                "count {} in rate \"{text}\" is too large; the largest is {}",
+                count.trim(),
+                u32::MAX
+            )
+        } else {
+            format!("invalid count \"{count}\" in rate \"{text}\"; {RATE_EXPECTED}")
+        }
+    })?;
     if count == 0 {
         return Err(format!(
             "rate \"{text}\" admits nothing; the count must be at least 1"
@@ -89,5 +96,24 @@ mod tests {
         );
         assert!(parse_rate("x/s").unwrap_err().contains("invalid count"));
         assert!(parse_rate("1/0s").unwrap_err().contains("zero period"));
+        assert!(parse_rate("1/0.1ns").unwrap_err().contains("zero period"));
+    }
+
+    #[test]
+    fn overflow_is_too_large() {
+        assert_eq!(
+            parse_rate("4294967295/s"),
+            Ok((u32::MAX, Duration::from_secs(1)))
+        );
+        assert!(
+            parse_rate("4294967296/s")
+                .unwrap_err()
+                .contains("is too large; the largest is 4294967295")
+        );
+        assert!(
+            parse_rate("1/99999999999999999999h")
+                .unwrap_err()
+                .contains("too large")
+        );
     }
 }

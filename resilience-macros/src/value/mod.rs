@@ -6,6 +6,8 @@
 mod choice;
 mod duration;
 mod number;
+#[cfg(test)]
+mod proptests;
 mod rate;
 mod raw;
 

@@ -2,6 +2,7 @@
 //! `RESILIENCE_DISABLED`, read into a layer of settings keyed by kind and normalised name.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ffi::OsString;
 
 use resilience_syntax::did_you_mean;
 
@@ -39,6 +40,20 @@ pub(crate) fn normalize(name: &str) -> String {
         }
     }
     normalized
+}
+
+/// `vars` (as [`std::env::vars_os`] gives them) whose name is UTF-8 and has the prefix, with
+/// their value if it is UTF-8.
+pub(crate) fn utf8_vars(
+    vars: impl IntoIterator<Item = (OsString, OsString)>,
+) -> Vec<(String, Option<String>)> {
+    vars.into_iter()
+        .filter_map(|(name, value)| {
+            let name = name.into_string().ok()?;
+            name.starts_with(PREFIX)
+                .then(|| (name, value.into_string().ok()))
+        })
+        .collect()
 }
 
 /// Names known when the variables are read, by kind: every instance declared or created.

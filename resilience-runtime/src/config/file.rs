@@ -38,12 +38,13 @@ pub(crate) fn parse(text: &str, origin: &str) -> Batch {
         }
     };
     for (section, value) in table {
-        let at = format!("{origin}{section}");
+        let at = format!("{origin}{}", key_text(&section));
         let toml::Value::Table(instances) = value else {
             batch.issues.push(ConfigIssue::error(
                 at,
                 format!(
-                    "expected a table, such as [{section}.\"name\"]{}",
+                    "expected a table, such as [{}.\"name\"]{}",
+                    key_text(&section),
                     if section == GLOBAL { "" } else { " with keys" }
                 ),
             ));
@@ -57,9 +58,13 @@ pub(crate) fn parse(text: &str, origin: &str) -> Batch {
             let mut names: Vec<&str> = KINDS.iter().map(|spec| spec.name).collect();
             names.push(GLOBAL);
             let message = match did_you_mean(&section, &names) {
-                Some(close) => format!("unknown section [{section}]; did you mean [{close}]?"),
+                Some(close) => format!(
+                    "unknown section [{}]; did you mean [{close}]?",
+                    key_text(&section)
+                ),
                 None => format!(
-                    "unknown section [{section}]; expected one of {}",
+                    "unknown section [{}]; expected one of {}",
+                    key_text(&section),
                     names
                         .iter()
                         .map(|name| format!("[{name}]"))
@@ -80,7 +85,7 @@ pub(crate) fn parse(text: &str, origin: &str) -> Batch {
                 continue;
             };
             for (key, value) in keys {
-                let at = format!("{at}.{key}");
+                let at = format!("{at}.{}", key_text(&key));
                 match value_of(value) {
                     Ok(value) => batch.entries.push(Incoming {
                         kind: section.clone(),
@@ -97,9 +102,23 @@ pub(crate) fn parse(text: &str, origin: &str) -> Batch {
     batch
 }
 
+/// `key` as TOML writes it: bare when it can be (`failure_threshold`), else quoted, so an
+/// empty or odd key still shows in a message (`""`, `"a b"`).
+fn key_text(key: &str) -> String {
+    let bare = !key.is_empty()
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if bare {
+        key.to_owned()
+    } else {
+        format!("{key:?}")
+    }
+}
+
 fn global(batch: &mut Batch, at: &str, keys: toml::Table) {
     for (key, value) in keys {
-        let at = format!("{at}.{key}");
+        let at = format!("{at}.{}", key_text(&key));
         if key != "disabled" {
             let message = match did_you_mean(&key, GLOBAL_KEYS) {
                 Some(close) => format!("unknown key \"{key}\"; did you mean \"{close}\"?"),
@@ -225,6 +244,24 @@ mod tests {
             );
         }
         assert!(batch.entries.is_empty());
+    }
+
+    #[test]
+    fn odd_keys_are_quoted_in_places() {
+        let batch = parse("[\"\".\"\"]\n[retry.x]\n\"\" = 1\n\"a b\" = 2\n", "");
+        let messages = messages(&batch);
+        assert!(
+            messages
+                .iter()
+                .any(|message| message.starts_with("\"\": unknown section [\"\"]")),
+            "{messages:#?}"
+        );
+        let places: Vec<&str> = batch
+            .entries
+            .iter()
+            .map(|entry| entry.at.as_str())
+            .collect();
+        assert_eq!(places, ["retry.\"x\".\"\"", "retry.\"x\".\"a b\""]);
     }
 
     #[test]

@@ -148,6 +148,7 @@
 mod bulkhead;
 mod chaos;
 mod circuit_breaker;
+mod dry_run;
 mod env;
 #[cfg(feature = "config-file")]
 mod file;
@@ -160,6 +161,11 @@ mod retry;
 pub(crate) mod store;
 mod value;
 
+#[cfg(feature = "config-file")]
+#[doc(hidden)]
+pub use dry_run::dry_run_str;
+#[doc(hidden)]
+pub use dry_run::{DryRun, dry_run_env};
 pub use overrides::ConfigOverrides;
 pub use report::{ConfigError, ConfigIssue, ConfigReport, InstanceChange, Severity};
 pub use value::ConfigValue;

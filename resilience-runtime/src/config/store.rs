@@ -272,13 +272,7 @@ fn lock_with_registry() -> (Locked, Option<&'static Registry>) {
 
 /// The process's `RESILIENCE_*` variables.
 fn process_env() -> Vec<(String, Option<String>)> {
-    std::env::vars_os()
-        .filter_map(|(name, value)| {
-            let name = name.into_string().ok()?;
-            name.starts_with(env::PREFIX)
-                .then(|| (name, value.into_string().ok()))
-        })
-        .collect()
+    env::utf8_vars(std::env::vars_os())
 }
 
 /// Every name declared with the attributes or in use, by kind.
@@ -305,7 +299,9 @@ fn known_names(
 }
 
 /// The kind, key and value an entry sets.
-fn resolve(entry: &Incoming) -> Result<(&'static str, &'static str, Setting), ConfigIssue> {
+pub(crate) fn resolve(
+    entry: &Incoming,
+) -> Result<(&'static str, &'static str, Setting), ConfigIssue> {
     let Some(spec) = KINDS.iter().find(|spec| spec.name == entry.kind) else {
         let kinds: Vec<&str> = KINDS.iter().map(|spec| spec.name).collect();
         let message = match resilience_syntax::did_you_mean(&entry.kind, &kinds) {
@@ -344,7 +340,7 @@ fn resolve(entry: &Incoming) -> Result<(&'static str, &'static str, Setting), Co
 
 /// `base` with the settings of `layers` applied, layer after layer, each in key order; and
 /// the keys set.
-fn layered<P: Configurable>(
+pub(crate) fn layered<P: Configurable>(
     base: P::Config,
     layers: &[Option<&BTreeMap<&'static str, (Setting, String)>>],
 ) -> (P::Config, Vec<&'static str>) {
@@ -364,7 +360,7 @@ fn layered<P: Configurable>(
 }
 
 /// Where `key` was set among `layers`, the last one first (for messages).
-fn origin(
+pub(crate) fn origin(
     key: &str,
     layers: &[Option<&BTreeMap<&'static str, (Setting, String)>>],
     fallback: &str,

@@ -139,11 +139,17 @@ pub(crate) fn whole(raw: &Raw) -> Result<u64, String> {
     match raw {
         Raw::Text(text) => {
             let text = text.trim();
-            if text.starts_with('-') && text[1..].parse::<u64>().is_ok() {
+            let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
+            if text.strip_prefix('-').is_some_and(digits) {
                 return Err(String::from("expected a whole number ≥ 0, not a negative"));
             }
-            text.parse()
-                .map_err(|_| format!("expected a whole number, e.g. `5`, not {text:?}"))
+            text.parse().map_err(|_| {
+                if digits(text) {
+                    format!("{text} is out of range: too large")
+                } else {
+                    format!("expected a whole number, e.g. `5`, not {text:?}")
+                }
+            })
         }
         Raw::Value(ConfigValue::Integer(value)) => u64::try_from(*value)
             .map_err(|_| String::from("expected a whole number ≥ 0, not a negative")),
@@ -162,9 +168,11 @@ pub(crate) fn number(raw: &Raw) -> Result<f64, String> {
         Raw::Value(ConfigValue::Text(text)) => return Err(quoted_number(text)),
         Raw::Value(_) => None,
     };
-    value
-        .filter(|value| value.is_finite())
-        .ok_or_else(|| String::from("expected a number, e.g. `2.0`"))
+    match value {
+        Some(value) if value.is_finite() => Ok(value),
+        Some(value) => Err(format!("expected a finite number, e.g. `2.0`, not {value}")),
+        None => Err(String::from("expected a number, e.g. `2.0`")),
+    }
 }
 
 /// A duration in the attribute grammar.
@@ -258,6 +266,28 @@ mod tests {
         assert!(whole(&text("-3")).unwrap_err().contains("not a negative"));
         assert!(whole(&typed(-3)).unwrap_err().contains("not a negative"));
         assert!(whole(&text("ten")).unwrap_err().contains("whole number"));
+        // A whole number beyond u64 is out of range, not "not a whole number".
+        assert_eq!(
+            whole(&text("99999999999999999999999")),
+            Err(String::from(
+                "99999999999999999999999 is out of range: too large"
+            ))
+        );
+        assert!(
+            whole(&text("-99999999999999999999999"))
+                .unwrap_err()
+                .contains("not a negative")
+        );
+        assert!(
+            number(&text("1e400"))
+                .unwrap_err()
+                .contains("finite number")
+        );
+        assert!(
+            number(&typed(f64::NAN))
+                .unwrap_err()
+                .contains("finite number")
+        );
         assert!(
             whole(&typed("10"))
                 .unwrap_err()
@@ -267,6 +297,11 @@ mod tests {
         assert_eq!(number(&text("2.5")), Ok(2.5));
         assert_eq!(number(&typed(3)), Ok(3.0));
         assert!(number(&text("NaN")).is_err());
+        assert!(
+            number(&text("two"))
+                .unwrap_err()
+                .contains("expected a number")
+        );
         assert!(
             number(&typed("2.0"))
                 .unwrap_err()
