@@ -27,6 +27,12 @@ use crate::clock;
 use crate::config::kill_switch;
 use crate::registry::Named;
 
+#[cfg(all(test, loom))]
+mod loom_tests;
+mod sync;
+
+use sync::SlotCounter;
+
 // The slot counter and the waiter counters form a Dekker-style handshake (a releaser writes
 // the slot counter then reads a waiter counter; a waiter writes its waiter counter then reads
 // the slot counter), which needs sequential consistency to rule out both sides missing each
@@ -130,9 +136,9 @@ pub struct BulkheadSnapshot {
 pub struct Bulkhead {
     name: &'static str,
     // The configuration lives in atomics so that it can change while calls are in flight.
-    max_concurrent: AtomicUsize,
+    max_concurrent: SlotCounter,
     max_wait_nanos: AtomicU64,
-    in_flight: AtomicUsize,
+    in_flight: SlotCounter,
     async_waiters: AtomicUsize,
     blocking_waiters: AtomicUsize,
     notify: Notify,
@@ -140,18 +146,17 @@ pub struct Bulkhead {
     condvar: Condvar,
     permitted: AtomicU64,
     rejected: AtomicU64,
-    peak: AtomicUsize,
+    peak: SlotCounter,
 }
 
-impl Bulkhead {
-    /// An empty bulkhead (`const`, so it can live in a `static`).
-    #[must_use]
-    pub const fn new(name: &'static str, config: BulkheadConfig) -> Self {
-        Self {
-            name,
-            max_concurrent: AtomicUsize::new(config.max_concurrent),
-            max_wait_nanos: AtomicU64::new(saturating_nanos(config.max_wait)),
-            in_flight: AtomicUsize::new(0),
+/// The body of [`Bulkhead::new`], which is `const` except in the loom models.
+macro_rules! empty_bulkhead {
+    ($name:expr, $config:expr) => {
+        Bulkhead {
+            name: $name,
+            max_concurrent: SlotCounter::new($config.max_concurrent),
+            max_wait_nanos: AtomicU64::new(saturating_nanos($config.max_wait)),
+            in_flight: SlotCounter::new(0),
             async_waiters: AtomicUsize::new(0),
             blocking_waiters: AtomicUsize::new(0),
             notify: Notify::const_new(),
@@ -159,8 +164,24 @@ impl Bulkhead {
             condvar: Condvar::new(),
             permitted: AtomicU64::new(0),
             rejected: AtomicU64::new(0),
-            peak: AtomicUsize::new(0),
+            peak: SlotCounter::new(0),
         }
+    };
+}
+
+impl Bulkhead {
+    /// An empty bulkhead (`const`, so it can live in a `static`).
+    #[must_use]
+    #[cfg(not(all(test, loom)))]
+    pub const fn new(name: &'static str, config: BulkheadConfig) -> Self {
+        empty_bulkhead!(name, config)
+    }
+
+    /// An empty bulkhead, in the loom models (whose atomics cannot be built in a `const fn`).
+    #[must_use]
+    #[cfg(all(test, loom))]
+    pub fn new(name: &'static str, config: BulkheadConfig) -> Self {
+        empty_bulkhead!(name, config)
     }
 
     /// The registry name.
@@ -537,7 +558,7 @@ impl Drop for WaiterGuard<'_> {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::panic::AssertUnwindSafe;

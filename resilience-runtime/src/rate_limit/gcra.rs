@@ -7,8 +7,9 @@
 //! an idle limiter needs no refill work: `max(TAT, now)` already forgets unused time, which is
 //! also why a long idle period never yields more than `burst` permits at once.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 
+use super::sync::StateCell;
 use super::{Rate, RateLimitConfig};
 use crate::clock::{self, Nanos};
 
@@ -89,7 +90,7 @@ impl Gcra {
     #[inline]
     pub(super) fn reserve(
         &self,
-        state: &AtomicU64,
+        state: &impl StateCell,
         now: Nanos,
         max_wait: Nanos,
     ) -> Result<Grant, Option<Nanos>> {
@@ -123,7 +124,8 @@ impl Gcra {
     /// the newest can be taken back without moving the slots of those reserved after it;
     /// if another permit was taken since, the slot is lost (the limiter under-admits by one
     /// permit, never over-admits). Returns whether the slot was given back.
-    pub(super) fn give_back(state: &AtomicU64, grant: Grant) -> bool {
+    #[inline]
+    pub(super) fn give_back(state: &impl StateCell, grant: Grant) -> bool {
         state
             .compare_exchange(
                 grant.after,
@@ -138,6 +140,7 @@ impl Gcra {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::AtomicU64;
     use std::time::Duration;
 
     const MS: Nanos = 1_000_000;

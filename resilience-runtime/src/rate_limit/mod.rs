@@ -67,12 +67,15 @@ mod config;
 mod gcra;
 mod keyed;
 mod limiter;
+#[cfg(all(test, loom))]
+mod loom_tests;
 mod metrics;
 mod queue;
 mod rate;
 #[cfg(feature = "redis")]
 mod redis;
 mod remote;
+mod sync;
 mod tuning;
 
 pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
