@@ -26,6 +26,7 @@ use crate::Error;
 use crate::clock;
 use crate::config::kill_switch;
 use crate::registry::Named;
+use crate::stripes::Stripes;
 
 #[cfg(all(test, loom))]
 mod loom_tests;
@@ -144,7 +145,8 @@ pub struct Bulkhead {
     notify: Notify,
     lock: Mutex<()>,
     condvar: Condvar,
-    permitted: AtomicU64,
+    /// Striped: one of the writes of every admitted call (see [`Stripes`]).
+    permitted: Stripes<1>,
     rejected: AtomicU64,
     peak: SlotCounter,
 }
@@ -162,7 +164,7 @@ macro_rules! empty_bulkhead {
             notify: Notify::const_new(),
             lock: Mutex::new(()),
             condvar: Condvar::new(),
-            permitted: AtomicU64::new(0),
+            permitted: Stripes::new(),
             rejected: AtomicU64::new(0),
             peak: SlotCounter::new(0),
         }
@@ -263,7 +265,7 @@ impl Bulkhead {
     #[must_use]
     pub fn metrics(&self) -> BulkheadMetrics {
         BulkheadMetrics {
-            permitted: self.permitted.load(RELAXED),
+            permitted: self.permitted.sum(0),
             rejected: self.rejected.load(RELAXED),
             in_flight: self.in_flight.load(RELAXED),
             peak_in_flight: self.peak.load(RELAXED),
@@ -382,7 +384,7 @@ impl Bulkhead {
                 Err(actual) => current = actual,
             }
         }
-        self.permitted.fetch_add(1, RELAXED);
+        self.permitted.bump(0);
         let now = current + 1;
         // Read first: the peak rarely changes, and a plain load keeps the cache line shared.
         if now > self.peak.load(RELAXED) {

@@ -74,7 +74,8 @@ pub(crate) struct LifetimeCounts {
 /// The breaker's running call counts.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
-    /// Striped: the one write every successful call makes (see [`Stripes`]).
+    /// Striped: the one write every successful call makes (see [`Stripes`]). Never zeroed:
+    /// a reset records the total it had reached in `cleared.successful` instead.
     pub(super) successful: Stripes<1>,
     pub(super) failed: AtomicU64,
     pub(super) slow: AtomicU64,
@@ -87,6 +88,7 @@ pub(super) struct Counters {
 
 #[derive(Debug, Default)]
 struct Cleared {
+    /// Unlike the others, the total of successful calls at the last reset.
     successful: AtomicU64,
     failed: AtomicU64,
     slow: AtomicU64,
@@ -105,7 +107,7 @@ impl Counters {
     pub(super) fn clear_calls(&self) {
         self.cleared
             .successful
-            .fetch_add(self.successful.take(0), Ordering::Relaxed);
+            .store(self.successful.sum(0), Ordering::Relaxed);
         for (counter, cleared) in self.shared() {
             cleared.fetch_add(counter.swap(0, Ordering::Relaxed), Ordering::Relaxed);
         }
@@ -118,12 +120,19 @@ impl Counters {
             cleared.load(Ordering::Relaxed) + counter.load(Ordering::Relaxed)
         });
         LifetimeCounts {
-            successful: self.cleared.successful.load(Ordering::Relaxed) + self.successful.sum(0),
+            successful: self.successful.sum(0),
             failed,
             slow,
             not_permitted,
             ignored,
         }
+    }
+
+    /// Successful calls since the last reset.
+    pub(super) fn successful(&self) -> u64 {
+        self.successful
+            .sum(0)
+            .saturating_sub(self.cleared.successful.load(Ordering::Relaxed))
     }
 
     /// The counters kept in one atomic each, with what resets took off them.

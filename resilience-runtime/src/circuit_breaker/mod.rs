@@ -260,7 +260,7 @@ impl CircuitBreaker {
         let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
         let word = self.load();
         CircuitBreakerMetrics {
-            successful: self.counters.successful.sum(0),
+            successful: self.counters.successful(),
             failed: load(&self.counters.failed),
             slow: load(&self.counters.slow),
             not_permitted: load(&self.counters.not_permitted),
