@@ -44,6 +44,10 @@ const RELAXED: Ordering = Ordering::Relaxed;
 /// A shared handle to a [`Bulkhead`].
 pub type BulkheadHandle = Arc<Bulkhead>;
 
+/// Slots of [`Bulkhead::counted`].
+const PERMITTED: usize = 0;
+const REJECTED: usize = 1;
+
 /// The configuration of a [`Bulkhead`]: how many calls may run at once, and how long a call
 /// may wait for a slot when it is full.
 ///
@@ -145,9 +149,9 @@ pub struct Bulkhead {
     notify: Notify,
     lock: Mutex<()>,
     condvar: Condvar,
-    /// Striped: one of the writes of every admitted call (see [`Stripes`]).
-    permitted: Stripes<1>,
-    rejected: AtomicU64,
+    /// Admitted ([`PERMITTED`]) and rejected ([`REJECTED`]) calls, striped: neither an
+    /// admission nor a rejection takes a locked add for its count (see [`Stripes`]).
+    counted: Stripes<2>,
     peak: SlotCounter,
 }
 
@@ -164,8 +168,7 @@ macro_rules! empty_bulkhead {
             notify: Notify::const_new(),
             lock: Mutex::new(()),
             condvar: Condvar::new(),
-            permitted: Stripes::new(),
-            rejected: AtomicU64::new(0),
+            counted: Stripes::new(),
             peak: SlotCounter::new(0),
         }
     };
@@ -265,8 +268,8 @@ impl Bulkhead {
     #[must_use]
     pub fn metrics(&self) -> BulkheadMetrics {
         BulkheadMetrics {
-            permitted: self.permitted.sum(0),
-            rejected: self.rejected.load(RELAXED),
+            permitted: self.counted.sum(PERMITTED),
+            rejected: self.counted.sum(REJECTED),
             in_flight: self.in_flight.load(RELAXED),
             peak_in_flight: self.peak.load(RELAXED),
             waiting: self.async_waiters.load(RELAXED) + self.blocking_waiters.load(RELAXED),
@@ -384,7 +387,7 @@ impl Bulkhead {
                 Err(actual) => current = actual,
             }
         }
-        self.permitted.bump(0);
+        self.counted.bump(PERMITTED);
         let now = current + 1;
         // Read first: the peak rarely changes, and a plain load keeps the cache line shared.
         if now > self.peak.load(RELAXED) {
@@ -394,7 +397,7 @@ impl Bulkhead {
     }
 
     fn reject(&self) -> Error {
-        self.rejected.fetch_add(1, RELAXED);
+        self.counted.bump(REJECTED);
         let max_concurrent = self.max_concurrent();
         tracing::debug!(
             name = self.name,
