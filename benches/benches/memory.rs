@@ -31,6 +31,11 @@ async fn stacked() -> Result<u64, resilience_runtime::Error> {
     Ok(black_box(1))
 }
 
+#[resilience_runtime::retry(max_attempts = 3)]
+async fn retried() -> Result<u64, resilience_runtime::Error> {
+    Ok(black_box(1))
+}
+
 /// The system allocator, keeping the net number of bytes allocated.
 struct Counting;
 
@@ -109,8 +114,9 @@ fn main() {
         footprint(|| Bulkhead::new("m-bulkhead", BulkheadConfig::new(16))),
     );
     println!(
-        "| future of an async fn, bare / under five layers | {} / {} | 0 | |",
+        "| future of an async fn, bare / under `#[retry]` / under five layers | {} / {} / {} | 0 | |",
         std::mem::size_of_val(&bare()),
+        std::mem::size_of_val(&retried()),
         std::mem::size_of_val(&stacked())
     );
     for keys in [1_000_u64, 10_000] {

@@ -335,6 +335,7 @@ impl RetryCall {
     }
 
     /// Attempts made so far, counting the one in flight.
+    #[inline]
     fn attempts(&self) -> u32 {
         self.0.as_ref().map_or(1, RetryState::attempts)
     }
@@ -401,9 +402,12 @@ fn retry_failed<T, E: From<Error>>(
     ControlFlow::Break(Err(failure))
 }
 
-/// Waits on tokio's clock.
-pub async fn sleep(duration: Duration) {
-    crate::clock::sleep(duration).await;
+/// Waits on tokio's clock: a retry's backoff, an injected latency. Boxed, like the slow
+/// paths of [`Waiting`]: a timer is a few hundred bytes, which every call's future would
+/// otherwise carry (and copy) although only calls that wait use it.
+#[cold]
+pub fn sleep(duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(crate::clock::sleep(duration))
 }
 
 /// Blocks the thread; sync fns wait with this.

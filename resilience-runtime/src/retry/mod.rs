@@ -195,6 +195,7 @@ impl Retry {
 
     /// Counts a logical call starting. For generated code.
     #[doc(hidden)]
+    #[inline]
     pub fn record_call(&self) {
         self.counted.bump(CALLS);
     }
@@ -217,6 +218,7 @@ impl Retry {
 
     /// Counts a call that ended in `Ok` after `attempts` attempts. For generated code.
     #[doc(hidden)]
+    #[inline]
     pub fn record_success(&self, attempts: u32) {
         self.counted.bump(SUCCEEDED);
         if attempts > 1 {
