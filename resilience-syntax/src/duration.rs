@@ -207,8 +207,21 @@ fn part_nanos(number: &str, unit: u64) -> Part {
 /// ```
 #[must_use]
 pub fn format_duration(duration: Duration) -> String {
+    let mut text = String::new();
+    // Writing to a `String` cannot fail.
+    let _ = write_duration(&mut text, duration);
+    text
+}
+
+/// Writes `duration` as [`format_duration`] shows it, without allocating (for `Display`
+/// impls).
+///
+/// # Errors
+///
+/// Only `out`'s own.
+pub fn write_duration(out: &mut impl std::fmt::Write, duration: Duration) -> std::fmt::Result {
     if duration.is_zero() {
-        return String::from("0s");
+        return out.write_str("0s");
     }
     let secs = duration.as_secs();
     let nanos = duration.subsec_nanos();
@@ -220,14 +233,12 @@ pub fn format_duration(duration: Duration) -> String {
         (u64::from(nanos / 1_000 % 1_000), "us"),
         (u64::from(nanos % 1_000), "ns"),
     ];
-    let mut text = String::new();
     for (value, unit) in parts {
         if value != 0 {
-            text.push_str(&value.to_string());
-            text.push_str(unit);
+            write!(out, "{value}{unit}")?;
         }
     }
-    text
+    Ok(())
 }
 
 #[cfg(test)]

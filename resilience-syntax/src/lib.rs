@@ -15,6 +15,8 @@ mod duration;
 mod rate;
 mod suggest;
 
-pub use duration::{DURATION_EXPECTED, duration_without_unit, format_duration, parse_duration};
+pub use duration::{
+    DURATION_EXPECTED, duration_without_unit, format_duration, parse_duration, write_duration,
+};
 pub use rate::{RATE_EXPECTED, parse_rate};
 pub use suggest::did_you_mean;

@@ -288,21 +288,20 @@ fn wrap_rate_limit(
             quote!(::core::option::Option::None)
         };
         match &layer.key {
-            Some(key_expr) => quote! {{
-                let #key = &(#key_expr);
-                match #krate::__private::rate_limit_admit_key(#limiter, #start, #key) {
-                    ::core::option::Option::Some(decided) => decided,
-                    ::core::option::Option::None => {
-                        #krate::__private::rate_limit_wait_key(#limiter, #key).await
-                    }
-                }
-            }},
-            None => quote! {
-                match #krate::__private::rate_limit_admit(#limiter, #start) {
-                    ::core::option::Option::Some(decided) => decided,
-                    ::core::option::Option::None => #krate::__private::rate_limit_wait(#limiter).await,
-                }
-            },
+            Some(key_expr) => {
+                let decide = admit_or_wait(
+                    quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, #key)),
+                    quote!(#krate::__private::rate_limit_wait_key(#limiter, #key)),
+                );
+                quote! {{
+                    let #key = &(#key_expr);
+                    #decide
+                }}
+            }
+            None => admit_or_wait(
+                quote!(#krate::__private::rate_limit_admit(#limiter, #start)),
+                quote!(#krate::__private::rate_limit_wait(#limiter)),
+            ),
         }
     } else {
         match &layer.key {
@@ -322,6 +321,18 @@ fn wrap_rate_limit(
     (item, code)
 }
 
+/// A layer's admission decided in place (`admit`: `Some` with the decision), or, only when
+/// the call must wait, by awaiting the boxed slow path `wait`.
+fn admit_or_wait(admit: TokenStream, wait: TokenStream) -> TokenStream {
+    let decided = local("decided");
+    quote! {
+        match #admit {
+            ::core::option::Option::Some(#decided) => #decided,
+            ::core::option::Option::None => #wait.await,
+        }
+    }
+}
+
 fn wrap_bulkhead(
     site: &Site<'_>,
     index: usize,
@@ -338,13 +349,10 @@ fn wrap_bulkhead(
         local("error"),
     );
     let acquire = if site.plan.shape.is_async() {
-        // As for rate limits: only a call that waits awaits a (boxed) future.
-        quote! {
-            match #krate::__private::bulkhead_admit(#bulkhead) {
-                ::core::option::Option::Some(decided) => decided,
-                ::core::option::Option::None => #krate::__private::bulkhead_wait(#bulkhead).await,
-            }
-        }
+        admit_or_wait(
+            quote!(#krate::__private::bulkhead_admit(#bulkhead)),
+            quote!(#krate::__private::bulkhead_wait(#bulkhead)),
+        )
     } else {
         quote!(#bulkhead.acquire_blocking())
     };

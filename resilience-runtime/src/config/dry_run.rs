@@ -5,16 +5,13 @@ use std::collections::BTreeMap;
 use std::ffi::OsString;
 
 use super::env::{self, KnownNames};
-use super::keys::{Configurable, Setting};
+use super::keys::Configurable;
 use super::report::{ConfigError, ConfigIssue, Severity};
-use super::store;
+use super::store::{self, Keys};
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 use crate::retry::{Retry, RetryPolicy};
-
-/// The keys set on one instance, each with where it was set.
-type Keys = BTreeMap<&'static str, (Setting, String)>;
 
 /// What one source of configuration says, read and checked as [`load`](super::load),
 /// [`apply`](super::apply) or the environment at startup would, but applied to nothing.
@@ -91,18 +88,7 @@ where
 pub fn dry_run_str(toml: &str) -> Result<DryRun, ConfigError> {
     let batch = super::file::parse(toml, "");
     let mut errors = batch.issues;
-    let mut resolved: BTreeMap<(&'static str, String), Keys> = BTreeMap::new();
-    for entry in batch.entries {
-        match store::resolve(&entry) {
-            Ok((kind, key, setting)) => {
-                resolved
-                    .entry((kind, entry.name))
-                    .or_default()
-                    .insert(key, (setting, entry.at));
-            }
-            Err(issue) => errors.push(issue),
-        }
-    }
+    let resolved = store::resolve_all(batch.entries, &mut errors);
     let mut dry_run = DryRun {
         disabled: batch.disabled,
         ..DryRun::default()

@@ -22,7 +22,7 @@ use crate::registry::{self, Declaration, Member, Registry};
 use crate::retry::Retry;
 
 /// Settings of one instance in the override layer, each with where it was set.
-type Keys = BTreeMap<&'static str, (Setting, String)>;
+pub(crate) type Keys = BTreeMap<&'static str, (Setting, String)>;
 
 /// Everything above the declarations.
 #[derive(Debug)]
@@ -107,18 +107,14 @@ pub(crate) fn set_disabled(disabled: bool) {
     kill_switch::set(disabled, "code");
 }
 
-/// Validates `batch` entirely, then commits it to the override layer and reconfigures the
-/// running instances it changes; nothing at all when anything is wrong.
-pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigError> {
-    let (mut store, registry) = lock_with_registry();
-    let known = known_names(registry, &registry::declarations());
-    store.read_env_once(&known);
-
-    let mut errors: Vec<ConfigIssue> = batch.issues;
-    let mut warnings = Vec::new();
-    // Resolve kinds and keys, read the values: later entries for one key win.
+/// The keys of `entries` by instance, kinds and keys resolved and values read (later entries
+/// for one key win); what cannot be resolved goes to `errors`.
+pub(crate) fn resolve_all(
+    entries: Vec<Incoming>,
+    errors: &mut Vec<ConfigIssue>,
+) -> BTreeMap<(&'static str, String), Keys> {
     let mut resolved: BTreeMap<(&'static str, String), Keys> = BTreeMap::new();
-    for entry in batch.entries {
+    for entry in entries {
         match resolve(&entry) {
             Ok((kind, key, setting)) => {
                 resolved
@@ -129,6 +125,19 @@ pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigEr
             Err(issue) => errors.push(issue),
         }
     }
+    resolved
+}
+
+/// Validates `batch` entirely, then commits it to the override layer and reconfigures the
+/// running instances it changes; nothing at all when anything is wrong.
+pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigError> {
+    let (mut store, registry) = lock_with_registry();
+    let known = known_names(registry, &registry::declarations());
+    store.read_env_once(&known);
+
+    let mut errors: Vec<ConfigIssue> = batch.issues;
+    let mut warnings = Vec::new();
+    let resolved = resolve_all(batch.entries, &mut errors);
     let mut plans = Vec::new();
     for ((kind, name), keys) in &resolved {
         let planned = match *kind {

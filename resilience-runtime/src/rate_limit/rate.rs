@@ -75,12 +75,14 @@ impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/", self.count)?;
         match self.period.as_secs() {
-            _ if self.period.subsec_nanos() != 0 => write_duration(f, self.period),
+            _ if self.period.subsec_nanos() != 0 => {
+                resilience_syntax::write_duration(f, self.period)
+            }
             1 => f.write_str("s"),
             60 => f.write_str("min"),
             3600 => f.write_str("h"),
             86_400 => f.write_str("day"),
-            _ => write_duration(f, self.period),
+            _ => resilience_syntax::write_duration(f, self.period),
         }
     }
 }
@@ -89,29 +91,6 @@ impl serde::Serialize for Rate {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self)
     }
-}
-
-/// Writes a duration in the attribute syntax (`"1m30s"`, `"250ms"`, `"1h"`).
-fn write_duration(f: &mut fmt::Formatter<'_>, d: Duration) -> fmt::Result {
-    if d.is_zero() {
-        return f.write_str("0s");
-    }
-    let secs = d.as_secs();
-    let nanos = d.subsec_nanos();
-    let parts = [
-        (secs / 3600, "h"),
-        (secs % 3600 / 60, "m"),
-        (secs % 60, "s"),
-        (u64::from(nanos / 1_000_000), "ms"),
-        (u64::from(nanos / 1_000 % 1_000), "us"),
-        (u64::from(nanos % 1_000), "ns"),
-    ];
-    for (value, unit) in parts {
-        if value != 0 {
-            write!(f, "{value}{unit}")?;
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
