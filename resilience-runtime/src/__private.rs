@@ -421,6 +421,14 @@ pub fn sleep_blocking(duration: Duration) {
 #[derive(Debug, Clone, Copy)]
 pub struct CallStart(tokio::time::Instant);
 
+impl CallStart {
+    /// `start` on the runtime's scale, or the clock read now without one.
+    #[inline]
+    fn or_now(start: Option<Self>) -> crate::clock::Nanos {
+        start.map_or_else(crate::clock::now, |start| crate::clock::nanos_at(start.0))
+    }
+}
+
 /// The current time, as a [`CallStart`].
 #[inline]
 #[must_use]
@@ -451,7 +459,7 @@ pub fn rate_limit_admit(
     limiter: &RateLimiter,
     start: Option<CallStart>,
 ) -> Option<Result<(), Error>> {
-    limiter.admit_now(start.map_or_else(crate::clock::now, |start| crate::clock::nanos_at(start.0)))
+    limiter.admit_now(CallStart::or_now(start))
 }
 
 /// [`rate_limit_admit`] against `key`'s own limit.
@@ -461,8 +469,7 @@ pub fn rate_limit_admit_key<K: std::hash::Hash + ?Sized>(
     start: Option<CallStart>,
     key: &K,
 ) -> Option<Result<(), Error>> {
-    let now = start.map_or_else(crate::clock::now, |start| crate::clock::nanos_at(start.0));
-    limiter.admit_key_now(key, now)
+    limiter.admit_key_now(key, CallStart::or_now(start))
 }
 
 /// The slow path after [`rate_limit_admit`] said `None`.

@@ -101,6 +101,7 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;
+mod seqlock;
 mod stripes;
 pub mod timeout;
 

@@ -820,15 +820,10 @@ impl CircuitBreaker {
             } else {
                 let successes = current.successes() + 1;
                 if successes < self.settings.success_threshold() {
-                    match self.word.compare_exchange_weak(
-                        current.raw(),
-                        current.with_successes(successes).raw(),
-                        Ordering::AcqRel,
-                        Ordering::Acquire,
-                    ) {
-                        Ok(_) => return,
+                    match self.count_trial(current, successes) {
+                        Ok(()) => return,
                         Err(actual) => {
-                            current = Word::from_raw(actual);
+                            current = actual;
                             continue;
                         }
                     }
@@ -845,6 +840,21 @@ impl CircuitBreaker {
         }
     }
 
+    /// Stores `count` as the half-open tally of `current` (successes in the consecutive
+    /// model, completed trial calls in the rate model), unless the word changed meanwhile:
+    /// then the word it holds now.
+    fn count_trial(&self, current: Word, count: u32) -> Result<(), Word> {
+        self.word
+            .compare_exchange_weak(
+                current.raw(),
+                current.with_successes(count).raw(),
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            )
+            .map(drop)
+            .map_err(Word::from_raw)
+    }
+
     /// A trial call finished (rate model): counted until every permitted trial call has
     /// completed; the last one decides by the trial calls' rates.
     fn record_rated_trial(&self, generation: u32, failed: bool, slow: bool) {
@@ -858,15 +868,10 @@ impl CircuitBreaker {
             }
             let completed = current.successes() + 1;
             if completed < self.settings.half_open_max() {
-                match self.word.compare_exchange_weak(
-                    current.raw(),
-                    current.with_successes(completed).raw(),
-                    Ordering::AcqRel,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => return,
+                match self.count_trial(current, completed) {
+                    Ok(()) => return,
                     Err(actual) => {
-                        current = Word::from_raw(actual);
+                        current = actual;
                         continue;
                     }
                 }

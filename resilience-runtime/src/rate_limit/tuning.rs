@@ -2,70 +2,41 @@
 //! read side.
 //!
 //! The parameters are two words plus a flag, read on every decision and written only by
-//! `set_rate` / `set_burst`. A sequence lock keeps them consistent: a reader loads the
-//! sequence number, the fields, then the sequence number again, and retries if a writer was
-//! in between (odd, or changed). Reading costs three plain loads and no read-modify-write, so
-//! readers on many cores never contend; writers take a mutex among themselves.
-
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering, fence};
-use std::sync::{Mutex, PoisonError};
+//! `set_rate` / `set_burst`; a [`SeqLock`] keeps them consistent without a lock or a
+//! read-modify-write on the read side.
 
 use super::gcra::Gcra;
+use crate::seqlock::SeqLock;
 
-/// The current [`Gcra`] of a limiter.
+/// The current [`Gcra`] of a limiter: interval, tolerance and the closed flag, as one
+/// [`SeqLock`] value.
 #[derive(Debug)]
-pub(super) struct Tuning {
-    sequence: AtomicU64,
-    interval: AtomicU64,
-    tolerance: AtomicU64,
-    closed: AtomicBool,
-    writer: Mutex<()>,
-}
+pub(super) struct Tuning(SeqLock<3>);
 
 impl Tuning {
     pub(super) fn new(gcra: Gcra) -> Self {
-        Self {
-            sequence: AtomicU64::new(0),
-            interval: AtomicU64::new(gcra.interval()),
-            tolerance: AtomicU64::new(gcra.tolerance()),
-            closed: AtomicBool::new(gcra.is_closed()),
-            writer: Mutex::new(()),
-        }
+        Self(SeqLock::new(pack(gcra)))
     }
 
     /// The parameters in force.
     #[inline]
     pub(super) fn load(&self) -> Gcra {
-        loop {
-            let before = self.sequence.load(Ordering::Acquire);
-            if before & 1 == 0 {
-                let gcra = Gcra::from_raw(
-                    self.interval.load(Ordering::Relaxed),
-                    self.tolerance.load(Ordering::Relaxed),
-                    self.closed.load(Ordering::Relaxed),
-                );
-                fence(Ordering::Acquire);
-                if self.sequence.load(Ordering::Relaxed) == before {
-                    return gcra;
-                }
-            }
-            std::hint::spin_loop();
-        }
+        let [interval, tolerance, closed] = self.0.load();
+        Gcra::from_raw(interval, tolerance, closed != 0)
     }
 
     /// Replaces the parameters; decisions from now on use them.
     pub(super) fn store(&self, gcra: Gcra) {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let sequence = self.sequence.load(Ordering::Relaxed);
-        self.sequence
-            .store(sequence.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        self.interval.store(gcra.interval(), Ordering::Relaxed);
-        self.tolerance.store(gcra.tolerance(), Ordering::Relaxed);
-        self.closed.store(gcra.is_closed(), Ordering::Relaxed);
-        self.sequence
-            .store(sequence.wrapping_add(2), Ordering::Release);
+        self.0.store(pack(gcra));
     }
+}
+
+fn pack(gcra: Gcra) -> [u64; 3] {
+    [
+        gcra.interval(),
+        gcra.tolerance(),
+        u64::from(gcra.is_closed()),
+    ]
 }
 
 #[cfg(test)]

@@ -1,81 +1,42 @@
 //! [`CurrentPolicy`]: the policy a named [`Retry`](super::Retry) runs with, replaceable at run
 //! time without a lock on the read side.
 //!
-//! Every call reads the whole policy once, when it starts, and keeps that copy for all its
-//! attempts. A sequence lock keeps the copy consistent: a reader loads the sequence number, the
-//! policy's words, then the sequence number again, and retries if a writer was in between (odd,
-//! or changed). Reading is a handful of plain loads, no read-modify-write and no allocation, so
-//! readers on many cores never contend; writers take a mutex among themselves.
+//! A call reads the whole policy once and keeps that copy for all its retries. A [`SeqLock`]
+//! keeps the copy consistent with a handful of plain loads: no lock, no read-modify-write and
+//! no allocation on the read side.
 
-use std::sync::atomic::{AtomicU64, Ordering, fence};
-use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::{BackoffKind, Jitter, RetryPolicy};
+use crate::seqlock::SeqLock;
 
 const WORDS: usize = 8;
 
+/// The policy, packed into a [`SeqLock`]'s words.
 #[derive(Debug)]
-pub(super) struct CurrentPolicy {
-    sequence: AtomicU64,
-    words: [AtomicU64; WORDS],
-    writer: Mutex<()>,
-}
+pub(super) struct CurrentPolicy(SeqLock<WORDS>);
 
 impl CurrentPolicy {
     pub(super) const fn new(policy: RetryPolicy) -> Self {
-        let w = pack(&policy);
-        Self {
-            sequence: AtomicU64::new(0),
-            words: [
-                AtomicU64::new(w[0]),
-                AtomicU64::new(w[1]),
-                AtomicU64::new(w[2]),
-                AtomicU64::new(w[3]),
-                AtomicU64::new(w[4]),
-                AtomicU64::new(w[5]),
-                AtomicU64::new(w[6]),
-                AtomicU64::new(w[7]),
-            ],
-            writer: Mutex::new(()),
-        }
+        Self(SeqLock::new(pack(&policy)))
     }
 
     /// The policy in force.
     #[inline]
     pub(super) fn load(&self) -> RetryPolicy {
-        loop {
-            let before = self.sequence.load(Ordering::Acquire);
-            if before & 1 == 0 {
-                let words = std::array::from_fn(|i| self.words[i].load(Ordering::Relaxed));
-                fence(Ordering::Acquire);
-                if self.sequence.load(Ordering::Relaxed) == before {
-                    return unpack(words);
-                }
-            }
-            std::hint::spin_loop();
-        }
+        unpack(self.0.load())
     }
 
     /// Whether the policy in force has a `max_elapsed`: its flag is in the first word, whose
     /// single load is consistent on its own.
     #[inline]
     pub(super) fn has_max_elapsed(&self) -> bool {
-        self.words[0].load(Ordering::Acquire) >> 48 & 1 == 1
+        self.0.word(0) >> 48 & 1 == 1
     }
 
     /// Replaces the policy; calls that start from now on follow it.
     pub(super) fn store(&self, policy: &RetryPolicy) {
-        let _writer = self.writer.lock().unwrap_or_else(PoisonError::into_inner);
-        let sequence = self.sequence.load(Ordering::Relaxed);
-        self.sequence
-            .store(sequence.wrapping_add(1), Ordering::Relaxed);
-        fence(Ordering::Release);
-        for (word, value) in self.words.iter().zip(pack(policy)) {
-            word.store(value, Ordering::Relaxed);
-        }
-        self.sequence
-            .store(sequence.wrapping_add(2), Ordering::Release);
+        self.0.store(pack(policy));
     }
 }
 
