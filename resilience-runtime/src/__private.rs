@@ -16,6 +16,7 @@ use std::time::Duration;
 pub use inventory;
 
 use crate::Error;
+pub use crate::admission::Admission;
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit};
 use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitPermit};
@@ -324,28 +325,50 @@ pub fn no_hint<E>(_: &E) -> Option<Duration> {
 }
 
 /// One call's retry bookkeeping, started lazily: a call that succeeds at once never reads
-/// the policy, unless its `max_elapsed` deadline must count from the start.
+/// the policy, and reads the clock only when a `max_elapsed` deadline must count from its
+/// start.
 #[derive(Debug)]
-pub struct RetryCall(Option<RetryState>);
+pub struct RetryCall {
+    state: Option<RetryState>,
+    /// When the call started, if its deadline needs it; 0 otherwise.
+    started: crate::clock::Nanos,
+}
 
 impl RetryCall {
     /// The bookkeeping, started on the first failure.
     fn state(&mut self, retry: &Retry) -> &mut RetryState {
-        self.0.get_or_insert_with(|| retry.policy().start())
+        let started = self.started;
+        self.state.get_or_insert_with(|| {
+            retry.policy().start_at(|| {
+                // 0: the policy gained its deadline after the call started.
+                if started == 0 {
+                    crate::clock::now()
+                } else {
+                    started
+                }
+            })
+        })
     }
 
     /// Attempts made so far, counting the one in flight.
-    #[inline]
+    #[inline(always)]
     fn attempts(&self) -> u32 {
-        self.0.as_ref().map_or(1, RetryState::attempts)
+        self.state.as_ref().map_or(1, RetryState::attempts)
     }
 }
 
 /// Starts one call's retry loop.
-#[inline]
+#[inline(always)]
 pub fn retry_start(retry: &Retry) -> RetryCall {
     retry.record_call();
-    RetryCall(retry.has_deadline().then(|| retry.policy().start()))
+    RetryCall {
+        state: None,
+        started: if retry.has_deadline() {
+            crate::clock::now()
+        } else {
+            0
+        },
+    }
 }
 
 /// Decides after one attempt: `Break` with the final outcome, or `Continue` with the delay
@@ -453,12 +476,10 @@ pub fn timeout<F: Future>(
 pub type Waiting<'a, T> = Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>;
 
 /// A rate limit's decision without waiting, as of `start` (see [`CallStart`]) or now:
-/// `None` when the call must wait (or ask a remote backend) with [`rate_limit_wait`].
-#[inline]
-pub fn rate_limit_admit(
-    limiter: &RateLimiter,
-    start: Option<CallStart>,
-) -> Option<Result<(), Error>> {
+/// [`Admission::Wait`] when the call must wait (or ask a remote backend) with
+/// [`rate_limit_wait`] (or, in a sync fn, [`RateLimiter::acquire_blocking`]).
+#[inline(always)]
+pub fn rate_limit_admit(limiter: &RateLimiter, start: Option<CallStart>) -> Admission<()> {
     limiter.admit_now(CallStart::or_now(start))
 }
 
@@ -468,17 +489,17 @@ pub fn rate_limit_admit_key<K: std::hash::Hash + ?Sized>(
     limiter: &RateLimiter,
     start: Option<CallStart>,
     key: &K,
-) -> Option<Result<(), Error>> {
+) -> Admission<()> {
     limiter.admit_key_now(key, CallStart::or_now(start))
 }
 
-/// The slow path after [`rate_limit_admit`] said `None`.
+/// The slow path after [`rate_limit_admit`] said [`Admission::Wait`].
 #[cold]
 pub fn rate_limit_wait(limiter: &RateLimiter) -> Waiting<'_, ()> {
     Box::pin(limiter.acquire())
 }
 
-/// The slow path after [`rate_limit_admit_key`] said `None`.
+/// The slow path after [`rate_limit_admit_key`] said [`Admission::Wait`].
 #[cold]
 pub fn rate_limit_wait_key<'a, K: std::hash::Hash + ?Sized + 'a>(
     limiter: &'a RateLimiter,
@@ -487,14 +508,14 @@ pub fn rate_limit_wait_key<'a, K: std::hash::Hash + ?Sized + 'a>(
     Box::pin(limiter.acquire_key(key))
 }
 
-/// A bulkhead's decision without waiting: `None` when the call may wait for a slot with
-/// [`bulkhead_wait`].
-#[inline]
-pub fn bulkhead_admit(bulkhead: &Bulkhead) -> Option<Result<BulkheadPermit<'_>, Error>> {
+/// A bulkhead's decision without waiting: [`Admission::Wait`] when the call may wait for a
+/// slot with [`bulkhead_wait`] (or, in a sync fn, [`Bulkhead::acquire_blocking`]).
+#[inline(always)]
+pub fn bulkhead_admit(bulkhead: &Bulkhead) -> Admission<BulkheadPermit<'_>> {
     bulkhead.admit_now()
 }
 
-/// The slow path after [`bulkhead_admit`] said `None`.
+/// The slow path after [`bulkhead_admit`] said [`Admission::Wait`].
 #[cold]
 pub fn bulkhead_wait(bulkhead: &Bulkhead) -> Waiting<'_, BulkheadPermit<'_>> {
     Box::pin(bulkhead.acquire())

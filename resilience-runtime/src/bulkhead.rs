@@ -23,6 +23,7 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::Error;
+use crate::admission::Admission;
 use crate::clock;
 use crate::config::kill_switch;
 use crate::registry::Named;
@@ -305,22 +306,23 @@ impl Bulkhead {
     /// [`Error::BulkheadFull`] when no slot freed up in time.
     pub async fn acquire(&self) -> Result<BulkheadPermit<'_>, Error> {
         match self.admit_now() {
-            Some(decided) => decided,
-            None => self.wait_async().await,
+            Admission::Admitted(permit) => Ok(permit),
+            Admission::Rejected(error) => Err(error),
+            Admission::Wait => self.wait_async().await,
         }
     }
 
     /// The decision without waiting: a slot, a rejection (no slot and no `max_wait`), or
-    /// `None` when the caller may wait for a slot.
-    #[inline]
-    pub(crate) fn admit_now(&self) -> Option<Result<BulkheadPermit<'_>, Error>> {
+    /// [`Admission::Wait`] when the caller may wait for a slot.
+    #[inline(always)]
+    pub(crate) fn admit_now(&self) -> Admission<BulkheadPermit<'_>> {
         if let Some(permit) = self.try_take() {
-            return Some(Ok(permit));
+            return Admission::Admitted(permit);
         }
         if self.max_wait().is_zero() {
-            return Some(Err(self.reject()));
+            return Admission::Rejected(self.reject());
         }
-        None
+        Admission::Wait
     }
 
     /// Takes a slot, blocking the thread up to `max_wait` (std time) for one to free up. For
@@ -331,8 +333,9 @@ impl Bulkhead {
     /// [`Error::BulkheadFull`] when no slot freed up in time.
     pub fn acquire_blocking(&self) -> Result<BulkheadPermit<'_>, Error> {
         match self.admit_now() {
-            Some(decided) => decided,
-            None => self.wait_blocking(),
+            Admission::Admitted(permit) => Ok(permit),
+            Admission::Rejected(error) => Err(error),
+            Admission::Wait => self.wait_blocking(),
         }
     }
 
@@ -366,6 +369,7 @@ impl Bulkhead {
     }
 
     /// The lock-free fast path: claims a slot with a CAS loop if the count is below the limit.
+    #[inline(always)]
     fn try_take(&self) -> Option<BulkheadPermit<'_>> {
         // The kill switch lifts the limit but keeps the count, so that releasing it leaks
         // nothing.
@@ -396,6 +400,7 @@ impl Bulkhead {
         Some(BulkheadPermit { bulkhead: self })
     }
 
+    #[inline(never)]
     fn reject(&self) -> Error {
         self.counted.bump(REJECTED);
         let max_concurrent = self.max_concurrent();
@@ -477,8 +482,17 @@ impl Bulkhead {
         self.condvar.notify_all();
     }
 
+    #[inline(always)]
     fn release(&self) {
         self.in_flight.fetch_sub(1, SEQ);
+        if self.async_waiters.load(SEQ) != 0 || self.blocking_waiters.load(SEQ) != 0 {
+            self.wake_a_waiter();
+        }
+    }
+
+    /// Hands the slot just released to a waiter.
+    #[cold]
+    fn wake_a_waiter(&self) {
         if self.async_waiters.load(SEQ) != 0 {
             self.notify.notify_one();
         }
@@ -534,6 +548,7 @@ impl BulkheadPermit<'_> {
 }
 
 impl Drop for BulkheadPermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         self.bulkhead.release();
     }

@@ -89,6 +89,7 @@
 //! [`Registry::register_circuit_breaker`] and friends. The attributes generate calls to the
 //! same types.
 
+mod admission;
 pub mod bulkhead;
 pub mod chaos;
 pub mod circuit_breaker;

@@ -274,13 +274,9 @@ fn wrap_rate_limit(
             };
         });
     }
-    let (limiter, error, start, key) = (
-        local("limiter"),
-        local("error"),
-        local("start"),
-        local("key"),
-    );
-    let acquire = if site.plan.shape.is_async() {
+    let (limiter, start, key) = (local("limiter"), local("start"), local("key"));
+    let exit = exit_label(index);
+    let admission = if site.plan.shape.is_async() {
         // The decision is taken in place; only a call that must wait awaits a (boxed) future.
         let start = if site.plan.limit_reads_timeout_start(index) {
             quote!(::core::option::Option::Some(#start))
@@ -288,47 +284,84 @@ fn wrap_rate_limit(
             quote!(::core::option::Option::None)
         };
         match &layer.key {
-            Some(key_expr) => {
-                let decide = admit_or_wait(
-                    quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, #key)),
-                    quote!(#krate::__private::rate_limit_wait_key(#limiter, #key)),
-                );
-                quote! {{
-                    let #key = &(#key_expr);
-                    #decide
-                }}
-            }
+            Some(_) => admit_or_wait(
+                krate,
+                &exit,
+                quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, #key)),
+                quote!(#krate::__private::rate_limit_wait_key(#limiter, #key).await),
+            ),
             None => admit_or_wait(
+                krate,
+                &exit,
                 quote!(#krate::__private::rate_limit_admit(#limiter, #start)),
-                quote!(#krate::__private::rate_limit_wait(#limiter)),
+                quote!(#krate::__private::rate_limit_wait(#limiter).await),
             ),
         }
     } else {
+        let none = quote!(::core::option::Option::None);
         match &layer.key {
-            Some(key_expr) => quote!(#limiter.acquire_key_blocking(&(#key_expr))),
-            None => quote!(#limiter.acquire_blocking()),
+            Some(_) => admit_or_wait(
+                krate,
+                &exit,
+                quote!(#krate::__private::rate_limit_admit_key(#limiter, #none, #key)),
+                quote!(#limiter.acquire_key_blocking(#key)),
+            ),
+            None => admit_or_wait(
+                krate,
+                &exit,
+                quote!(#krate::__private::rate_limit_admit(#limiter, #none)),
+                quote!(#limiter.acquire_blocking()),
+            ),
         }
+    };
+    // The key is borrowed for the decision only, so the call's future does not hold it.
+    let admission = match &layer.key {
+        Some(key_expr) => quote!({
+            let #key = &(#key_expr);
+            #admission
+        }),
+        None => admission,
     };
     let code = quote! {
         {
             let #limiter = #handle;
-            match #acquire {
-                ::core::result::Result::Ok(()) => #inner,
-                ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
+            #exit: {
+                #admission;
+                #inner
             }
         }
     };
     (item, code)
 }
 
-/// A layer's admission decided in place (`admit`: `Some` with the decision), or, only when
-/// the call must wait, by awaiting the boxed slow path `wait`.
-fn admit_or_wait(admit: TokenStream, wait: TokenStream) -> TokenStream {
-    let decided = local("decided");
+/// The label of the block of layer `index`, which a rejection breaks out of with the layer's
+/// error. Mixed-site, so the user's body can neither see nor shadow it.
+fn exit_label(index: usize) -> syn::Lifetime {
+    syn::Lifetime::new(&format!("'resilience_layer_{index}"), Span::mixed_site())
+}
+
+/// A layer's admission, as an expression evaluating to its permit: decided in place by
+/// `admit` (an `Admission`, matched where it is returned, so a permit stays in a register),
+/// or, only when the call must wait, by the slow path `wait` (a boxed future awaited, or a
+/// blocking call). A rejection breaks out of the block labelled `exit` with the layer's error.
+fn admit_or_wait(
+    krate: &Path,
+    exit: &syn::Lifetime,
+    admit: TokenStream,
+    wait: TokenStream,
+) -> TokenStream {
+    let (permit, error) = (local("permit"), local("error"));
+    let admission = quote!(#krate::__private::Admission);
     quote! {
         match #admit {
-            ::core::option::Option::Some(#decided) => #decided,
-            ::core::option::Option::None => #wait.await,
+            #admission::Admitted(#permit) => #permit,
+            #admission::Rejected(#error) => break #exit #krate::__private::layer_error(#error),
+            #admission::Wait => match #wait {
+                ::core::result::Result::Ok(#permit) => #permit,
+                ::core::result::Result::Err(#error) => {
+                    break #exit #krate::__private::layer_error(#error)
+                }
+            },
         }
     }
 }
@@ -342,30 +375,27 @@ fn wrap_bulkhead(
     let krate = site.krate;
     let config = layer.declares().then(|| config::bulkhead(krate, layer));
     let (_, item, handle) = site_items(site, index, "bulkhead", &layer.common, config);
-    let (bulkhead, permit, outcome, error) = (
-        local("bulkhead"),
-        local("permit"),
-        local("outcome"),
-        local("error"),
-    );
-    let acquire = if site.plan.shape.is_async() {
-        admit_or_wait(
-            quote!(#krate::__private::bulkhead_admit(#bulkhead)),
-            quote!(#krate::__private::bulkhead_wait(#bulkhead)),
-        )
+    let (bulkhead, permit, outcome) = (local("bulkhead"), local("permit"), local("outcome"));
+    let exit = exit_label(index);
+    let wait = if site.plan.shape.is_async() {
+        quote!(#krate::__private::bulkhead_wait(#bulkhead).await)
     } else {
         quote!(#bulkhead.acquire_blocking())
     };
+    let admission = admit_or_wait(
+        krate,
+        &exit,
+        quote!(#krate::__private::bulkhead_admit(#bulkhead)),
+        wait,
+    );
     let code = quote! {
         {
             let #bulkhead = #handle;
-            match #acquire {
-                ::core::result::Result::Ok(#permit) => {
-                    let #outcome = #inner;
-                    ::core::mem::drop(#permit);
-                    #outcome
-                }
-                ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),
+            #exit: {
+                let #permit = #admission;
+                let #outcome = #inner;
+                ::core::mem::drop(#permit);
+                #outcome
             }
         }
     };

@@ -74,25 +74,29 @@ pub(crate) struct LifetimeCounts {
 /// The breaker's running call counts.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
-    /// Striped: the one write every successful call makes (see [`Stripes`]). Never zeroed:
-    /// a reset records the total it had reached in `cleared.successful` instead.
-    pub(super) successful: Stripes<1>,
+    /// Striped (see [`Stripes`]): [`SUCCESSFUL`], the one write every successful call makes,
+    /// and [`NOT_PERMITTED`], the one write of every rejected call, so threads sharing the
+    /// breaker do not contend on either. Never zeroed: a reset records the totals they had
+    /// reached in `cleared.striped` instead.
+    striped: Stripes<2>,
     pub(super) failed: AtomicU64,
     pub(super) slow: AtomicU64,
-    pub(super) not_permitted: AtomicU64,
     pub(super) ignored: AtomicU64,
     pub(super) transitions: AtomicU64,
     /// What resets took off the call counts, added up: only resets write it.
     cleared: Cleared,
 }
 
+/// The striped counters.
+const SUCCESSFUL: usize = 0;
+const NOT_PERMITTED: usize = 1;
+
 #[derive(Debug, Default)]
 struct Cleared {
-    /// Unlike the others, the total of successful calls at the last reset.
-    successful: AtomicU64,
+    /// Unlike the others, the totals of the striped counters at the last reset.
+    striped: [AtomicU64; 2],
     failed: AtomicU64,
     slow: AtomicU64,
-    not_permitted: AtomicU64,
     ignored: AtomicU64,
 }
 
@@ -102,12 +106,24 @@ impl Counters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Counts a successful call.
+    #[inline(always)]
+    pub(super) fn succeeded(&self) {
+        self.striped.bump(SUCCESSFUL);
+    }
+
+    /// Counts a rejected call.
+    #[inline(always)]
+    pub(super) fn rejected(&self) {
+        self.striped.bump(NOT_PERMITTED);
+    }
+
     /// Zeroes the call counts, keeping what they held for the lifetime counts; the
     /// transition count keeps running.
     pub(super) fn clear_calls(&self) {
-        self.cleared
-            .successful
-            .store(self.successful.sum(0), Ordering::Relaxed);
+        for (counter, cleared) in self.cleared.striped.iter().enumerate() {
+            cleared.store(self.striped.sum(counter), Ordering::Relaxed);
+        }
         for (counter, cleared) in self.shared() {
             cleared.fetch_add(counter.swap(0, Ordering::Relaxed), Ordering::Relaxed);
         }
@@ -116,31 +132,42 @@ impl Counters {
     /// The call counts including what resets cleared.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
     pub(super) fn lifetime(&self) -> LifetimeCounts {
-        let [failed, slow, not_permitted, ignored] = self.shared().map(|(counter, cleared)| {
+        let [failed, slow, ignored] = self.shared().map(|(counter, cleared)| {
             cleared.load(Ordering::Relaxed) + counter.load(Ordering::Relaxed)
         });
         LifetimeCounts {
-            successful: self.successful.sum(0),
+            successful: self.striped.sum(SUCCESSFUL),
             failed,
             slow,
-            not_permitted,
+            not_permitted: self.striped.sum(NOT_PERMITTED),
             ignored,
         }
     }
 
     /// Successful calls since the last reset.
     pub(super) fn successful(&self) -> u64 {
-        self.successful
-            .sum(0)
-            .saturating_sub(self.cleared.successful.load(Ordering::Relaxed))
+        self.since_reset(SUCCESSFUL)
+    }
+
+    /// Rejected calls since the last reset.
+    pub(super) fn not_permitted(&self) -> u64 {
+        self.since_reset(NOT_PERMITTED)
+    }
+
+    fn since_reset(&self, counter: usize) -> u64 {
+        let cleared = self
+            .cleared
+            .striped
+            .get(counter)
+            .map_or(0, |cleared| cleared.load(Ordering::Relaxed));
+        self.striped.sum(counter).saturating_sub(cleared)
     }
 
     /// The counters kept in one atomic each, with what resets took off them.
-    fn shared(&self) -> [(&AtomicU64, &AtomicU64); 4] {
+    fn shared(&self) -> [(&AtomicU64, &AtomicU64); 3] {
         [
             (&self.failed, &self.cleared.failed),
             (&self.slow, &self.cleared.slow),
-            (&self.not_permitted, &self.cleared.not_permitted),
             (&self.ignored, &self.cleared.ignored),
         ]
     }

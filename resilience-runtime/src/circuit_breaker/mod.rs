@@ -80,7 +80,7 @@ pub use subscription::{RECENT_TRANSITIONS, Subscription};
 
 use metrics::Counters;
 use period::FrozenPeriod;
-use permit::{Outcome, PermitKind};
+use permit::{Outcome, PermitKind, PermitPeriod};
 use settings::{Model, Settings};
 use state::{MAX_STREAK, Word};
 use subscription::EventLog;
@@ -263,7 +263,7 @@ impl CircuitBreaker {
             successful: self.counters.successful(),
             failed: load(&self.counters.failed),
             slow: load(&self.counters.slow),
-            not_permitted: load(&self.counters.not_permitted),
+            not_permitted: self.counters.not_permitted(),
             ignored: load(&self.counters.ignored),
             consecutive_failures: load(&self.consecutive),
             failure_rate: rate(|counts| counts.failed),
@@ -420,8 +420,7 @@ impl CircuitBreaker {
             // A pass-through: admitted, and recorded nowhere.
             return Ok(CircuitPermit {
                 breaker: self,
-                generation: 0,
-                kind: PermitKind::Disabled,
+                period: PermitPeriod::new(0, PermitKind::Disabled),
                 started: 0,
             });
         }
@@ -534,8 +533,7 @@ impl CircuitBreaker {
     fn permit(&self, generation: u32, kind: PermitKind) -> CircuitPermit<'_> {
         CircuitPermit {
             breaker: self,
-            generation,
-            kind,
+            period: PermitPeriod::new(generation, kind),
             // Only slow-call tracking needs the start time; the plain closed path reads no clock.
             started: if self.settings.slow_after().is_some() {
                 clock::now()
@@ -546,7 +544,7 @@ impl CircuitBreaker {
     }
 
     fn reject(&self, current: Word, retry_after: Option<Duration>) -> Error {
-        Counters::bump(&self.counters.not_permitted);
+        self.counters.rejected();
         tracing::debug!(
             name = self.name,
             state = %current.state(),
@@ -685,9 +683,29 @@ impl CircuitBreaker {
         }
     }
 
-    /// Records the outcome of a permit's call.
-    #[inline]
-    fn complete(&self, generation: u32, kind: PermitKind, started: Nanos, outcome: Outcome) {
+    /// Records the outcome of a permit's call. A closed breaker's success without slow-call
+    /// tracking or a time window (the common case) is recorded inline.
+    #[inline(always)]
+    fn complete(&self, period: PermitPeriod, started: Nanos, outcome: Outcome) {
+        if outcome == Outcome::Success && period.kind() == PermitKind::Closed {
+            let model = self.settings.model();
+            if !model.needs_clock {
+                self.counters.succeeded();
+                let call = Recorded {
+                    now: 0,
+                    failed: false,
+                    slow: false,
+                };
+                self.record_closed(period.generation(), model, call);
+                return;
+            }
+        }
+        self.complete_slowly(period.generation(), period.kind(), started, outcome);
+    }
+
+    /// [`complete`](Self::complete) for everything but the common case.
+    #[inline(never)]
+    fn complete_slowly(&self, generation: u32, kind: PermitKind, started: Nanos, outcome: Outcome) {
         if kind == PermitKind::Disabled {
             return; // A disabled breaker records nothing.
         }
@@ -713,9 +731,7 @@ impl CircuitBreaker {
         if failed {
             Counters::bump(&self.counters.failed);
         } else {
-            // Striped: the only write of a closed breaker's successful call, so threads
-            // sharing the breaker do not contend.
-            self.counters.successful.bump(0);
+            self.counters.succeeded();
         }
         if slow {
             Counters::bump(&self.counters.slow);

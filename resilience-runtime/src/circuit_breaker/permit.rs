@@ -8,6 +8,7 @@ use super::CircuitBreaker;
 
 /// Which period a permit was acquired in, and so what its outcome may change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
 pub(super) enum PermitKind {
     /// Closed: counts, and may open the breaker.
     Closed,
@@ -53,10 +54,37 @@ pub(super) enum Outcome {
 #[must_use = "record the call's outcome on the permit; dropping it counts the call as ignored"]
 pub struct CircuitPermit<'a> {
     pub(super) breaker: &'a CircuitBreaker,
-    pub(super) generation: u32,
-    pub(super) kind: PermitKind,
+    pub(super) period: PermitPeriod,
     /// When the call started; only read when slow calls are tracked.
     pub(super) started: Nanos,
+}
+
+/// The generation and kind of a permit, in one word: written with one store, so moving a
+/// permit right after acquiring it reads back what was just written in one piece (two
+/// narrower stores read back by one wide load stall the CPU's store forwarding).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct PermitPeriod(u64);
+
+impl PermitPeriod {
+    #[inline(always)]
+    pub(super) const fn new(generation: u32, kind: PermitKind) -> Self {
+        Self(generation as u64 | (kind as u64) << 32)
+    }
+
+    #[inline(always)]
+    pub(super) const fn generation(self) -> u32 {
+        self.0 as u32
+    }
+
+    #[inline(always)]
+    pub(super) const fn kind(self) -> PermitKind {
+        match (self.0 >> 32) as u8 {
+            0 => PermitKind::Closed,
+            1 => PermitKind::Trial,
+            2 => PermitKind::MetricsOnly,
+            _ => PermitKind::Disabled,
+        }
+    }
 }
 
 impl CircuitPermit<'_> {
@@ -86,13 +114,13 @@ impl CircuitPermit<'_> {
         // By value, not by reference: the permit then stays in registers.
         permit
             .breaker
-            .complete(permit.generation, permit.kind, permit.started, outcome);
+            .complete(permit.period, permit.started, outcome);
     }
 }
 
 impl Drop for CircuitPermit<'_> {
     fn drop(&mut self) {
         self.breaker
-            .complete(self.generation, self.kind, self.started, Outcome::Ignored);
+            .complete(self.period, self.started, Outcome::Ignored);
     }
 }

@@ -837,7 +837,7 @@ fn concurrent_half_open_admission_never_exceeds_permits() {
                 for _ in 0..1_000 {
                     if let Ok(permit) = breaker.try_acquire() {
                         // Keep the permit's generation; the permit itself must not be dropped.
-                        held.lock().unwrap().push(permit.generation);
+                        held.lock().unwrap().push(permit.period.generation());
                         std::mem::forget(permit);
                     }
                 }
@@ -862,8 +862,8 @@ fn concurrent_half_open_admission_never_exceeds_permits() {
                     let Ok(permit) = breaker.try_acquire() else {
                         continue;
                     };
-                    let generation = permit.generation;
-                    let trial = permit.kind == PermitKind::Trial;
+                    let generation = permit.period.generation();
+                    let trial = permit.period.kind() == PermitKind::Trial;
                     if trial {
                         let mut map = in_flight.lock().unwrap();
                         let count = map.entry(generation).or_default();

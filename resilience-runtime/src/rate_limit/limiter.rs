@@ -17,6 +17,7 @@ use super::{
     OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiterMetrics, RateLimiterSnapshot,
 };
 use crate::Error;
+use crate::admission::Admission;
 use crate::clock::{self, Nanos};
 use crate::config::kill_switch;
 
@@ -248,33 +249,29 @@ impl RateLimiter {
         }
     }
 
-    /// The decision generated code takes without waiting, as of `now`: `Some` when made
-    /// (a permit, or a rejection), `None` when the call must wait for its permit or ask a
+    /// The decision generated code takes without waiting, as of `now`: a permit, a
+    /// rejection, or [`Admission::Wait`] when the call must wait for its permit or ask a
     /// remote backend, which [`acquire`](Self::acquire) then does.
-    #[inline]
-    pub(crate) fn admit_now(&self, now: Nanos) -> Option<Result<(), Error>> {
+    #[inline(always)]
+    pub(crate) fn admit_now(&self, now: Nanos) -> Admission<()> {
         self.admit_slot(Slot::Unkeyed, now)
     }
 
     /// [`admit_now`](Self::admit_now) against `key`'s own limit.
     #[inline]
-    pub(crate) fn admit_key_now<K: Hash + ?Sized>(
-        &self,
-        key: &K,
-        now: Nanos,
-    ) -> Option<Result<(), Error>> {
+    pub(crate) fn admit_key_now<K: Hash + ?Sized>(&self, key: &K, now: Nanos) -> Admission<()> {
         self.admit_slot(Slot::Key(self.keys.hash(key)), now)
     }
 
-    #[inline]
-    fn admit_slot(&self, slot: Slot, now: Nanos) -> Option<Result<(), Error>> {
+    #[inline(always)]
+    fn admit_slot(&self, slot: Slot, now: Nanos) -> Admission<()> {
         if self.remote.is_some() {
-            return None;
+            return Admission::Wait;
         }
         match self.decide_now(slot, self.wait_budget, now) {
-            Decision::Admitted => Some(Ok(())),
-            Decision::Rejected(error) => Some(Err(error)),
-            Decision::Queue(_) => None,
+            Decision::Admitted => Admission::Admitted(()),
+            Decision::Rejected(error) => Admission::Rejected(error),
+            Decision::Queue(_) => Admission::Wait,
         }
     }
 
@@ -489,6 +486,7 @@ impl RateLimiter {
     }
 
     #[cold]
+    #[inline(never)]
     fn reject(&self, slot: Slot, retry_after: Option<Nanos>) -> Error {
         self.counters.0.rejected();
         let retry_after = retry_after.map(clock::to_duration);

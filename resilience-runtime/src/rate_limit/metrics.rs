@@ -68,19 +68,23 @@ pub struct RateLimiterSnapshot {
 /// The live counters; relaxed atomics, each read on its own.
 #[derive(Debug, Default)]
 pub(super) struct Counters {
-    /// Striped: the one write of every permitted call besides the limit's own state, and
-    /// for keyed limits the only one callers with different keys would share.
-    permitted: Stripes<1>,
-    rejected: AtomicU64,
+    /// Striped: [`PERMITTED`], the one write of every permitted call besides the limit's
+    /// own state (for keyed limits the only one callers with different keys would share),
+    /// and [`REJECTED`], the one write of every rejected call.
+    decided: Stripes<2>,
     waited: AtomicU64,
     total_wait: AtomicU64,
     cancelled: AtomicU64,
 }
 
+/// The striped counters.
+const PERMITTED: usize = 0;
+const REJECTED: usize = 1;
+
 impl Counters {
-    #[inline]
+    #[inline(always)]
     pub(super) fn permitted(&self) {
-        self.permitted.bump(0);
+        self.decided.bump(PERMITTED);
     }
 
     pub(super) fn waited(&self, wait: Nanos) {
@@ -89,8 +93,9 @@ impl Counters {
         self.total_wait.fetch_add(wait, Ordering::Relaxed);
     }
 
+    #[inline(always)]
     pub(super) fn rejected(&self) {
-        self.rejected.fetch_add(1, Ordering::Relaxed);
+        self.decided.bump(REJECTED);
     }
 
     pub(super) fn cancelled(&self) {
@@ -99,8 +104,8 @@ impl Counters {
 
     pub(super) fn read(&self, waiting: usize, tracked_keys: usize) -> RateLimiterMetrics {
         RateLimiterMetrics {
-            permitted: self.permitted.sum(0),
-            rejected: self.rejected.load(Ordering::Relaxed),
+            permitted: self.decided.sum(PERMITTED),
+            rejected: self.decided.sum(REJECTED),
             waited: self.waited.load(Ordering::Relaxed),
             total_wait: clock::to_duration(self.total_wait.load(Ordering::Relaxed)),
             cancelled: self.cancelled.load(Ordering::Relaxed),

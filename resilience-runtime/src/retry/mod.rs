@@ -133,8 +133,8 @@ impl Retry {
     /// The policy in force: as declared, or as last [replaced](Self::set_policy).
     ///
     /// Lock-free and allocation-free. An annotated fn's call reads it once, at its first
-    /// failure (at its start when the policy has a `max_elapsed` deadline), and keeps that
-    /// copy for all its retries.
+    /// failure, and keeps that copy for all its retries (a `max_elapsed` deadline still counts
+    /// from the call's start).
     #[must_use]
     #[inline]
     pub fn policy(&self) -> RetryPolicy {
@@ -185,8 +185,7 @@ impl Retry {
     }
 
     /// Whether the policy in force has a `max_elapsed` deadline (one load, no policy copy):
-    /// generated code then starts each call's bookkeeping at once, so the deadline counts
-    /// from the call's start; otherwise only on the first failure.
+    /// generated code then notes each call's start time, so the deadline counts from it.
     #[doc(hidden)]
     #[inline]
     pub fn has_deadline(&self) -> bool {
@@ -195,7 +194,7 @@ impl Retry {
 
     /// Counts a logical call starting. For generated code.
     #[doc(hidden)]
-    #[inline]
+    #[inline(always)]
     pub fn record_call(&self) {
         self.counted.bump(CALLS);
     }
@@ -218,13 +217,18 @@ impl Retry {
 
     /// Counts a call that ended in `Ok` after `attempts` attempts. For generated code.
     #[doc(hidden)]
-    #[inline]
+    #[inline(always)]
     pub fn record_success(&self, attempts: u32) {
         self.counted.bump(SUCCEEDED);
         if attempts > 1 {
-            self.succeeded_after_retry.fetch_add(1, Relaxed);
-            tracing::debug!(name = self.name, attempts, "succeeded after retrying");
+            self.record_success_after_retry(attempts);
         }
+    }
+
+    #[cold]
+    fn record_success_after_retry(&self, attempts: u32) {
+        self.succeeded_after_retry.fetch_add(1, Relaxed);
+        tracing::debug!(name = self.name, attempts, "succeeded after retrying");
     }
 
     /// Counts a call that ended in `Err` (`error`) after `attempts` attempts; giving up after

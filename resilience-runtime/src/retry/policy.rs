@@ -275,13 +275,19 @@ impl RetryPolicy {
     /// Starts the retry bookkeeping of one call. Reads the clock when `max_elapsed` is set.
     #[must_use]
     pub fn start(&self) -> RetryState {
+        self.start_at(clock::now)
+    }
+
+    /// [`start`](Self::start) for a call that started at `started()` (read only when
+    /// `max_elapsed` is set).
+    pub(crate) fn start_at(&self, started: impl FnOnce() -> clock::Nanos) -> RetryState {
         RetryState {
             policy: *self,
             attempts: 1,
             previous: self.initial_delay,
             deadline: self
                 .max_elapsed
-                .map(|limit| clock::now().saturating_add(clock::to_nanos(limit))),
+                .map(|limit| started().saturating_add(clock::to_nanos(limit))),
         }
     }
 }
