@@ -92,7 +92,7 @@
 pub mod bulkhead;
 pub mod chaos;
 pub mod circuit_breaker;
-mod clock;
+pub mod clock;
 pub mod config;
 mod describe;
 mod error;
