@@ -14,8 +14,8 @@ use crate::clock::{self, Nanos};
 /// A deadline too far in the future to represent (`Duration::MAX`, say): never.
 const NEVER: Nanos = Nanos::MAX;
 
-/// Runs `fut` for at most `after` (on the [`clock`](crate::clock)); past that, drops it and returns
-/// [`Error::Timeout`]. A future that is ready at once wins even with a zero limit.
+/// Runs `fut` for at most `after` (on the [`clock`](mod@crate::clock) the policies read);
+/// past that, drops it and returns [`Error::Timeout`]. A future that is ready at once wins even with a zero limit.
 ///
 /// Dropping `fut` is what cancels the call, so everything it held (e.g. a bulkhead permit) is
 /// released.

@@ -9,8 +9,8 @@
 //!   drives breakers, limiters, backoff and timeouts deterministically, with no setup.
 //!   Outside a runtime, or in one whose clock runs, it reads the system's monotonic clock.
 //! - **[`CpuCounter`](ClockSource::CpuCounter)**: the CPU's time-stamp counter through
-//!   [`quanta`](https://docs.rs/quanta) (as `governor` uses it), about three times cheaper
-//!   to read. It is calibrated against the system's monotonic clock when it is switched on
+//!   [`quanta`](https://docs.rs/quanta) (as `governor` uses it): a fraction of the cost to
+//!   read (about a third, where it was measured). It is calibrated against the system's monotonic clock when it is switched on
 //!   (a busy loop of up to a few hundred milliseconds, once per process) and re-anchored to
 //!   that clock every 100 ms of use, so timers (tokio's, which run on the monotonic clock)
 //!   stay within microseconds of it. A re-anchor never steps time back: when the counter ran
