@@ -31,6 +31,15 @@ fn on_the_counter() -> MutexGuard<'static, ()> {
     turn
 }
 
+/// Runs `test` on a runtime whose clock runs (as in a service), holding the turn outside it.
+fn on_a_running_clock(test: impl Future<Output = ()>) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+        .block_on(test);
+}
+
 #[rate_limit(name = "cpu-api", rate = "2/h", burst = 2, on_limit = "reject")]
 async fn cpu_api() -> Result<(), ServiceError> {
     Ok(())
@@ -91,49 +100,56 @@ fn readings_follow_the_monotonic_clock() {
     }
 }
 
-#[tokio::test]
-async fn a_limiter_decides_on_the_counter() {
+#[test]
+fn a_limiter_decides_on_the_counter() {
     let _turn = on_the_counter();
-    assert_eq!(cpu_api().await, Ok(()));
-    assert_eq!(cpu_api().await, Ok(()));
-    match cpu_api().await {
-        Err(ServiceError::Resilience(Error::RateLimited { retry_after, .. })) => {
-            let retry_after = retry_after.expect("a local limiter knows when");
-            assert!(
-                retry_after > Duration::from_secs(60) && retry_after <= Duration::from_secs(1800),
-                "{retry_after:?}"
-            );
+    on_a_running_clock(async {
+        assert_eq!(cpu_api().await, Ok(()));
+        assert_eq!(cpu_api().await, Ok(()));
+        match cpu_api().await {
+            Err(ServiceError::Resilience(Error::RateLimited { retry_after, .. })) => {
+                let retry_after = retry_after.expect("a local limiter knows when");
+                assert!(
+                    retry_after > Duration::from_secs(60)
+                        && retry_after <= Duration::from_secs(1800),
+                    "{retry_after:?}"
+                );
+            }
+            other => panic!("expected a rejection, got {other:?}"),
         }
-        other => panic!("expected a rejection, got {other:?}"),
-    }
-    let metrics = registry().rate_limiter("cpu-api").unwrap().metrics();
-    assert_eq!((metrics.permitted, metrics.rejected), (2, 1));
+        let metrics = registry().rate_limiter("cpu-api").unwrap().metrics();
+        assert_eq!((metrics.permitted, metrics.rejected), (2, 1));
+    });
 }
 
-#[tokio::test]
-async fn a_time_window_breaker_opens_on_the_counter() {
+#[test]
+fn a_time_window_breaker_opens_on_the_counter() {
     let _turn = on_the_counter();
-    assert_eq!(cpu_db().await, Err(ServiceError::Permanent));
-    assert_eq!(cpu_db().await, Err(ServiceError::Permanent));
-    let breaker = registry().circuit_breaker("cpu-db").unwrap();
-    assert_eq!(breaker.state(), CircuitState::Open);
-    assert!(matches!(
-        cpu_db().await,
-        Err(ServiceError::Resilience(Error::CircuitOpen { .. }))
-    ));
+    on_a_running_clock(async {
+        assert_eq!(cpu_db().await, Err(ServiceError::Permanent));
+        assert_eq!(cpu_db().await, Err(ServiceError::Permanent));
+        let breaker = registry().circuit_breaker("cpu-db").unwrap();
+        assert_eq!(breaker.state(), CircuitState::Open);
+        assert!(matches!(
+            cpu_db().await,
+            Err(ServiceError::Resilience(Error::CircuitOpen { .. }))
+        ));
+    });
 }
 
-#[tokio::test]
-async fn timeouts_count_on_the_counter() {
+#[test]
+fn timeouts_count_on_the_counter() {
     let _turn = on_the_counter();
-    assert_eq!(cpu_quick().await, Ok(7));
-    // The deadline, on the counter's scale, becomes a tokio timer that fires.
-    assert_eq!(
-        cpu_stuck().await,
-        Err(ServiceError::Resilience(Error::timeout(
-            Duration::from_millis(10)
-        )))
-    );
+    on_a_running_clock(async {
+        assert_eq!(cpu_quick().await, Ok(7));
+        // The deadline, on the counter's scale, becomes a tokio timer that fires.
+        assert_eq!(
+            cpu_stuck().await,
+            Err(ServiceError::Resilience(Error::timeout(
+                Duration::from_millis(10)
+            )))
+        );
+    });
 }
 
 #[test]
