@@ -442,13 +442,13 @@ pub fn sleep_blocking(duration: Duration) {
 /// and handed to a rate limit directly below it (only breakers between them, which never
 /// wait), which decides at it. One clock read serves both.
 #[derive(Debug, Clone, Copy)]
-pub struct CallStart(tokio::time::Instant);
+pub struct CallStart(crate::clock::Nanos);
 
 impl CallStart {
-    /// `start` on the runtime's scale, or the clock read now without one.
+    /// `start`, or the clock read now without one.
     #[inline]
     fn or_now(start: Option<Self>) -> crate::clock::Nanos {
-        start.map_or_else(crate::clock::now, |start| crate::clock::nanos_at(start.0))
+        start.map_or_else(crate::clock::now, |start| start.0)
     }
 }
 
@@ -456,7 +456,7 @@ impl CallStart {
 #[inline]
 #[must_use]
 pub fn call_start() -> CallStart {
-    CallStart(tokio::time::Instant::now())
+    CallStart(crate::clock::now())
 }
 
 /// Runs `future` with a time limit counted from `start`; the caller logs the expiry with

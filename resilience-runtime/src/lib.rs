@@ -79,7 +79,9 @@
 //!
 //! Every wait and timestamp goes through tokio's clock, so a test with
 //! `#[tokio::test(start_paused = true)]` drives backoff, breakers, limiters and timeouts
-//! deterministically and instantly. Sync fns wait with `std::thread::sleep`.
+//! deterministically and instantly. Sync fns wait with `std::thread::sleep`. A service can
+//! opt into reading the CPU's time-stamp counter instead, which is cheaper (never in tests
+//! that pause time): see the [`clock`] module.
 //!
 //! # Without attributes
 //!
@@ -93,7 +95,7 @@ mod admission;
 pub mod bulkhead;
 pub mod chaos;
 pub mod circuit_breaker;
-mod clock;
+pub mod clock;
 pub mod config;
 mod describe;
 mod error;

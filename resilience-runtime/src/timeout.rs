@@ -6,12 +6,16 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::task::coop::{Unconstrained, unconstrained};
-use tokio::time::{Instant, Sleep, sleep_until};
+use tokio::time::{Sleep, sleep_until};
 
 use crate::Error;
+use crate::clock::{self, Nanos};
 
-/// Runs `fut` for at most `after` (on tokio's clock); past that, drops it and returns
-/// [`Error::Timeout`]. A future that is ready at once wins even with a zero limit.
+/// A deadline too far in the future to represent (`Duration::MAX`, say): never.
+const NEVER: Nanos = Nanos::MAX;
+
+/// Runs `fut` for at most `after` (on the [`clock`](mod@crate::clock) the policies read);
+/// past that, drops it and returns [`Error::Timeout`]. A future that is ready at once wins even with a zero limit.
 ///
 /// Dropping `fut` is what cancels the call, so everything it held (e.g. a bulkhead permit) is
 /// released.
@@ -39,24 +43,24 @@ use crate::Error;
 ///
 /// The future resolves to [`Error::Timeout`] carrying `after` when the limit elapsed first.
 pub fn timeout<F: IntoFuture>(after: Duration, fut: F) -> Timeout<F::IntoFuture> {
-    Timeout::new(Instant::now(), after, fut.into_future(), true)
+    Timeout::new(clock::now(), after, fut.into_future(), true)
 }
 
 /// [`timeout`] for generated code, counting from `start` (the call's start, which generated
 /// code also hands to the layers below, so the call reads the clock once); generated code
 /// logs the expiry itself, with the fn's name.
 #[inline]
-pub(crate) fn timeout_unlogged<F: Future>(start: Instant, after: Duration, fut: F) -> Timeout<F> {
+pub(crate) fn timeout_unlogged<F: Future>(start: Nanos, after: Duration, fut: F) -> Timeout<F> {
     Timeout::new(start, after, fut, false)
 }
 
 impl<F> Timeout<F> {
     #[inline]
-    fn new(start: Instant, after: Duration, future: F, logs: bool) -> Self {
+    fn new(start: Nanos, after: Duration, future: F, logs: bool) -> Self {
         Self {
             future,
-            // A limit too far in the future to represent means "never".
-            deadline: start.checked_add(after),
+            // A limit too far in the future to represent saturates: never.
+            deadline: start.saturating_add(clock::to_nanos(after)),
             after,
             logs,
             timer: None,
@@ -70,7 +74,8 @@ pin_project_lite::pin_project! {
     pub struct Timeout<F> {
         #[pin]
         future: F,
-        deadline: Option<Instant>,
+        // On the clock's scale; the timer converts it only when it is created.
+        deadline: Nanos,
         after: Duration,
         // Whether an expiry is logged here (a debug event without a name).
         logs: bool,
@@ -99,12 +104,10 @@ impl<F: Future> Future for Timeout<F> {
             return Poll::Ready(Ok(output));
         }
         if this.timer.is_none() {
-            let Some(deadline) = *this.deadline else {
-                return Poll::Pending;
-            };
-            if crate::config::kill_switch::engaged() {
+            if *this.deadline == NEVER || crate::config::kill_switch::engaged() {
                 return Poll::Pending;
             }
+            let deadline = clock::instant_at(*this.deadline);
             this.timer.set(Some(unconstrained(sleep_until(deadline))));
         }
         match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {

@@ -4,6 +4,7 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use resilience_runtime::clock::{self, ClockSource};
 use resilience_runtime::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
 use resilience_tests::ServiceError;
 
@@ -154,4 +155,16 @@ async fn warm_call_sites_allocate_nothing() {
         "armed calls are counted, disarmed ones are not"
     );
     assert_eq!(counts.errors_injected + counts.latencies_injected, 0);
+
+    // On the CPU counter too (this binary pauses no clock).
+    clock::set_source(ClockSource::CpuCounter);
+    let on_the_counter = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(five_layers(n).await, Ok(n));
+            assert_eq!(sync_layers(n), Ok(n));
+        }
+    })
+    .await;
+    clock::set_source(ClockSource::Tokio);
+    assert_eq!(on_the_counter, 0, "layers on the CPU counter allocated");
 }

@@ -5,6 +5,7 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use resilience_runtime::bulkhead::BulkheadConfig;
+use resilience_runtime::clock::{self, ClockSource};
 use resilience_runtime::config::{self, Severity};
 use resilience_runtime::rate_limit::Rate;
 use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit, registry, retry};
@@ -43,6 +44,8 @@ const VARIABLES: &[(&str, &str)] = &[
     ),
     // for an instance registered from code later
     ("RESILIENCE_BULKHEAD_LATER_POOL_MAX_WAIT", "50ms"),
+    // the clock source: tokio's is the default, so paused-clock tests keep working
+    ("RESILIENCE_CLOCK", "tokio"),
     // a default name: the fn's path, normalised
     (
         "RESILIENCE_RETRY_CONFIG_ENV_DEFAULT_NAMED_MAX_ATTEMPTS",
@@ -169,6 +172,44 @@ async fn every_kind_takes_its_variables() {
         env_api().await,
         Err(ServiceError::Resilience(Error::RateLimited { .. }))
     ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_clock_variable_is_read_and_checked_like_the_kill_switch() {
+    setup();
+    assert_eq!(clock::source(), ClockSource::Tokio);
+    assert!(
+        config::issues()
+            .iter()
+            .all(|issue| issue.at != "RESILIENCE_CLOCK"),
+        "a valid value"
+    );
+    // The paused clock still drives the policies.
+    let start = clock::instant_now();
+    tokio::time::advance(Duration::from_secs(90)).await;
+    assert_eq!(clock::instant_now() - start, Duration::from_secs(90));
+
+    // Read as the registry reads the environment, without applying it.
+    let read = config::dry_run_env([("RESILIENCE_CLOCK", "cpu")]).unwrap();
+    assert_eq!(read.clock, Some(ClockSource::CpuCounter));
+    let error = config::dry_run_env([("RESILIENCE_CLOCK", "fast")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration rejected, nothing applied: RESILIENCE_CLOCK: unknown clock \"fast\"; \
+         expected \"tokio\" or \"cpu\" (accepted: tokio (tokio's clock, the default) or cpu \
+         (the CPU's time-stamp counter))"
+    );
+    let error = config::dry_run_env([("RESILIENCE_CLOCK", "cpuu")]).unwrap_err();
+    assert!(
+        error.issues()[0].message.contains("did you mean \"cpu\"?"),
+        "{error}"
+    );
+    let error = config::dry_run_env([("RESILIENCE_CLOK", "cpu")]).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration rejected, nothing applied: RESILIENCE_CLOK: unknown variable; did you mean \
+         RESILIENCE_CLOCK?"
+    );
 }
 
 #[test]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use resilience_runtime::bulkhead::BulkheadConfig;
 use resilience_runtime::circuit_breaker::{CircuitBreakerConfig, CircuitState};
+use resilience_runtime::clock::{self, ClockSource};
 use resilience_runtime::config::{self, ConfigOverrides, Severity};
 use resilience_runtime::rate_limit::Rate;
 use resilience_runtime::retry::BackoffKind;
@@ -125,6 +126,46 @@ async fn a_file_reconfigures_running_instances_of_every_kind() {
         Duration::from_millis(1),
         "attribute"
     );
+}
+
+/// `[global] clock`, checked like `disabled`. Only `"tokio"` is applied here: the CPU
+/// counter would ignore the paused clock the other tests of this binary use (`cpu_clock.rs`
+/// applies `"cpu"`).
+#[tokio::test(start_paused = true)]
+async fn the_clock_key_is_checked_like_disabled() {
+    let report = config::load_str("[global]\nclock = \"tokio\"").unwrap();
+    assert_eq!(report.clock, Some(ClockSource::Tokio));
+    assert_eq!(report.to_string(), "clock: tokio\n");
+    assert_eq!(clock::source(), ClockSource::Tokio);
+    let start = clock::instant_now();
+    tokio::time::advance(Duration::from_millis(1500)).await;
+    assert_eq!(clock::instant_now() - start, Duration::from_millis(1500));
+
+    let error =
+        config::load_str("[global]\nclock = \"tsc\"\n[bulkhead.file-pool]\nmax_concurrent = 3")
+            .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration rejected, nothing applied: global.clock: unknown clock \"tsc\"; expected \
+         \"tokio\" or \"cpu\" (accepted: tokio (tokio's clock, the default) or cpu (the CPU's \
+         time-stamp counter))"
+    );
+    let error = config::load_str("[global]\nclock = true").unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("global.clock: `clock` expects \"tokio\" or \"cpu\""),
+        "{error}"
+    );
+    let error = config::load_str("[global]\nclok = \"cpu\"").unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "configuration rejected, nothing applied: global.clok: unknown key \"clok\"; did you \
+         mean \"clock\"?"
+    );
+    assert_eq!(clock::source(), ClockSource::Tokio);
+    let dry_run = config::dry_run_str("[global]\nclock = \"cpu\"").unwrap();
+    assert_eq!(dry_run.clock, Some(ClockSource::CpuCounter));
 }
 
 #[test]

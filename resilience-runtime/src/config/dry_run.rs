@@ -10,6 +10,7 @@ use super::report::{ConfigError, ConfigIssue, Severity};
 use super::store::{self, Keys};
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
+use crate::clock::ClockSource;
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 use crate::retry::{Retry, RetryPolicy};
 
@@ -33,6 +34,8 @@ pub struct DryRun {
     pub retries: BTreeMap<String, RetryPolicy>,
     /// The kill switch, when the source sets it.
     pub disabled: Option<bool>,
+    /// The clock source, when the source sets it.
+    pub clock: Option<ClockSource>,
     /// Problems that would hold nothing back (with the environment: each name is unknown,
     /// since no instance exists here).
     pub warnings: Vec<ConfigIssue>,
@@ -68,6 +71,7 @@ where
         .partition(|issue| issue.severity == Severity::Error);
     let mut dry_run = DryRun {
         disabled: layer.disabled,
+        clock: layer.clock,
         warnings,
         ..DryRun::default()
     };
@@ -91,6 +95,7 @@ pub fn dry_run_str(toml: &str) -> Result<DryRun, ConfigError> {
     let resolved = store::resolve_all(batch.entries, &mut errors);
     let mut dry_run = DryRun {
         disabled: batch.disabled,
+        clock: batch.clock,
         ..DryRun::default()
     };
     for ((kind, name), keys) in resolved {
@@ -156,6 +161,7 @@ mod tests {
             ("RESILIENCE_RETRY_FETCH_INITIAL_DELAY", "250ms"),
             ("RESILIENCE_BULKHEAD_POOL_MAX_CONCURRENT", "3"),
             ("RESILIENCE_DISABLED", "1"),
+            ("RESILIENCE_CLOCK", "cpu"),
             ("PATH", "/bin"),
         ])
         .unwrap();
@@ -164,6 +170,7 @@ mod tests {
         assert_eq!(retry.initial_delay(), Duration::from_millis(250));
         assert_eq!(dry_run.bulkheads["POOL"].max_concurrent(), 3);
         assert_eq!(dry_run.disabled, Some(true));
+        assert_eq!(dry_run.clock, Some(ClockSource::CpuCounter));
         // Each name is unknown here: a warning, not an error.
         assert_eq!(dry_run.warnings.len(), 3);
     }
@@ -173,6 +180,7 @@ mod tests {
         let error = dry_run_env([
             ("RESILIENCE_RETRY_FETCH_MAX_ATTEMPTS", "0"),
             ("RESILIENCE_CIRCUIT_BREAKER_DB_WINDOW", "20"),
+            ("RESILIENCE_CLOCK", "fast"),
         ])
         .unwrap_err();
         let at: Vec<&str> = error
@@ -183,6 +191,7 @@ mod tests {
         assert_eq!(
             at,
             [
+                "RESILIENCE_CLOCK",
                 "RESILIENCE_RETRY_FETCH_MAX_ATTEMPTS",
                 // `window` without `failure_rate`: a combination the defaults make impossible.
                 "RESILIENCE_CIRCUIT_BREAKER_DB_WINDOW",
@@ -209,6 +218,7 @@ mod tests {
             r#"
             [global]
             disabled = true
+            clock = "CPU"
             [rate_limiter."dry-run-api"]
             rate = "5/250ms"
             [circuit_breaker."dry-run-db"]
@@ -225,6 +235,7 @@ mod tests {
             Some(40)
         );
         assert_eq!(dry_run.disabled, Some(true));
+        assert_eq!(dry_run.clock, Some(ClockSource::CpuCounter));
         let error = dry_run_str("[retry.x]\nmultiplier = 1").unwrap_err();
         assert_eq!(error.issues()[0].at, "retry.\"x\".multiplier");
     }

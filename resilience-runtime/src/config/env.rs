@@ -1,5 +1,6 @@
-//! `RESILIENCE_*` environment variables: `RESILIENCE_<KIND>_<NAME>_<KEY>` per instance and
-//! `RESILIENCE_DISABLED`, read into a layer of settings keyed by kind and normalised name.
+//! `RESILIENCE_*` environment variables: `RESILIENCE_<KIND>_<NAME>_<KEY>` per instance,
+//! `RESILIENCE_DISABLED` and `RESILIENCE_CLOCK`, read into a layer of settings keyed by kind
+//! and normalised name.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsString;
@@ -10,12 +11,20 @@ use super::KINDS;
 use super::keys::{KindSpec, Setting};
 use super::report::ConfigIssue;
 use super::value::{self, Raw};
+use crate::clock::ClockSource;
 
 /// The prefix of every variable read here.
 pub(crate) const PREFIX: &str = "RESILIENCE_";
 
 /// The kill switch's variable.
 pub(crate) const DISABLED: &str = "RESILIENCE_DISABLED";
+
+/// The clock source's variable.
+pub(crate) const CLOCK: &str = "RESILIENCE_CLOCK";
+
+/// The variables that are not per instance, with the word after the prefix (for
+/// did-you-mean).
+const GLOBALS: &[(&str, &str)] = &[("disabled", DISABLED), ("clock", CLOCK)];
 
 /// Variables with the prefix that other parts of the crate read.
 const READ_ELSEWHERE: &[&str] = &[
@@ -69,6 +78,8 @@ pub(crate) struct EnvLayer {
     pub(crate) settings: BTreeMap<(&'static str, String), EnvKeys>,
     /// `RESILIENCE_DISABLED`, if set.
     pub(crate) disabled: Option<bool>,
+    /// `RESILIENCE_CLOCK`, if set.
+    pub(crate) clock: Option<ClockSource>,
     /// Every problem: errors (the layer must not be applied) and warnings.
     pub(crate) issues: Vec<ConfigIssue>,
 }
@@ -115,6 +126,15 @@ pub(crate) fn read(
                         "1 (or true, yes, on) to disable, 0 (or false, no, off, empty) to enable",
                     ))
                 }
+            }
+            continue;
+        }
+        if variable == CLOCK {
+            match value::clock(&raw) {
+                Ok(source) => layer.clock = Some(source),
+                Err(message) => layer
+                    .issues
+                    .push(ConfigIssue::error(&variable, message).accepting(value::CLOCK_ACCEPTED)),
             }
             continue;
         }
@@ -201,7 +221,13 @@ fn unknown_kind(variable: &str, rest: &str) -> ConfigIssue {
     // Compare the first one and two words with each kind (and the whole rest with the global
     // variables).
     let words: Vec<&str> = rest.split('_').collect();
-    let mut suggestion = did_you_mean(rest, &["disabled"]).map(|_| String::from(DISABLED));
+    let global_words: Vec<&str> = GLOBALS.iter().map(|(word, _)| *word).collect();
+    let mut suggestion = did_you_mean(rest, &global_words).and_then(|close| {
+        GLOBALS
+            .iter()
+            .find(|(word, _)| *word == close)
+            .map(|(_, variable)| String::from(*variable))
+    });
     for take in [2, 1] {
         if suggestion.is_some() || words.len() <= take {
             continue;
@@ -219,7 +245,7 @@ fn unknown_kind(variable: &str, rest: &str) -> ConfigIssue {
     let message = match suggestion {
         Some(close) => format!("unknown variable; did you mean {close}?"),
         None => format!(
-            "unknown variable; expected {PREFIX}<KIND>_<NAME>_<KEY> with KIND one of {}, or {DISABLED}",
+            "unknown variable; expected {PREFIX}<KIND>_<NAME>_<KEY> with KIND one of {}; or {DISABLED} or {CLOCK}",
             kind_list()
         ),
     };
@@ -352,7 +378,7 @@ mod tests {
     }
 
     #[test]
-    fn reads_settings_and_the_kill_switch() {
+    fn reads_settings_the_kill_switch_and_the_clock() {
         let known = known(&[("circuit_breaker", "inventory-db"), ("bulkhead", "pool")]);
         let layer = read(
             vars(&[
@@ -363,6 +389,7 @@ mod tests {
                 ("RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_WINDOW", "60s"),
                 ("RESILIENCE_BULKHEAD_POOL_MAX_CONCURRENT", "8"),
                 ("RESILIENCE_DISABLED", "1"),
+                ("RESILIENCE_CLOCK", " CPU "),
                 ("RESILIENCE_REDIS_URL", "redis://localhost"),
                 ("PATH", "/bin"),
             ]),
@@ -370,6 +397,7 @@ mod tests {
         );
         assert!(layer.issues.is_empty(), "{:?}", messages(&layer));
         assert_eq!(layer.disabled, Some(true));
+        assert_eq!(layer.clock, Some(ClockSource::CpuCounter));
         let breaker = &layer.settings[&("circuit_breaker", String::from("INVENTORY_DB"))];
         assert_eq!(breaker["failure_threshold"].0, Setting::Whole(10));
         assert_eq!(
@@ -426,6 +454,8 @@ mod tests {
                 ("RESILIENCE_RETRY_FETCH_COLOUR", "x"),
                 ("RESILIENCE_DISABLE", "1"),
                 ("RESILIENCE_DISABLED", "maybe"),
+                ("RESILIENCE_CLOK", "cpu"),
+                ("RESILIENCE_CLOCK", "tsc"),
                 ("RESILIENCE_SOMETHING_ELSE", "1"),
                 ("RESILIENCE_RETRY_FETCH_MAX_ATTEMPTS", "0"),
             ]),
@@ -437,12 +467,14 @@ mod tests {
         let expected = [
             "RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_TRESHOLD: unknown key; did you mean RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD?",
             "RESILIENCE_CIRCUT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD: unknown variable; did you mean RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD?",
+            "RESILIENCE_CLOCK: unknown clock \"tsc\"; expected \"tokio\" or \"cpu\" (accepted: tokio (tokio's clock, the default) or cpu (the CPU's time-stamp counter))",
+            "RESILIENCE_CLOK: unknown variable; did you mean RESILIENCE_CLOCK?",
             "RESILIENCE_DISABLE: unknown variable; did you mean RESILIENCE_DISABLED?",
             "RESILIENCE_DISABLED: expected 1 or 0, not \"maybe\"",
             "RESILIENCE_RETRY_FETCH_COLOUR: unknown key; a retry takes PRESET, MAX_ATTEMPTS",
             "RESILIENCE_RETRY_FETCH_MAX_ATTEMPTS: 0 is out of range: `max_attempts` counts every call including the first, so it must be at least 1 (accepted: a whole number from 1 to 4294967295",
             "RESILIENCE_RETRY_FETCH_WHEN: `when` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
-            "RESILIENCE_SOMETHING_ELSE: unknown variable; expected RESILIENCE_<KIND>_<NAME>_<KEY> with KIND one of CIRCUIT_BREAKER, RATE_LIMITER, BULKHEAD, RETRY, or RESILIENCE_DISABLED",
+            "RESILIENCE_SOMETHING_ELSE: unknown variable; expected RESILIENCE_<KIND>_<NAME>_<KEY> with KIND one of CIRCUIT_BREAKER, RATE_LIMITER, BULKHEAD, RETRY; or RESILIENCE_DISABLED or RESILIENCE_CLOCK",
         ];
         assert_eq!(messages.len(), expected.len(), "{messages:#?}");
         for (message, expected) in messages.iter().zip(expected) {

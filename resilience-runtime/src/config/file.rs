@@ -3,6 +3,7 @@
 //! ```toml
 //! [global]
 //! disabled = false
+//! clock = "tokio"
 //!
 //! [circuit_breaker."inventory-db"]
 //! failure_threshold = 10
@@ -16,10 +17,10 @@ use resilience_syntax::did_you_mean;
 use super::KINDS;
 use super::report::ConfigIssue;
 use super::store::{Batch, Incoming};
-use super::value::{ConfigValue, Raw};
+use super::value::{self, ConfigValue, Raw};
 
 const GLOBAL: &str = "global";
-const GLOBAL_KEYS: &[&str] = &["disabled"];
+const GLOBAL_KEYS: &[&str] = &["disabled", "clock"];
 
 /// Reads a file's text into keys to set. `origin` prefixes every place in messages (the
 /// file's path and `": "`, or nothing).
@@ -119,19 +120,29 @@ fn key_text(key: &str) -> String {
 fn global(batch: &mut Batch, at: &str, keys: toml::Table) {
     for (key, value) in keys {
         let at = format!("{at}.{}", key_text(&key));
-        if key != "disabled" {
-            let message = match did_you_mean(&key, GLOBAL_KEYS) {
-                Some(close) => format!("unknown key \"{key}\"; did you mean \"{close}\"?"),
-                None => format!("unknown key \"{key}\"; [global] takes disabled"),
-            };
-            batch.issues.push(ConfigIssue::error(at, message));
-            continue;
-        }
-        match value {
-            toml::Value::Boolean(disabled) => batch.disabled = Some(disabled),
-            _ => batch
+        match (key.as_str(), value) {
+            ("disabled", toml::Value::Boolean(disabled)) => batch.disabled = Some(disabled),
+            ("disabled", _) => batch
                 .issues
                 .push(ConfigIssue::error(at, "expected true or false").accepting("true or false")),
+            ("clock", value) => {
+                match value_of(value).and_then(|value| value::clock(&Raw::Value(value))) {
+                    Ok(source) => batch.clock = Some(source),
+                    Err(message) => batch
+                        .issues
+                        .push(ConfigIssue::error(at, message).accepting(value::CLOCK_ACCEPTED)),
+                }
+            }
+            _ => {
+                let message = match did_you_mean(&key, GLOBAL_KEYS) {
+                    Some(close) => format!("unknown key \"{key}\"; did you mean \"{close}\"?"),
+                    None => format!(
+                        "unknown key \"{key}\"; [global] takes {}",
+                        GLOBAL_KEYS.join(", ")
+                    ),
+                };
+                batch.issues.push(ConfigIssue::error(at, message));
+            }
         }
     }
 }
@@ -163,6 +174,7 @@ mod tests {
             r#"
             [global]
             disabled = true
+            clock = "cpu"
 
             [circuit_breaker."inventory-db"]
             failure_threshold = 10
@@ -178,6 +190,7 @@ mod tests {
         );
         assert!(batch.issues.is_empty(), "{:?}", messages(&batch));
         assert_eq!(batch.disabled, Some(true));
+        assert_eq!(batch.clock, Some(crate::clock::ClockSource::CpuCounter));
         let entries: Vec<(String, String, String, String)> = batch
             .entries
             .iter()
@@ -218,6 +231,8 @@ mod tests {
             failure_threshold = 1
             [global]
             disable = true
+            clok = "cpu"
+            clock = "tsc"
             [bulkhead]
             pool = 4
             [retry.x]
@@ -234,6 +249,8 @@ mod tests {
             "bulkhead.\"pool\": expected a table of keys",
             "circut_breaker: unknown section [circut_breaker]; did you mean [circuit_breaker]?",
             "global.disable: unknown key \"disable\"; did you mean \"disabled\"?",
+            "global.clok: unknown key \"clok\"; did you mean \"clock\"?",
+            "global.clock: unknown clock \"tsc\"; expected \"tokio\" or \"cpu\" (accepted: tokio (tokio's clock, the default) or cpu (the CPU's time-stamp counter))",
             "retry.\"x\".max_attempts: expected a number, a string or a boolean, not array",
         ];
         assert_eq!(messages.len(), expected.len(), "{messages:#?}");

@@ -1,5 +1,6 @@
 //! Configuration outside the code: environment variables, a TOML file, overrides from code,
-//! a kill switch, and reconfiguration of running instances that keeps their state.
+//! a kill switch, the clock source, and reconfiguration of running instances that keeps
+//! their state.
 //!
 //! # Precedence
 //!
@@ -61,6 +62,7 @@
 //! ```toml
 //! [global]
 //! disabled = false                 # the kill switch
+//! clock = "tokio"                  # the clock source: "tokio" (default) or "cpu"
 //!
 //! [circuit_breaker."inventory-db"]
 //! failure_threshold = 10
@@ -144,6 +146,18 @@
 //! timeouts never fire. The switch is one relaxed atomic load per layer and call. A file or
 //! code wins over the environment. Releasing the switch needs no restart; bulkheads kept
 //! counting their calls in flight, so none of their slots leaks.
+//!
+//! # The clock source
+//!
+//! `RESILIENCE_CLOCK=tokio|cpu` (read when the registry starts), `clock = "tokio"|"cpu"`
+//! under `[global]` in a file, [`ConfigOverrides::clock`] or
+//! [`clock::set_source`](crate::clock::set_source) choose the clock every policy reads:
+//! tokio's (the default, which a paused test runtime drives) or the CPU's time-stamp counter
+//! (cheaper to read, blind to a paused tokio clock: never in tests that pause time). Values
+//! are checked like the kill switch's, all or nothing: any other word is an error naming the
+//! variable or key and the accepted values, and a misspelt variable (`RESILIENCE_CLOK`) or
+//! key gets a did-you-mean. A file or code wins over the environment. See the
+//! [`clock`](crate::clock) module for what each source gives and gives up.
 
 mod bulkhead;
 mod chaos;

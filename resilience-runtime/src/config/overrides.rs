@@ -3,8 +3,10 @@
 
 use super::store::{Batch, Incoming};
 use super::value::{ConfigValue, Raw};
+use crate::clock::ClockSource;
 
-/// Keys to set on named instances, and the kill switch, applied with [`apply`](super::apply).
+/// Keys to set on named instances, the kill switch and the clock source, applied with
+/// [`apply`](super::apply).
 ///
 /// Keys and values are those of the attributes and of the configuration file, checked the
 /// same way, all before anything applies. Durations may be given as a [`Duration`] or as a
@@ -43,6 +45,7 @@ use super::value::{ConfigValue, Raw};
 pub struct ConfigOverrides {
     entries: Vec<(&'static str, String, String, ConfigValue)>,
     disabled: Option<bool>,
+    clock: Option<ClockSource>,
 }
 
 impl ConfigOverrides {
@@ -104,6 +107,12 @@ impl ConfigOverrides {
         self
     }
 
+    /// Sets the clock every policy reads (see the [`clock`](crate::clock) module).
+    pub fn clock(mut self, source: ClockSource) -> Self {
+        self.clock = Some(source);
+        self
+    }
+
     pub(crate) fn into_batch(self) -> Batch {
         Batch {
             entries: self
@@ -118,6 +127,7 @@ impl ConfigOverrides {
                 })
                 .collect(),
             disabled: self.disabled,
+            clock: self.clock,
             issues: Vec::new(),
         }
     }

@@ -152,6 +152,8 @@ pub struct ConfigReport {
     pub remembered: Vec<InstanceChange>,
     /// The kill switch, when the configuration set it.
     pub disabled: Option<bool>,
+    /// The clock source, when the configuration set it.
+    pub clock: Option<crate::clock::ClockSource>,
     /// Problems that held nothing back, such as a name no instance has yet.
     pub warnings: Vec<ConfigIssue>,
 }
@@ -166,6 +168,9 @@ impl fmt::Display for ConfigReport {
         }
         if let Some(disabled) = self.disabled {
             writeln!(f, "disabled: {disabled}")?;
+        }
+        if let Some(clock) = self.clock {
+            writeln!(f, "clock: {clock}")?;
         }
         for warning in &self.warnings {
             writeln!(f, "warning: {warning}")?;

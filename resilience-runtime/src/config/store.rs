@@ -17,6 +17,7 @@ use super::report::{ConfigIssue, ConfigReport, InstanceChange, Severity};
 use super::{ConfigError, KINDS, kill_switch};
 use crate::bulkhead::Bulkhead;
 use crate::circuit_breaker::CircuitBreaker;
+use crate::clock::{self, ClockSource};
 use crate::rate_limit::RateLimiter;
 use crate::registry::{self, Declaration, Member, Registry};
 use crate::retry::Retry;
@@ -36,6 +37,8 @@ pub(crate) struct Store {
     overrides: BTreeMap<(&'static str, String), Keys>,
     /// The kill switch as files or code set it: wins over the environment.
     disabled: Option<bool>,
+    /// The clock source as files or code set it: wins over the environment.
+    clock: Option<ClockSource>,
     /// Problems found outside a `load`/`apply` call: the environment's, and overrides that
     /// could not apply to an instance created later.
     issues: Vec<ConfigIssue>,
@@ -61,11 +64,13 @@ pub(crate) struct Incoming {
     pub(crate) at: String,
 }
 
-/// Keys to set and the kill switch, from one source, with the problems its reading found.
+/// Keys to set, the kill switch and the clock source, from one source, with the problems
+/// its reading found.
 #[derive(Debug, Default)]
 pub(crate) struct Batch {
     pub(crate) entries: Vec<Incoming>,
     pub(crate) disabled: Option<bool>,
+    pub(crate) clock: Option<ClockSource>,
     pub(crate) issues: Vec<ConfigIssue>,
 }
 
@@ -85,7 +90,8 @@ pub(crate) fn start(declarations: &[&'static Declaration]) {
     store.read_env_once(&known);
 }
 
-/// The environment is read (if it was not yet) and the kill switch set from it.
+/// The environment is read (if it was not yet) and the kill switch and clock source set
+/// from it.
 pub(crate) fn ensure_env() {
     let mut store = lock();
     if !store.env_read {
@@ -105,6 +111,13 @@ pub(crate) fn set_disabled(disabled: bool) {
     let mut store = lock();
     store.disabled = Some(disabled);
     kill_switch::set(disabled, "code");
+}
+
+/// Sets the clock source from code.
+pub(crate) fn set_clock(source: ClockSource) {
+    let mut store = lock();
+    store.clock = Some(source);
+    clock::apply(source, "code");
 }
 
 /// The keys of `entries` by instance, kinds and keys resolved and values read (later entries
@@ -168,8 +181,13 @@ pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigEr
         store.disabled = Some(disabled);
         kill_switch::set(disabled, source);
     }
+    if let Some(clock) = batch.clock {
+        store.clock = Some(clock);
+        clock::apply(clock, source);
+    }
     let mut report = ConfigReport {
         disabled: batch.disabled,
+        clock: batch.clock,
         warnings,
         ..ConfigReport::default()
     };
@@ -242,6 +260,7 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
     }
     store.issues = layer.issues.clone();
     let disabled = layer.disabled;
+    let env_clock = layer.clock;
     store.env = layer;
     let mut report = ConfigReport {
         warnings: store.issues.clone(),
@@ -252,6 +271,12 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
     {
         kill_switch::set(disabled, env::DISABLED);
         report.disabled = Some(disabled);
+    }
+    if store.clock.is_none()
+        && let Some(source) = env_clock
+    {
+        clock::apply(source, env::CLOCK);
+        report.clock = Some(source);
     }
     for plan in plans {
         if let Some(apply) = plan.apply
@@ -394,10 +419,12 @@ impl Store {
             env: EnvLayer {
                 settings: BTreeMap::new(),
                 disabled: None,
+                clock: None,
                 issues: Vec::new(),
             },
             overrides: BTreeMap::new(),
             disabled: None,
+            clock: None,
             issues: Vec::new(),
         }
     }
@@ -417,12 +444,18 @@ impl Store {
             );
             layer.settings.clear();
             layer.disabled = None;
+            layer.clock = None;
         }
         self.issues = layer.issues.clone();
         if self.disabled.is_none()
             && let Some(disabled) = layer.disabled
         {
             kill_switch::set(disabled, env::DISABLED);
+        }
+        if self.clock.is_none()
+            && let Some(source) = layer.clock
+        {
+            clock::apply(source, env::CLOCK);
         }
         self.env = layer;
     }

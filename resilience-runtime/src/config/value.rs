@@ -9,6 +9,8 @@ use resilience_syntax::{
     parse_rate,
 };
 
+use crate::clock::ClockSource;
+
 /// A value given to a configuration key from code ([`ConfigOverrides`](super::ConfigOverrides))
 /// or read from a file.
 ///
@@ -210,6 +212,24 @@ pub(crate) fn word<'a>(raw: &Raw, key: &str, names: &[&'a str]) -> Result<&'a st
         Some(close) => format!("unknown {key} \"{value}\"; did you mean \"{close}\"?"),
         None => format!("unknown {key} \"{value}\"; expected one of {expected}"),
     })
+}
+
+/// The accepted values of `RESILIENCE_CLOCK` and `[global] clock`, for messages.
+pub(crate) const CLOCK_ACCEPTED: &str =
+    "tokio (tokio's clock, the default) or cpu (the CPU's time-stamp counter)";
+
+/// A clock source: `tokio` or `cpu`, in any ASCII case.
+pub(crate) fn clock(raw: &Raw) -> Result<ClockSource, String> {
+    let (Raw::Text(value) | Raw::Value(ConfigValue::Text(value))) = raw else {
+        return Err(String::from("`clock` expects \"tokio\" or \"cpu\""));
+    };
+    let value = value.trim();
+    value
+        .parse()
+        .map_err(|_| match did_you_mean(value, ClockSource::NAMES) {
+            Some(close) => format!("unknown clock \"{value}\"; did you mean \"{close}\"?"),
+            None => format!("unknown clock \"{value}\"; expected \"tokio\" or \"cpu\""),
+        })
 }
 
 /// A breaker window as written: a number of calls or a duration.

@@ -1,0 +1,79 @@
+//! [`ClockSource`]: which clock every policy reads, as configured.
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The clock every policy reads (see the [module docs](super)).
+///
+/// Parses from and displays as `"tokio"` and `"cpu"` (parsing ignores ASCII case), the
+/// values of `RESILIENCE_CLOCK` and of `clock` under `[global]` in a configuration file.
+///
+/// ```
+/// use resilience_runtime::clock::ClockSource;
+///
+/// assert_eq!("cpu".parse(), Ok(ClockSource::CpuCounter));
+/// assert_eq!(ClockSource::default().to_string(), "tokio");
+/// assert!("tsc".parse::<ClockSource>().is_err());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClockSource {
+    /// `tokio::time::Instant::now()`: follows a paused tokio clock, so tests with
+    /// `#[tokio::test(start_paused = true)]` are deterministic. The default.
+    #[default]
+    Tokio,
+    /// The CPU's time-stamp counter through `quanta`, calibrated against the system's
+    /// monotonic clock: cheaper to read, but blind to a paused tokio clock.
+    #[serde(rename = "cpu")]
+    CpuCounter,
+}
+
+impl ClockSource {
+    /// Every accepted word, in the order messages list them.
+    pub(crate) const NAMES: &[&str] = &["tokio", "cpu"];
+
+    /// The word that names it: `"tokio"` or `"cpu"`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Tokio => "tokio",
+            Self::CpuCounter => "cpu",
+        }
+    }
+}
+
+impl fmt::Display for ClockSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ClockSource {
+    type Err = ParseClockSourceError;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.eq_ignore_ascii_case("tokio") {
+            Ok(Self::Tokio)
+        } else if text.eq_ignore_ascii_case("cpu") {
+            Ok(Self::CpuCounter)
+        } else {
+            Err(ParseClockSourceError(text.to_owned()))
+        }
+    }
+}
+
+/// A word that is neither `"tokio"` nor `"cpu"`, given to [`ClockSource::from_str`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseClockSourceError(String);
+
+impl fmt::Display for ParseClockSourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "unknown clock source {:?}: expected \"tokio\" or \"cpu\"",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for ParseClockSourceError {}
