@@ -60,6 +60,7 @@ fn recloser() -> recloser::Recloser {
 }
 
 fn closed_path(c: &mut Criterion) {
+    resilience_benches::clock_from_env();
     let recloser = recloser();
     let recloser_call = |value: u64| recloser.call(|| Ok::<_, ()>(black_box(value)));
 

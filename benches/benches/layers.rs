@@ -173,6 +173,7 @@ async fn peer_stack(n: u64) -> Result<u64, BenchError> {
 }
 
 fn layers(c: &mut Criterion) {
+    resilience_benches::clock_from_env();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
         .build()

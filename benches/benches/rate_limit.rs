@@ -52,6 +52,7 @@ fn keys() -> Vec<String> {
 }
 
 fn direct(c: &mut Criterion) {
+    resilience_benches::clock_from_env();
     let mut group = c.benchmark_group("rate_limit/direct");
     let ours = RateLimiter::new("bench-direct", open_config());
     group.bench_function("resilience/permit", |b| {

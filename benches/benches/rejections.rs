@@ -47,6 +47,7 @@ fn bulkhead_call() -> Result<u64, Error> {
 }
 
 fn open_breaker(c: &mut Criterion) {
+    resilience_benches::clock_from_env();
     // One failure with a threshold of one: open for an hour, every call below is rejected
     // with the remaining open time as its hint.
     let _ = breaker_call(true);

@@ -68,6 +68,7 @@ fn compare(c: &mut Criterion, group: &str, contenders: &[(&str, &(dyn Fn(u64) + 
 }
 
 fn shared_breaker(c: &mut Criterion) {
+    resilience_benches::clock_from_env();
     let failsafe = failsafe::Config::new()
         .failure_policy(failsafe::failure_policy::consecutive_failures(
             5,

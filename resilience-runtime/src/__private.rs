@@ -453,7 +453,7 @@ impl CallStart {
 }
 
 /// The current time, as a [`CallStart`].
-#[inline]
+#[inline(always)]
 #[must_use]
 pub fn call_start() -> CallStart {
     CallStart(crate::clock::now())

@@ -98,28 +98,48 @@ impl<F> std::fmt::Debug for Timeout<F> {
 impl<F: Future> Future for Timeout<F> {
     type Output = Result<F::Output, Error>;
 
+    // Inlined into the caller's poll: a call that completes at once then hands its output
+    // on without a copy through memory.
+    #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut this = self.project();
+        let this = self.project();
         if let Poll::Ready(output) = this.future.poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        if this.timer.is_none() {
-            if *this.deadline == NEVER || crate::config::kill_switch::engaged() {
-                return Poll::Pending;
-            }
-            let deadline = clock::instant_at(*this.deadline);
-            this.timer.set(Some(unconstrained(sleep_until(deadline))));
+        match expiry(*this.deadline, *this.after, *this.logs, this.timer, cx) {
+            Poll::Ready(error) => Poll::Ready(Err(error)),
+            Poll::Pending => Poll::Pending,
         }
-        match this.timer.as_pin_mut().map(|timer| timer.poll(cx)) {
-            Some(Poll::Ready(())) if crate::config::kill_switch::engaged() => Poll::Pending,
-            Some(Poll::Ready(())) => {
-                if *this.logs {
-                    tracing::debug!(after = ?this.after, "call timed out");
-                }
-                Poll::Ready(Err(Error::timeout(*this.after)))
-            }
-            _ => Poll::Pending,
+    }
+}
+
+/// The timer's side of [`Timeout::poll`] once the future is pending: starts the timer on the
+/// first wait, and says whether the limit elapsed. Not generic over the future, so it stays
+/// out of line.
+#[inline(never)]
+fn expiry(
+    deadline: Nanos,
+    after: Duration,
+    logs: bool,
+    mut timer: Pin<&mut Option<Unconstrained<Sleep>>>,
+    cx: &mut Context<'_>,
+) -> Poll<Error> {
+    if timer.is_none() {
+        if deadline == NEVER || crate::config::kill_switch::engaged() {
+            return Poll::Pending;
         }
+        let deadline = clock::instant_at(deadline);
+        timer.set(Some(unconstrained(sleep_until(deadline))));
+    }
+    match timer.as_pin_mut().map(|timer| timer.poll(cx)) {
+        Some(Poll::Ready(())) if crate::config::kill_switch::engaged() => Poll::Pending,
+        Some(Poll::Ready(())) => {
+            if logs {
+                tracing::debug!(after = ?after, "call timed out");
+            }
+            Poll::Ready(Error::timeout(after))
+        }
+        _ => Poll::Pending,
     }
 }
 

@@ -167,8 +167,9 @@ const ROWS: &[Row] = &[
     },
 ];
 
-/// Every `new/benchmark.json` under `dir`: full id → median time per iteration (ns).
-fn medians(dir: &Path, found: &mut HashMap<String, f64>) {
+/// Every `<run>/benchmark.json` under `dir` (`run`: `new` for the latest run, or a baseline
+/// saved with `--save-baseline`): full id → median time per iteration (ns).
+fn medians(dir: &Path, run: &str, found: &mut HashMap<String, f64>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -177,8 +178,8 @@ fn medians(dir: &Path, found: &mut HashMap<String, f64>) {
         if !path.is_dir() {
             continue;
         }
-        let benchmark = path.join("new").join("benchmark.json");
-        let estimates = path.join("new").join("estimates.json");
+        let benchmark = path.join(run).join("benchmark.json");
+        let estimates = path.join(run).join("estimates.json");
         if let (Ok(benchmark), Ok(estimates)) = (
             std::fs::read_to_string(&benchmark),
             std::fs::read_to_string(&estimates),
@@ -191,7 +192,7 @@ fn medians(dir: &Path, found: &mut HashMap<String, f64>) {
         ) {
             found.insert(id.to_owned(), median);
         }
-        medians(&path, found);
+        medians(&path, run, found);
     }
 }
 
@@ -203,72 +204,103 @@ fn criterion_dir() -> PathBuf {
     target.join("criterion")
 }
 
+/// How `ours` fares against `peer` by `target`: the ratio shown, the target shown, and
+/// whether it is met (`None`: for reference only).
+fn judge(target: &Target, ours: f64, peer: f64) -> (String, String, Option<bool>) {
+    let ratio = ours / peer;
+    match *target {
+        Target::Ratio(at_most) => (
+            format!("{ratio:.2}"),
+            format!("≤ {at_most}"),
+            Some(ratio <= at_most),
+        ),
+        Target::RatioAndNanos(at_most, nanos) => (
+            format!("{ratio:.2}"),
+            format!("≤ {at_most} and < {nanos} ns"),
+            Some(ratio <= at_most && ours < nanos),
+        ),
+        Target::Nanos(nanos) => (
+            format!("{ratio:.2}"),
+            format!("≤ {nanos} ns"),
+            Some(ours <= nanos),
+        ),
+        Target::Scaling(at_least) => {
+            // Time per call per thread: two threads do twice the calls in `ours`.
+            let scaling = 2.0 * peer / ours;
+            let target = if at_least > 0.0 {
+                format!("≥ {at_least}× one thread")
+            } else {
+                String::from("(reference)")
+            };
+            (
+                format!("{scaling:.2}×"),
+                target,
+                (at_least > 0.0).then_some(scaling >= at_least),
+            )
+        }
+        Target::None => (format!("{ratio:.2}"), String::from("(reference)"), None),
+    }
+}
+
+fn met_text(met: Option<bool>) -> &'static str {
+    match met {
+        Some(true) => "yes",
+        Some(false) => "**no**",
+        None => "",
+    }
+}
+
+/// The fastest of `ids` found in `runs` (the first run that has an id wins for it).
+fn best(ids: &[&str], runs: &[&HashMap<String, f64>]) -> Option<f64> {
+    ids.iter()
+        .filter_map(|id| runs.iter().find_map(|run| run.get(*id).copied()))
+        .reduce(f64::min)
+}
+
 fn main() {
-    let mut found = HashMap::new();
-    medians(&criterion_dir(), &mut found);
-    if found.is_empty() {
+    let (mut tokio, mut cpu) = (HashMap::new(), HashMap::new());
+    medians(&criterion_dir(), "new", &mut tokio);
+    medians(&criterion_dir(), "cpu", &mut cpu);
+    if tokio.is_empty() {
         eprintln!(
-            "no results under {}: run `cargo bench -p resilience-benches` first",
+            "no results under {}: run `bash benches/run` first",
             criterion_dir().display()
         );
         std::process::exit(1);
     }
-    println!("| what | ours (ns) | best peer (ns) | ratio | target | met |");
-    println!("|---|---:|---:|---:|---|:---:|");
+    println!(
+        "| what | ours, tokio clock (ns) | ours, CPU counter (ns) | best peer (ns) \
+         | ratio, tokio / CPU | target | met, tokio / CPU |"
+    );
+    println!("|---|---:|---:|---:|---:|---|:---:|");
     for row in ROWS {
-        let Some(&ours) = found.get(row.ours) else {
-            println!("| {} | missing: `{}` | | | | |", row.what, row.ours);
+        let Some(&ours) = tokio.get(row.ours) else {
+            println!("| {} | missing: `{}` | | | | | |", row.what, row.ours);
             continue;
         };
-        let Some(peer) = row
-            .peers
-            .iter()
-            .filter_map(|peer| found.get(*peer).copied())
-            .reduce(f64::min)
-        else {
-            println!("| {} | {ours:.1} | missing | | | |", row.what);
+        let Some(peer) = best(row.peers, &[&tokio]) else {
+            println!("| {} | {ours:.1} | | missing | | | |", row.what);
             continue;
         };
-        let ratio = ours / peer;
-        let (ratio_text, target, met) = match row.target {
-            Target::Ratio(at_most) => (
-                format!("{ratio:.2}"),
-                format!("≤ {at_most}"),
-                Some(ratio <= at_most),
-            ),
-            Target::RatioAndNanos(at_most, nanos) => (
-                format!("{ratio:.2}"),
-                format!("≤ {at_most} and < {nanos} ns"),
-                Some(ratio <= at_most && ours < nanos),
-            ),
-            Target::Nanos(nanos) => (
-                format!("{ratio:.2}"),
-                format!("≤ {nanos} ns"),
-                Some(ours <= nanos),
-            ),
-            Target::Scaling(at_least) => {
-                // Time per call per thread: two threads do twice the calls in `ours`.
-                let scaling = 2.0 * peer / ours;
-                let target = if at_least > 0.0 {
-                    format!("≥ {at_least}× one thread")
-                } else {
-                    String::from("(reference)")
-                };
-                (
-                    format!("{scaling:.2}× throughput"),
-                    target,
-                    (at_least > 0.0).then_some(scaling >= at_least),
-                )
+        let (ratio, target, met) = judge(&row.target, ours, peer);
+        // The CPU-counter run measured our side only; a row about a peer has no such figure.
+        let on_cpu = cpu
+            .get(row.ours)
+            .copied()
+            .zip(best(row.peers, &[&cpu, &tokio]));
+        let (ours_cpu, ratio_cpu, met_cpu) = match on_cpu {
+            Some((ours_cpu, peer_cpu)) => {
+                let (ratio_cpu, _, met_cpu) = judge(&row.target, ours_cpu, peer_cpu);
+                (format!("{ours_cpu:.1}"), format!(" / {ratio_cpu}"), met_cpu)
             }
-            Target::None => (format!("{ratio:.2}"), String::from("(reference)"), None),
+            None => (String::new(), String::new(), None),
         };
-        let met = match met {
-            Some(true) => "yes",
-            Some(false) => "**no**",
-            None => "",
+        let met = match met_cpu {
+            Some(met_cpu) => format!("{} / {}", met_text(met), met_text(Some(met_cpu))),
+            None => met_text(met).to_owned(),
         };
         println!(
-            "| {} | {ours:.1} | {peer:.1} | {ratio_text} | {target} | {met} |",
+            "| {} | {ours:.1} | {ours_cpu} | {peer:.1} | {ratio}{ratio_cpu} | {target} | {met} |",
             row.what
         );
     }

@@ -45,7 +45,7 @@ pub(super) struct Counter {
 static COUNTER: OnceLock<Counter> = OnceLock::new();
 
 /// The counter, once [`prepare`] set it up.
-#[inline]
+#[inline(always)]
 pub(super) fn get() -> Option<&'static Counter> {
     COUNTER.get()
 }
@@ -71,13 +71,13 @@ pub(super) fn prepare() -> &'static Counter {
 
 impl Counter {
     /// Nanoseconds since `raw0`, by the counter.
-    #[inline]
+    #[inline(always)]
     fn elapsed(&self) -> Nanos {
         self.clock.delta_as_nanos(self.raw0, self.clock.raw())
     }
 
     /// The current time on the scale.
-    #[inline]
+    #[inline(always)]
     pub(super) fn now(&self) -> Nanos {
         let elapsed = self.elapsed();
         // Acquire: seeing a new `next` means seeing the offset and floor stored before it.
@@ -88,7 +88,7 @@ impl Counter {
     }
 
     /// The current mapping at `elapsed`, not below the floor.
-    #[inline]
+    #[inline(always)]
     fn reading(&self, elapsed: Nanos) -> Nanos {
         // Acquire: seeing a new offset means seeing the floor stored before it.
         let now = self.offset.load(Acquire).wrapping_add(elapsed);

@@ -128,17 +128,23 @@ pub(crate) fn apply(source: ClockSource, by: &str) {
 }
 
 /// The current time as nanoseconds on the process-wide scale.
-#[inline]
+#[inline(always)]
 pub(crate) fn now() -> Nanos {
     if SOURCE.load(Ordering::Relaxed) == CPU_COUNTER {
         counter_now()
     } else {
-        nanos_at(Instant::now())
+        tokio_now()
     }
 }
 
+/// tokio's clock on the process-wide scale; out of line, as it costs far more than a call.
+#[inline(never)]
+fn tokio_now() -> Nanos {
+    nanos_at(Instant::now())
+}
+
 /// The counter's reading (tokio's clock in the instant before the counter is published).
-#[inline]
+#[inline(always)]
 fn counter_now() -> Nanos {
     match counter::get() {
         Some(counter) => counter.now(),
