@@ -283,7 +283,7 @@ pub fn into_error<E: From<Error>>(failure: Failure<E>) -> E {
 /// A layer's rejection is not the service's failure: its permit is released unrecorded. A
 /// timeout is a failure. For the service's own errors `ignore_if` wins over `record_if`; an
 /// error that is not recorded counts as a success.
-#[inline]
+#[inline(always)]
 pub fn record_outcome<T, E>(
     permit: CircuitPermit<'_>,
     outcome: &Attempt<T, E>,

@@ -400,17 +400,24 @@ impl Bulkhead {
         Some(BulkheadPermit { bulkhead: self })
     }
 
-    #[inline(never)]
+    /// The rejection of a call, counted and logged. The error is built inline, in the
+    /// caller's result (see the rate limiter's `reject`).
+    #[inline(always)]
     fn reject(&self) -> Error {
-        self.counted.bump(REJECTED);
         let max_concurrent = self.max_concurrent();
+        self.note_rejection(max_concurrent);
+        Error::bulkhead_full(self.name, max_concurrent)
+    }
+
+    #[inline(never)]
+    fn note_rejection(&self, max_concurrent: usize) {
+        self.counted.bump(REJECTED);
         tracing::debug!(
             name = self.name,
             max_concurrent,
             max_wait = ?self.max_wait(),
             "bulkhead full; call rejected"
         );
-        Error::bulkhead_full(self.name, max_concurrent)
     }
 
     async fn wait_async(&self) -> Result<BulkheadPermit<'_>, Error> {

@@ -414,7 +414,7 @@ impl CircuitBreaker {
     /// # Errors
     ///
     /// [`Error::CircuitOpen`] when the breaker does not admit the call.
-    #[inline]
+    #[inline(always)]
     pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, Error> {
         if crate::config::kill_switch::engaged() {
             // A pass-through: admitted, and recorded nowhere.
@@ -529,7 +529,7 @@ impl CircuitBreaker {
         Word::from_raw(self.word.load(Ordering::Acquire))
     }
 
-    #[inline]
+    #[inline(always)]
     fn permit(&self, generation: u32, kind: PermitKind) -> CircuitPermit<'_> {
         CircuitPermit {
             breaker: self,
@@ -543,7 +543,16 @@ impl CircuitBreaker {
         }
     }
 
+    /// The rejection of a call in `current`, counted and logged. The error is built inline,
+    /// in the caller's result (see the rate limiter's `reject`).
+    #[inline(always)]
     fn reject(&self, current: Word, retry_after: Option<Duration>) -> Error {
+        self.note_rejection(current, retry_after);
+        Error::circuit_open(self.name, retry_after)
+    }
+
+    #[inline(never)]
+    fn note_rejection(&self, current: Word, retry_after: Option<Duration>) {
         self.counters.rejected();
         tracing::debug!(
             name = self.name,
@@ -551,7 +560,6 @@ impl CircuitBreaker {
             retry_after = ?retry_after,
             "circuit breaker rejected a call"
         );
-        Error::circuit_open(self.name, retry_after)
     }
 
     /// How long the open period with `streak` earlier failed recoveries lasts: the recovery
@@ -687,18 +695,15 @@ impl CircuitBreaker {
     /// tracking or a time window (the common case) is recorded inline.
     #[inline(always)]
     fn complete(&self, period: PermitPeriod, started: Nanos, outcome: Outcome) {
-        if outcome == Outcome::Success && period.kind() == PermitKind::Closed {
-            let model = self.settings.model();
-            if !model.needs_clock {
-                self.counters.succeeded();
-                let call = Recorded {
-                    now: 0,
-                    failed: false,
-                    slow: false,
-                };
-                self.record_closed(period.generation(), model, call);
-                return;
+        if outcome == Outcome::Success
+            && period.kind() == PermitKind::Closed
+            && !self.settings.needs_clock()
+        {
+            self.counters.succeeded();
+            if !self.record_plain_success(period.generation()) {
+                self.record_late_success(period.generation());
             }
+            return;
         }
         self.complete_slowly(period.generation(), period.kind(), started, outcome);
     }
@@ -747,7 +752,49 @@ impl CircuitBreaker {
         }
     }
 
-    #[inline]
+    /// Records a success of a closed breaker in its period without reading the clock (no
+    /// time window, no slow-call tracking): it ends a run of failures and takes its turn in a
+    /// count window. False when the permit is from an earlier period, for
+    /// [`record_closed`](Self::record_closed).
+    #[inline(always)]
+    fn record_plain_success(&self, generation: u32) -> bool {
+        let current = self.load();
+        if current.generation() != generation || current.state() != CircuitState::Closed {
+            return false;
+        }
+        // Load first so a run of successes does not keep writing the shared line.
+        if self.consecutive.load(Ordering::Relaxed) != 0 {
+            self.consecutive.store(0, Ordering::Relaxed);
+        }
+        if let Some(window) = self.windows.current()
+            && let Some(counts) = window.record(0, false, false)
+        {
+            self.open_if_judged(current, counts);
+        }
+        true
+    }
+
+    /// A success [`record_plain_success`](Self::record_plain_success) left alone.
+    #[cold]
+    fn record_late_success(&self, generation: u32) {
+        let call = Recorded {
+            now: 0,
+            failed: false,
+            slow: false,
+        };
+        self.record_closed(generation, self.settings.model(), call);
+    }
+
+    /// Opens the breaker if the window's `counts` say so.
+    #[cold]
+    fn open_if_judged(&self, current: Word, counts: Counts) {
+        if let Some(reason) = self.judge(self.settings.model(), counts) {
+            // Losing the swap means another thread opened (or reset) the breaker already.
+            let _ = self.transition(current, current.next(CircuitState::Open), reason);
+        }
+    }
+
+    #[inline(never)]
     fn record_closed(&self, generation: u32, model: Model, call: Recorded) {
         let current = self.load();
         let may_open = current.state() == CircuitState::Closed;

@@ -129,6 +129,12 @@ impl Settings {
         );
     }
 
+    /// Whether recording reads the clock (the model's `needs_clock`, without unpacking it).
+    #[inline(always)]
+    pub(super) fn needs_clock(&self) -> bool {
+        self.model.load(Relaxed) & NEEDS_CLOCK != 0
+    }
+
     #[inline]
     pub(super) fn model(&self) -> Model {
         Model::unpack(self.model.load(Relaxed))

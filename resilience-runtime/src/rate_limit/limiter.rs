@@ -71,7 +71,8 @@ pub struct RateLimiter {
 /// What [`RateLimiter::decide_now`] decided.
 enum Decision {
     Admitted,
-    Rejected(Error),
+    /// Rejected, with the time until a permit would conform (`None`: never).
+    Rejected(Option<Nanos>),
     /// A permit this far away, within the wait budget.
     Queue(Nanos),
 }
@@ -270,7 +271,7 @@ impl RateLimiter {
         }
         match self.decide_now(slot, self.wait_budget, now) {
             Decision::Admitted => Admission::Admitted(()),
-            Decision::Rejected(error) => Admission::Rejected(error),
+            Decision::Rejected(retry_after) => Admission::Rejected(self.reject(slot, retry_after)),
             Decision::Queue(_) => Admission::Wait,
         }
     }
@@ -324,7 +325,7 @@ impl RateLimiter {
     fn try_slot(&self, slot: Slot) -> Result<(), Error> {
         match self.decide_now(slot, 0, clock::now()) {
             Decision::Admitted => Ok(()),
-            Decision::Rejected(error) => Err(error),
+            Decision::Rejected(retry_after) => Err(self.reject(slot, retry_after)),
             // Not with a zero budget; rejected all the same.
             Decision::Queue(wait) => Err(self.reject(slot, Some(wait))),
         }
@@ -343,7 +344,7 @@ impl RateLimiter {
                 Decision::Admitted
             }
             Err(Some(wait)) if wait <= budget => Decision::Queue(wait),
-            Err(retry_after) => Decision::Rejected(self.reject(slot, retry_after)),
+            Err(retry_after) => Decision::Rejected(retry_after),
         }
     }
 
@@ -358,7 +359,7 @@ impl RateLimiter {
     ) -> Result<Option<Waiting<'_>>, Error> {
         match self.decide_now(slot, budget, now) {
             Decision::Admitted => Ok(None),
-            Decision::Rejected(error) => Err(error),
+            Decision::Rejected(retry_after) => Err(self.reject(slot, retry_after)),
             Decision::Queue(_) => self.enqueue(slot, budget, thread()),
         }
     }
@@ -486,17 +487,24 @@ impl RateLimiter {
     }
 
     #[cold]
-    #[inline(never)]
+    /// The rejection of a call to `slot`, counted and logged. The error is built inline, in
+    /// the caller's result: built out of line and copied, its narrow fields would be read
+    /// back wide before the CPU forwarded them.
+    #[inline(always)]
     fn reject(&self, slot: Slot, retry_after: Option<Nanos>) -> Error {
+        self.note_rejection(slot, retry_after);
+        Error::rate_limited(self.name, retry_after.map(clock::to_duration))
+    }
+
+    #[inline(never)]
+    fn note_rejection(&self, slot: Slot, retry_after: Option<Nanos>) {
         self.counters.0.rejected();
-        let retry_after = retry_after.map(clock::to_duration);
         tracing::debug!(
             name = self.name,
             keyed = matches!(slot, Slot::Key(_)),
-            ?retry_after,
+            retry_after = ?retry_after.map(clock::to_duration),
             "rate limit exceeded; call rejected"
         );
-        Error::rate_limited(self.name, retry_after)
     }
 
     /// Moves `slot`'s state from `after` back to `before` if it is still `after`.
