@@ -156,10 +156,10 @@ fn counter_now() -> Nanos {
 #[inline]
 pub(crate) fn nanos_at(now: Instant) -> Nanos {
     let origin = origin();
-    if now >= origin {
-        ORIGIN_NANOS.saturating_add(to_nanos(now.duration_since(origin)))
-    } else {
-        ORIGIN_NANOS.saturating_sub(to_nanos(origin.duration_since(now)))
+    // One subtraction of instants on the common path: comparing them first costs a second.
+    match now.checked_duration_since(origin) {
+        Some(since) => ORIGIN_NANOS.saturating_add(to_nanos(since)),
+        None => ORIGIN_NANOS.saturating_sub(to_nanos(origin.duration_since(now))),
     }
 }
 
