@@ -99,6 +99,8 @@ pub mod clock;
 pub mod config;
 mod describe;
 mod error;
+#[cfg(all(test, loom))]
+mod loom_support;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod rate_limit;

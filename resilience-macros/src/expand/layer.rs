@@ -276,44 +276,25 @@ fn wrap_rate_limit(
     }
     let (limiter, start, key) = (local("limiter"), local("start"), local("key"));
     let exit = exit_label(index);
-    let admission = if site.plan.shape.is_async() {
-        // The decision is taken in place; only a call that must wait awaits a (boxed) future.
-        let start = if site.plan.limit_reads_timeout_start(index) {
-            quote!(::core::option::Option::Some(#start))
-        } else {
-            quote!(::core::option::Option::None)
-        };
-        match &layer.key {
-            Some(_) => admit_or_wait(
-                krate,
-                &exit,
-                quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, #key)),
-                quote!(#krate::__private::rate_limit_wait_key(#limiter, #key).await),
-            ),
-            None => admit_or_wait(
-                krate,
-                &exit,
-                quote!(#krate::__private::rate_limit_admit(#limiter, #start)),
-                quote!(#krate::__private::rate_limit_wait(#limiter).await),
-            ),
-        }
+    let is_async = site.plan.shape.is_async();
+    // The decision is taken in place; only a call that must wait awaits a (boxed) future, or
+    // in a sync fn blocks.
+    let start = if is_async && site.plan.limit_reads_timeout_start(index) {
+        quote!(::core::option::Option::Some(#start))
     } else {
-        let none = quote!(::core::option::Option::None);
-        match &layer.key {
-            Some(_) => admit_or_wait(
-                krate,
-                &exit,
-                quote!(#krate::__private::rate_limit_admit_key(#limiter, #none, #key)),
-                quote!(#limiter.acquire_key_blocking(#key)),
-            ),
-            None => admit_or_wait(
-                krate,
-                &exit,
-                quote!(#krate::__private::rate_limit_admit(#limiter, #none)),
-                quote!(#limiter.acquire_blocking()),
-            ),
-        }
+        quote!(::core::option::Option::None)
     };
+    let admit = match &layer.key {
+        Some(_) => quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, #key)),
+        None => quote!(#krate::__private::rate_limit_admit(#limiter, #start)),
+    };
+    let wait = match (&layer.key, is_async) {
+        (Some(_), true) => quote!(#krate::__private::rate_limit_wait_key(#limiter, #key).await),
+        (Some(_), false) => quote!(#limiter.acquire_key_blocking(#key)),
+        (None, true) => quote!(#krate::__private::rate_limit_wait(#limiter).await),
+        (None, false) => quote!(#limiter.acquire_blocking()),
+    };
+    let admission = admit_or_wait(krate, &exit, admit, wait);
     // The key is borrowed for the decision only, so the call's future does not hold it.
     let admission = match &layer.key {
         Some(key_expr) => quote!({

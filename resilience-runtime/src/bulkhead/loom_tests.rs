@@ -11,6 +11,7 @@ use loom::sync::atomic::AtomicUsize;
 use loom::thread;
 
 use super::*;
+use crate::loom_support::count_admitted;
 
 /// A model whose threads are preempted at most three times: these models have two or three
 /// threads of six to ten atomic steps, and bounding the preemptions keeps each to seconds
@@ -42,17 +43,10 @@ fn loom_concurrent_acquires_never_exceed_max_concurrent() {
     bounded().check(|| {
         let bulkhead = shared(2);
         let holders = Arc::new(AtomicUsize::new(0));
-        let threads: Vec<_> = (0..3)
-            .map(|_| {
-                let (bulkhead, holders) = (Arc::clone(&bulkhead), Arc::clone(&holders));
-                thread::spawn(move || hold_once(&bulkhead, &holders, 2))
-            })
-            .collect();
-        let admitted = threads
-            .into_iter()
-            .map(|thread| thread.join().unwrap())
-            .filter(|admitted| *admitted)
-            .count();
+        let admitted = count_admitted(3, |_| {
+            let (bulkhead, holders) = (Arc::clone(&bulkhead), Arc::clone(&holders));
+            move || hold_once(&bulkhead, &holders, 2)
+        });
         // Two always fit; the third only if a slot was free by then.
         assert!((2..=3).contains(&admitted));
         let metrics = bulkhead.metrics();

@@ -10,6 +10,7 @@ use std::time::Duration;
 use loom::thread;
 
 use super::*;
+use crate::loom_support::count_admitted;
 
 fn shared(config: CircuitBreakerConfig) -> Arc<CircuitBreaker> {
     Arc::new(CircuitBreaker::new("loom", config))
@@ -55,20 +56,11 @@ fn loom_concurrent_failures_open_exactly_once() {
 fn loom_half_open_admits_exactly_its_permits() {
     loom::model(|| {
         let breaker = recovered(CircuitBreakerConfig::new().with_success_threshold(1));
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let breaker = Arc::clone(&breaker);
-                thread::spawn(move || {
-                    // Keep the permit past the join: nobody gives it back.
-                    breaker.try_acquire().map(std::mem::forget).is_ok()
-                })
-            })
-            .collect();
-        let admitted = threads
-            .into_iter()
-            .map(|thread| thread.join().unwrap())
-            .filter(|admitted| *admitted)
-            .count();
+        let admitted = count_admitted(2, |_| {
+            let breaker = Arc::clone(&breaker);
+            // Keep the permit past the join: nobody gives it back.
+            move || breaker.try_acquire().map(std::mem::forget).is_ok()
+        });
         assert_eq!(admitted, 1);
         assert_eq!(breaker.state(), CircuitState::HalfOpen);
         assert_eq!(breaker.metrics().transitions, 2);

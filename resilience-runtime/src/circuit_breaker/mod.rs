@@ -762,16 +762,22 @@ impl CircuitBreaker {
         if current.generation() != generation || current.state() != CircuitState::Closed {
             return false;
         }
+        self.end_failure_run();
+        if let Some(window) = self.windows.current()
+            && let Some(counts) = window.record(0, false, false)
+        {
+            self.open_if_judged(current, self.settings.model(), counts);
+        }
+        true
+    }
+
+    /// A success ends a run of consecutive failures.
+    #[inline(always)]
+    fn end_failure_run(&self) {
         // Load first so a run of successes does not keep writing the shared line.
         if self.consecutive.load(Ordering::Relaxed) != 0 {
             self.consecutive.store(0, Ordering::Relaxed);
         }
-        if let Some(window) = self.windows.current()
-            && let Some(counts) = window.record(0, false, false)
-        {
-            self.open_if_judged(current, counts);
-        }
-        true
     }
 
     /// A success [`record_plain_success`](Self::record_plain_success) left alone.
@@ -785,13 +791,15 @@ impl CircuitBreaker {
         self.record_closed(generation, self.settings.model(), call);
     }
 
-    /// Opens the breaker if the window's `counts` say so.
+    /// Opens the breaker from `current` if the window's `counts` say so; whether they did.
     #[cold]
-    fn open_if_judged(&self, current: Word, counts: Counts) {
-        if let Some(reason) = self.judge(self.settings.model(), counts) {
-            // Losing the swap means another thread opened (or reset) the breaker already.
-            let _ = self.transition(current, current.next(CircuitState::Open), reason);
-        }
+    fn open_if_judged(&self, current: Word, model: Model, counts: Counts) -> bool {
+        let Some(reason) = self.judge(model, counts) else {
+            return false;
+        };
+        // Losing the swap means another thread opened (or reset) the breaker already.
+        let _ = self.transition(current, current.next(CircuitState::Open), reason);
+        true
     }
 
     #[inline(never)]
@@ -811,19 +819,14 @@ impl CircuitBreaker {
         let consecutive = if call.failed {
             self.consecutive.fetch_add(1, Ordering::Relaxed) + 1
         } else {
-            // Load first so a run of successes does not keep writing the shared line.
-            if self.consecutive.load(Ordering::Relaxed) != 0 {
-                self.consecutive.store(0, Ordering::Relaxed);
-            }
+            self.end_failure_run();
             0
         };
         if let Some(window) = self.windows.current()
             && let Some(counts) = window.record(call.now, call.failed, call.slow)
             && may_open
-            && let Some(reason) = self.judge(model, counts)
+            && self.open_if_judged(current, model, counts)
         {
-            // Losing the swap means another thread opened (or reset) the breaker already.
-            let _ = self.transition(current, current.next(CircuitState::Open), reason);
             return;
         }
         if may_open

@@ -148,7 +148,7 @@ fn tokio_now() -> Nanos {
 fn counter_now() -> Nanos {
     match counter::get() {
         Some(counter) => counter.now(),
-        None => nanos_at(Instant::now()),
+        None => tokio_now(),
     }
 }
 

@@ -12,6 +12,7 @@ use loom::thread;
 
 use super::Rate;
 use super::gcra::{Gcra, Grant};
+use crate::loom_support::count_admitted;
 
 const MS: u64 = 1_000_000;
 /// The instant every decision is made at.
@@ -48,17 +49,10 @@ fn loom_two_threads_racing_for_the_last_permit_admit_one() {
         let gcra = limit(2);
         let state = idle_state();
         take_now(&gcra, &state).expect("the first of two");
-        let threads: Vec<_> = (0..2)
-            .map(|_| {
-                let state = Arc::clone(&state);
-                thread::spawn(move || take_now(&gcra, &state).is_some())
-            })
-            .collect();
-        let admitted = threads
-            .into_iter()
-            .map(|thread| thread.join().unwrap())
-            .filter(|admitted| *admitted)
-            .count();
+        let admitted = count_admitted(2, |_| {
+            let state = Arc::clone(&state);
+            move || take_now(&gcra, &state).is_some()
+        });
         assert_eq!(admitted, 1);
         assert_eq!(drain(&gcra, &state), 0);
     });
@@ -69,17 +63,10 @@ fn loom_concurrent_reservations_never_exceed_the_burst() {
     loom::model(|| {
         let gcra = limit(2);
         let state = idle_state();
-        let threads: Vec<_> = (0..3)
-            .map(|_| {
-                let state = Arc::clone(&state);
-                thread::spawn(move || take_now(&gcra, &state).is_some())
-            })
-            .collect();
-        let admitted = threads
-            .into_iter()
-            .map(|thread| thread.join().unwrap())
-            .filter(|admitted| *admitted)
-            .count();
+        let admitted = count_admitted(3, |_| {
+            let state = Arc::clone(&state);
+            move || take_now(&gcra, &state).is_some()
+        });
         assert_eq!(admitted, 2, "exactly the burst");
         assert_eq!(drain(&gcra, &state), 0);
     });
