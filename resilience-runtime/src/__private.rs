@@ -16,11 +16,11 @@ use std::time::Duration;
 pub use inventory;
 
 use crate::Error;
-pub use crate::admission::Admission;
+pub use crate::base::admission::Admission;
+pub use crate::base::describe::{DescribeError, Described};
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit};
 use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitPermit};
-pub use crate::describe::{DescribeError, Described};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 pub use crate::registry::Declaration;
 use crate::registry::registry;
@@ -331,7 +331,7 @@ pub fn no_hint<E>(_: &E) -> Option<Duration> {
 pub struct RetryCall {
     state: Option<RetryState>,
     /// When the call started, if its deadline needs it; 0 otherwise.
-    started: crate::clock::Nanos,
+    started: crate::base::clock::Nanos,
 }
 
 impl RetryCall {
@@ -342,7 +342,7 @@ impl RetryCall {
             retry.policy().start_at(|| {
                 // 0: the policy gained its deadline after the call started.
                 if started == 0 {
-                    crate::clock::now()
+                    crate::base::clock::now()
                 } else {
                     started
                 }
@@ -364,7 +364,7 @@ pub fn retry_start(retry: &Retry) -> RetryCall {
     RetryCall {
         state: None,
         started: if retry.has_deadline() {
-            crate::clock::now()
+            crate::base::clock::now()
         } else {
             0
         },
@@ -430,25 +430,25 @@ fn retry_failed<T, E: From<Error>>(
 /// otherwise carry (and copy) although only calls that wait use it.
 #[cold]
 pub fn sleep(duration: Duration) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-    Box::pin(crate::clock::sleep(duration))
+    Box::pin(crate::base::clock::sleep(duration))
 }
 
 /// Blocks the thread; sync fns wait with this.
 pub fn sleep_blocking(duration: Duration) {
-    crate::clock::sleep_blocking(duration);
+    crate::base::clock::sleep_blocking(duration);
 }
 
 /// When a call (one attempt) started: read once by a timeout layer, which counts from it,
 /// and handed to a rate limit directly below it (only breakers between them, which never
 /// wait), which decides at it. One clock read serves both.
 #[derive(Debug, Clone, Copy)]
-pub struct CallStart(crate::clock::Nanos);
+pub struct CallStart(crate::base::clock::Nanos);
 
 impl CallStart {
     /// `start`, or the clock read now without one.
     #[inline]
-    fn or_now(start: Option<Self>) -> crate::clock::Nanos {
-        start.map_or_else(crate::clock::now, |start| start.0)
+    fn or_now(start: Option<Self>) -> crate::base::clock::Nanos {
+        start.map_or_else(crate::base::clock::now, |start| start.0)
     }
 }
 
@@ -456,7 +456,7 @@ impl CallStart {
 #[inline(always)]
 #[must_use]
 pub fn call_start() -> CallStart {
-    CallStart(crate::clock::now())
+    CallStart(crate::base::clock::now())
 }
 
 /// Runs `future` with a time limit counted from `start`; the caller logs the expiry with

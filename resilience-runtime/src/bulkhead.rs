@@ -23,11 +23,11 @@ use serde::Serialize;
 use tokio::sync::Notify;
 
 use crate::Error;
-use crate::admission::Admission;
-use crate::clock;
-use crate::config::kill_switch;
-use crate::registry::Named;
-use crate::stripes::Stripes;
+use crate::base::admission::Admission;
+use crate::base::clock;
+use crate::base::kill_switch;
+use crate::base::named::Named;
+use crate::base::stripes::Stripes;
 
 #[cfg(all(test, loom))]
 mod loom_tests;

@@ -91,29 +91,23 @@
 //! [`Registry::register_circuit_breaker`] and friends. The attributes generate calls to the
 //! same types.
 
-mod admission;
+mod base;
 pub mod bulkhead;
 pub mod chaos;
 pub mod circuit_breaker;
 pub mod clock;
 pub mod config;
-mod describe;
-mod error;
-#[cfg(all(test, loom))]
-mod loom_support;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;
-mod seqlock;
-mod stripes;
 pub mod timeout;
 
 #[doc(hidden)]
 pub mod __private;
 
-pub use error::Error;
+pub use base::error::Error;
 pub use registry::{Registry, registry};
 
 /// Retries the body with backoff while it fails.

@@ -9,7 +9,7 @@ use tokio::task::coop::{Unconstrained, unconstrained};
 use tokio::time::{Sleep, sleep_until};
 
 use crate::Error;
-use crate::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos};
 
 /// A deadline too far in the future to represent (`Duration::MAX`, say): never.
 const NEVER: Nanos = Nanos::MAX;
@@ -125,14 +125,14 @@ fn expiry(
     cx: &mut Context<'_>,
 ) -> Poll<Error> {
     if timer.is_none() {
-        if deadline == NEVER || crate::config::kill_switch::engaged() {
+        if deadline == NEVER || crate::base::kill_switch::engaged() {
             return Poll::Pending;
         }
         let deadline = clock::instant_at(deadline);
         timer.set(Some(unconstrained(sleep_until(deadline))));
     }
     match timer.as_pin_mut().map(|timer| timer.poll(cx)) {
-        Some(Poll::Ready(())) if crate::config::kill_switch::engaged() => Poll::Pending,
+        Some(Poll::Ready(())) if crate::base::kill_switch::engaged() => Poll::Pending,
         Some(Poll::Ready(())) => {
             if logs {
                 tracing::debug!(after = ?after, "call timed out");

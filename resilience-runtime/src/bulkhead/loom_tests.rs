@@ -11,7 +11,7 @@ use loom::sync::atomic::AtomicUsize;
 use loom::thread;
 
 use super::*;
-use crate::loom_support::count_admitted;
+use crate::base::loom_support::count_admitted;
 
 /// A model whose threads are preempted at most three times: these models have two or three
 /// threads of six to ten atomic steps, and bounding the preemptions keeps each to seconds

@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::ChaosConfig;
-use crate::clock;
+use crate::base::clock;
 
 /// Counts of a [`Chaos`](super::Chaos) instance since its creation (or last
 /// [`reset`](super::Chaos::reset)). Calls made while chaos is disarmed are not seen.

@@ -106,9 +106,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
-use crate::clock::{self, Nanos};
-use crate::config::kill_switch;
-use crate::registry::Named;
+use crate::base::clock::{self, Nanos};
+use crate::base::kill_switch;
+use crate::base::named::Named;
 
 pub use arming::{ENABLE_VARIABLE, SEED_VARIABLE, is_enabled, set_enabled};
 pub use config::ChaosConfig;

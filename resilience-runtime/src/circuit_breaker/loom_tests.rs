@@ -10,7 +10,7 @@ use std::time::Duration;
 use loom::thread;
 
 use super::*;
-use crate::loom_support::count_admitted;
+use crate::base::loom_support::count_admitted;
 
 fn shared(config: CircuitBreakerConfig) -> Arc<CircuitBreaker> {
     Arc::new(CircuitBreaker::new("loom", config))

@@ -6,7 +6,7 @@ use std::time::Duration;
 use super::config::CircuitBreakerConfig;
 use super::event::CircuitEvent;
 use super::state::CircuitState;
-use crate::stripes::Stripes;
+use crate::base::stripes::Stripes;
 
 /// Counts and rates of a [`CircuitBreaker`](super::CircuitBreaker), read with
 /// [`metrics`](super::CircuitBreaker::metrics).

@@ -69,7 +69,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use crate::Error;
-use crate::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos};
 
 pub use config::{CircuitBreakerConfig, MAX_WINDOW_CALLS, MAX_WINDOW_SECS, SlidingWindow};
 pub use event::{CircuitEvent, TransitionReason};
@@ -416,7 +416,7 @@ impl CircuitBreaker {
     /// [`Error::CircuitOpen`] when the breaker does not admit the call.
     #[inline(always)]
     pub fn try_acquire(&self) -> Result<CircuitPermit<'_>, Error> {
-        if crate::config::kill_switch::engaged() {
+        if crate::base::kill_switch::engaged() {
             // A pass-through: admitted, and recorded nowhere.
             return Ok(CircuitPermit {
                 breaker: self,
@@ -1044,7 +1044,7 @@ impl CircuitBreaker {
     }
 }
 
-impl crate::registry::Named for CircuitBreaker {
+impl crate::base::named::Named for CircuitBreaker {
     const KIND: &'static str = "circuit_breaker";
     type Config = CircuitBreakerConfig;
 

@@ -9,7 +9,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::clock::Nanos;
+use crate::base::clock::Nanos;
 
 /// Marks "no period frozen", and, as a length, "no limit".
 const NONE: u64 = u64::MAX;

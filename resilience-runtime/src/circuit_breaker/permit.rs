@@ -2,7 +2,7 @@
 
 use std::mem::ManuallyDrop;
 
-use crate::clock::Nanos;
+use crate::base::clock::Nanos;
 
 use super::CircuitBreaker;
 

@@ -10,7 +10,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use crate::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos};
 
 use super::config::{CircuitBreakerConfig, SlidingWindow};
 

@@ -760,7 +760,7 @@ async fn snapshot_serializes() {
 
 #[test]
 fn named_trait_builds_from_config() {
-    use crate::registry::Named;
+    use crate::base::named::Named;
     let config = CircuitBreakerConfig::new().with_failure_threshold(9);
     let breaker = <CircuitBreaker as Named>::create("named", config);
     assert_eq!(<CircuitBreaker as Named>::KIND, "circuit_breaker");

@@ -14,7 +14,7 @@
 
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 
-use crate::clock::Nanos;
+use crate::base::clock::Nanos;
 
 use super::config::{CircuitBreakerConfig, SlidingWindow};
 

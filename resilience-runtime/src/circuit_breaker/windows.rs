@@ -11,7 +11,7 @@
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::clock::Nanos;
+use crate::base::clock::Nanos;
 
 use super::config::CircuitBreakerConfig;
 use super::window::Window;

@@ -8,9 +8,9 @@ use super::env::{self, KnownNames};
 use super::keys::Configurable;
 use super::report::{ConfigError, ConfigIssue, Severity};
 use super::store::{self, Keys};
+use crate::base::clock::ClockSource;
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
-use crate::clock::ClockSource;
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 use crate::retry::{Retry, RetryPolicy};
 

@@ -11,7 +11,7 @@ use super::KINDS;
 use super::keys::{KindSpec, Setting};
 use super::report::ConfigIssue;
 use super::value::{self, Raw};
-use crate::clock::ClockSource;
+use crate::base::clock::ClockSource;
 
 /// The prefix of every variable read here.
 pub(crate) const PREFIX: &str = "RESILIENCE_";

@@ -190,7 +190,10 @@ mod tests {
         );
         assert!(batch.issues.is_empty(), "{:?}", messages(&batch));
         assert_eq!(batch.disabled, Some(true));
-        assert_eq!(batch.clock, Some(crate::clock::ClockSource::CpuCounter));
+        assert_eq!(
+            batch.clock,
+            Some(crate::base::clock::ClockSource::CpuCounter)
+        );
         let entries: Vec<(String, String, String, String)> = batch
             .entries
             .iter()

@@ -167,7 +167,6 @@ mod env;
 #[cfg(feature = "config-file")]
 mod file;
 mod keys;
-pub(crate) mod kill_switch;
 mod overrides;
 mod rate_limit;
 mod report;
@@ -261,7 +260,7 @@ pub fn set_disabled(disabled: bool) {
 #[must_use]
 pub fn is_disabled() -> bool {
     store::ensure_env();
-    kill_switch::engaged()
+    crate::base::kill_switch::engaged()
 }
 
 /// Problems found outside [`load`] and [`apply`] calls: with the environment variables (when

@@ -3,7 +3,7 @@
 
 use super::store::{Batch, Incoming};
 use super::value::{ConfigValue, Raw};
-use crate::clock::ClockSource;
+use crate::base::clock::ClockSource;
 
 /// Keys to set on named instances, the kill switch and the clock source, applied with
 /// [`apply`](super::apply).

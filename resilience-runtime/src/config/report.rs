@@ -153,7 +153,7 @@ pub struct ConfigReport {
     /// The kill switch, when the configuration set it.
     pub disabled: Option<bool>,
     /// The clock source, when the configuration set it.
-    pub clock: Option<crate::clock::ClockSource>,
+    pub clock: Option<crate::base::clock::ClockSource>,
     /// Problems that held nothing back, such as a name no instance has yet.
     pub warnings: Vec<ConfigIssue>,
 }

@@ -9,7 +9,7 @@ use resilience_syntax::{
     parse_rate,
 };
 
-use crate::clock::ClockSource;
+use crate::base::clock::ClockSource;
 
 /// A value given to a configuration key from code ([`ConfigOverrides`](super::ConfigOverrides))
 /// or read from a file.

@@ -11,7 +11,7 @@ use std::sync::atomic::Ordering;
 
 use super::sync::StateCell;
 use super::{Rate, RateLimitConfig};
-use crate::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos};
 
 /// The parameters of one limiter at one moment (see [`Tuning`](super::tuning::Tuning) for
 /// how they change at run time).

@@ -38,7 +38,7 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
-use crate::clock::Nanos;
+use crate::base::clock::Nanos;
 
 /// Number of shards; a power of two well above typical core counts keeps write-lock
 /// contention on inserts low.

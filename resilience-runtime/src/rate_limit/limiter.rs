@@ -17,9 +17,9 @@ use super::{
     OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiterMetrics, RateLimiterSnapshot,
 };
 use crate::Error;
-use crate::admission::Admission;
-use crate::clock::{self, Nanos};
-use crate::config::kill_switch;
+use crate::base::admission::Admission;
+use crate::base::clock::{self, Nanos};
+use crate::base::kill_switch;
 
 /// A shared [`RateLimiter`], as the registry hands it out.
 pub type RateLimiterHandle = Arc<RateLimiter>;
@@ -597,7 +597,7 @@ impl fmt::Debug for RateLimiter {
     }
 }
 
-impl crate::registry::Named for RateLimiter {
+impl crate::base::named::Named for RateLimiter {
     const KIND: &'static str = "rate_limiter";
     type Config = RateLimitConfig;
 

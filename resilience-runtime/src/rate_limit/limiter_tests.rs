@@ -1,7 +1,7 @@
 //! Unit tests of [`RateLimiter`](super::RateLimiter), on tokio's paused clock.
 
 use super::*;
-use crate::registry::Named;
+use crate::base::named::Named;
 use std::sync::Barrier;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;

@@ -12,7 +12,7 @@ use loom::thread;
 
 use super::Rate;
 use super::gcra::{Gcra, Grant};
-use crate::loom_support::count_admitted;
+use crate::base::loom_support::count_admitted;
 
 const MS: u64 = 1_000_000;
 /// The instant every decision is made at.

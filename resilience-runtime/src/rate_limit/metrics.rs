@@ -5,8 +5,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use super::{Backend, OnBackendError, RateLimitConfig};
-use crate::clock::{self, Nanos};
-use crate::stripes::Stripes;
+use crate::base::clock::{self, Nanos};
+use crate::base::stripes::Stripes;
 
 /// Counters of one [`RateLimiter`](super::RateLimiter) since it was created.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

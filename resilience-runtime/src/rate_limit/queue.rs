@@ -25,7 +25,7 @@ use std::thread::Thread;
 use tokio::sync::Notify;
 
 use super::gcra::Grant;
-use crate::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos};
 
 /// Which GCRA state a call uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

@@ -18,7 +18,7 @@ use tokio::sync::Mutex;
 
 use super::gcra::Gcra;
 use super::remote::{GiveBack, RemoteKey, Verdict};
-use crate::clock::Nanos;
+use crate::base::clock::Nanos;
 
 const ACQUIRE: &str = include_str!("gcra.lua");
 const GIVE_BACK: &str = include_str!("give_back.lua");

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use super::gcra::Gcra;
 use super::{Backend, BackendStatus, OnBackendError, RateLimitConfig};
-use crate::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos};
 
 /// How long a failed backend is left alone before the next call tries it again.
 pub(super) const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);

@@ -6,7 +6,7 @@
 //! read-modify-write on the read side.
 
 use super::gcra::Gcra;
-use crate::seqlock::SeqLock;
+use crate::base::seqlock::SeqLock;
 
 /// The current [`Gcra`] of a limiter: interval, tolerance and the closed flag, as one
 /// [`SeqLock`] value.

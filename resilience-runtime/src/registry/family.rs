@@ -5,15 +5,16 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use super::Conflict;
+use crate::base::named::Named;
 use crate::config::Configurable;
 
 /// The instances of one kind. Looked up only when a call site first runs (each site caches
 /// its handle) and by inspection, so a lock is fine here.
-pub(crate) struct Family<P: super::Named> {
+pub(crate) struct Family<P: Named> {
     entries: RwLock<BTreeMap<&'static str, Entry<P>>>,
 }
 
-struct Entry<P: super::Named> {
+struct Entry<P: Named> {
     /// Runs with the configuration layers applied to `declared`.
     instance: Arc<P>,
     /// The configuration declared (or the defaults), before any configuration layer: what
@@ -24,7 +25,7 @@ struct Entry<P: super::Named> {
     declared_at: Option<&'static str>,
 }
 
-impl<P: super::Named> Default for Family<P> {
+impl<P: Named> Default for Family<P> {
     fn default() -> Self {
         Self {
             entries: RwLock::new(BTreeMap::new()),

@@ -34,22 +34,12 @@ pub(crate) use declaration::DeclaredConfig;
 use family::Family;
 pub use snapshot::{Conflict, RegistrySnapshot};
 
+use crate::base::named::Named;
 use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadHandle};
 use crate::chaos::{Chaos, ChaosConfig, ChaosHandle};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitBreakerHandle};
 use crate::rate_limit::{RateLimitConfig, RateLimiter, RateLimiterHandle};
 use crate::retry::{Retry, RetryHandle, RetryPolicy};
-
-/// A policy kind that lives in the registry under a name.
-pub(crate) trait Named: Send + Sync + Sized + 'static {
-    /// The kind as it appears in logs and snapshots, e.g. `"circuit_breaker"`.
-    const KIND: &'static str;
-    /// The declared configuration; two declarations of one name conflict when they differ.
-    type Config: Clone + PartialEq + fmt::Debug + Send + Sync + 'static;
-
-    /// A fresh instance.
-    fn create(name: &'static str, config: Self::Config) -> Self;
-}
 
 /// A [`Named`] kind with its own map in the registry.
 pub(crate) trait Member: Named {

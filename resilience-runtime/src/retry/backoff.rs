@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::clock;
+use crate::base::clock;
 
 use super::policy::Jitter;
 

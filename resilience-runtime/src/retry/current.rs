@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use super::{BackoffKind, Jitter, RetryPolicy};
-use crate::seqlock::SeqLock;
+use crate::base::seqlock::SeqLock;
 
 const WORDS: usize = 8;
 

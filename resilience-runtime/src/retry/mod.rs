@@ -18,10 +18,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::clock;
-use crate::describe::DescribeError;
-use crate::registry::Named;
-use crate::stripes::Stripes;
+use crate::base::clock;
+use crate::base::describe::DescribeError;
+use crate::base::named::Named;
+use crate::base::stripes::Stripes;
 
 use current::CurrentPolicy;
 

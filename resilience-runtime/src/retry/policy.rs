@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos};
 
 use super::backoff;
 
@@ -347,8 +347,7 @@ impl RetryState {
     /// A `hint` (a server's retry-after) replaces the backoff delay, capped at `max_delay`,
     /// without jitter.
     pub fn next_delay(&mut self, hint: Option<Duration>) -> Option<Duration> {
-        if self.attempts >= self.policy.max_attempts.max(1) || crate::config::kill_switch::engaged()
-        {
+        if self.attempts >= self.policy.max_attempts.max(1) || crate::base::kill_switch::engaged() {
             return None;
         }
         let delay = match hint {

@@ -17,7 +17,7 @@ use std::sync::atomic::{
     AtomicBool, AtomicU64, Ordering::Acquire, Ordering::Relaxed, Ordering::Release,
 };
 
-use super::Nanos;
+use super::scale::{Nanos, nanos_at};
 
 /// How much counter time may pass before the mapping is anchored again.
 const INTERVAL: Nanos = 100_000_000;
@@ -103,7 +103,7 @@ impl Counter {
         let system = std::time::Instant::now();
         let after = self.elapsed();
         let at = before + after.saturating_sub(before) / 2;
-        let scaled = super::nanos_at(tokio::time::Instant::from_std(system));
+        let scaled = nanos_at(tokio::time::Instant::from_std(system));
         (scaled.wrapping_sub(at), after)
     }
 

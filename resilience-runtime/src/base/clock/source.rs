@@ -77,3 +77,29 @@ impl fmt::Display for ParseClockSourceError {
 }
 
 impl std::error::Error for ParseClockSourceError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sources_parse_and_display() {
+        for source in [ClockSource::Tokio, ClockSource::CpuCounter] {
+            assert_eq!(source.to_string().parse(), Ok(source));
+            assert_eq!(source.as_str(), source.to_string());
+        }
+        assert_eq!("CPU".parse(), Ok(ClockSource::CpuCounter));
+        assert_eq!("Tokio".parse(), Ok(ClockSource::Tokio));
+        for word in ["", "tsc", "cpu ", "cpucounter", "system", "quanta"] {
+            let error = word.parse::<ClockSource>().unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("unknown clock source {word:?}: expected \"tokio\" or \"cpu\"")
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&[ClockSource::Tokio, ClockSource::CpuCounter]).unwrap(),
+            r#"["tokio","cpu"]"#
+        );
+    }
+}

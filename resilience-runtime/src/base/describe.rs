@@ -93,7 +93,7 @@ mod tests {
         let shown = DescribeError::type_name().of(&Opaque).to_string();
         assert_eq!(
             shown,
-            "an error of type `resilience_runtime::describe::tests::Opaque` (value not shown: no Debug)"
+            "an error of type `resilience_runtime::base::describe::tests::Opaque` (value not shown: no Debug)"
         );
     }
 }

@@ -1,0 +1,13 @@
+//! Time as every policy reads it: one process-wide nanosecond scale, read from tokio's clock
+//! or the CPU's counter (the public side is the [`clock`](crate::clock) module).
+
+mod counter;
+mod read;
+mod scale;
+mod source;
+mod wait;
+
+pub(crate) use read::{apply, current, now};
+pub(crate) use scale::{Nanos, instant_at, to_duration, to_nanos};
+pub use source::{ClockSource, ParseClockSourceError};
+pub(crate) use wait::{sleep, sleep_blocking};

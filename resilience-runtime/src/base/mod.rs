@@ -1,0 +1,15 @@
+//! The ground floor: what every policy stands on and nothing above it: the error type, the
+//! clock, the kill switch, the trait of a named kind, and small lock-free utilities.
+//!
+//! Nothing here imports from a policy, the settings, the registry or a facade.
+
+pub(crate) mod admission;
+pub(crate) mod clock;
+pub(crate) mod describe;
+pub(crate) mod error;
+pub(crate) mod kill_switch;
+#[cfg(all(test, loom))]
+pub(crate) mod loom_support;
+pub(crate) mod named;
+pub(crate) mod seqlock;
+pub(crate) mod stripes;
