@@ -61,14 +61,14 @@ use crate::base::clock::{current, instant_at, now};
 /// [module docs](self)). Wins over `RESILIENCE_CLOCK`, like
 /// [`config::set_disabled`](crate::config::set_disabled) over `RESILIENCE_DISABLED`.
 pub fn set_source(source: ClockSource) {
-    crate::config::store::set_clock(source);
+    crate::registry::store::set_clock(source);
 }
 
 /// The source in use (after reading `RESILIENCE_CLOCK`, if the environment was not read
 /// yet).
 #[must_use]
 pub fn source() -> ClockSource {
-    crate::config::store::ensure_env();
+    crate::registry::store::ensure_env();
     current()
 }
 

@@ -102,6 +102,7 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;
+mod settings;
 pub mod timeout;
 
 #[doc(hidden)]

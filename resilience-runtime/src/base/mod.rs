@@ -11,5 +11,6 @@ pub(crate) mod kill_switch;
 #[cfg(all(test, loom))]
 pub(crate) mod loom_support;
 pub(crate) mod named;
+pub(crate) mod redis_url;
 pub(crate) mod seqlock;
 pub(crate) mod stripes;

@@ -86,7 +86,7 @@ pub use rate::Rate;
 /// The environment variable naming the Redis server of limiters with
 /// [`Backend::Redis`], when [`Registry::set_redis_url`](crate::Registry::set_redis_url) was
 /// not called: `RESILIENCE_REDIS_URL`, e.g. `redis://127.0.0.1:6379`.
-pub const REDIS_URL_VARIABLE: &str = "RESILIENCE_REDIS_URL";
+pub const REDIS_URL_VARIABLE: &str = crate::base::redis_url::VARIABLE;
 
 /// Bytes of memory one tracked key costs at full table occupancy, whatever the key's type
 /// (only a 64-bit hash of it is stored); see the [module docs](self).

@@ -117,7 +117,7 @@ impl RedisLimit {
         if let Some(connection) = &*slot {
             return Ok(connection.clone());
         }
-        let url = crate::registry::registry().redis_url().ok_or_else(|| {
+        let url = crate::base::redis_url::get().ok_or_else(|| {
             RedisError::from((
                 ErrorKind::InvalidClientConfig,
                 "no Redis URL: call registry().set_redis_url(..) or set RESILIENCE_REDIS_URL",

@@ -6,7 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use super::Conflict;
 use crate::base::named::Named;
-use crate::config::Configurable;
+use crate::settings::keys::Configurable;
 
 /// The instances of one kind. Looked up only when a call site first runs (each site caches
 /// its handle) and by inspection, so a lock is fine here.
@@ -93,7 +93,7 @@ impl<P: Configurable> Family<P> {
         }
         // The configuration layers are locked first (see `config::store` on lock order), so
         // a configuration change either sees this instance or is seen by it.
-        let mut layers = crate::config::store::lock();
+        let mut layers = super::store::lock();
         let mut entries = self.entries.write().unwrap_or_else(PoisonError::into_inner);
         if let Some(entry) = entries.get(name.as_ref()) {
             let conflict = conflict(&name, entry, config.as_ref(), location);

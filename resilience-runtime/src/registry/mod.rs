@@ -22,12 +22,15 @@
 
 mod declaration;
 mod family;
+mod overlay;
+pub(crate) mod reconfigure;
 mod snapshot;
+pub(crate) mod store;
 mod table;
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::{Mutex, OnceLock, PoisonError, RwLock};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 pub use declaration::Declaration;
 pub(crate) use declaration::DeclaredConfig;
@@ -59,7 +62,6 @@ pub struct Registry {
     retries: Family<Retry>,
     chaos: Family<Chaos>,
     conflicts: Mutex<Vec<Conflict>>,
-    redis_url: RwLock<Option<String>>,
 }
 
 static REGISTRY: OnceLock<Registry> = OnceLock::new();
@@ -79,10 +81,9 @@ pub fn registry() -> &'static Registry {
             retries: Family::default(),
             chaos: Family::default(),
             conflicts: Mutex::new(Vec::new()),
-            redis_url: RwLock::new(None),
         };
         let declarations = declarations();
-        crate::config::store::start(&declarations);
+        store::start(&declarations);
         for declaration in declarations {
             registry.apply(declaration);
         }
@@ -193,22 +194,14 @@ impl Registry {
     /// It takes precedence over the `RESILIENCE_REDIS_URL` environment variable and applies
     /// to connections opened from now on (each limiter connects on its first decision).
     pub fn set_redis_url(&self, url: impl Into<String>) {
-        *self
-            .redis_url
-            .write()
-            .unwrap_or_else(PoisonError::into_inner) = Some(url.into());
+        crate::base::redis_url::set(url.into());
     }
 
     /// The Redis server of Redis-backed rate limiters: the one set with
     /// [`set_redis_url`](Self::set_redis_url), else `RESILIENCE_REDIS_URL`, else `None`.
     #[must_use]
     pub fn redis_url(&self) -> Option<String> {
-        let set = self
-            .redis_url
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone();
-        set.or_else(|| std::env::var(crate::rate_limit::REDIS_URL_VARIABLE).ok())
+        crate::base::redis_url::get()
     }
 
     /// Conflicting declarations seen so far.
@@ -235,7 +228,9 @@ impl Registry {
 
     /// Every instance of one kind, sorted by name.
     #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    pub(crate) fn instances<P: crate::config::Configurable>(&self) -> Vec<std::sync::Arc<P>> {
+    pub(crate) fn instances<P: crate::settings::keys::Configurable>(
+        &self,
+    ) -> Vec<std::sync::Arc<P>> {
         P::family(self).instances()
     }
 
@@ -269,7 +264,7 @@ impl Registry {
 
     /// The instance named `name`, created on first use. `config` is `None` for a site that
     /// adopts a configuration declared elsewhere.
-    pub(crate) fn declare<P: crate::config::Configurable>(
+    pub(crate) fn declare<P: crate::settings::keys::Configurable>(
         &self,
         name: Cow<'static, str>,
         config: Option<P::Config>,

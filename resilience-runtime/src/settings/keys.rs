@@ -165,7 +165,7 @@ pub(crate) const POSITIVE_DURATION: &str =
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::value::accepted;
+    use crate::settings::value::accepted;
     use resilience_syntax::{DURATION_EXPECTED, RATE_EXPECTED};
 
     #[test]

@@ -77,7 +77,7 @@ impl Configurable for Bulkhead {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::value::Raw;
+    use crate::settings::value::Raw;
     use std::time::Duration;
 
     #[test]

@@ -159,41 +159,21 @@
 //! key gets a did-you-mean. A file or code wins over the environment. See the
 //! [`clock`](crate::clock) module for what each source gives and gives up.
 
-mod bulkhead;
-mod chaos;
-mod circuit_breaker;
-mod dry_run;
-mod env;
-#[cfg(feature = "config-file")]
-mod file;
-mod keys;
-mod overrides;
-mod rate_limit;
-mod report;
-mod retry;
-pub(crate) mod store;
-mod value;
-
 #[cfg(feature = "config-file")]
 #[doc(hidden)]
-pub use dry_run::dry_run_str;
+pub use crate::settings::dry_run::dry_run_str;
 #[doc(hidden)]
-pub use dry_run::{DryRun, dry_run_env};
-pub use overrides::ConfigOverrides;
-pub use report::{ConfigError, ConfigIssue, ConfigReport, InstanceChange, Severity};
-pub use value::ConfigValue;
+pub use crate::settings::dry_run::{DryRun, dry_run_env};
+pub use crate::settings::overrides::ConfigOverrides;
+pub use crate::settings::report::{
+    ConfigError, ConfigIssue, ConfigReport, InstanceChange, Severity,
+};
+pub use crate::settings::value::ConfigValue;
 
-pub(crate) use keys::Configurable;
-
-use keys::KindSpec;
-
-/// Every configurable kind.
-static KINDS: [&KindSpec; 4] = [
-    &circuit_breaker::SPEC,
-    &rate_limit::SPEC,
-    &bulkhead::SPEC,
-    &retry::SPEC,
-];
+use crate::registry::{reconfigure, store};
+use crate::settings::env;
+#[cfg(feature = "config-file")]
+use crate::settings::file;
 
 /// Loads a TOML file of named instances and applies it: see the [module docs](self) for its
 /// shape.
@@ -216,7 +196,7 @@ pub fn load(path: impl AsRef<std::path::Path>) -> Result<ConfigReport, ConfigErr
             format!("cannot read the file: {error}"),
         )])
     })?;
-    store::apply(file::parse(&text, &format!("{shown}: ")), &shown)
+    reconfigure::apply(file::parse(&text, &format!("{shown}: ")), &shown)
 }
 
 /// [`load`] from TOML text rather than a file (places in messages have no file name).
@@ -226,7 +206,7 @@ pub fn load(path: impl AsRef<std::path::Path>) -> Result<ConfigReport, ConfigErr
 /// As [`load`].
 #[cfg(feature = "config-file")]
 pub fn load_str(toml: &str) -> Result<ConfigReport, ConfigError> {
-    store::apply(file::parse(toml, ""), "configuration text")
+    reconfigure::apply(file::parse(toml, ""), "configuration text")
 }
 
 /// Applies overrides from code: the same keys, values, checks and effects as [`load`].
@@ -235,7 +215,7 @@ pub fn load_str(toml: &str) -> Result<ConfigReport, ConfigError> {
 ///
 /// A [`ConfigError`] listing every problem; nothing was applied.
 pub fn apply(overrides: ConfigOverrides) -> Result<ConfigReport, ConfigError> {
-    store::apply(overrides.into_batch(), "code")
+    reconfigure::apply(overrides.into_batch(), "code")
 }
 
 /// Reads the `RESILIENCE_*` environment variables again and applies what changed to running
@@ -246,7 +226,7 @@ pub fn apply(overrides: ConfigOverrides) -> Result<ConfigReport, ConfigError> {
 /// A [`ConfigError`] listing the wrong variables; nothing was applied, and the previous
 /// environment settings stay.
 pub fn reload_env() -> Result<ConfigReport, ConfigError> {
-    store::reload_env()
+    reconfigure::reload_env()
 }
 
 /// Engages (`true`) or releases (`false`) the kill switch: while engaged, every layer is a

@@ -4,10 +4,13 @@
 use std::collections::BTreeMap;
 use std::ffi::OsString;
 
+use super::batch::Keys;
 use super::env::{self, KnownNames};
 use super::keys::Configurable;
+use super::layering::{layered, origin};
 use super::report::{ConfigError, ConfigIssue, Severity};
-use super::store::{self, Keys};
+#[cfg(feature = "config-file")]
+use super::resolve::resolve_all;
 use crate::base::clock::ClockSource;
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
@@ -92,7 +95,7 @@ where
 pub fn dry_run_str(toml: &str) -> Result<DryRun, ConfigError> {
     let batch = super::file::parse(toml, "");
     let mut errors = batch.issues;
-    let resolved = store::resolve_all(batch.entries, &mut errors);
+    let resolved = resolve_all(batch.entries, &mut errors);
     let mut dry_run = DryRun {
         disabled: batch.disabled,
         clock: batch.clock,
@@ -136,15 +139,15 @@ fn configure<P: Configurable>(
     errors: &mut Vec<ConfigIssue>,
 ) {
     let layers = [Some(keys)];
-    let (config, set) = store::layered::<P>(P::undeclared_config(), &layers);
+    let (config, set) = layered::<P>(P::undeclared_config(), &layers);
     let problems = P::check(&set, &config);
     if problems.is_empty() {
         into.insert(name, config);
     } else {
         errors.extend(
-            problems.into_iter().map(|(key, message)| {
-                ConfigIssue::error(store::origin(key, &layers, key), message)
-            }),
+            problems
+                .into_iter()
+                .map(|(key, message)| ConfigIssue::error(origin(key, &layers, key), message)),
         );
     }
 }

@@ -1,7 +1,7 @@
 //! [`ConfigOverrides`]: configuration from code, with the same keys, values and checks as a
 //! file.
 
-use super::store::{Batch, Incoming};
+use super::batch::{Batch, Incoming};
 use super::value::{ConfigValue, Raw};
 use crate::base::clock::ClockSource;
 

@@ -28,7 +28,7 @@ const GLOBALS: &[(&str, &str)] = &[("disabled", DISABLED), ("clock", CLOCK)];
 
 /// Variables with the prefix that other parts of the crate read.
 const READ_ELSEWHERE: &[&str] = &[
-    crate::rate_limit::REDIS_URL_VARIABLE,
+    crate::base::redis_url::VARIABLE,
     crate::chaos::ENABLE_VARIABLE,
     crate::chaos::SEED_VARIABLE,
 ];
@@ -88,7 +88,7 @@ impl EnvLayer {
     pub(crate) fn has_errors(&self) -> bool {
         self.issues
             .iter()
-            .any(|issue| issue.severity == super::Severity::Error)
+            .any(|issue| issue.severity == super::report::Severity::Error)
     }
 }
 
@@ -345,7 +345,7 @@ fn check_name(
 mod tests {
     use super::*;
     use crate::config::Severity;
-    use crate::config::value::WindowValue;
+    use crate::settings::value::WindowValue;
 
     fn known(names: &[(&'static str, &str)]) -> KnownNames {
         let mut known = KnownNames::new();

@@ -319,7 +319,7 @@ impl Configurable for CircuitBreaker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::keys::Key;
+    use crate::settings::keys::Key;
 
     fn read(key: &str, raw: &str) -> Result<Setting, String> {
         let key: &Key = SPEC.key(key).unwrap();

@@ -15,8 +15,8 @@
 use resilience_syntax::did_you_mean;
 
 use super::KINDS;
+use super::batch::{Batch, Incoming};
 use super::report::ConfigIssue;
-use super::store::{Batch, Incoming};
 use super::value::{self, ConfigValue, Raw};
 
 const GLOBAL: &str = "global";

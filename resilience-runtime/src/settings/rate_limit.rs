@@ -219,7 +219,7 @@ impl Configurable for RateLimiter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::value::Raw;
+    use crate::settings::value::Raw;
     use std::time::Duration;
 
     fn read(key: &str, raw: &str) -> Result<Setting, String> {

@@ -1,0 +1,350 @@
+//! Changes of the configuration layers reaching running instances: every change validated
+//! whole, then committed, then applied.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::store::{Store, kind_label, known_names, lock_with_registry, process_env};
+use super::{Member, Registry};
+use crate::base::clock;
+use crate::base::kill_switch;
+use crate::bulkhead::Bulkhead;
+use crate::circuit_breaker::CircuitBreaker;
+use crate::rate_limit::RateLimiter;
+use crate::retry::Retry;
+use crate::settings::batch::{Batch, Keys};
+use crate::settings::env::{self, EnvKeys, EnvLayer, normalize};
+use crate::settings::keys::Configurable;
+use crate::settings::layering::{layered, origin};
+use crate::settings::report::{ConfigError, ConfigIssue, ConfigReport, InstanceChange, Severity};
+use crate::settings::resolve::resolve_all;
+
+/// What one instance's change will do once everything is validated.
+struct Plan {
+    change: InstanceChange,
+    /// Reconfigures a running instance; false when it already ran with that configuration.
+    apply: Option<Box<dyn FnOnce() -> bool>>,
+}
+
+/// Validates `batch` entirely, then commits it to the override layer and reconfigures the
+/// running instances it changes; nothing at all when anything is wrong.
+pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigError> {
+    let (mut store, registry) = lock_with_registry();
+    let known = known_names(registry, &super::declarations());
+    store.read_env_once(&known);
+
+    let mut errors: Vec<ConfigIssue> = batch.issues;
+    let mut warnings = Vec::new();
+    let resolved = resolve_all(batch.entries, &mut errors);
+    let mut plans = Vec::new();
+    for ((kind, name), keys) in &resolved {
+        let planned = match *kind {
+            "circuit_breaker" => store.plan::<CircuitBreaker>(registry, name, keys),
+            "rate_limiter" => store.plan::<RateLimiter>(registry, name, keys),
+            "bulkhead" => store.plan::<Bulkhead>(registry, name, keys),
+            _ => store.plan::<Retry>(registry, name, keys),
+        };
+        match planned {
+            Ok((plan, warning)) => {
+                plans.push(plan);
+                warnings.extend(warning);
+            }
+            Err(problems) => errors.extend(problems),
+        }
+    }
+    if !errors.is_empty() {
+        let error = ConfigError::new(errors);
+        tracing::error!(source, "{error}");
+        return Err(error);
+    }
+
+    // Commit: nothing below can fail.
+    for (instance, keys) in resolved {
+        store.overrides.entry(instance).or_default().extend(keys);
+    }
+    if let Some(disabled) = batch.disabled {
+        store.disabled = Some(disabled);
+        kill_switch::set(disabled, source);
+    }
+    if let Some(clock) = batch.clock {
+        store.clock = Some(clock);
+        clock::apply(clock, source);
+    }
+    let mut report = ConfigReport {
+        disabled: batch.disabled,
+        clock: batch.clock,
+        warnings,
+        ..ConfigReport::default()
+    };
+    for plan in plans {
+        match plan.apply {
+            Some(apply) => {
+                if apply() {
+                    report.reconfigured.push(plan.change);
+                }
+            }
+            None => report.remembered.push(plan.change),
+        }
+    }
+    for warning in &report.warnings {
+        warning.log();
+    }
+    tracing::info!(
+        source,
+        reconfigured = report.reconfigured.len(),
+        remembered = report.remembered.len(),
+        "resilience configuration applied"
+    );
+    Ok(report)
+}
+
+/// Reads the environment again and applies what changed to running instances; nothing when
+/// a variable is wrong.
+pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
+    let (mut store, registry) = lock_with_registry();
+    let known = known_names(registry, &super::declarations());
+    if !store.env_read {
+        store.read_env_once(&known);
+    }
+    let layer = env::read(process_env(), &known);
+    if layer.has_errors() {
+        let errors: Vec<ConfigIssue> = layer
+            .issues
+            .iter()
+            .filter(|issue| issue.severity == Severity::Error)
+            .cloned()
+            .collect();
+        for issue in &layer.issues {
+            issue.log();
+        }
+        store.issues = layer.issues;
+        let error = ConfigError::new(errors);
+        tracing::error!(source = "environment", "{error}");
+        return Err(error);
+    }
+    let mut errors = Vec::new();
+    let mut plans = Vec::new();
+    if let Some(registry) = registry {
+        let old = &store.env.settings;
+        let mut collect = |result: Result<Vec<Plan>, Vec<ConfigIssue>>| match result {
+            Ok(more) => plans.extend(more),
+            Err(problems) => errors.extend(problems),
+        };
+        collect(store.replan_env::<CircuitBreaker>(registry, old, &layer));
+        collect(store.replan_env::<RateLimiter>(registry, old, &layer));
+        collect(store.replan_env::<Bulkhead>(registry, old, &layer));
+        collect(store.replan_env::<Retry>(registry, old, &layer));
+    }
+    if !errors.is_empty() {
+        let error = ConfigError::new(errors);
+        tracing::error!(source = "environment", "{error}");
+        return Err(error);
+    }
+    for issue in &layer.issues {
+        issue.log();
+    }
+    store.issues = layer.issues.clone();
+    let disabled = layer.disabled;
+    let env_clock = layer.clock;
+    store.env = layer;
+    let mut report = ConfigReport {
+        warnings: store.issues.clone(),
+        ..ConfigReport::default()
+    };
+    if store.disabled.is_none()
+        && let Some(disabled) = disabled
+    {
+        kill_switch::set(disabled, env::DISABLED);
+        report.disabled = Some(disabled);
+    }
+    if store.clock.is_none()
+        && let Some(source) = env_clock
+    {
+        clock::apply(source, env::CLOCK);
+        report.clock = Some(source);
+    }
+    for plan in plans {
+        if let Some(apply) = plan.apply
+            && apply()
+        {
+            report.reconfigured.push(plan.change);
+        }
+    }
+    Ok(report)
+}
+
+impl Store {
+    /// Validates setting `keys` on instance `name` of `P`; what to do if everything is
+    /// valid, and a warning for a name no instance has.
+    #[allow(clippy::type_complexity)]
+    fn plan<P: Configurable>(
+        &self,
+        registry: Option<&'static Registry>,
+        name: &str,
+        keys: &Keys,
+    ) -> Result<(Plan, Option<ConfigIssue>), Vec<ConfigIssue>> {
+        let live = registry.and_then(|registry| P::family(registry).entry(name));
+        let declared = live
+            .as_ref()
+            .map(|(_, declared)| declared.clone())
+            .or_else(|| declared_in_code::<P>(name));
+        let warning = (live.is_none() && declared.is_none()).then(|| {
+            let names: Vec<String> = registry
+                .map(|registry| P::family(registry).names())
+                .unwrap_or_default()
+                .into_iter()
+                .map(str::to_owned)
+                .chain(
+                    super::declarations()
+                        .into_iter()
+                        .filter(|declaration| declaration.kind() == P::KIND)
+                        .map(|declaration| declaration.name().to_owned()),
+                )
+                .collect();
+            let hint = crate::settings::keys::closest(name, &names)
+                .map(|close| format!(" (did you mean \"{close}\"?)"))
+                .unwrap_or_default();
+            let at = keys.values().next().map_or("", |(_, at)| at.as_str());
+            ConfigIssue::warning(
+                at.rsplit_once('.').map_or(at, |(instance, _)| instance),
+                format!(
+                    "no {} is named \"{name}\" so far{hint}; the settings apply to one created later",
+                    kind_label(P::SPEC.name)
+                ),
+            )
+        });
+        let set: Vec<&'static str> = P::SPEC
+            .keys
+            .iter()
+            .map(|key| key.name)
+            .filter(|key| keys.contains_key(key))
+            .collect();
+        let change = InstanceChange {
+            kind: P::KIND,
+            name: name.to_owned(),
+            keys: set.clone(),
+        };
+        let mut problems = Vec::new();
+        let apply: Option<Box<dyn FnOnce() -> bool>> =
+            match live {
+                // A running instance gets exactly these keys; its other settings stay as they
+                // are, including changes made through its handle.
+                Some((instance, _)) => {
+                    let before = instance.in_force();
+                    let layers = [Some(keys)];
+                    let (config, _) = layered::<P>(before.clone(), &layers);
+                    let issue = |(key, message): (&'static str, String)| {
+                        ConfigIssue::error(origin(key, &layers, key), message)
+                    };
+                    problems.extend(P::check(&set, &config).into_iter().map(issue));
+                    problems.extend(
+                        P::fixed_while_running(&before, &config)
+                            .into_iter()
+                            .map(issue),
+                    );
+                    Some(Box::new(move || {
+                        let changed = before != config;
+                        if changed {
+                            instance.reconfigure(config);
+                        }
+                        changed
+                    }))
+                }
+                // One created later gets its declaration with every layer on top: check that.
+                None => {
+                    let base = declared.unwrap_or_else(P::undeclared_config);
+                    let mut merged = self
+                        .overrides
+                        .get(&(P::SPEC.name, name.to_owned()))
+                        .cloned()
+                        .unwrap_or_default();
+                    merged.extend(keys.iter().map(|(key, value)| (*key, value.clone())));
+                    let names = registry
+                        .map(|registry| P::family(registry).names())
+                        .unwrap_or_default();
+                    let env = self.env_keys::<P>(name, names.iter().copied());
+                    let layers = [env, Some(&merged)];
+                    let (config, _) = layered::<P>(base, &layers);
+                    problems.extend(P::check(&set, &config).into_iter().map(|(key, message)| {
+                        ConfigIssue::error(origin(key, &layers, key), message)
+                    }));
+                    None
+                }
+            };
+        if problems.is_empty() {
+            Ok((Plan { change, apply }, warning))
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// For every running instance of `P` whose environment settings differ between `old`
+    /// and `new`: the reconfiguration to its declaration with `new` and the overrides.
+    fn replan_env<P: Configurable>(
+        &self,
+        registry: &'static Registry,
+        old: &BTreeMap<(&'static str, String), EnvKeys>,
+        new: &EnvLayer,
+    ) -> Result<Vec<Plan>, Vec<ConfigIssue>> {
+        let mut plans = Vec::new();
+        let mut problems = Vec::new();
+        let entries = P::family(registry).entries();
+        let names: Vec<&str> = entries.iter().map(|(name, _, _)| *name).collect();
+        for (name, instance, declared) in entries.iter().cloned() {
+            let normalized = normalize(name);
+            let key = (P::SPEC.name, normalized);
+            let shared = names
+                .iter()
+                .any(|other| *other != name && normalize(other) == key.1);
+            let (before, after) = (old.get(&key), new.settings.get(&key));
+            if shared || before == after {
+                continue;
+            }
+            let overrides = self.overrides.get(&(P::SPEC.name, name.to_owned()));
+            let layers = [after, overrides];
+            let (config, set) = layered::<P>(declared, &layers);
+            let env_set: Vec<&'static str> = set
+                .into_iter()
+                .filter(|key| after.is_some_and(|keys| keys.contains_key(key)))
+                .collect();
+            let current = instance.in_force();
+            let found: Vec<_> = P::check(&env_set, &config)
+                .into_iter()
+                .chain(P::fixed_while_running(&current, &config))
+                .map(|(key, message)| ConfigIssue::error(origin(key, &layers, key), message))
+                .collect();
+            if !found.is_empty() {
+                problems.extend(found);
+                continue;
+            }
+            let instance: Arc<P> = instance;
+            plans.push(Plan {
+                change: InstanceChange {
+                    kind: P::KIND,
+                    name: name.to_owned(),
+                    keys: env_set,
+                },
+                apply: Some(Box::new(move || {
+                    let changed = current != config;
+                    if changed {
+                        instance.reconfigure(config);
+                    }
+                    changed
+                })),
+            });
+        }
+        if problems.is_empty() {
+            Ok(plans)
+        } else {
+            Err(problems)
+        }
+    }
+}
+
+/// The configuration the attributes declare for `name` (the first in source order).
+fn declared_in_code<P: Member>(name: &str) -> Option<P::Config> {
+    super::declarations()
+        .into_iter()
+        .filter(|declaration| declaration.name() == name)
+        .find_map(|declaration| P::declared(declaration))
+}
