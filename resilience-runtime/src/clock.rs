@@ -68,7 +68,7 @@ pub fn set_source(source: ClockSource) {
 /// yet).
 #[must_use]
 pub fn source() -> ClockSource {
-    crate::registry::store::ensure_env();
+    crate::registry::environment::ensure_env();
     current()
 }
 

@@ -161,16 +161,16 @@
 
 #[cfg(feature = "config-file")]
 #[doc(hidden)]
-pub use crate::settings::dry_run::dry_run_str;
+pub use crate::registry::dry_run::dry_run_str;
 #[doc(hidden)]
-pub use crate::settings::dry_run::{DryRun, dry_run_env};
+pub use crate::registry::dry_run::{DryRun, dry_run_env};
 pub use crate::settings::overrides::ConfigOverrides;
 pub use crate::settings::report::{
     ConfigError, ConfigIssue, ConfigReport, InstanceChange, Severity,
 };
 pub use crate::settings::value::ConfigValue;
 
-use crate::registry::{reconfigure, store};
+use crate::registry::{environment, reconfigure, store};
 use crate::settings::env;
 #[cfg(feature = "config-file")]
 use crate::settings::file;
@@ -239,7 +239,7 @@ pub fn set_disabled(disabled: bool) {
 /// True while the kill switch is engaged (by `RESILIENCE_DISABLED`, a file or code).
 #[must_use]
 pub fn is_disabled() -> bool {
-    store::ensure_env();
+    environment::ensure_env();
     crate::base::kill_switch::engaged()
 }
 
@@ -248,7 +248,7 @@ pub fn is_disabled() -> bool {
 /// instance created later. Each was also logged.
 #[must_use]
 pub fn issues() -> Vec<ConfigIssue> {
-    store::issues()
+    environment::issues()
 }
 
 /// The environment variable that sets `key` of the instance of `kind` (`"circuit_breaker"`,

@@ -1,9 +1,11 @@
 //! Declarations that attributes register at link time.
 
+use super::kinds::DeclaredConfig;
 use crate::bulkhead::BulkheadConfig;
 use crate::circuit_breaker::CircuitBreakerConfig;
 use crate::rate_limit::RateLimitConfig;
 use crate::retry::RetryPolicy;
+use crate::settings::env::KnownNames;
 
 /// A named configuration declared by an attribute, collected when the registry starts so that
 /// sites which only name an instance adopt it whichever site runs first.
@@ -16,14 +18,6 @@ pub struct Declaration {
     pub(crate) location: &'static str,
 }
 
-#[derive(Debug)]
-pub(crate) enum DeclaredConfig {
-    CircuitBreaker(CircuitBreakerConfig),
-    RateLimiter(RateLimitConfig),
-    Bulkhead(BulkheadConfig),
-    Retry(RetryPolicy),
-}
-
 impl Declaration {
     /// The declared name.
     pub(crate) fn name(&self) -> &'static str {
@@ -32,12 +26,7 @@ impl Declaration {
 
     /// The declared kind, as in logs and snapshots.
     pub(crate) fn kind(&self) -> &'static str {
-        match self.config {
-            DeclaredConfig::CircuitBreaker(_) => "circuit_breaker",
-            DeclaredConfig::RateLimiter(_) => "rate_limiter",
-            DeclaredConfig::Bulkhead(_) => "bulkhead",
-            DeclaredConfig::Retry(_) => "retry",
-        }
+        self.config.kind()
     }
 
     /// Declares circuit breaker `name` at `location` (`file:line`).
@@ -91,6 +80,33 @@ impl Declaration {
             location,
         }
     }
+}
+
+/// Every declaration made with the attributes, in source order.
+pub(crate) fn declarations() -> Vec<&'static Declaration> {
+    let mut declarations: Vec<&Declaration> = inventory::iter::<Declaration>().collect();
+    declarations.sort_by(|a, b| source_order(a.location).cmp(&source_order(b.location)));
+    declarations
+}
+
+/// `file:line` sorted by file, then numerically by line.
+fn source_order(location: &str) -> (&str, u32) {
+    match location.rsplit_once(':') {
+        Some((file, line)) => (file, line.parse().unwrap_or(0)),
+        None => (location, 0),
+    }
+}
+
+/// The names `declarations` declare, by kind.
+pub(super) fn declared_names(declarations: &[&'static Declaration]) -> KnownNames {
+    let mut known = KnownNames::new();
+    for declaration in declarations {
+        known
+            .entry(declaration.kind())
+            .or_default()
+            .insert(declaration.name().to_owned());
+    }
+    known
 }
 
 inventory::collect!(Declaration);

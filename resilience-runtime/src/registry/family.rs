@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::Conflict;
+use super::snapshot::Conflict;
 use crate::base::named::Named;
 use crate::settings::keys::Configurable;
 
@@ -83,6 +83,7 @@ impl<P: Configurable> Family<P> {
         name: Cow<'static, str>,
         config: Option<P::Config>,
         location: &'static str,
+        undeclared: impl FnOnce() -> P::Config,
     ) -> (Arc<P>, Option<Conflict>) {
         {
             let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
@@ -112,7 +113,7 @@ impl<P: Configurable> Family<P> {
                 location,
                 "named but declared nowhere; using the default configuration"
             );
-            P::undeclared_config()
+            undeclared()
         });
         let in_force = layers.overlay::<P>(name, config.clone(), location, entries.keys().copied());
         drop(layers);

@@ -4,17 +4,15 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::store::{Store, kind_label, known_names, lock_with_registry, process_env};
-use super::{Member, Registry};
+use super::declaration::declarations;
+use super::environment::{known_names, lock_with_registry};
+use super::global::Registry;
+use super::kinds::{Addressable, KindVisitor, visit_addressable, visit_each_addressable};
+use super::store::{Store, kind_label, process_env};
 use crate::base::clock;
 use crate::base::kill_switch;
-use crate::bulkhead::Bulkhead;
-use crate::circuit_breaker::CircuitBreaker;
-use crate::rate_limit::RateLimiter;
-use crate::retry::Retry;
 use crate::settings::batch::{Batch, Keys};
 use crate::settings::env::{self, EnvKeys, EnvLayer, normalize};
-use crate::settings::keys::Configurable;
 use crate::settings::layering::{layered, origin};
 use crate::settings::report::{ConfigError, ConfigIssue, ConfigReport, InstanceChange, Severity};
 use crate::settings::resolve::resolve_all;
@@ -26,11 +24,44 @@ struct Plan {
     apply: Option<Box<dyn FnOnce() -> bool>>,
 }
 
+/// [`Store::plan`] for the visited kind.
+struct PlanChange<'a> {
+    store: &'a Store,
+    registry: Option<&'static Registry>,
+    name: &'a str,
+    keys: &'a Keys,
+}
+
+impl KindVisitor for PlanChange<'_> {
+    type Output = Result<(Plan, Option<ConfigIssue>), Vec<ConfigIssue>>;
+
+    fn visit<P: Addressable>(self) -> Self::Output {
+        self.store.plan::<P>(self.registry, self.name, self.keys)
+    }
+}
+
+/// [`Store::replan_env`] for the visited kind.
+struct ReplanEnv<'a> {
+    store: &'a Store,
+    registry: &'static Registry,
+    old: &'a BTreeMap<(&'static str, String), EnvKeys>,
+    new: &'a EnvLayer,
+}
+
+impl KindVisitor for ReplanEnv<'_> {
+    type Output = Result<Vec<Plan>, Vec<ConfigIssue>>;
+
+    fn visit<P: Addressable>(self) -> Self::Output {
+        self.store
+            .replan_env::<P>(self.registry, self.old, self.new)
+    }
+}
+
 /// Validates `batch` entirely, then commits it to the override layer and reconfigures the
 /// running instances it changes; nothing at all when anything is wrong.
 pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigError> {
     let (mut store, registry) = lock_with_registry();
-    let known = known_names(registry, &super::declarations());
+    let known = known_names(registry, &declarations());
     store.read_env_once(&known);
 
     let mut errors: Vec<ConfigIssue> = batch.issues;
@@ -38,18 +69,20 @@ pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigEr
     let resolved = resolve_all(batch.entries, &mut errors);
     let mut plans = Vec::new();
     for ((kind, name), keys) in &resolved {
-        let planned = match *kind {
-            "circuit_breaker" => store.plan::<CircuitBreaker>(registry, name, keys),
-            "rate_limiter" => store.plan::<RateLimiter>(registry, name, keys),
-            "bulkhead" => store.plan::<Bulkhead>(registry, name, keys),
-            _ => store.plan::<Retry>(registry, name, keys),
+        let step = PlanChange {
+            store: &store,
+            registry,
+            name,
+            keys,
         };
-        match planned {
-            Ok((plan, warning)) => {
+        // Sources name only kinds they resolved, so every kind here is addressable.
+        match visit_addressable(kind, step) {
+            Some(Ok((plan, warning))) => {
                 plans.push(plan);
                 warnings.extend(warning);
             }
-            Err(problems) => errors.extend(problems),
+            Some(Err(problems)) => errors.extend(problems),
+            None => {}
         }
     }
     if !errors.is_empty() {
@@ -102,7 +135,7 @@ pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigEr
 /// a variable is wrong.
 pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
     let (mut store, registry) = lock_with_registry();
-    let known = known_names(registry, &super::declarations());
+    let known = known_names(registry, &declarations());
     if !store.env_read {
         store.read_env_once(&known);
     }
@@ -126,14 +159,18 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
     let mut plans = Vec::new();
     if let Some(registry) = registry {
         let old = &store.env.settings;
-        let mut collect = |result: Result<Vec<Plan>, Vec<ConfigIssue>>| match result {
-            Ok(more) => plans.extend(more),
-            Err(problems) => errors.extend(problems),
-        };
-        collect(store.replan_env::<CircuitBreaker>(registry, old, &layer));
-        collect(store.replan_env::<RateLimiter>(registry, old, &layer));
-        collect(store.replan_env::<Bulkhead>(registry, old, &layer));
-        collect(store.replan_env::<Retry>(registry, old, &layer));
+        let replanned = visit_each_addressable(|| ReplanEnv {
+            store: &store,
+            registry,
+            old,
+            new: &layer,
+        });
+        for result in replanned {
+            match result {
+                Ok(more) => plans.extend(more),
+                Err(problems) => errors.extend(problems),
+            }
+        }
     }
     if !errors.is_empty() {
         let error = ConfigError::new(errors);
@@ -177,25 +214,25 @@ impl Store {
     /// Validates setting `keys` on instance `name` of `P`; what to do if everything is
     /// valid, and a warning for a name no instance has.
     #[allow(clippy::type_complexity)]
-    fn plan<P: Configurable>(
+    fn plan<P: Addressable>(
         &self,
         registry: Option<&'static Registry>,
         name: &str,
         keys: &Keys,
     ) -> Result<(Plan, Option<ConfigIssue>), Vec<ConfigIssue>> {
-        let live = registry.and_then(|registry| P::family(registry).entry(name));
+        let live = registry.and_then(|registry| registry.family::<P>().entry(name));
         let declared = live
             .as_ref()
             .map(|(_, declared)| declared.clone())
             .or_else(|| declared_in_code::<P>(name));
         let warning = (live.is_none() && declared.is_none()).then(|| {
             let names: Vec<String> = registry
-                .map(|registry| P::family(registry).names())
+                .map(|registry| registry.family::<P>().names())
                 .unwrap_or_default()
                 .into_iter()
                 .map(str::to_owned)
                 .chain(
-                    super::declarations()
+                    declarations()
                         .into_iter()
                         .filter(|declaration| declaration.kind() == P::KIND)
                         .map(|declaration| declaration.name().to_owned()),
@@ -260,7 +297,7 @@ impl Store {
                         .unwrap_or_default();
                     merged.extend(keys.iter().map(|(key, value)| (*key, value.clone())));
                     let names = registry
-                        .map(|registry| P::family(registry).names())
+                        .map(|registry| registry.family::<P>().names())
                         .unwrap_or_default();
                     let env = self.env_keys::<P>(name, names.iter().copied());
                     let layers = [env, Some(&merged)];
@@ -280,7 +317,7 @@ impl Store {
 
     /// For every running instance of `P` whose environment settings differ between `old`
     /// and `new`: the reconfiguration to its declaration with `new` and the overrides.
-    fn replan_env<P: Configurable>(
+    fn replan_env<P: Addressable>(
         &self,
         registry: &'static Registry,
         old: &BTreeMap<(&'static str, String), EnvKeys>,
@@ -288,7 +325,7 @@ impl Store {
     ) -> Result<Vec<Plan>, Vec<ConfigIssue>> {
         let mut plans = Vec::new();
         let mut problems = Vec::new();
-        let entries = P::family(registry).entries();
+        let entries = registry.family::<P>().entries();
         let names: Vec<&str> = entries.iter().map(|(name, _, _)| *name).collect();
         for (name, instance, declared) in entries.iter().cloned() {
             let normalized = normalize(name);
@@ -342,9 +379,9 @@ impl Store {
 }
 
 /// The configuration the attributes declare for `name` (the first in source order).
-fn declared_in_code<P: Member>(name: &str) -> Option<P::Config> {
-    super::declarations()
+fn declared_in_code<P: Addressable>(name: &str) -> Option<P::Config> {
+    declarations()
         .into_iter()
         .filter(|declaration| declaration.name() == name)
-        .find_map(|declaration| P::declared(declaration))
+        .find_map(|declaration| P::declared(&declaration.config))
 }

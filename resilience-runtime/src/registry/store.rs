@@ -11,7 +11,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use super::{Declaration, Registry};
 use crate::base::clock::{self, ClockSource};
 use crate::base::kill_switch;
 use crate::settings::batch::Keys;
@@ -48,27 +47,10 @@ pub(crate) fn lock() -> Locked {
 
 /// Marks the registry as started and reads the environment. Called once, by the registry,
 /// before it creates the declared instances.
-pub(crate) fn start(declarations: &[&'static Declaration]) {
+pub(crate) fn start(known: &KnownNames) {
     let mut store = lock();
     store.started = true;
-    let known = known_names(None, declarations);
-    store.read_env_once(&known);
-}
-
-/// The environment is read (if it was not yet) and the kill switch and clock source set
-/// from it.
-pub(crate) fn ensure_env() {
-    let mut store = lock();
-    if !store.env_read {
-        let known = known_names(super::started(), &super::declarations());
-        store.read_env_once(&known);
-    }
-}
-
-/// Every problem found outside a `load`/`apply` call so far.
-pub(crate) fn issues() -> Vec<ConfigIssue> {
-    ensure_env();
-    lock().issues.clone()
+    store.read_env_once(known);
 }
 
 /// Sets the kill switch from code.
@@ -85,48 +67,9 @@ pub(crate) fn set_clock(source: ClockSource) {
     clock::apply(source, "code");
 }
 
-/// The store, locked, with the registry if it has finished starting. Waits for a registry
-/// that is starting on another thread (outside the lock: starting takes it).
-pub(super) fn lock_with_registry() -> (Locked, Option<&'static Registry>) {
-    loop {
-        let store = lock();
-        match super::started() {
-            Some(registry) => return (store, Some(registry)),
-            None if !store.started => return (store, None),
-            None => {
-                drop(store);
-                let _ = crate::registry();
-            }
-        }
-    }
-}
-
 /// The process's `RESILIENCE_*` variables.
 pub(super) fn process_env() -> Vec<(String, Option<String>)> {
     env::utf8_vars(std::env::vars_os())
-}
-
-/// Every name declared with the attributes or in use, by kind.
-pub(super) fn known_names(
-    registry: Option<&'static Registry>,
-    declarations: &[&'static Declaration],
-) -> KnownNames {
-    let mut known = KnownNames::new();
-    for declaration in declarations {
-        known
-            .entry(declaration.kind())
-            .or_default()
-            .insert(declaration.name().to_owned());
-    }
-    if let Some(registry) = registry {
-        for (kind, names) in registry.names_by_kind() {
-            known
-                .entry(kind)
-                .or_default()
-                .extend(names.into_iter().map(str::to_owned));
-        }
-    }
-    known
 }
 
 impl Store {

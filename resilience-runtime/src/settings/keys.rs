@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::value::{self, Raw, WindowValue};
-use crate::registry::Member;
+use crate::base::named::Named;
 
 /// A key's value, read and range-checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -74,7 +74,7 @@ pub(crate) const NAME_AND_CRATE: [(&str, &str); 2] = [
 ];
 
 /// A kind whose instances configuration can create and change.
-pub(crate) trait Configurable: Member {
+pub(crate) trait Configurable: Named {
     const SPEC: &'static KindSpec;
 
     /// `config` with one key set.

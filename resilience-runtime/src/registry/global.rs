@@ -1,0 +1,256 @@
+//! The process-wide registry: one map per kind, looked up by name.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::{Mutex, OnceLock, PoisonError};
+
+use super::declaration::{Declaration, declarations, declared_names};
+use super::family::Family;
+use super::kinds::{DeclarationVisitor, Families, Member, visit_declared};
+use super::snapshot::{Conflict, RegistrySnapshot};
+use super::store;
+use crate::bulkhead::{BulkheadConfig, BulkheadHandle};
+use crate::chaos::{ChaosConfig, ChaosHandle};
+use crate::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerHandle};
+use crate::rate_limit::{RateLimitConfig, RateLimiterHandle};
+use crate::retry::{RetryHandle, RetryPolicy};
+
+/// The process-wide registry; get it with [`registry()`].
+pub struct Registry {
+    pub(super) families: Families,
+    conflicts: Mutex<Vec<Conflict>>,
+}
+
+static REGISTRY: OnceLock<Registry> = OnceLock::new();
+
+/// The process-wide registry.
+///
+/// The first call collects every declaration made with the attributes anywhere in the program,
+/// reads the configuration environment variables (see [`config`](crate::config)) and creates
+/// the declared instances.
+#[must_use]
+pub fn registry() -> &'static Registry {
+    REGISTRY.get_or_init(|| {
+        let registry = Registry {
+            families: Families::default(),
+            conflicts: Mutex::new(Vec::new()),
+        };
+        let declarations = declarations();
+        store::start(&declared_names(&declarations));
+        for declaration in declarations {
+            registry.adopt(declaration);
+        }
+        registry
+    })
+}
+
+/// The registry, if it has finished starting.
+pub(crate) fn started() -> Option<&'static Registry> {
+    REGISTRY.get()
+}
+
+impl Registry {
+    /// The circuit breaker named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn circuit_breaker(&self, name: &str) -> Option<CircuitBreakerHandle> {
+        self.families.circuit_breakers.get(name)
+    }
+
+    /// The rate limiter named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn rate_limiter(&self, name: &str) -> Option<RateLimiterHandle> {
+        self.families.rate_limiters.get(name)
+    }
+
+    /// The bulkhead named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn bulkhead(&self, name: &str) -> Option<BulkheadHandle> {
+        self.families.bulkheads.get(name)
+    }
+
+    /// The retry policy named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn retry(&self, name: &str) -> Option<RetryHandle> {
+        self.families.retries.get(name)
+    }
+
+    /// The chaos instance named `name`, once its site has run (see [`chaos`](mod@crate::chaos)).
+    #[must_use]
+    pub fn chaos(&self, name: &str) -> Option<ChaosHandle> {
+        self.families.chaos.get(name)
+    }
+
+    /// Declares a circuit breaker from code, or returns the existing one of that name (a
+    /// different `config` for an existing name is reported as a conflict; the existing
+    /// configuration stays).
+    pub fn register_circuit_breaker(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: CircuitBreakerConfig,
+    ) -> CircuitBreakerHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Declares a rate limiter from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_rate_limiter(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: RateLimitConfig,
+    ) -> RateLimiterHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Declares a bulkhead from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_bulkhead(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: BulkheadConfig,
+    ) -> BulkheadHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Declares a retry policy from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_retry(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        policy: RetryPolicy,
+    ) -> RetryHandle {
+        self.declare(name.into(), Some(policy), "registered from code")
+    }
+
+    /// Declares a chaos instance from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_chaos(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: ChaosConfig,
+    ) -> ChaosHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Sets the Redis server of rate limiters with
+    /// [`Backend::Redis`](crate::rate_limit::Backend::Redis), e.g. `"redis://127.0.0.1:6379"`.
+    /// It takes precedence over the `RESILIENCE_REDIS_URL` environment variable and applies
+    /// to connections opened from now on (each limiter connects on its first decision).
+    pub fn set_redis_url(&self, url: impl Into<String>) {
+        crate::base::redis_url::set(url.into());
+    }
+
+    /// The Redis server of Redis-backed rate limiters: the one set with
+    /// [`set_redis_url`](Self::set_redis_url), else `RESILIENCE_REDIS_URL`, else `None`.
+    #[must_use]
+    pub fn redis_url(&self) -> Option<String> {
+        crate::base::redis_url::get()
+    }
+
+    /// Conflicting declarations seen so far.
+    #[must_use]
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.conflicts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// A serializable picture of every named instance, sorted by name within each kind.
+    #[must_use]
+    pub fn snapshot(&self) -> RegistrySnapshot {
+        RegistrySnapshot {
+            circuit_breakers: self
+                .families
+                .circuit_breakers
+                .map(|breaker| breaker.snapshot()),
+            rate_limiters: self
+                .families
+                .rate_limiters
+                .map(|limiter| limiter.snapshot()),
+            bulkheads: self.families.bulkheads.map(|bulkhead| bulkhead.snapshot()),
+            retries: self.families.retries.map(|retry| retry.snapshot()),
+            chaos: self.families.chaos.map(|chaos| chaos.snapshot()),
+            conflicts: self.conflicts(),
+        }
+    }
+
+    /// Every instance of one kind, sorted by name.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    pub(crate) fn instances<P: Member>(&self) -> Vec<std::sync::Arc<P>> {
+        self.family::<P>().instances()
+    }
+
+    /// The names in use, by kind.
+    pub(crate) fn names_by_kind(&self) -> Vec<(&'static str, Vec<&'static str>)> {
+        self.families.addressable_names()
+    }
+
+    /// The instance named `name`, created on first use. `config` is `None` for a site that
+    /// adopts a configuration declared elsewhere.
+    pub(crate) fn declare<P: Member>(
+        &self,
+        name: Cow<'static, str>,
+        config: Option<P::Config>,
+        location: &'static str,
+    ) -> std::sync::Arc<P> {
+        let family = self.family::<P>();
+        let (instance, conflict) = family.declare(name, config, location, P::undeclared_config);
+        if let Some(conflict) = conflict {
+            tracing::warn!(
+                kind = conflict.kind,
+                name = conflict.name,
+                kept = %conflict.kept,
+                kept_at = conflict.kept_at,
+                ignored = %conflict.ignored,
+                ignored_at = conflict.ignored_at,
+                "conflicting declarations of one name; the first one is kept"
+            );
+            let mut conflicts = self
+                .conflicts
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            if !conflicts.contains(&conflict) {
+                conflicts.push(conflict);
+            }
+        }
+        instance
+    }
+}
+
+impl Registry {
+    /// The map of kind `P`.
+    pub(super) fn family<P: Member>(&self) -> &Family<P> {
+        P::family(&self.families)
+    }
+
+    /// Creates the instance `declaration` declares.
+    fn adopt(&self, declaration: &'static Declaration) {
+        visit_declared(
+            &declaration.config,
+            Adopt {
+                registry: self,
+                declaration,
+            },
+        );
+    }
+}
+
+/// [`Registry::declare`] for a declaration's kind.
+struct Adopt<'a> {
+    registry: &'a Registry,
+    declaration: &'static Declaration,
+}
+
+impl DeclarationVisitor for Adopt<'_> {
+    fn visit<P: Member>(self, config: P::Config) {
+        let name = Cow::Borrowed(self.declaration.name);
+        self.registry
+            .declare::<P>(name, Some(config), self.declaration.location);
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut debug = f.debug_struct("Registry");
+        for (kind, names) in self.families.all_names() {
+            debug.field(kind, &names);
+        }
+        debug.finish_non_exhaustive()
+    }
+}
