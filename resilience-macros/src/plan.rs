@@ -35,15 +35,42 @@ impl Plan {
     }
 }
 
-/// Checks the stack against the fn it wraps.
+/// Checks the stack against the fn it wraps, and gathers what expansion needs.
 pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
     let mut errors = darling::Error::accumulator();
     let shape = Shape::of(item);
-    if let Err(error) = item::check_returns_result(item, &shape) {
+    check_fits_fn(&layers, item, &shape, &mut errors);
+    let krate = layers
+        .iter()
+        .find_map(Layer::krate)
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(::resilience_runtime));
+    let body_type = item::body_type(item, &shape);
+    let error_span = item::error_span(body_type.as_ref());
+    let has_receiver = item.sig.receiver().is_some();
+    errors.finish_with(Plan {
+        layers,
+        krate,
+        shape,
+        body_type,
+        error_span,
+        has_receiver,
+    })
+}
+
+/// The rules between the stack and the fn: a `Result` to return, an async fn for the layers
+/// that must await, and no `const fn`.
+fn check_fits_fn(
+    layers: &[Layer],
+    item: &ItemFn,
+    shape: &Shape,
+    errors: &mut darling::error::Accumulator,
+) {
+    if let Err(error) = item::check_returns_result(item, shape) {
         errors.push(error);
     }
     if !shape.is_async() {
-        for layer in &layers {
+        for layer in layers {
             if let Layer::Timeout(timeout) = layer {
                 errors.push(error_at(
                     timeout.span,
@@ -68,20 +95,4 @@ pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
             "resilience attributes cannot wrap a `const fn`",
         ));
     }
-    let krate = layers
-        .iter()
-        .find_map(Layer::krate)
-        .cloned()
-        .unwrap_or_else(|| syn::parse_quote!(::resilience_runtime));
-    let body_type = item::body_type(item, &shape);
-    let error_span = item::error_span(body_type.as_ref());
-    let has_receiver = item.sig.receiver().is_some();
-    errors.finish_with(Plan {
-        layers,
-        krate,
-        shape,
-        body_type,
-        error_span,
-        has_receiver,
-    })
 }
