@@ -126,3 +126,50 @@ fn parse_stack(
     }
     layers
 }
+
+#[cfg(test)]
+mod tests {
+    use quote::quote;
+
+    use super::{Kind, expand_attribute};
+
+    #[test]
+    fn an_error_keeps_the_original_fn_next_to_it() {
+        let item = quote!(
+            fn call() -> Result<u32, Error> {
+                Ok(1)
+            }
+        );
+        let code = expand_attribute(Kind::Retry, quote!(max_attempts = 0), item.clone());
+        let code = code.to_string();
+        assert!(code.starts_with(":: core :: compile_error !"), "{code}");
+        assert!(code.ends_with(&item.to_string()), "{code}");
+    }
+
+    #[test]
+    fn a_fused_attribute_passes_the_fn_through() {
+        let item = quote!(
+            fn call() -> Result<u32, Error> {
+                Ok(1)
+            }
+        );
+        let code = expand_attribute(Kind::Bulkhead, quote!(__resilience_fused), item.clone());
+        assert_eq!(code.to_string(), item.to_string());
+    }
+
+    #[test]
+    fn the_signature_is_kept_and_siblings_are_marked_fused() {
+        let item = quote! {
+            #[bulkhead(max_concurrent = 2)]
+            pub async fn call(id: u32) -> Result<u32, Error> { Ok(id) }
+        };
+        let code = expand_attribute(Kind::Retry, quote!(max_attempts = 3), item).to_string();
+        let kept = quote! {
+            #[bulkhead(__resilience_fused)]
+            pub async fn call(id: u32) -> Result<u32, Error>
+        };
+        assert!(code.starts_with(&kept.to_string()), "{code}");
+        assert!(code.contains("declare_retry"), "{code}");
+        assert!(code.contains("declare_bulkhead"), "{code}");
+    }
+}

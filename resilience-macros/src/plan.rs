@@ -96,3 +96,63 @@ fn check_fits_fn(
         ));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{Span, TokenStream};
+    use quote::quote;
+
+    use super::{Plan, plan};
+    use crate::attrs::{self, AttrInput, Kind};
+
+    /// The plan of `layers` (outermost first) over a small async fn.
+    fn plan_of(layers: Vec<(Kind, TokenStream)>) -> Plan {
+        let layers = layers
+            .into_iter()
+            .map(|(kind, args)| {
+                attrs::parse(&AttrInput {
+                    kind,
+                    span: Span::call_site(),
+                    args,
+                })
+                .unwrap()
+            })
+            .collect();
+        let item = syn::parse_quote!(
+            async fn call() -> Result<u32, Error> {
+                Ok(1)
+            }
+        );
+        plan(layers, &item).unwrap()
+    }
+
+    #[test]
+    fn a_limit_reads_the_start_of_a_timeout_above_it_through_breakers_only() {
+        let timeout = || (Kind::Timeout, quote!("1s"));
+        let breaker = || (Kind::CircuitBreaker, quote!());
+        let limit = || (Kind::RateLimit, quote!(rate = "10/s"));
+        let retry = || (Kind::Retry, quote!());
+        assert!(plan_of(vec![timeout(), limit()]).limit_reads_timeout_start(1));
+        assert!(plan_of(vec![timeout(), breaker(), limit()]).limit_reads_timeout_start(2));
+        assert!(!plan_of(vec![timeout(), retry(), limit()]).limit_reads_timeout_start(2));
+        assert!(!plan_of(vec![limit()]).limit_reads_timeout_start(0));
+        assert!(!plan_of(vec![timeout(), breaker()]).limit_reads_timeout_start(1));
+    }
+
+    #[test]
+    fn a_sync_fn_cannot_take_a_timeout() {
+        let layer = attrs::parse(&AttrInput {
+            kind: Kind::Timeout,
+            span: Span::call_site(),
+            args: quote!("1s"),
+        })
+        .unwrap();
+        let item = syn::parse_quote!(
+            fn call() -> Result<u32, Error> {
+                Ok(1)
+            }
+        );
+        let error = plan(vec![layer], &item).err().unwrap();
+        assert!(error.to_string().contains("needs an `async fn`"), "{error}");
+    }
+}

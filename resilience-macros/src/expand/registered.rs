@@ -50,3 +50,114 @@ impl Registered {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::TokenStream;
+    use quote::quote;
+
+    use crate::attrs::Kind;
+
+    /// The expansion of `#[kind(args)]` on a small async fn, as text.
+    fn expand(kind: Kind, args: TokenStream) -> String {
+        let item = quote!(
+            async fn call() -> Result<u32, Error> {
+                Ok(1)
+            }
+        );
+        crate::expand_attribute(kind, args, item).to_string()
+    }
+
+    #[test]
+    fn each_kind_names_its_own_instance_type_and_declare_fn() {
+        let cases = [
+            (
+                Kind::Retry,
+                quote!(name = "r", max_attempts = 3),
+                quote!(::resilience_runtime::retry::Retry),
+                quote!(::resilience_runtime::__private::declare_retry),
+            ),
+            (
+                Kind::CircuitBreaker,
+                quote!(name = "c", failure_threshold = 3),
+                quote!(::resilience_runtime::circuit_breaker::CircuitBreaker),
+                quote!(::resilience_runtime::__private::declare_circuit_breaker),
+            ),
+            (
+                Kind::RateLimit,
+                quote!(name = "l", rate = "10/s"),
+                quote!(::resilience_runtime::rate_limit::RateLimiter),
+                quote!(::resilience_runtime::__private::declare_rate_limiter),
+            ),
+            (
+                Kind::Bulkhead,
+                quote!(name = "b", max_concurrent = 2),
+                quote!(::resilience_runtime::bulkhead::Bulkhead),
+                quote!(::resilience_runtime::__private::declare_bulkhead),
+            ),
+            (
+                Kind::Chaos,
+                quote!(name = "x", latency = "1ms"),
+                quote!(::resilience_runtime::chaos::Chaos),
+                quote!(::resilience_runtime::__private::declare_chaos),
+            ),
+        ];
+        for (kind, args, instance_type, declare) in cases {
+            let code = expand(kind, args);
+            let site = quote!(::resilience_runtime::__private::Site<#instance_type>).to_string();
+            assert!(code.contains(&site), "{kind:?}: {code}");
+            assert!(code.contains(&declare.to_string()), "{kind:?}: {code}");
+        }
+    }
+
+    #[test]
+    fn a_named_config_is_declared_at_link_time_except_for_chaos() {
+        let cases = [
+            (
+                Kind::Retry,
+                quote!(name = "r", max_attempts = 3),
+                Some(quote!(::resilience_runtime::__private::Declaration::retry)),
+            ),
+            (
+                Kind::CircuitBreaker,
+                quote!(name = "c", failure_threshold = 3),
+                Some(quote!(
+                    ::resilience_runtime::__private::Declaration::circuit_breaker
+                )),
+            ),
+            (
+                Kind::RateLimit,
+                quote!(name = "l", rate = "10/s"),
+                Some(quote!(
+                    ::resilience_runtime::__private::Declaration::rate_limiter
+                )),
+            ),
+            (
+                Kind::Bulkhead,
+                quote!(name = "b", max_concurrent = 2),
+                Some(quote!(
+                    ::resilience_runtime::__private::Declaration::bulkhead
+                )),
+            ),
+            (Kind::Chaos, quote!(name = "x", latency = "1ms"), None),
+        ];
+        for (kind, args, constructor) in cases {
+            let code = expand(kind, args);
+            match constructor {
+                Some(constructor) => {
+                    assert!(code.contains("inventory :: submit !"), "{kind:?}: {code}");
+                    assert!(code.contains(&constructor.to_string()), "{kind:?}: {code}");
+                }
+                None => assert!(!code.contains("inventory"), "{kind:?}: {code}"),
+            }
+        }
+    }
+
+    #[test]
+    fn an_unnamed_or_unconfigured_site_is_not_declared_at_link_time() {
+        let unnamed = expand(Kind::Bulkhead, quote!(max_concurrent = 2));
+        let unconfigured = expand(Kind::Bulkhead, quote!(name = "b"));
+        assert!(!unnamed.contains("inventory"), "{unnamed}");
+        assert!(!unconfigured.contains("inventory"), "{unconfigured}");
+    }
+}
