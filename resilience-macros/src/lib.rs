@@ -5,7 +5,7 @@
 //! returning `Result<T, E>` with `E: From<resilience_runtime::Error>`; the signature is kept.
 //! Stacked attributes fuse into one wrapper: the topmost is the outermost layer.
 //!
-//! The crate is a pipeline, run by [`expand_attribute`] for every attribute: `attrs` parses
+//! The crate is a pipeline, run by `expand_attribute` for every attribute: `attrs` parses
 //! and validates each attribute of the stack, `plan` checks the stack against the fn, and
 //! `expand` writes the code, one file per layer kind.
 

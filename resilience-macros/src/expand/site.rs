@@ -16,6 +16,7 @@ pub(super) struct Site<'a> {
 }
 
 impl<'a> Site<'a> {
+    /// The site of the fn `fn_ident`, expanded as `plan` says.
     pub(super) fn new(plan: &'a Plan, fn_ident: &'a Ident) -> Self {
         Self {
             plan,
@@ -29,6 +30,7 @@ impl<'a> Site<'a> {
         }
     }
 
+    /// Whether the body runs as a future, so layers may await.
     pub(super) const fn is_async(&self) -> bool {
         self.plan.shape.is_async()
     }
