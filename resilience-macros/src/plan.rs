@@ -35,15 +35,42 @@ impl Plan {
     }
 }
 
-/// Checks the stack against the fn it wraps.
+/// Checks the stack against the fn it wraps, and gathers what expansion needs.
 pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
     let mut errors = darling::Error::accumulator();
     let shape = Shape::of(item);
-    if let Err(error) = item::check_returns_result(item, &shape) {
+    check_fits_fn(&layers, item, &shape, &mut errors);
+    let krate = layers
+        .iter()
+        .find_map(Layer::krate)
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(::resilience_runtime));
+    let body_type = item::body_type(item, &shape);
+    let error_span = item::error_span(body_type.as_ref());
+    let has_receiver = item.sig.receiver().is_some();
+    errors.finish_with(Plan {
+        layers,
+        krate,
+        shape,
+        body_type,
+        error_span,
+        has_receiver,
+    })
+}
+
+/// The rules between the stack and the fn: a `Result` to return, an async fn for the layers
+/// that must await, and no `const fn`.
+fn check_fits_fn(
+    layers: &[Layer],
+    item: &ItemFn,
+    shape: &Shape,
+    errors: &mut darling::error::Accumulator,
+) {
+    if let Err(error) = item::check_returns_result(item, shape) {
         errors.push(error);
     }
     if !shape.is_async() {
-        for layer in &layers {
+        for layer in layers {
             if let Layer::Timeout(timeout) = layer {
                 errors.push(error_at(
                     timeout.span,
@@ -68,20 +95,64 @@ pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
             "resilience attributes cannot wrap a `const fn`",
         ));
     }
-    let krate = layers
-        .iter()
-        .find_map(Layer::krate)
-        .cloned()
-        .unwrap_or_else(|| syn::parse_quote!(::resilience_runtime));
-    let body_type = item::body_type(item, &shape);
-    let error_span = item::error_span(body_type.as_ref());
-    let has_receiver = item.sig.receiver().is_some();
-    errors.finish_with(Plan {
-        layers,
-        krate,
-        shape,
-        body_type,
-        error_span,
-        has_receiver,
-    })
+}
+
+#[cfg(test)]
+mod tests {
+    use proc_macro2::{Span, TokenStream};
+    use quote::quote;
+
+    use super::{Plan, plan};
+    use crate::attrs::{self, AttrInput, Kind};
+
+    /// The plan of `layers` (outermost first) over a small async fn.
+    fn plan_of(layers: Vec<(Kind, TokenStream)>) -> Plan {
+        let layers = layers
+            .into_iter()
+            .map(|(kind, args)| {
+                attrs::parse(&AttrInput {
+                    kind,
+                    span: Span::call_site(),
+                    args,
+                })
+                .unwrap()
+            })
+            .collect();
+        let item = syn::parse_quote!(
+            async fn call() -> Result<u32, Error> {
+                Ok(1)
+            }
+        );
+        plan(layers, &item).unwrap()
+    }
+
+    #[test]
+    fn a_limit_reads_the_start_of_a_timeout_above_it_through_breakers_only() {
+        let timeout = || (Kind::Timeout, quote!("1s"));
+        let breaker = || (Kind::CircuitBreaker, quote!());
+        let limit = || (Kind::RateLimit, quote!(rate = "10/s"));
+        let retry = || (Kind::Retry, quote!());
+        assert!(plan_of(vec![timeout(), limit()]).limit_reads_timeout_start(1));
+        assert!(plan_of(vec![timeout(), breaker(), limit()]).limit_reads_timeout_start(2));
+        assert!(!plan_of(vec![timeout(), retry(), limit()]).limit_reads_timeout_start(2));
+        assert!(!plan_of(vec![limit()]).limit_reads_timeout_start(0));
+        assert!(!plan_of(vec![timeout(), breaker()]).limit_reads_timeout_start(1));
+    }
+
+    #[test]
+    fn a_sync_fn_cannot_take_a_timeout() {
+        let layer = attrs::parse(&AttrInput {
+            kind: Kind::Timeout,
+            span: Span::call_site(),
+            args: quote!("1s"),
+        })
+        .unwrap();
+        let item = syn::parse_quote!(
+            fn call() -> Result<u32, Error> {
+                Ok(1)
+            }
+        );
+        let error = plan(vec![layer], &item).err().unwrap();
+        assert!(error.to_string().contains("needs an `async fn`"), "{error}");
+    }
 }

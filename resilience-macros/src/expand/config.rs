@@ -1,8 +1,11 @@
-//! Config expressions: each policy's const builder chain, as generated code writes it.
+//! Declarations and their config: each policy's const builder chain, as generated code
+//! writes it, and the link-time declaration of a named instance.
 
 use proc_macro2::{Literal, TokenStream};
 use quote::quote;
-use syn::Path;
+use syn::{LitStr, Path};
+
+use super::registered::Registered;
 
 use crate::attrs::{
     Backend, Backoff, BulkheadLayer, ChaosLayer, CircuitBreakerLayer, Jitter, OnBackendError,
@@ -14,21 +17,40 @@ fn int(value: u32) -> Literal {
     Literal::u32_unsuffixed(value)
 }
 
-/// `.key(value)` for every key the user wrote.
+/// The link-time declaration of instance `name` with `config`, so that other sites naming it
+/// adopt this config even when they run first. Empty for a kind declared only at the site.
+pub(super) fn declaration(
+    krate: &Path,
+    kind: Registered,
+    name: &LitStr,
+    config: &TokenStream,
+    location: &TokenStream,
+) -> TokenStream {
+    let Some(constructor) = kind.declaration(krate) else {
+        return TokenStream::new();
+    };
+    quote! {
+        #krate::__private::inventory::submit! {
+            #constructor(#name, #config, #location)
+        }
+    }
+}
+
+/// `.with_key(value)` for every key the user wrote, each setter named as the runtime spells it.
 macro_rules! setters {
     ($($setter:ident => $value:expr),* $(,)?) => {{
         let mut chain = TokenStream::new();
         $(
             if let Some(value) = $value {
-                let setter = quote::format_ident!("with_{}", stringify!($setter));
-                chain.extend(quote!(.#setter(#value)));
+                chain.extend(quote!(.$setter(#value)));
             }
         )*
         chain
     }};
 }
 
-pub(crate) fn circuit_breaker(krate: &Path, layer: &CircuitBreakerLayer) -> TokenStream {
+/// The config of a `#[circuit_breaker]` layer, as a const builder chain.
+pub(super) fn circuit_breaker(krate: &Path, layer: &CircuitBreakerLayer) -> TokenStream {
     let window = layer.window.map(|window| match window {
         WindowSpec::Calls(calls) => {
             let calls = int(calls);
@@ -43,41 +65,39 @@ pub(crate) fn circuit_breaker(krate: &Path, layer: &CircuitBreakerLayer) -> Toke
         value.map(|value| Literal::u8_unsuffixed(u8::try_from(value).unwrap_or(100)))
     };
     let chain = setters! {
-        failure_threshold => layer.failure_threshold.map(int),
-        failure_rate => rate(layer.failure_rate),
-        minimum_calls => layer.minimum_calls.map(int),
-        slow_call_duration => layer.slow_call_duration.map(duration_tokens),
-        slow_call_rate => rate(layer.slow_call_rate),
-        recovery_timeout => layer.recovery_timeout.map(duration_tokens),
-        recovery_backoff => layer.recovery_backoff.map(Literal::f64_suffixed),
-        max_recovery_timeout => layer.max_recovery_timeout.map(duration_tokens),
-        success_threshold => layer.success_threshold.map(int),
-        half_open_max_calls => layer.half_open_max_calls.map(int),
-        max_wait_in_half_open => layer.max_wait_in_half_open.map(duration_tokens),
+        with_failure_threshold => layer.failure_threshold.map(int),
+        with_failure_rate => rate(layer.failure_rate),
+        with_minimum_calls => layer.minimum_calls.map(int),
+        with_slow_call_duration => layer.slow_call_duration.map(duration_tokens),
+        with_slow_call_rate => rate(layer.slow_call_rate),
+        with_recovery_timeout => layer.recovery_timeout.map(duration_tokens),
+        with_recovery_backoff => layer.recovery_backoff.map(Literal::f64_suffixed),
+        with_max_recovery_timeout => layer.max_recovery_timeout.map(duration_tokens),
+        with_success_threshold => layer.success_threshold.map(int),
+        with_half_open_max_calls => layer.half_open_max_calls.map(int),
+        with_max_wait_in_half_open => layer.max_wait_in_half_open.map(duration_tokens),
     };
     quote!(#krate::circuit_breaker::CircuitBreakerConfig::new() #window #chain)
 }
 
-pub(crate) fn retry(krate: &Path, layer: &RetryLayer) -> TokenStream {
+/// The config of a `#[retry]` layer, as a const builder chain.
+pub(super) fn retry(krate: &Path, layer: &RetryLayer) -> TokenStream {
     let base = match layer.preset {
         Some(preset) => {
             let preset = match preset {
-                Preset::Conservative => quote!(Conservative),
-                Preset::Aggressive => quote!(Aggressive),
-                Preset::Patient => quote!(Patient),
+                Preset::Conservative => quote!(#krate::retry::Preset::Conservative),
+                Preset::Aggressive => quote!(#krate::retry::Preset::Aggressive),
+                Preset::Patient => quote!(#krate::retry::Preset::Patient),
             };
-            quote!(#krate::retry::RetryPolicy::preset(#krate::retry::Preset::#preset))
+            quote!(#krate::retry::RetryPolicy::preset(#preset))
         }
         None => quote!(#krate::retry::RetryPolicy::new()),
     };
-    let backoff = layer.backoff.map(|backoff| {
-        let kind = match backoff {
-            Backoff::Exponential => quote!(Exponential),
-            Backoff::Linear => quote!(Linear),
-            Backoff::Fixed => quote!(Fixed),
-            Backoff::Decorrelated => quote!(Decorrelated),
-        };
-        quote!(#krate::retry::BackoffKind::#kind)
+    let backoff = layer.backoff.map(|backoff| match backoff {
+        Backoff::Exponential => quote!(#krate::retry::BackoffKind::Exponential),
+        Backoff::Linear => quote!(#krate::retry::BackoffKind::Linear),
+        Backoff::Fixed => quote!(#krate::retry::BackoffKind::Fixed),
+        Backoff::Decorrelated => quote!(#krate::retry::BackoffKind::Decorrelated),
     });
     let jitter = layer.jitter.map(|(jitter, factor)| match jitter {
         Jitter::Full => quote!(#krate::retry::Jitter::Full),
@@ -89,18 +109,19 @@ pub(crate) fn retry(krate: &Path, layer: &RetryLayer) -> TokenStream {
         }
     });
     let chain = setters! {
-        max_attempts => layer.max_attempts.map(int),
-        backoff => backoff,
-        initial_delay => layer.initial_delay.map(duration_tokens),
-        max_delay => layer.max_delay.map(duration_tokens),
-        multiplier => layer.multiplier.map(Literal::f64_suffixed),
-        jitter => jitter,
-        max_elapsed => layer.max_elapsed.map(duration_tokens),
+        with_max_attempts => layer.max_attempts.map(int),
+        with_backoff => backoff,
+        with_initial_delay => layer.initial_delay.map(duration_tokens),
+        with_max_delay => layer.max_delay.map(duration_tokens),
+        with_multiplier => layer.multiplier.map(Literal::f64_suffixed),
+        with_jitter => jitter,
+        with_max_elapsed => layer.max_elapsed.map(duration_tokens),
     };
     quote!(#base #chain)
 }
 
-pub(crate) fn rate_limit(krate: &Path, layer: &RateLimitLayer) -> TokenStream {
+/// The config of a `#[rate_limit]` layer, as a const builder chain.
+pub(super) fn rate_limit(krate: &Path, layer: &RateLimitLayer) -> TokenStream {
     let (count, period) = layer.rate.unwrap_or((1, std::time::Duration::from_secs(1)));
     let count = int(count);
     let period = duration_tokens(period);
@@ -119,36 +140,38 @@ pub(crate) fn rate_limit(krate: &Path, layer: &RateLimitLayer) -> TokenStream {
         OnBackendError::Local => quote!(#krate::rate_limit::OnBackendError::Local),
     });
     let chain = setters! {
-        burst => layer.burst.map(int),
-        on_limit => on_limit,
-        max_wait => layer.max_wait.map(duration_tokens),
-        max_queue => layer.max_queue.map(int),
-        max_keys => layer.max_keys.map(|keys| Literal::usize_unsuffixed(keys as usize)),
-        idle_ttl => layer.idle_ttl.map(duration_tokens),
-        backend => backend,
-        on_backend_error => on_backend_error,
+        with_burst => layer.burst.map(int),
+        with_on_limit => on_limit,
+        with_max_wait => layer.max_wait.map(duration_tokens),
+        with_max_queue => layer.max_queue.map(int),
+        with_max_keys => layer.max_keys.map(|keys| Literal::usize_unsuffixed(keys as usize)),
+        with_idle_ttl => layer.idle_ttl.map(duration_tokens),
+        with_backend => backend,
+        with_on_backend_error => on_backend_error,
     };
     quote!(#krate::rate_limit::RateLimitConfig::new(#krate::rate_limit::Rate::new(#count, #period)) #chain)
 }
 
-pub(crate) fn bulkhead(krate: &Path, layer: &BulkheadLayer) -> TokenStream {
+/// The config of a `#[bulkhead]` layer, as a const builder chain.
+pub(super) fn bulkhead(krate: &Path, layer: &BulkheadLayer) -> TokenStream {
     let max_concurrent = Literal::usize_unsuffixed(layer.max_concurrent.unwrap_or(1) as usize);
     let chain = setters! {
-        max_wait => layer.max_wait.map(duration_tokens),
+        with_max_wait => layer.max_wait.map(duration_tokens),
     };
     quote!(#krate::bulkhead::BulkheadConfig::new(#max_concurrent) #chain)
 }
 
-pub(crate) fn chaos(krate: &Path, layer: &ChaosLayer) -> TokenStream {
+/// The config of a `#[chaos]` layer, as a const builder chain.
+pub(super) fn chaos(krate: &Path, layer: &ChaosLayer) -> TokenStream {
     let outage = layer.outage.map(|(outage, period)| {
         let (outage, period) = (duration_tokens(outage), duration_tokens(period));
         quote!(.with_outage(#outage, #period))
     });
     let chain = setters! {
-        error_rate => layer.error_rate.map(Literal::f64_suffixed),
-        latency => layer.latency.map(duration_tokens),
-        latency_rate => layer.latency_rate.map(Literal::f64_suffixed),
-        seed => layer.seed.map(Literal::u64_suffixed),
+        with_error_rate => layer.error_rate.map(Literal::f64_suffixed),
+        with_latency => layer.latency.map(duration_tokens),
+        with_latency_rate => layer.latency_rate.map(Literal::f64_suffixed),
+        with_seed => layer.seed.map(Literal::u64_suffixed),
     };
     quote!(#krate::chaos::ChaosConfig::new() #chain #outage)
 }

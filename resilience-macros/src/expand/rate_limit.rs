@@ -1,0 +1,78 @@
+//! `#[rate_limit]`: admits the call, waits for a permit, or rejects it.
+
+use proc_macro2::TokenStream;
+use quote::{quote, quote_spanned};
+use syn::Ident;
+
+use super::admission::admit_or_wait;
+use super::config;
+use super::handle::site_handle;
+use super::hygiene::{exit_label, local};
+use super::registered::Registered;
+use super::site::{LayerCode, Site};
+use crate::attrs::RateLimitLayer;
+
+/// Wraps `inner` (the layers below) in the limiter's admission.
+pub(super) fn wrap(
+    site: &Site<'_>,
+    index: usize,
+    layer: &RateLimitLayer,
+    inner: TokenStream,
+) -> LayerCode {
+    let krate = site.krate;
+    let config = layer.declares().then(|| config::rate_limit(krate, layer));
+    let handle = site_handle(site, index, Registered::RateLimit, &layer.common, config);
+    let mut items = handle.items;
+    if let Some(at) = layer.redis_backend() {
+        // Fails to compile, with the reason, when the runtime lacks its `redis` feature. The
+        // call is spanned on its own so that rustc points at `"redis"`.
+        let check = Ident::new("require_redis_backend", at);
+        let call = quote_spanned!(at=> #check());
+        items.extend(quote! {
+            const _: () = {
+                use #krate::__private::require_redis_backend as #check;
+                #call
+            };
+        });
+    }
+    let (limiter, start, key) = (local("limiter"), local("start"), local("key"));
+    let exit = exit_label(index);
+    let is_async = site.is_async();
+    // The decision is taken in place; only a call that must wait awaits a (boxed) future, or
+    // in a sync fn blocks.
+    let start = if is_async && site.plan.limit_reads_timeout_start(index) {
+        quote!(::core::option::Option::Some(#start))
+    } else {
+        quote!(::core::option::Option::None)
+    };
+    let admit = match &layer.key {
+        Some(_) => quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, #key)),
+        None => quote!(#krate::__private::rate_limit_admit(#limiter, #start)),
+    };
+    let wait = match (&layer.key, is_async) {
+        (Some(_), true) => quote!(#krate::__private::rate_limit_wait_key(#limiter, #key).await),
+        (Some(_), false) => quote!(#limiter.acquire_key_blocking(#key)),
+        (None, true) => quote!(#krate::__private::rate_limit_wait(#limiter).await),
+        (None, false) => quote!(#limiter.acquire_blocking()),
+    };
+    let admission = admit_or_wait(krate, &exit, admit, wait);
+    // The key is borrowed for the decision only, so the call's future does not hold it.
+    let admission = match &layer.key {
+        Some(key_expr) => quote!({
+            let #key = &(#key_expr);
+            #admission
+        }),
+        None => admission,
+    };
+    let get = &handle.get;
+    let code = quote! {
+        {
+            let #limiter = #get;
+            #exit: {
+                #admission;
+                #inner
+            }
+        }
+    };
+    LayerCode { items, code }
+}

@@ -1,0 +1,64 @@
+//! `#[retry]`: runs the layers below again, with backoff, until the policy stops.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::config;
+use super::describe::describe_error;
+use super::handle::site_handle;
+use super::hygiene::{local, local_at};
+use super::registered::Registered;
+use super::site::{LayerCode, Site};
+use crate::attrs::RetryLayer;
+
+/// Wraps `inner` (the layers below) in the retry loop.
+pub(super) fn wrap(
+    site: &Site<'_>,
+    index: usize,
+    layer: &RetryLayer,
+    inner: TokenStream,
+) -> LayerCode {
+    let krate = site.krate;
+    let config = layer.declares().then(|| config::retry(krate, layer));
+    let handle = site_handle(site, index, Registered::Retry, &layer.common, config);
+    let when = layer.when.as_ref().map_or_else(
+        || quote!(#krate::__private::retry_any),
+        |when| quote!(#when),
+    );
+    let hint = layer
+        .retry_after
+        .as_ref()
+        .map_or_else(|| quote!(#krate::__private::no_hint), |hint| quote!(#hint));
+    let sleep = if site.is_async() {
+        quote!(#krate::__private::sleep)
+    } else {
+        quote!(#krate::__private::sleep_blocking)
+    };
+    let wait = &site.wait;
+    // `retry_step` needs `E: From<resilience_runtime::Error>`; rustc blames its `outcome`.
+    let (retry, state, outcome, delay) = (
+        local("retry"),
+        local("state"),
+        local_at("outcome", site.plan.error_span),
+        local("delay"),
+    );
+    let describe = describe_error(site);
+    let get = &handle.get;
+    let code = quote! {
+        {
+            let #retry = #get;
+            let mut #state = #krate::__private::retry_start(#retry);
+            loop {
+                let #outcome = #inner;
+                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint, #describe) {
+                    ::core::ops::ControlFlow::Break(#outcome) => break #outcome,
+                    ::core::ops::ControlFlow::Continue(#delay) => #sleep(#delay) #wait,
+                }
+            }
+        }
+    };
+    LayerCode {
+        items: handle.items,
+        code,
+    }
+}

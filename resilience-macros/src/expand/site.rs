@@ -1,0 +1,61 @@
+//! The fn being wrapped, as every layer's expansion sees it, and what one layer expands to.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::{Ident, Path};
+
+use crate::plan::Plan;
+
+/// What every layer needs to know about the site: the plan, the runtime's path and the fn.
+pub(super) struct Site<'a> {
+    pub(super) plan: &'a Plan,
+    pub(super) krate: &'a Path,
+    pub(super) fn_ident: &'a Ident,
+    /// `.await` in an async fn, nothing in a sync one.
+    pub(super) wait: TokenStream,
+}
+
+impl<'a> Site<'a> {
+    /// The site of the fn `fn_ident`, expanded as `plan` says.
+    pub(super) fn new(plan: &'a Plan, fn_ident: &'a Ident) -> Self {
+        Self {
+            plan,
+            krate: &plan.krate,
+            fn_ident,
+            wait: if plan.shape.is_async() {
+                quote!(.await)
+            } else {
+                TokenStream::new()
+            },
+        }
+    }
+
+    /// Whether the body runs as a future, so layers may await.
+    pub(super) const fn is_async(&self) -> bool {
+        self.plan.shape.is_async()
+    }
+
+    /// The body's type as written, or `_` when it cannot be named.
+    pub(super) fn body_type_or_inferred(&self) -> TokenStream {
+        self.plan
+            .body_type
+            .as_ref()
+            .map_or_else(|| quote!(_), |ty| quote!(#ty))
+    }
+}
+
+/// One layer's expansion.
+pub(super) struct LayerCode {
+    /// Items placed at the top of the wrapper's block (statics, compile-time checks).
+    pub(super) items: TokenStream,
+    /// The expression that runs the layers below, evaluating to an `Attempt<T, E>`.
+    pub(super) code: TokenStream,
+}
+
+/// A value generated code caches per site.
+pub(super) struct Cached {
+    /// The static holding it, and anything declared with it (may be empty).
+    pub(super) items: TokenStream,
+    /// The expression that reads it, initialising it on first use.
+    pub(super) get: TokenStream,
+}

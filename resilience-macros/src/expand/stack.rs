@@ -1,0 +1,67 @@
+//! The fused wrapper: every layer of the stack around the body, as one block expression.
+//!
+//! Every layer's code evaluates to an `Attempt<T, E>` (`Result<T, Failure<E>>`), which keeps a
+//! layer's own error apart from the service's until the outermost layer hands the fn's
+//! `Result<T, E>` back.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{quote, quote_spanned};
+use syn::Ident;
+use syn::spanned::Spanned;
+
+use super::hygiene::local_at;
+use super::site::Site;
+use super::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
+use crate::attrs::Layer;
+use crate::plan::Plan;
+
+/// The whole stack around `body` (a braced block), innermost layer first.
+pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenStream {
+    let site = Site::new(plan, fn_ident);
+    let krate = site.krate;
+    let mut items = Vec::new();
+    let mut code = innermost(&site, body);
+    for (index, layer) in plan.layers.iter().enumerate().rev() {
+        let wrapped = match layer {
+            Layer::Retry(layer) => retry::wrap(&site, index, layer, code),
+            Layer::CircuitBreaker(layer) => circuit_breaker::wrap(&site, index, layer, code),
+            Layer::RateLimit(layer) => rate_limit::wrap(&site, index, layer, code),
+            Layer::Timeout(layer) => timeout::wrap(&site, index, layer, code),
+            Layer::Bulkhead(layer) => bulkhead::wrap(&site, index, layer, code),
+            Layer::Fallback(layer) => fallback::wrap(&site, index, layer, code),
+            Layer::Chaos(layer) => chaos::wrap(&site, index, layer, code),
+        };
+        items.push(wrapped.items);
+        code = wrapped.code;
+    }
+    items.reverse();
+    // `finish` needs `E: From<resilience_runtime::Error>`; rustc blames its argument.
+    let outcome = local_at("outcome", plan.error_span);
+    quote! {
+        {
+            #(#items)*
+            let #outcome = #code;
+            #krate::__private::finish(#outcome)
+        }
+    }
+}
+
+/// The user's body, run once per attempt. `return` and `?` end the attempt, not the stack.
+fn innermost(site: &Site<'_>, body: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let ty = site.body_type_or_inferred();
+    let span = site
+        .plan
+        .body_type
+        .as_ref()
+        .map_or_else(Span::call_site, Spanned::span);
+    if site.is_async() {
+        quote_spanned! {span=>
+            #krate::__private::lift(#krate::__private::attempt::<#ty, _>(async #body).await)
+        }
+    } else {
+        quote_spanned! {span=>
+            #krate::__private::lift(#krate::__private::attempt_sync::<#ty, _>(|| #body))
+        }
+    }
+}

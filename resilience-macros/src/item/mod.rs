@@ -1,0 +1,9 @@
+//! The fn under the attributes: its shape, its return type and its resilience siblings.
+
+mod return_type;
+mod shape;
+mod siblings;
+
+pub(crate) use return_type::{body_type, check_returns_result, error_span};
+pub(crate) use shape::{Shape, async_trait_body_mut};
+pub(crate) use siblings::{is_fused, take_siblings};
