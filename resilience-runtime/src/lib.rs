@@ -109,7 +109,16 @@ pub mod timeout;
 pub mod __private;
 
 pub use base::error::Error;
-pub use registry::{Registry, registry};
+pub use bulkhead::{Bulkhead, BulkheadConfig, BulkheadHandle};
+pub use circuit_breaker::{
+    CircuitBreaker, CircuitBreakerConfig, CircuitBreakerHandle, CircuitBreakerMetrics,
+    CircuitState, SlidingWindow,
+};
+pub use rate_limit::{
+    Backend, OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiter, RateLimiterHandle,
+};
+pub use registry::{Registry, RegistrySnapshot, registry};
+pub use retry::{BackoffKind, Jitter, Preset, Retry, RetryHandle, RetryPolicy};
 
 /// Retries the body with backoff while it fails.
 ///
