@@ -11,9 +11,12 @@
 //! its place in the queue: the newest waiter takes over the dropped one's earlier slot (it
 //! moves up, and is woken to wait for its new, earlier time), and the newest slot, now free,
 //! is returned to the GCRA state. Nobody waits longer than they were promised, and the
-//! limiter ends up exactly as if the dropped call had never come. Only when a call took a
-//! permit without queueing after the newest waiter's slot (possible only once every waiter's
-//! time has passed) is the dropped slot, by then in the past, not returned.
+//! limiter ends up exactly as if the dropped call had never come. Two cases return nothing:
+//! a dropped waiter whose permit time had already passed (it was not polled in time) while
+//! others wait behind it, since a waiter moved into that spent slot would be admitted at
+//! once, less than one interval before the next slot; and a call that took a permit without
+//! queueing after the newest waiter's slot (possible only once every waiter's time has
+//! passed).
 
 use std::collections::{HashMap, VecDeque};
 use std::pin::pin;
@@ -240,7 +243,12 @@ impl WaitQueues {
         };
         self.waiting.fetch_sub(1, Ordering::Relaxed);
         let newest = Arc::clone(&queue[queue.len() - 1]);
-        let given_back = roll_back(newest.after(), newest.before());
+        // A slot whose time has passed is spent: a waiter moved into it would be admitted now,
+        // less than one interval before the next slot. Only the newest slot, which no one
+        // follows, can still be returned then.
+        let spent = ticket.conform() <= clock::now();
+        let given_back =
+            (!spent || Arc::ptr_eq(&newest, ticket)) && roll_back(newest.after(), newest.before());
         if given_back && !Arc::ptr_eq(&newest, ticket) {
             newest.take_slot_of(ticket);
             queue.swap_remove_back(index);
