@@ -1,7 +1,8 @@
 //! Whether chaos is armed: the process-wide switch every `#[chaos]` layer reads first.
 //!
-//! Decided once, lazily, from the `chaos` cargo feature and `RESILIENCE_CHAOS`, unless code
-//! decided first with [`set_enabled`]. After that, asking costs one relaxed atomic load.
+//! Decided lazily, from the `chaos` cargo feature and `RESILIENCE_CHAOS`, unless code
+//! decided first with [`set_enabled`]; `config::reload_env` decides again from the variable
+//! as it is then. Asking costs one relaxed atomic load.
 
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering::Relaxed};
@@ -18,6 +19,8 @@ const DISARMED: u8 = 2;
 
 static STATE: AtomicU8 = AtomicU8::new(UNDECIDED);
 static WARNED: AtomicBool = AtomicBool::new(false);
+/// Code decided with [`set_enabled`]: the environment no longer does.
+static BY_CODE: AtomicBool = AtomicBool::new(false);
 
 /// True when `#[chaos]` layers inject faults.
 #[inline]
@@ -32,6 +35,7 @@ pub(crate) fn armed() -> bool {
 /// Arms (`true`) or disarms (`false`) every chaos layer in the process, overriding the
 /// `chaos` feature and `RESILIENCE_CHAOS`. Takes effect at the next call of each layer.
 pub fn set_enabled(enabled: bool) {
+    BY_CODE.store(true, Relaxed);
     STATE.store(if enabled { ARMED } else { DISARMED }, Relaxed);
     if enabled {
         warn_armed("code");
@@ -60,6 +64,20 @@ fn decide() -> bool {
             armed
         }
         Err(decided) => decided == ARMED,
+    }
+}
+
+/// Decides again from the feature and `RESILIENCE_CHAOS` as they are now (a removed variable
+/// leaves the feature's default), unless code decided with [`set_enabled`].
+pub(crate) fn reread_env() {
+    if BY_CODE.load(Relaxed) {
+        return;
+    }
+    let variable = std::env::var(ENABLE_VARIABLE).ok();
+    let (armed, by) = from_sources(cfg!(feature = "chaos"), variable.as_deref());
+    let state = if armed { ARMED } else { DISARMED };
+    if STATE.swap(state, Relaxed) != state && armed {
+        warn_armed(by);
     }
 }
 

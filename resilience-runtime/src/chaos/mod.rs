@@ -110,6 +110,7 @@ use crate::base::clock::{self, Nanos};
 use crate::base::kill_switch;
 use crate::base::named::Named;
 
+pub(crate) use arming::reread_env;
 pub use arming::{ENABLE_VARIABLE, SEED_VARIABLE, is_enabled, set_enabled};
 pub use config::ChaosConfig;
 pub use metrics::{ChaosMetrics, ChaosSnapshot};

@@ -9,7 +9,7 @@ use super::environment::{known_names, lock_with_registry};
 use super::global::Registry;
 use super::kinds::{Addressable, KindVisitor, visit_addressable, visit_each_addressable};
 use super::store::{Store, kind_label, process_env};
-use crate::base::clock;
+use crate::base::clock::{self, ClockSource};
 use crate::base::kill_switch;
 use crate::settings::batch::{Batch, Keys};
 use crate::settings::env::{self, EnvKeys, EnvLayer, normalize};
@@ -181,6 +181,7 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
         issue.log();
     }
     store.issues = layer.issues.clone();
+    let (old_disabled, old_clock) = (store.env.disabled, store.env.clock);
     let disabled = layer.disabled;
     let env_clock = layer.clock;
     store.env = layer;
@@ -188,18 +189,20 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
         warnings: store.issues.clone(),
         ..ConfigReport::default()
     };
+    // A variable removed since the last reading puts its switch back to the default.
     if store.disabled.is_none()
-        && let Some(disabled) = disabled
+        && let Some(disabled) = disabled.or(old_disabled.map(|_| false))
     {
         kill_switch::set(disabled, env::DISABLED);
         report.disabled = Some(disabled);
     }
     if store.clock.is_none()
-        && let Some(source) = env_clock
+        && let Some(source) = env_clock.or(old_clock.map(|_| ClockSource::default()))
     {
         clock::apply(source, env::CLOCK);
         report.clock = Some(source);
     }
+    crate::chaos::reread_env();
     for plan in plans {
         if let Some(apply) = plan.apply
             && apply()
