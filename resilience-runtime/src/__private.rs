@@ -22,8 +22,8 @@ use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit};
 use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitPermit};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
-pub use crate::registry::Declaration;
 use crate::registry::registry;
+pub use crate::registry::{Adoption, Declaration};
 use crate::retry::{Retry, RetryPolicy, RetryState};
 
 /// Why an attempt failed: the service's error, or a layer's.

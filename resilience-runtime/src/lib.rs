@@ -103,6 +103,7 @@ pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod settings;
+pub mod testing;
 pub mod timeout;
 
 #[doc(hidden)]

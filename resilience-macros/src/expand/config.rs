@@ -36,6 +36,25 @@ pub(super) fn declaration(
     }
 }
 
+/// The link-time record that this site adopts instance `name` without declaring it, so that a
+/// name no site, code or configuration declares (a typo) is reported when the registry
+/// starts. Empty for a kind whose sites always declare.
+pub(super) fn adoption(
+    krate: &Path,
+    kind: Registered,
+    name: &LitStr,
+    location: &TokenStream,
+) -> TokenStream {
+    let Some(constructor) = kind.adoption(krate) else {
+        return TokenStream::new();
+    };
+    quote! {
+        #krate::__private::inventory::submit! {
+            #constructor(#name, #location)
+        }
+    }
+}
+
 /// `.with_key(value)` for every key the user wrote, each setter named as the runtime spells it.
 macro_rules! setters {
     ($($setter:ident => $value:expr),* $(,)?) => {{

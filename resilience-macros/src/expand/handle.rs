@@ -12,7 +12,8 @@ use crate::attrs::Common;
 
 /// The handle of layer `index`'s instance, declared with `config` (when the attribute sets
 /// keys) on the site's first call. A literal name with config is also declared at link time
-/// (see [`config::declaration`]).
+/// (see [`config::declaration`]); a name without, recorded as adopted (see
+/// [`config::adoption`]), so that a name declared nowhere is reported at startup.
 pub(super) fn site_handle(
     site: &Site<'_>,
     index: usize,
@@ -26,7 +27,8 @@ pub(super) fn site_handle(
     let location = quote!(::core::concat!(::core::file!(), ":", ::core::line!()));
     let declaration = match (&common.name, &config) {
         (Some(name), Some(config)) => config::declaration(krate, kind, name, config, &location),
-        _ => TokenStream::new(),
+        (Some(name), None) => config::adoption(krate, kind, name, &location),
+        (None, _) => TokenStream::new(),
     };
     let items = quote! {
         static #static_ident: #krate::__private::Site<#instance_type> = #krate::__private::Site::new();

@@ -49,6 +49,18 @@ impl Registered {
             Self::Chaos => None,
         }
     }
+
+    /// The constructor of the link-time `Adoption` of a site that only names its instance.
+    pub(super) fn adoption(self, krate: &Path) -> Option<TokenStream> {
+        match self {
+            Self::Retry => Some(quote!(#krate::__private::Adoption::retry)),
+            Self::CircuitBreaker => Some(quote!(#krate::__private::Adoption::circuit_breaker)),
+            Self::RateLimit => Some(quote!(#krate::__private::Adoption::rate_limiter)),
+            Self::Bulkhead => Some(quote!(#krate::__private::Adoption::bulkhead)),
+            // Chaos sites always declare their configuration.
+            Self::Chaos => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -154,10 +166,12 @@ mod tests {
     }
 
     #[test]
-    fn an_unnamed_or_unconfigured_site_is_not_declared_at_link_time() {
+    fn an_unnamed_site_is_not_declared_at_link_time_and_an_unconfigured_one_is_adopted() {
         let unnamed = expand(Kind::Bulkhead, quote!(max_concurrent = 2));
         let unconfigured = expand(Kind::Bulkhead, quote!(name = "b"));
         assert!(!unnamed.contains("inventory"), "{unnamed}");
-        assert!(!unconfigured.contains("inventory"), "{unconfigured}");
+        assert!(!unconfigured.contains("Declaration"), "{unconfigured}");
+        let adoption = quote!(::resilience_runtime::__private::Adoption::bulkhead).to_string();
+        assert!(unconfigured.contains(&adoption), "{unconfigured}");
     }
 }

@@ -90,7 +90,7 @@ pub(crate) fn declarations() -> Vec<&'static Declaration> {
 }
 
 /// `file:line` sorted by file, then numerically by line.
-fn source_order(location: &str) -> (&str, u32) {
+pub(super) fn source_order(location: &str) -> (&str, u32) {
     match location.rsplit_once(':') {
         Some((file, line)) => (file, line.parse().unwrap_or(0)),
         None => (location, 0),

@@ -4,6 +4,7 @@
 use super::declaration::{Declaration, declarations, declared_names};
 use super::global::{Registry, started};
 use super::store::{Locked, lock};
+use super::undeclared::UndeclaredName;
 use crate::settings::env::KnownNames;
 use crate::settings::report::ConfigIssue;
 
@@ -19,8 +20,10 @@ pub(crate) fn ensure_env() {
 
 /// Every problem found outside a `load`/`apply` call so far.
 pub(crate) fn issues() -> Vec<ConfigIssue> {
-    ensure_env();
-    lock().issues.clone()
+    let undeclared = super::global::registry().undeclared();
+    let mut issues = lock().issues.clone();
+    issues.extend(undeclared.iter().map(UndeclaredName::issue));
+    issues
 }
 
 /// The store, locked, with the registry if it has finished starting. Waits for a registry

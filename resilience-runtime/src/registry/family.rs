@@ -56,6 +56,17 @@ impl<P: Configurable> Family<P> {
             .collect()
     }
 
+    /// The names of instances created with a declared configuration (not by a site that only
+    /// names them).
+    pub(crate) fn declared_names(&self) -> Vec<String> {
+        let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
+        entries
+            .iter()
+            .filter(|(_, entry)| entry.declared_at.is_some())
+            .map(|(name, _)| (*name).to_owned())
+            .collect()
+    }
+
     pub(crate) fn names(&self) -> Vec<&'static str> {
         let entries = self.entries.read().unwrap_or_else(PoisonError::into_inner);
         entries.keys().copied().collect()

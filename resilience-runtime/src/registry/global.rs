@@ -4,11 +4,16 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
+use super::adoption::adoptions;
 use super::declaration::{Declaration, declarations, declared_names};
 use super::family::Family;
-use super::kinds::{DeclarationVisitor, Families, Member, visit_declared};
+use super::kinds::{
+    Addressable, DeclarationVisitor, Families, KindVisitor, Member, visit_addressable,
+    visit_declared,
+};
 use super::snapshot::{Conflict, RegistrySnapshot};
 use super::store;
+use super::undeclared::{self, UndeclaredName};
 use crate::bulkhead::{BulkheadConfig, BulkheadHandle};
 use crate::chaos::{ChaosConfig, ChaosHandle};
 use crate::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerHandle};
@@ -39,6 +44,9 @@ pub fn registry() -> &'static Registry {
         store::start(&declared_names(&declarations));
         for declaration in declarations {
             registry.adopt(declaration);
+        }
+        for name in registry.undeclared() {
+            name.issue().log();
         }
         registry
     })
@@ -142,6 +150,52 @@ impl Registry {
         crate::base::redis_url::get()
     }
 
+    /// Names that attribute sites use without declaring them (`#[circuit_breaker(name = "db")]`
+    /// with no other key) and that nothing declares: no attribute, no `register_*` call, no
+    /// file, environment variable or override. Each runs with the built-in defaults, which
+    /// usually means a typo; each comes with the closest declared name of its kind. Logged as
+    /// a warning when the registry starts, listed by [`config::issues`](crate::config::issues)
+    /// and in the snapshot; [`testing::assert_all_declared`](crate::testing::assert_all_declared)
+    /// fails a test on any.
+    ///
+    /// ```standalone_crate
+    /// use resilience_runtime::{circuit_breaker, registry, Error};
+    ///
+    /// #[circuit_breaker(name = "doc-inventory-db", failure_threshold = 3)]
+    /// async fn load() -> Result<(), Error> { Ok(()) }
+    ///
+    /// #[circuit_breaker(name = "doc-inventroy-db")]
+    /// async fn save() -> Result<(), Error> { Ok(()) }
+    ///
+    /// let typo = registry().undeclared().into_iter().find(|u| u.name == "doc-inventroy-db").unwrap();
+    /// assert_eq!(typo.did_you_mean.as_deref(), Some("doc-inventory-db"));
+    /// ```
+    #[must_use]
+    pub fn undeclared(&self) -> Vec<UndeclaredName> {
+        // Lock order: the store, then a family's map.
+        let store = store::lock();
+        let declarations = declarations();
+        let declared = |kind: &str| {
+            let mut names = visit_addressable(kind, DeclaredNames(self)).unwrap_or_default();
+            names.extend(
+                declarations
+                    .iter()
+                    .filter(|declaration| declaration.kind() == kind)
+                    .map(|declaration| declaration.name().to_owned()),
+            );
+            names.extend(store.override_names(kind));
+            names
+        };
+        undeclared::find(
+            &adoptions(),
+            |kind, name| {
+                declared(kind).iter().any(|declared| declared == name)
+                    || store.env_configures(kind, name)
+            },
+            declared,
+        )
+    }
+
     /// Conflicting declarations seen so far.
     #[must_use]
     pub fn conflicts(&self) -> Vec<Conflict> {
@@ -167,6 +221,7 @@ impl Registry {
             retries: self.families.retries.map(|retry| retry.snapshot()),
             chaos: self.families.chaos.map(|chaos| chaos.snapshot()),
             conflicts: self.conflicts(),
+            undeclared: self.undeclared(),
         }
     }
 
@@ -228,6 +283,17 @@ impl Registry {
                 declaration,
             },
         );
+    }
+}
+
+/// The names of the visited kind's instances created with a declared configuration.
+struct DeclaredNames<'a>(&'a Registry);
+
+impl KindVisitor for DeclaredNames<'_> {
+    type Output = Vec<String>;
+
+    fn visit<P: Addressable>(self) -> Vec<String> {
+        self.0.family::<P>().declared_names()
     }
 }
 

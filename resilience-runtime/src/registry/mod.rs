@@ -20,6 +20,7 @@
 //! assert_eq!(db.state(), CircuitState::ForcedOpen);
 //! ```
 
+mod adoption;
 mod declaration;
 pub(crate) mod dry_run;
 pub(crate) mod environment;
@@ -31,7 +32,10 @@ pub(crate) mod reconfigure;
 mod snapshot;
 pub(crate) mod store;
 mod table;
+mod undeclared;
 
+pub use adoption::Adoption;
 pub use declaration::Declaration;
 pub use global::{Registry, registry};
 pub use snapshot::{Conflict, RegistrySnapshot};
+pub use undeclared::UndeclaredName;

@@ -5,6 +5,7 @@ use std::fmt;
 use serde::Serialize;
 
 use super::table::Table;
+use super::undeclared::UndeclaredName;
 use crate::bulkhead::BulkheadSnapshot;
 use crate::chaos::ChaosSnapshot;
 use crate::circuit_breaker::{CircuitBreakerSnapshot, SlidingWindow};
@@ -30,6 +31,9 @@ pub struct RegistrySnapshot {
     pub chaos: Vec<ChaosSnapshot>,
     /// Names declared twice with different configurations.
     pub conflicts: Vec<Conflict>,
+    /// Names sites use that nothing declares (see
+    /// [`Registry::undeclared`](super::Registry::undeclared)).
+    pub undeclared: Vec<UndeclaredName>,
 }
 
 /// Two declarations of one name with different configurations. The first is kept.
@@ -269,6 +273,26 @@ impl fmt::Display for RegistrySnapshot {
                     conflict.kept_at,
                     conflict.ignored,
                     conflict.ignored_at
+                )?;
+            }
+        }
+        if !self.undeclared.is_empty() {
+            writeln!(
+                f,
+                "\nNamed but declared nowhere (running with the defaults)"
+            )?;
+            for name in &self.undeclared {
+                let hint = name
+                    .did_you_mean
+                    .as_ref()
+                    .map(|close| format!(" (did you mean `{close}`?)"))
+                    .unwrap_or_default();
+                writeln!(
+                    f,
+                    "  {} `{}`{hint}: named at {}",
+                    name.kind,
+                    name.name,
+                    name.used_at.join(", ")
                 )?;
             }
         }

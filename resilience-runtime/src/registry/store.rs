@@ -122,6 +122,24 @@ impl Store {
     }
 }
 
+impl Store {
+    /// The names files and code configure for `kind`.
+    pub(super) fn override_names(&self, kind: &str) -> Vec<String> {
+        self.overrides
+            .keys()
+            .filter(|(of, _)| *of == kind)
+            .map(|(_, name)| name.clone())
+            .collect()
+    }
+
+    /// Whether environment variables configure instance `name` of `kind`.
+    pub(super) fn env_configures(&self, kind: &'static str, name: &str) -> bool {
+        self.env
+            .settings
+            .contains_key(&(kind, env::normalize(name)))
+    }
+}
+
 /// A kind as prose: `circuit breaker`.
 pub(super) fn kind_label(kind: &str) -> String {
     kind.replace('_', " ")
