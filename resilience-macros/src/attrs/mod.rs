@@ -15,6 +15,7 @@ mod timeout;
 use darling::ast::NestedMeta;
 use darling::{Error, FromMeta};
 use proc_macro2::{Span, TokenStream};
+use resilience_syntax::rules::{KeyRule, Problem};
 use syn::{LitStr, Path};
 
 pub(crate) use bulkhead::BulkheadLayer;
@@ -167,35 +168,57 @@ fn from_items<T: FromMeta>(items: &[NestedMeta]) -> darling::Result<T> {
     T::from_list(items)
 }
 
-/// An integer key that must lie in `min..=max`; out of range is one error at the value.
-fn bounded(
+/// An integer key checked by its rule; out of range is one error at the value.
+fn whole(
     value: Option<crate::value::Int>,
-    min: u64,
-    max: u64,
-    message: &str,
+    rule: &KeyRule,
     errors: &mut darling::error::Accumulator,
 ) -> Option<u32> {
     let value = value?;
-    if value.value < min || value.value > max {
-        errors.push(error_at(value.span, message));
-        return None;
+    match rule.check_whole(value.value) {
+        Ok(value) => u32::try_from(value).ok(),
+        Err(message) => {
+            errors.push(error_at(value.span, message));
+            None
+        }
     }
-    u32::try_from(value.value).ok()
 }
 
-/// A duration key that must not be zero.
-fn non_zero(
+/// A number key checked by its rule.
+fn number(
+    value: Option<crate::value::Float>,
+    rule: &KeyRule,
+    errors: &mut darling::error::Accumulator,
+) -> Option<f64> {
+    let value = value?;
+    rule.check_number(value.value)
+        .map_err(|message| errors.push(error_at(value.span, message)))
+        .ok()
+}
+
+/// A duration key checked by its rule (not zero, for a positive one).
+fn duration(
     value: Option<crate::value::DurationLit>,
-    key: &str,
+    rule: &KeyRule,
     errors: &mut darling::error::Accumulator,
 ) -> Option<std::time::Duration> {
     let value = value?;
-    if value.value.is_zero() {
-        errors.push(error_at(
-            value.span,
-            format!("`{key}` must be greater than zero"),
-        ));
-        return None;
-    }
-    Some(value.value)
+    rule.check_duration(value.value)
+        .map_err(|message| errors.push(error_at(value.span, message)))
+        .ok()
+}
+
+/// Reports a broken combination on the token of the key it names; true if it did.
+fn report(
+    problem: Option<Problem>,
+    at: impl Fn(&str) -> Option<Span>,
+    errors: &mut darling::error::Accumulator,
+) -> bool {
+    let Some(problem) = problem else {
+        return false;
+    };
+    // Every rule names a key the attribute wrote, so its token is there.
+    let span = at(problem.key).unwrap_or_else(Span::call_site);
+    errors.push(error_at(span, problem.message));
+    true
 }
