@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::{Form, KeyRule};
+use super::{DURATION_ACCEPTED, Form, KeyRule};
 
 /// `max_wait` when none is set: a full bulkhead rejects at once.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::ZERO;
@@ -22,7 +22,7 @@ pub const MAX_CONCURRENT: KeyRule = KeyRule {
 pub const MAX_WAIT: KeyRule = KeyRule {
     key: "max_wait",
     form: Form::Duration,
-    accepted: "a duration string such as \"250ms\", \"2s\" or \"1m30s\"",
+    accepted: DURATION_ACCEPTED,
 };
 
 /// The keys that take values, in the order configuration applies them.

@@ -3,15 +3,12 @@
 
 use std::time::Duration;
 
-use super::{Combination, Form, KeyRule, Problem, Written};
+use super::{Combination, Form, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem, Written};
 
 /// `latency_rate` when only `latency` is given: every call is delayed.
 pub const DEFAULT_LATENCY_RATE: f64 = 1.0;
 
 const FRACTION: &str = "a fraction of calls from 0.0 to 1.0";
-const POSITIVE_DURATION: &str =
-    "a duration greater than zero, such as \"250ms\", \"2s\" or \"1m30s\"";
-
 /// `error_rate`: the fraction of calls that fail.
 pub const ERROR_RATE: KeyRule = KeyRule {
     key: "error_rate",
@@ -23,7 +20,7 @@ pub const ERROR_RATE: KeyRule = KeyRule {
 pub const LATENCY: KeyRule = KeyRule {
     key: "latency",
     form: Form::PositiveDuration,
-    accepted: POSITIVE_DURATION,
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// `latency_rate`: the fraction of calls delayed.
@@ -37,14 +34,14 @@ pub const LATENCY_RATE: KeyRule = KeyRule {
 pub const OUTAGE: KeyRule = KeyRule {
     key: "outage",
     form: Form::PositiveDuration,
-    accepted: POSITIVE_DURATION,
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// `period`: how often the outage recurs.
 pub const PERIOD: KeyRule = KeyRule {
     key: "period",
     form: Form::PositiveDuration,
-    accepted: POSITIVE_DURATION,
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// The keys that take values.

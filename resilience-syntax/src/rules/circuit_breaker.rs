@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use super::{Combination, Form, InForce, KeyRule, Problem, Written};
+use super::{
+    Combination, DURATION_ACCEPTED, Form, InForce, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem,
+    Written,
+};
 
 /// The bound on counts of calls and failures (`failure_threshold`, `minimum_calls`).
 pub const MAX_COUNT: u64 = 1_000_000;
@@ -27,9 +30,6 @@ pub const DEFAULT_MINIMUM_CALLS: u32 = 100;
 pub const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
 /// `success_threshold` when none is set.
 pub const DEFAULT_SUCCESS_THRESHOLD: u32 = 2;
-
-const POSITIVE_DURATION: &str =
-    "a duration greater than zero, such as \"250ms\", \"2s\" or \"1m30s\"";
 
 /// `failure_threshold`: consecutive failures that open the breaker.
 pub const FAILURE_THRESHOLD: KeyRule = KeyRule {
@@ -84,7 +84,7 @@ pub const MINIMUM_CALLS: KeyRule = KeyRule {
 pub const SLOW_CALL_DURATION: KeyRule = KeyRule {
     key: "slow_call_duration",
     form: Form::PositiveDuration,
-    accepted: POSITIVE_DURATION,
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// `slow_call_rate`: the percentage of slow calls that opens the breaker.
@@ -102,7 +102,7 @@ pub const SLOW_CALL_RATE: KeyRule = KeyRule {
 pub const RECOVERY_TIMEOUT: KeyRule = KeyRule {
     key: "recovery_timeout",
     form: Form::PositiveDuration,
-    accepted: POSITIVE_DURATION,
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// `recovery_backoff`: the growth of the open wait after a failed recovery.
@@ -121,7 +121,7 @@ pub const RECOVERY_BACKOFF: KeyRule = KeyRule {
 pub const MAX_RECOVERY_TIMEOUT: KeyRule = KeyRule {
     key: "max_recovery_timeout",
     form: Form::Duration,
-    accepted: "a duration string such as \"250ms\", \"2s\" or \"1m30s\"",
+    accepted: DURATION_ACCEPTED,
 };
 
 /// `success_threshold`: successful trial calls that close a half-open breaker.
@@ -150,7 +150,7 @@ pub const HALF_OPEN_MAX_CALLS: KeyRule = KeyRule {
 pub const MAX_WAIT_IN_HALF_OPEN: KeyRule = KeyRule {
     key: "max_wait_in_half_open",
     form: Form::PositiveDuration,
-    accepted: POSITIVE_DURATION,
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// The keys that take values, in the order configuration applies them.

@@ -121,6 +121,41 @@ pub struct Combination<F> {
     pub broken_by: &'static [&'static [(&'static str, &'static str)]],
 }
 
+/// The accepted form of any duration, as configuration messages state it.
+pub const DURATION_ACCEPTED: &str = "a duration string such as \"250ms\", \"2s\" or \"1m30s\"";
+/// The accepted form of a duration greater than zero.
+pub const POSITIVE_DURATION_ACCEPTED: &str =
+    "a duration greater than zero, such as \"250ms\", \"2s\" or \"1m30s\"";
+
+/// A negative where a whole number goes.
+pub const NOT_A_NEGATIVE: &str = "expected a whole number ≥ 0, not a negative";
+/// A value of another type where a whole number goes.
+pub const WHOLE_EXPECTED: &str = "expected a whole number, e.g. `5`";
+/// A value of another type where a number goes.
+pub const NUMBER_EXPECTED: &str = "expected a number, e.g. `2.0`";
+/// A value of another type where a breaker window goes.
+pub const WINDOW_EXPECTED: &str =
+    "expected a number of calls (`window = 20`) or a duration (`window = \"60s\"`)";
+
+/// The message for a number written as a string: a did-you-mean without the quotes when the
+/// string holds one (`parses` says whether the text reads as the number wanted).
+#[must_use]
+pub fn number_in_string(text: &str, parses: impl Fn(&str) -> bool) -> String {
+    let value = text.trim();
+    // A leading digit keeps words such as "inf" or "NaN" out of the suggestion.
+    if value.starts_with(|c: char| c.is_ascii_digit()) && parses(value) {
+        format!("expected a number, not a string: did you mean `{value}`?")
+    } else {
+        String::from("expected a number, not a string, e.g. `5`")
+    }
+}
+
+/// The message for a zero duration where `key` needs a positive one.
+#[must_use]
+pub fn must_be_positive(key: &str) -> String {
+    format!("`{key}` must be greater than zero")
+}
+
 /// The time window's message for a duration that is not whole seconds of at least one.
 pub const WINDOW_WHOLE_SECONDS: &str =
     "a time `window` is counted in one-second buckets: use whole seconds, at least \"1s\"";
@@ -190,9 +225,7 @@ impl KeyRule {
     /// The rule's message for a zero duration, or a window not in whole seconds or too long.
     pub fn check_duration(&self, value: Duration) -> Result<Duration, String> {
         match self.form {
-            Form::PositiveDuration if value.is_zero() => {
-                Err(format!("`{}` must be greater than zero", self.key))
-            }
+            Form::PositiveDuration if value.is_zero() => Err(must_be_positive(self.key)),
             Form::Window { max_secs, .. } => {
                 if value < Duration::from_secs(1) || value.subsec_nanos() != 0 {
                     Err(String::from(WINDOW_WHOLE_SECONDS))
@@ -250,7 +283,10 @@ pub fn expects_one_of(key: &str, words: &[&str]) -> String {
 pub fn unknown_word(key: &str, value: &str, words: &[&str]) -> String {
     match crate::did_you_mean(value, words) {
         Some(close) => format!("unknown {key} \"{value}\"; did you mean \"{close}\"?"),
-        None => format!("unknown {key} \"{value}\"; expected one of {}", quoted(words)),
+        None => format!(
+            "unknown {key} \"{value}\"; expected one of {}",
+            quoted(words)
+        ),
     }
 }
 
@@ -300,8 +336,17 @@ mod tests {
             Err("`failure_rate` is a percentage from 1 to 100")
         );
         assert!(retry::MULTIPLIER.check_number(1.0).is_err());
-        assert!(chaos::ERROR_RATE.check_number(20.0).unwrap_err().contains("write `0.2`"));
-        assert!(circuit_breaker::WINDOW.check_duration(Duration::from_millis(1500)).is_err());
+        assert!(
+            chaos::ERROR_RATE
+                .check_number(20.0)
+                .unwrap_err()
+                .contains("write `0.2`")
+        );
+        assert!(
+            circuit_breaker::WINDOW
+                .check_duration(Duration::from_millis(1500))
+                .is_err()
+        );
         assert_eq!(
             out_of_range(0, "`k` must be at least 1"),
             "0 is out of range: `k` must be at least 1"

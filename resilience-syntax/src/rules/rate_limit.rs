@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use super::{Combination, Form, KeyRule, Problem, Written};
+use super::{
+    Combination, DURATION_ACCEPTED, Form, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem, Written,
+};
 
 /// The `on_limit` names, the first being the default.
 pub const ON_LIMIT: &[&str] = &["wait", "reject", "queue"];
@@ -52,7 +54,7 @@ pub const ON_LIMIT_KEY: KeyRule = KeyRule {
 pub const MAX_WAIT: KeyRule = KeyRule {
     key: "max_wait",
     form: Form::Duration,
-    accepted: "a duration string such as \"250ms\", \"2s\" or \"1m30s\"",
+    accepted: DURATION_ACCEPTED,
 };
 
 /// `max_queue`: the most calls waiting in line.
@@ -81,7 +83,7 @@ pub const MAX_KEYS: KeyRule = KeyRule {
 pub const IDLE_TTL: KeyRule = KeyRule {
     key: "idle_ttl",
     form: Form::PositiveDuration,
-    accepted: "a duration greater than zero, such as \"250ms\", \"2s\" or \"1m30s\"",
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// `backend`: where the limit is counted.

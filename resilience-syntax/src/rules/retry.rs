@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use super::{Combination, Form, InForce, KeyRule, Problem, Written};
+use super::{
+    Combination, DURATION_ACCEPTED, Form, InForce, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem,
+    Written,
+};
 
 /// The backoff names, the first being the default.
 pub const BACKOFFS: &[&str] = &["exponential", "linear", "fixed", "decorrelated"];
@@ -73,8 +76,6 @@ pub fn preset(name: &str) -> Option<PresetValues> {
 /// instead ([`MAX_ATTEMPTS`]'s message after "out of range").
 pub const MAX_ATTEMPTS_TOO_LARGE: &str = "`max_attempts` is too large";
 
-const DURATION: &str = "a duration string such as \"250ms\", \"2s\" or \"1m30s\"";
-
 /// `preset`: a named set of defaults the other keys refine.
 pub const PRESET: KeyRule = KeyRule {
     key: "preset",
@@ -104,14 +105,14 @@ pub const BACKOFF: KeyRule = KeyRule {
 pub const INITIAL_DELAY: KeyRule = KeyRule {
     key: "initial_delay",
     form: Form::Duration,
-    accepted: DURATION,
+    accepted: DURATION_ACCEPTED,
 };
 
 /// `max_delay`: the longest delay.
 pub const MAX_DELAY: KeyRule = KeyRule {
     key: "max_delay",
     form: Form::Duration,
-    accepted: DURATION,
+    accepted: DURATION_ACCEPTED,
 };
 
 /// `multiplier`: the exponential growth.
@@ -149,7 +150,7 @@ pub const JITTER_FACTOR: KeyRule = KeyRule {
 pub const MAX_ELAPSED: KeyRule = KeyRule {
     key: "max_elapsed",
     form: Form::PositiveDuration,
-    accepted: "a duration greater than zero, such as \"250ms\", \"2s\" or \"1m30s\"",
+    accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
 /// The keys that take values, in the order configuration applies them: `preset` first (the
