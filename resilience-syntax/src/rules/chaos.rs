@@ -147,7 +147,7 @@ pub const COMBINATIONS: &[Combination<Check>] = &[
     },
     Combination {
         check: outage_needs_period,
-        broken_by: &[&[("outage", "\"5s\"")]],
+        broken_by: &[&[("outage", "\"5s\""), ("error", "make_error")]],
     },
     Combination {
         check: period_needs_outage,
@@ -155,7 +155,11 @@ pub const COMBINATIONS: &[Combination<Check>] = &[
     },
     Combination {
         check: outage_shorter_than_period,
-        broken_by: &[&[("outage", "\"60s\""), ("period", "\"60s\"")]],
+        broken_by: &[&[
+            ("outage", "\"60s\""),
+            ("period", "\"60s\""),
+            ("error", "make_error"),
+        ]],
     },
     Combination {
         check: injected_errors_need_error,
