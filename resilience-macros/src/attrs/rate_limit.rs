@@ -33,16 +33,6 @@ impl Keyword for OnLimit {
     }
 }
 
-impl OnLimit {
-    const fn word(self) -> &'static str {
-        match self {
-            Self::Wait => "wait",
-            Self::Reject => "reject",
-            Self::Queue => "queue",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backend {
     Local,

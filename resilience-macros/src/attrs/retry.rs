@@ -35,17 +35,6 @@ impl Keyword for Backoff {
     }
 }
 
-impl Backoff {
-    const fn word(self) -> &'static str {
-        match self {
-            Self::Exponential => "exponential",
-            Self::Linear => "linear",
-            Self::Fixed => "fixed",
-            Self::Decorrelated => "decorrelated",
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Jitter {
     Full,
@@ -64,17 +53,6 @@ impl Keyword for Jitter {
             "proportional" => Some(Self::Proportional),
             "none" => Some(Self::None),
             _ => None,
-        }
-    }
-}
-
-impl Jitter {
-    const fn word(self) -> &'static str {
-        match self {
-            Self::Full => "full",
-            Self::Equal => "equal",
-            Self::Proportional => "proportional",
-            Self::None => "none",
         }
     }
 }

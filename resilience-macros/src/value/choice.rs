@@ -6,12 +6,22 @@ use resilience_syntax::rules::{KeyRule, expects_one_of, unknown_word};
 use syn::{Expr, Lit};
 
 /// A closed set of keywords accepted as a string literal.
-pub(crate) trait Keyword: Sized + Copy + 'static {
+pub(crate) trait Keyword: Sized + Copy + PartialEq + 'static {
     /// The key's rule: its name and its words (for messages, did-you-mean and parsing).
     const RULE: &'static KeyRule;
 
     /// The value a word of the rule's list names.
     fn named(word: &str) -> Option<Self>;
+
+    /// The word of the rule's list that names this value.
+    fn word(self) -> &'static str {
+        Self::RULE
+            .words()
+            .iter()
+            .copied()
+            .find(|word| Self::named(word) == Some(self))
+            .unwrap_or_default()
+    }
 }
 
 /// A parsed keyword and where it was written.

@@ -83,17 +83,12 @@ impl Configurable for RateLimiter {
     }
 
     fn check(set: &[&'static str], config: &RateLimitConfig) -> Vec<(&'static str, String)> {
+        // The types display as the rule table's words.
+        let (on_limit, backend) = (config.on_limit().to_string(), config.backend().to_string());
         let view = View {
             set: Written(set),
-            on_limit: match config.on_limit() {
-                OnLimit::Wait => "wait",
-                OnLimit::Reject => "reject",
-                OnLimit::Queue => "queue",
-            },
-            backend: match config.backend() {
-                Backend::Local => "local",
-                Backend::Redis => "redis",
-            },
+            on_limit: &on_limit,
+            backend: &backend,
             // `key` is code: configuration never sees it, and applies only the rules that
             // do not need it.
             per_key: true,
@@ -269,5 +264,23 @@ mod tests {
         assert_eq!(fixed.len(), 1);
         assert_eq!(fixed[0].0, "max_keys");
         assert!(fixed[0].1.contains("only `rate` and `burst` can"));
+    }
+
+    /// Every word of the rule table's lists applies as the value that displays as it.
+    #[test]
+    fn words_of_the_rule_table_round_trip() {
+        let declared = RateLimitConfig::new(Rate::per_second(1));
+        for word in rules::ON_LIMIT {
+            let config = apply(declared, &[("on_limit", *word)]);
+            assert_eq!(config.on_limit().to_string(), *word);
+        }
+        for word in rules::BACKENDS {
+            let config = apply(declared, &[("backend", *word)]);
+            assert_eq!(config.backend().to_string(), *word);
+        }
+        for word in rules::ON_BACKEND_ERROR {
+            let config = apply(declared, &[("on_backend_error", *word)]);
+            assert_eq!(config.on_backend_error().to_string(), *word);
+        }
     }
 }

@@ -291,4 +291,35 @@ mod tests {
         }
         assert!(Retry::check(&["backoff"], &fixed).is_empty());
     }
+
+    /// Every word of the rule table's lists applies as the value the checks name it by.
+    #[test]
+    fn words_of_the_rule_table_round_trip() {
+        for word in rules::BACKOFFS {
+            let policy = apply(RetryPolicy::new(), &[("backoff", *word)]);
+            assert_eq!(backoff_name(policy.backoff()), *word);
+        }
+        for word in rules::JITTERS {
+            let policy = apply(RetryPolicy::new(), &[("jitter", *word)]);
+            assert_eq!(jitter_name(policy.jitter()), *word);
+        }
+        for word in rules::PRESETS {
+            let values = rules::preset(word).unwrap();
+            let policy = apply(RetryPolicy::new(), &[("preset", *word)]);
+            assert_eq!(
+                (
+                    policy.max_attempts(),
+                    policy.initial_delay(),
+                    policy.max_delay(),
+                    policy.multiplier()
+                ),
+                (
+                    values.max_attempts,
+                    values.initial_delay,
+                    values.max_delay,
+                    values.multiplier
+                )
+            );
+        }
+    }
 }
