@@ -73,7 +73,7 @@ impl BulkheadConfig {
     pub const fn new(max_concurrent: usize) -> Self {
         Self {
             max_concurrent,
-            max_wait: Duration::ZERO,
+            max_wait: resilience_syntax::rules::bulkhead::DEFAULT_MAX_WAIT,
         }
     }
 

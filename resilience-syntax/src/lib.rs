@@ -8,11 +8,14 @@
 //!   [`format_duration`].
 //! - Rates: `"N/s"`, `"N/min"`, `"N/h"`, `"N/day"` or `"N/<duration>"`: [`parse_rate`].
 //! - Typos: [`did_you_mean`] picks the closest of the accepted words.
+//! - Every policy kind's keys, ranges, keyword lists, defaults and combination rules, with
+//!   their messages: [`rules`].
 //!
 //! Plain `std`, no dependencies.
 
 mod duration;
 mod rate;
+pub mod rules;
 mod suggest;
 
 pub use duration::{

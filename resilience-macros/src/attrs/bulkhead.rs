@@ -7,7 +7,9 @@ use darling::ast::NestedMeta;
 use proc_macro2::Span;
 use syn::{LitStr, Path};
 
-use super::{Common, bounded, error_at, from_items};
+use resilience_syntax::rules::bulkhead as rules;
+
+use super::{Common, error_at, from_items, whole};
 use crate::value::{DurationLit, Int};
 
 #[derive(FromMeta)]
@@ -44,13 +46,7 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<Bulkhea
             "`#[bulkhead]` needs `max_concurrent`, e.g. `#[bulkhead(max_concurrent = 16)]`",
         ));
     }
-    let max_concurrent = bounded(
-        args.max_concurrent,
-        1,
-        u64::from(u32::MAX),
-        "`max_concurrent` must be at least 1",
-        &mut errors,
-    );
+    let max_concurrent = whole(args.max_concurrent, &rules::MAX_CONCURRENT, &mut errors);
     errors.finish_with(BulkheadLayer {
         common,
         max_concurrent,

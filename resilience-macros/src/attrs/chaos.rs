@@ -8,7 +8,10 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{LitStr, Path};
 
-use super::{Common, error_at, from_items, non_zero};
+use resilience_syntax::rules::Written;
+use resilience_syntax::rules::chaos::{self as rules, View};
+
+use super::{Common, duration, error_at, from_items, number, report};
 use crate::value::{DurationLit, Float, Int};
 
 #[derive(FromMeta)]
@@ -38,96 +41,82 @@ pub(crate) struct ChaosLayer {
     pub(crate) seed: Option<u64>,
 }
 
+impl ChaosArgs {
+    /// The keys written (those the combination rules know).
+    fn written(&self) -> Vec<&'static str> {
+        [
+            ("error_rate", self.error_rate.is_some()),
+            ("error", self.error.is_some()),
+            ("latency", self.latency.is_some()),
+            ("latency_rate", self.latency_rate.is_some()),
+            ("outage", self.outage.is_some()),
+            ("period", self.period.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, written)| written.then_some(key))
+        .collect()
+    }
+
+    /// Where the value of `key` is written.
+    fn at(&self, key: &str) -> Option<Span> {
+        match key {
+            "error_rate" => self.error_rate.map(|value| value.span),
+            "error" => self.error.as_ref().map(Spanned::span),
+            "latency_rate" => self.latency_rate.map(|value| value.span),
+            "outage" => self.outage.map(|value| value.span),
+            "period" => self.period.map(|value| value.span),
+            _ => None,
+        }
+    }
+}
+
 pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<ChaosLayer> {
     let args: ChaosArgs = from_items(items)?;
     let mut errors = darling::Error::accumulator();
-    let common = Common::new(args.name, args.krate, &mut errors);
+    let written = args.written();
+    let at = |key: &str| args.at(key);
+    let common = Common::new(args.name.clone(), args.krate.clone(), &mut errors);
 
-    let any_fault_key = args.error_rate.is_some()
-        || args.error.is_some()
-        || args.latency.is_some()
-        || args.latency_rate.is_some()
-        || args.outage.is_some()
-        || args.period.is_some();
-    if !any_fault_key {
+    if written.is_empty() {
         errors.push(error_at(
             span,
             "`#[chaos]` needs a fault to inject: `error_rate`, `latency` or `outage`, e.g. \
              `#[chaos(error_rate = 0.2, error = MyError::injected)]`",
         ));
     }
-
-    let error_rate = fraction(args.error_rate, "error_rate", &mut errors);
-
-    let latency = non_zero(args.latency, "latency", &mut errors);
-    let latency_rate = match (args.latency_rate, args.latency) {
-        (Some(rate), None) => {
-            errors.push(error_at(
-                rate.span,
-                "`latency_rate` needs `latency`, the delay it injects, e.g. `latency = \"200ms\"`",
-            ));
-            None
-        }
-        (rate, _) => fraction(rate, "latency_rate", &mut errors),
+    let mut view = View {
+        set: Written(&written),
+        outage: None,
+        period: None,
     };
 
-    let outage = match (args.outage, args.period) {
-        (Some(outage), None) => {
-            errors.push(error_at(
-                outage.span,
-                "`outage` needs `period`: the outage recurs at the start of every period, \
-                 e.g. `outage = \"5s\", period = \"60s\"`",
-            ));
+    let error_rate = number(args.error_rate, &rules::ERROR_RATE, &mut errors);
+
+    let latency = duration(args.latency, &rules::LATENCY, &mut errors);
+    let latency_rate = if report(rules::latency_rate_needs_latency(&view), at, &mut errors) {
+        None
+    } else {
+        number(args.latency_rate, &rules::LATENCY_RATE, &mut errors)
+    };
+
+    let outage = if report(rules::outage_needs_period(&view), at, &mut errors)
+        || report(rules::period_needs_outage(&view), at, &mut errors)
+    {
+        None
+    } else {
+        view.outage = duration(args.outage, &rules::OUTAGE, &mut errors);
+        view.period = duration(args.period, &rules::PERIOD, &mut errors);
+        if report(rules::outage_shorter_than_period(&view), at, &mut errors) {
             None
+        } else {
+            view.outage.zip(view.period)
         }
-        (None, Some(period)) => {
-            errors.push(error_at(
-                period.span,
-                "`period` only applies to an `outage`, e.g. `outage = \"5s\", period = \"60s\"`",
-            ));
-            None
-        }
-        (Some(outage_lit), Some(period_lit)) => {
-            let outage = non_zero(Some(outage_lit), "outage", &mut errors);
-            let period = non_zero(Some(period_lit), "period", &mut errors);
-            match (outage, period) {
-                (Some(outage), Some(period)) if outage >= period => {
-                    errors.push(error_at(
-                        outage_lit.span,
-                        format!(
-                            "`outage` ({outage:?}) must be shorter than `period` ({period:?}), \
-                             or the service is never up"
-                        ),
-                    ));
-                    None
-                }
-                (Some(outage), Some(period)) => Some((outage, period)),
-                _ => None,
-            }
-        }
-        (None, None) => None,
     };
 
     // Errors are injected by `error_rate` or an outage; either needs `error`, and `error`
     // needs one of them.
-    let fails_at = args
-        .error_rate
-        .map(|rate| (rate.span, "error_rate"))
-        .or_else(|| args.outage.map(|outage| (outage.span, "outage")));
-    match (&args.error, fails_at) {
-        (None, Some((at, key))) => errors.push(error_at(
-            at,
-            format!(
-                "`{key}` needs `error`: a path to a `fn() -> E` that builds the injected error \
-                 (E being the fn's error type), e.g. `error = MyError::injected`"
-            ),
-        )),
-        (Some(path), None) => errors.push(error_at(
-            path.span(),
-            "`error` is only used with `error_rate` or `outage`; remove it or add one of them",
-        )),
-        _ => {}
-    }
+    report(rules::injected_errors_need_error(&view), at, &mut errors);
+    report(rules::error_needs_injected_errors(&view), at, &mut errors);
 
     errors.finish_with(ChaosLayer {
         common,
@@ -138,27 +127,4 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<ChaosLa
         outage,
         seed: args.seed.map(|seed| seed.value),
     })
-}
-
-/// A rate key: a fraction of calls from 0.0 to 1.0.
-fn fraction(
-    value: Option<Float>,
-    key: &str,
-    errors: &mut darling::error::Accumulator,
-) -> Option<f64> {
-    let value = value?;
-    if (0.0..=1.0).contains(&value.value) {
-        return Some(value.value);
-    }
-    // A whole number of percent, e.g. `20`, is a likely slip.
-    let hint = if value.value >= 2.0 && value.value <= 100.0 && value.value.fract() == 0.0 {
-        format!(": for {}%, write `{}`", value.value, value.value / 100.0)
-    } else {
-        String::new()
-    };
-    errors.push(error_at(
-        value.span,
-        format!("`{key}` is a fraction of calls from 0.0 to 1.0{hint}"),
-    ));
-    None
 }

@@ -7,7 +7,10 @@ use darling::ast::NestedMeta;
 use proc_macro2::Span;
 use syn::{LitStr, Path};
 
-use super::{Common, bounded, error_at, from_items, non_zero};
+use resilience_syntax::rules::circuit_breaker::{self as rules, View};
+use resilience_syntax::rules::{InForce, Written};
+
+use super::{Common, duration, from_items, number, report, whole};
 use crate::value::{DurationLit, Float, Int, Window};
 
 #[derive(FromMeta)]
@@ -76,212 +79,170 @@ impl CircuitBreakerLayer {
     }
 }
 
-const MAX_COUNT: u64 = 1_000_000;
-/// The runtime's default `recovery_timeout`.
-const DEFAULT_RECOVERY_TIMEOUT: Duration = Duration::from_secs(60);
-/// The largest `recovery_backoff`: beyond it a second failed recovery already means hours.
-const MAX_RECOVERY_BACKOFF: f64 = 10.0;
-/// The runtime's `MAX_WINDOW_CALLS`: a larger count window would be silently clamped.
-const MAX_WINDOW_CALLS: u64 = 100_000;
-/// The runtime's cap on the half-open counts (`success_threshold`, `half_open_max_calls`),
-/// which share a packed atomic word: a larger value would be silently clamped.
-const MAX_HALF_OPEN_CALLS: u64 = 16_383;
+impl CircuitBreakerArgs {
+    /// The keys written that take values.
+    fn written(&self) -> Vec<&'static str> {
+        [
+            ("failure_threshold", self.failure_threshold.is_some()),
+            ("failure_rate", self.failure_rate.is_some()),
+            ("window", self.window.is_some()),
+            ("minimum_calls", self.minimum_calls.is_some()),
+            ("slow_call_duration", self.slow_call_duration.is_some()),
+            ("slow_call_rate", self.slow_call_rate.is_some()),
+            ("recovery_timeout", self.recovery_timeout.is_some()),
+            ("recovery_backoff", self.recovery_backoff.is_some()),
+            ("max_recovery_timeout", self.max_recovery_timeout.is_some()),
+            ("success_threshold", self.success_threshold.is_some()),
+            ("half_open_max_calls", self.half_open_max_calls.is_some()),
+            (
+                "max_wait_in_half_open",
+                self.max_wait_in_half_open.is_some(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, written)| written.then_some(key))
+        .collect()
+    }
+
+    /// Where the value of `key` is written.
+    fn at(&self, key: &str) -> Option<Span> {
+        let int = |value: &Option<Int>| value.map(|value| value.span);
+        let duration = |value: &Option<DurationLit>| value.map(|value| value.span);
+        match key {
+            "failure_threshold" => int(&self.failure_threshold),
+            "failure_rate" => int(&self.failure_rate),
+            "window" => self.window.map(|window| window.span()),
+            "minimum_calls" => int(&self.minimum_calls),
+            "slow_call_duration" => duration(&self.slow_call_duration),
+            "slow_call_rate" => int(&self.slow_call_rate),
+            "recovery_timeout" => duration(&self.recovery_timeout),
+            "recovery_backoff" => self.recovery_backoff.map(|value| value.span),
+            "max_recovery_timeout" => duration(&self.max_recovery_timeout),
+            "success_threshold" => int(&self.success_threshold),
+            "half_open_max_calls" => int(&self.half_open_max_calls),
+            "max_wait_in_half_open" => duration(&self.max_wait_in_half_open),
+            _ => None,
+        }
+    }
+
+    /// What the combination rules look at: the written values, the defaults for the rest
+    /// (said so in the messages). A count out of range is left out: it is reported on its
+    /// own and not compared again.
+    fn view<'a>(&self, written: &'a [&'a str]) -> View<'a> {
+        View {
+            set: Written(written),
+            failure_rate: self.failure_rate.map(|rate| rate.value),
+            slow_call_rate: self.slow_call_rate.map(|rate| rate.value),
+            slow_call_duration: self.slow_call_duration.map(|duration| duration.value),
+            recovery_timeout: self.recovery_timeout.map_or(
+                InForce {
+                    value: rules::DEFAULT_RECOVERY_TIMEOUT,
+                    is_default: true,
+                },
+                |timeout| InForce {
+                    value: timeout.value,
+                    is_default: false,
+                },
+            ),
+            recovery_backoff: self.recovery_backoff.map(|backoff| backoff.value),
+            max_recovery_timeout: self.max_recovery_timeout.map(|max| max.value),
+            success_threshold: match self.success_threshold {
+                None => Some(InForce {
+                    value: u64::from(rules::DEFAULT_SUCCESS_THRESHOLD),
+                    is_default: true,
+                }),
+                Some(written) => rules::SUCCESS_THRESHOLD
+                    .check_whole(written.value)
+                    .ok()
+                    .map(|value| InForce {
+                        value,
+                        is_default: false,
+                    }),
+            },
+            half_open_max_calls: self
+                .half_open_max_calls
+                .and_then(|calls| rules::HALF_OPEN_MAX_CALLS.check_whole(calls.value).ok()),
+        }
+    }
+}
 
 pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<CircuitBreakerLayer> {
     let args: CircuitBreakerArgs = from_items(items)?;
     let mut errors = darling::Error::accumulator();
-    let common = Common::new(args.name, args.krate, &mut errors);
+    let written = args.written();
+    let view = args.view(&written);
+    let at = |key: &str| args.at(key);
+    let common = Common::new(args.name.clone(), args.krate.clone(), &mut errors);
 
-    let failure_rate = bounded(
-        args.failure_rate,
-        1,
-        100,
-        "`failure_rate` is a percentage from 1 to 100",
-        &mut errors,
-    );
-    let slow_call_rate = bounded(
-        args.slow_call_rate,
-        1,
-        100,
-        "`slow_call_rate` is a percentage from 1 to 100",
-        &mut errors,
-    );
-    let failure_threshold = bounded(
+    let failure_rate = whole(args.failure_rate, &rules::FAILURE_RATE, &mut errors);
+    let slow_call_rate = whole(args.slow_call_rate, &rules::SLOW_CALL_RATE, &mut errors);
+    let failure_threshold = whole(
         args.failure_threshold,
-        1,
-        MAX_COUNT,
-        "`failure_threshold` must be between 1 and 1000000 consecutive failures",
+        &rules::FAILURE_THRESHOLD,
         &mut errors,
     );
-    if let (Some(threshold), Some(_)) = (args.failure_threshold, args.failure_rate) {
-        errors.push(error_at(
-            threshold.span,
-            "`failure_threshold` (consecutive failures) and `failure_rate` are two trip models; keep one",
-        ));
-    }
-    let rate_model = args.failure_rate.is_some() || args.slow_call_rate.is_some();
+    report(rules::one_trip_model(&view), at, &mut errors);
 
     let window = args.window.and_then(|window| {
-        if !rate_model {
-            errors.push(error_at(
-                window.span(),
-                "`window` only applies with `failure_rate` or `slow_call_rate`",
-            ));
+        if report(rules::window_needs_rates(&view), at, &mut errors) {
             return None;
         }
         match window {
-            Window::Calls(calls) => bounded(
-                Some(calls),
-                1,
-                MAX_WINDOW_CALLS,
-                "`window` must be between 1 and 100000 calls",
-                &mut errors,
-            )
-            .map(WindowSpec::Calls),
+            Window::Calls(calls) => {
+                whole(Some(calls), &rules::WINDOW, &mut errors).map(WindowSpec::Calls)
+            }
             Window::Time(time) => {
-                let duration = window.duration().unwrap_or_default();
-                if duration < Duration::from_secs(1) || duration.subsec_nanos() != 0 {
-                    errors.push(error_at(
-                        time.span,
-                        "a time `window` is counted in one-second buckets: use whole seconds, at least \"1s\"",
-                    ));
-                    None
-                } else if duration > Duration::from_secs(3600) {
-                    errors.push(error_at(time.span, "a time `window` must be at most \"1h\""));
-                    None
-                } else {
-                    Some(WindowSpec::Time(duration))
-                }
+                duration(Some(time), &rules::WINDOW, &mut errors).map(WindowSpec::Time)
             }
         }
     });
 
     let minimum_calls = args.minimum_calls.and_then(|minimum| {
-        if rate_model {
-            bounded(
-                Some(minimum),
-                1,
-                MAX_COUNT,
-                "`minimum_calls` must be between 1 and 1000000",
-                &mut errors,
-            )
-        } else {
-            errors.push(error_at(
-                minimum.span,
-                "`minimum_calls` only applies with `failure_rate` or `slow_call_rate`",
-            ));
-            None
+        if report(rules::minimum_calls_needs_rates(&view), at, &mut errors) {
+            return None;
         }
+        whole(Some(minimum), &rules::MINIMUM_CALLS, &mut errors)
     });
 
-    let slow_call_duration = non_zero(args.slow_call_duration, "slow_call_duration", &mut errors);
-    match (args.slow_call_duration, args.slow_call_rate) {
-        (Some(duration), None) => errors.push(error_at(
-            duration.span,
-            "`slow_call_duration` needs `slow_call_rate` (the percentage of slow calls that trips the breaker)",
-        )),
-        (None, Some(rate)) => errors.push(error_at(
-            rate.span,
-            "`slow_call_rate` needs `slow_call_duration` (how long a call must take to count as slow)",
-        )),
-        _ => {}
-    }
+    let slow_call_duration = duration(
+        args.slow_call_duration,
+        &rules::SLOW_CALL_DURATION,
+        &mut errors,
+    );
+    report(rules::slow_call_duration_needs_rate(&view), at, &mut errors);
+    report(rules::slow_call_rate_needs_duration(&view), at, &mut errors);
 
-    let recovery_timeout = non_zero(args.recovery_timeout, "recovery_timeout", &mut errors);
-    let recovery_backoff = args.recovery_backoff.and_then(|backoff| {
-        if backoff.value <= 1.0 {
-            errors.push(error_at(
-                backoff.span,
-                "`recovery_backoff` must be greater than 1 so that the open wait grows",
-            ));
-            None
-        } else if backoff.value > MAX_RECOVERY_BACKOFF {
-            errors.push(error_at(
-                backoff.span,
-                "`recovery_backoff` must be at most 10",
-            ));
-            None
-        } else {
-            Some(backoff.value)
-        }
-    });
+    let recovery_timeout = duration(args.recovery_timeout, &rules::RECOVERY_TIMEOUT, &mut errors);
+    let recovery_backoff = number(args.recovery_backoff, &rules::RECOVERY_BACKOFF, &mut errors);
     let max_recovery_timeout = args.max_recovery_timeout.and_then(|max| {
-        let base = args
-            .recovery_timeout
-            .map_or(DEFAULT_RECOVERY_TIMEOUT, |timeout| timeout.value);
-        let base_text = if args.recovery_timeout.is_some() {
-            String::new()
-        } else {
-            String::from(", the default")
-        };
-        if args.recovery_backoff.is_none() {
-            errors.push(error_at(
-                max.span,
-                "`max_recovery_timeout` caps the growth of `recovery_backoff`; add `recovery_backoff` (e.g. `recovery_backoff = 2`) or remove it",
-            ));
-            None
-        } else if max.value < base {
-            errors.push(error_at(
-                max.span,
-                format!(
-                    "`max_recovery_timeout` ({:?}) is below `recovery_timeout` ({base:?}{base_text})",
-                    max.value
-                ),
-            ));
-            None
-        } else {
-            Some(max.value)
-        }
+        (!report(
+            rules::max_recovery_timeout_caps_backoff(&view),
+            at,
+            &mut errors,
+        ))
+        .then_some(max.value)
     });
-    let max_wait_in_half_open = non_zero(
+    let max_wait_in_half_open = duration(
         args.max_wait_in_half_open,
-        "max_wait_in_half_open",
+        &rules::MAX_WAIT_IN_HALF_OPEN,
         &mut errors,
     );
-    let success_threshold = bounded(
+    let success_threshold = whole(
         args.success_threshold,
-        1,
-        MAX_HALF_OPEN_CALLS,
-        "`success_threshold` must be between 1 and 16383",
+        &rules::SUCCESS_THRESHOLD,
         &mut errors,
     );
-    let half_open_max_calls = bounded(
+    let half_open_max_calls = whole(
         args.half_open_max_calls,
-        1,
-        MAX_HALF_OPEN_CALLS,
-        "`half_open_max_calls` must be between 1 and 16383",
+        &rules::HALF_OPEN_MAX_CALLS,
         &mut errors,
     );
-    if args.failure_rate.is_some() {
-        // The rate model judges all trial calls together by the rates; a success count would
-        // silently mean nothing.
-        if let Some(threshold) = args.success_threshold {
-            errors.push(error_at(
-                threshold.span,
-                "`success_threshold` applies to the consecutive model; with `failure_rate` the half-open trial calls are judged by the rates once all `half_open_max_calls` of them complete",
-            ));
-        }
-    } else {
-        // The consecutive model closes after `success_threshold` successful trial calls, so
-        // it must admit at least that many. A `success_threshold` out of range is already
-        // reported, so it is not compared again.
-        let needed = match (args.success_threshold, success_threshold) {
-            (None, _) => Some((2, ", the default")),
-            (Some(_), Some(needed)) => Some((needed, "")),
-            (Some(_), None) => None,
-        };
-        if let (Some(permits), Some(written), Some((needed, default))) =
-            (half_open_max_calls, args.half_open_max_calls, needed)
-            && permits < needed
-        {
-            errors.push(error_at(
-                written.span,
-                format!(
-                    "`half_open_max_calls` ({permits}) is below `success_threshold` ({needed}{default}): a half-open breaker would admit fewer trial calls than the successes it needs to close"
-                ),
-            ));
-        }
-    }
+    report(
+        rules::success_threshold_is_consecutive(&view),
+        at,
+        &mut errors,
+    );
+    report(rules::half_open_admits_successes(&view), at, &mut errors);
 
     errors.finish_with(CircuitBreakerLayer {
         common,

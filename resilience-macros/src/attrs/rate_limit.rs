@@ -7,7 +7,10 @@ use darling::ast::NestedMeta;
 use proc_macro2::Span;
 use syn::{LitStr, Path};
 
-use super::{Common, bounded, error_at, from_items, non_zero};
+use resilience_syntax::rules::rate_limit::{self as rules, View};
+use resilience_syntax::rules::{KeyRule, Written};
+
+use super::{Common, duration, error_at, from_items, report, whole};
 use crate::value::{Choice, DurationLit, Int, Keyword, RateLit, RawExpr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,12 +21,16 @@ pub(crate) enum OnLimit {
 }
 
 impl Keyword for OnLimit {
-    const KEY: &'static str = "on_limit";
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("wait", Self::Wait),
-        ("reject", Self::Reject),
-        ("queue", Self::Queue),
-    ];
+    const RULE: &'static KeyRule = &rules::ON_LIMIT_KEY;
+
+    fn named(word: &str) -> Option<Self> {
+        match word {
+            "wait" => Some(Self::Wait),
+            "reject" => Some(Self::Reject),
+            "queue" => Some(Self::Queue),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,8 +40,15 @@ pub(crate) enum Backend {
 }
 
 impl Keyword for Backend {
-    const KEY: &'static str = "backend";
-    const ALL: &'static [(&'static str, Self)] = &[("local", Self::Local), ("redis", Self::Redis)];
+    const RULE: &'static KeyRule = &rules::BACKEND;
+
+    fn named(word: &str) -> Option<Self> {
+        match word {
+            "local" => Some(Self::Local),
+            "redis" => Some(Self::Redis),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,12 +59,16 @@ pub(crate) enum OnBackendError {
 }
 
 impl Keyword for OnBackendError {
-    const KEY: &'static str = "on_backend_error";
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("allow", Self::Allow),
-        ("deny", Self::Deny),
-        ("local", Self::Local),
-    ];
+    const RULE: &'static KeyRule = &rules::ON_BACKEND_ERROR_KEY;
+
+    fn named(word: &str) -> Option<Self> {
+        match word {
+            "allow" => Some(Self::Allow),
+            "deny" => Some(Self::Deny),
+            "local" => Some(Self::Local),
+            _ => None,
+        }
+    }
 }
 
 #[derive(FromMeta)]
@@ -81,6 +99,54 @@ impl RateLimitArgs {
             || self.idle_ttl.is_some()
             || self.backend.is_some()
             || self.on_backend_error.is_some()
+    }
+
+    /// The keys written that take values.
+    fn written(&self) -> Vec<&'static str> {
+        [
+            ("rate", self.rate.is_some()),
+            ("burst", self.burst.is_some()),
+            ("on_limit", self.on_limit.is_some()),
+            ("max_wait", self.max_wait.is_some()),
+            ("max_queue", self.max_queue.is_some()),
+            ("max_keys", self.max_keys.is_some()),
+            ("idle_ttl", self.idle_ttl.is_some()),
+            ("backend", self.backend.is_some()),
+            ("on_backend_error", self.on_backend_error.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, written)| written.then_some(key))
+        .collect()
+    }
+
+    /// Where the value of `key` is written (for the keys the combination rules name).
+    fn at(&self, key: &str) -> Option<Span> {
+        match key {
+            "max_wait" => self.max_wait.map(|value| value.span),
+            "max_queue" => self.max_queue.map(|value| value.span),
+            "max_keys" => self.max_keys.map(|value| value.span),
+            "idle_ttl" => self.idle_ttl.map(|value| value.span),
+            "on_backend_error" => self.on_backend_error.map(|value| value.span),
+            _ => None,
+        }
+    }
+
+    /// What the combination rules look at: the written values, the defaults for the rest.
+    fn view<'a>(&self, written: &'a [&'a str]) -> View<'a> {
+        View {
+            set: Written(written),
+            on_limit: self
+                .on_limit
+                .map_or(rules::ON_LIMIT[0], |choice| choice.value.word()),
+            backend: match self.backend {
+                Some(Choice {
+                    value: Backend::Redis,
+                    ..
+                }) => "redis",
+                _ => rules::BACKENDS[0],
+            },
+            per_key: self.key.is_some(),
+        }
     }
 }
 
@@ -124,71 +190,21 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<RateLim
             "`#[rate_limit]` needs a `rate`, e.g. `#[rate_limit(rate = \"100/s\")]`",
         ));
     }
-    let common = Common::new(args.name, args.krate, &mut errors);
-    let burst = bounded(
-        args.burst,
-        1,
-        u64::from(u32::MAX),
-        "`burst` must be at least 1",
-        &mut errors,
-    );
+    let common = Common::new(args.name.clone(), args.krate.clone(), &mut errors);
+    let written = args.written();
+    let view = args.view(&written);
+    let at = |key: &str| args.at(key);
+    let burst = whole(args.burst, &rules::BURST, &mut errors);
     let on_limit = args.on_limit.map(|choice| choice.value);
-    if let (Some(OnLimit::Reject), Some(max_wait)) = (on_limit, args.max_wait) {
-        errors.push(error_at(
-            max_wait.span,
-            "`max_wait` only applies to `on_limit = \"wait\"` or `\"queue\"`; a rejecting \
-             limiter never waits",
-        ));
-    }
-    if let Some(max_queue) = args.max_queue
-        && on_limit != Some(OnLimit::Queue)
-    {
-        errors.push(error_at(
-            max_queue.span,
-            "`max_queue` only applies to `on_limit = \"queue\"`",
-        ));
-    }
-    let max_queue = bounded(
-        args.max_queue,
-        1,
-        u64::from(u32::MAX),
-        "`max_queue` must be at least 1; use `on_limit = \"reject\"` for a limiter that never \
-         waits",
-        &mut errors,
-    );
-    for (given, key) in [
-        (args.max_keys.map(|value| value.span), "max_keys"),
-        (args.idle_ttl.map(|value| value.span), "idle_ttl"),
-    ] {
-        if let Some(at) = given
-            && args.key.is_none()
-        {
-            errors.push(error_at(
-                at,
-                format!("`{key}` only applies to per-key limits: add `key = <expression>`"),
-            ));
-        }
-    }
-    let max_keys = bounded(
-        args.max_keys,
-        1,
-        u64::from(u32::MAX),
-        "`max_keys` must be at least 1",
-        &mut errors,
-    );
-    let idle_ttl = non_zero(args.idle_ttl, "idle_ttl", &mut errors);
-    let on_backend_error = args.on_backend_error.map(|choice| {
-        if args
-            .backend
-            .is_none_or(|backend| backend.value == Backend::Local)
-        {
-            errors.push(error_at(
-                choice.span,
-                "`on_backend_error` only applies to a remote backend, e.g. `backend = \"redis\"`",
-            ));
-        }
-        choice.value
-    });
+    report(rules::max_wait_needs_waiting(&view), at, &mut errors);
+    report(rules::max_queue_needs_queue(&view), at, &mut errors);
+    let max_queue = whole(args.max_queue, &rules::MAX_QUEUE, &mut errors);
+    report(rules::max_keys_needs_key(&view), at, &mut errors);
+    report(rules::idle_ttl_needs_key(&view), at, &mut errors);
+    let max_keys = whole(args.max_keys, &rules::MAX_KEYS, &mut errors);
+    let idle_ttl = duration(args.idle_ttl, &rules::IDLE_TTL, &mut errors);
+    report(rules::on_backend_error_needs_remote(&view), at, &mut errors);
+    let on_backend_error = args.on_backend_error.map(|choice| choice.value);
     errors.finish_with(RateLimitLayer {
         common,
         rate: args.rate.map(|rate| (rate.count, rate.period)),

@@ -7,7 +7,10 @@ use darling::ast::NestedMeta;
 use proc_macro2::Span;
 use syn::{LitStr, Path};
 
-use super::{Common, error_at, from_items};
+use resilience_syntax::rules::retry::{self as rules, View};
+use resilience_syntax::rules::{InForce, KeyRule, Written};
+
+use super::{Common, duration, error_at, from_items, number, report};
 use crate::value::{Choice, DurationLit, Float, Int, Keyword};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,13 +22,17 @@ pub(crate) enum Backoff {
 }
 
 impl Keyword for Backoff {
-    const KEY: &'static str = "backoff";
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("exponential", Self::Exponential),
-        ("linear", Self::Linear),
-        ("fixed", Self::Fixed),
-        ("decorrelated", Self::Decorrelated),
-    ];
+    const RULE: &'static KeyRule = &rules::BACKOFF;
+
+    fn named(word: &str) -> Option<Self> {
+        match word {
+            "exponential" => Some(Self::Exponential),
+            "linear" => Some(Self::Linear),
+            "fixed" => Some(Self::Fixed),
+            "decorrelated" => Some(Self::Decorrelated),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,13 +44,17 @@ pub(crate) enum Jitter {
 }
 
 impl Keyword for Jitter {
-    const KEY: &'static str = "jitter";
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("full", Self::Full),
-        ("equal", Self::Equal),
-        ("proportional", Self::Proportional),
-        ("none", Self::None),
-    ];
+    const RULE: &'static KeyRule = &rules::JITTER;
+
+    fn named(word: &str) -> Option<Self> {
+        match word {
+            "full" => Some(Self::Full),
+            "equal" => Some(Self::Equal),
+            "proportional" => Some(Self::Proportional),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,23 +65,28 @@ pub(crate) enum Preset {
 }
 
 impl Keyword for Preset {
-    const KEY: &'static str = "preset";
-    const ALL: &'static [(&'static str, Self)] = &[
-        ("conservative", Self::Conservative),
-        ("aggressive", Self::Aggressive),
-        ("patient", Self::Patient),
-    ];
+    const RULE: &'static KeyRule = &rules::PRESET;
+
+    fn named(word: &str) -> Option<Self> {
+        match word {
+            "conservative" => Some(Self::Conservative),
+            "aggressive" => Some(Self::Aggressive),
+            "patient" => Some(Self::Patient),
+            _ => None,
+        }
+    }
 }
 
 impl Preset {
-    /// (initial_delay, max_delay); mirrors `RetryPolicy::preset` so that
-    /// `max_delay ≥ initial_delay` is checked against what the preset supplies.
+    /// (initial_delay, max_delay): what `RetryPolicy::preset` supplies (both read the rule
+    /// table), so that `max_delay ≥ initial_delay` is checked against it.
     const fn delays(self) -> (Duration, Duration) {
-        match self {
-            Self::Conservative => (Duration::from_secs(1), Duration::from_secs(16)),
-            Self::Aggressive => (Duration::from_millis(500), Duration::from_secs(8)),
-            Self::Patient => (Duration::from_secs(2), Duration::from_secs(60)),
-        }
+        let values = match self {
+            Self::Conservative => rules::CONSERVATIVE,
+            Self::Aggressive => rules::AGGRESSIVE,
+            Self::Patient => rules::PATIENT,
+        };
+        (values.initial_delay, values.max_delay)
     }
 }
 
@@ -122,109 +138,116 @@ impl RetryLayer {
     }
 }
 
+impl RetryArgs {
+    /// The keys written that take values.
+    fn written(&self) -> Vec<&'static str> {
+        [
+            ("preset", self.preset.is_some()),
+            ("max_attempts", self.max_attempts.is_some()),
+            ("backoff", self.backoff.is_some()),
+            ("initial_delay", self.initial_delay.is_some()),
+            ("max_delay", self.max_delay.is_some()),
+            ("multiplier", self.multiplier.is_some()),
+            ("jitter", self.jitter.is_some()),
+            ("jitter_factor", self.jitter_factor.is_some()),
+            ("max_elapsed", self.max_elapsed.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(key, written)| written.then_some(key))
+        .collect()
+    }
+
+    /// Where the value of `key` is written (for the keys the combination rules name).
+    fn at(&self, key: &str) -> Option<Span> {
+        match key {
+            "multiplier" => self.multiplier.map(|value| value.span),
+            "max_delay" => self.max_delay.map(|value| value.span),
+            "initial_delay" => self.initial_delay.map(|value| value.span),
+            "jitter" => self.jitter.map(|value| value.span),
+            "jitter_factor" => self.jitter_factor.map(|value| value.span),
+            _ => None,
+        }
+    }
+
+    /// What the combination rules look at: the written values over the preset's, and the
+    /// defaults for the rest (said so in the messages).
+    fn view<'a>(&self, written: &'a [&'a str]) -> View<'a> {
+        let (preset_initial, preset_max) = self.preset.map_or(
+            (rules::DEFAULT_INITIAL_DELAY, rules::DEFAULT_MAX_DELAY),
+            |preset| preset.value.delays(),
+        );
+        View {
+            set: Written(written),
+            backoff: self
+                .backoff
+                .map_or(rules::BACKOFFS[0], |backoff| backoff.value.word()),
+            jitter: self
+                .jitter
+                .map_or(rules::JITTERS[0], |jitter| jitter.value.word()),
+            initial_delay: self
+                .initial_delay
+                .map_or(preset_initial, |delay| delay.value),
+            max_delay: self.max_delay.map_or(
+                InForce {
+                    value: preset_max,
+                    is_default: true,
+                },
+                |delay| InForce {
+                    value: delay.value,
+                    is_default: false,
+                },
+            ),
+        }
+    }
+}
+
 pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<RetryLayer> {
     let args: RetryArgs = from_items(items)?;
     let mut errors = darling::Error::accumulator();
-    let common = Common::new(args.name, args.krate, &mut errors);
+    let written = args.written();
+    let view = args.view(&written);
+    let at = |key: &str| args.at(key);
+    let common = Common::new(args.name.clone(), args.krate.clone(), &mut errors);
     let preset = args.preset.map(|preset| preset.value);
-    let (preset_initial, preset_max) = preset.map_or(
-        (Duration::from_millis(100), Duration::from_secs(10)),
-        Preset::delays,
-    );
 
     let max_attempts = args.max_attempts.and_then(|attempts| {
-        match u32::try_from(attempts.value) {
-            Ok(0) => errors.push(error_at(
-                attempts.span,
-                "`max_attempts` counts every call including the first, so it must be at least 1",
-            )),
-            Ok(value) => return Some(value),
-            Err(_) => errors.push(error_at(attempts.span, "`max_attempts` is too large")),
-        }
-        None
+        // Beyond `u32` the attribute says "too large" where configuration states the range.
+        let Ok(value) = u32::try_from(attempts.value) else {
+            errors.push(error_at(attempts.span, rules::MAX_ATTEMPTS_TOO_LARGE));
+            return None;
+        };
+        rules::MAX_ATTEMPTS
+            .check_whole(u64::from(value))
+            .map_err(|message| errors.push(error_at(attempts.span, message)))
+            .ok()
+            .map(|_| value)
     });
 
     let backoff = args.backoff.map(|backoff| backoff.value);
-    let effective_backoff = backoff.unwrap_or(Backoff::Exponential);
-
     let multiplier = args.multiplier.and_then(|multiplier| {
-        if effective_backoff != Backoff::Exponential {
-            errors.push(error_at(
-                multiplier.span,
-                "`multiplier` only applies to `backoff = \"exponential\"`",
-            ));
-        } else if multiplier.value <= 1.0 {
-            errors.push(error_at(
-                multiplier.span,
-                "`multiplier` must be greater than 1 so that delays grow",
-            ));
-        } else if multiplier.value > 100.0 {
-            errors.push(error_at(
-                multiplier.span,
-                "`multiplier` must be at most 100",
-            ));
-        } else {
-            return Some(multiplier.value);
+        if report(rules::multiplier_needs_exponential(&view), at, &mut errors) {
+            return None;
         }
-        None
+        number(Some(multiplier), &rules::MULTIPLIER, &mut errors)
     });
 
-    let initial = args
-        .initial_delay
-        .map_or(preset_initial, |delay| delay.value);
-    let max = args.max_delay.map_or(preset_max, |delay| delay.value);
-    if max < initial {
-        match (args.max_delay, args.initial_delay) {
-            (Some(max_delay), _) => errors.push(error_at(
-                max_delay.span,
-                format!("`max_delay` ({max:?}) must be at least `initial_delay` ({initial:?})"),
-            )),
-            (None, Some(initial_delay)) => errors.push(error_at(
-                initial_delay.span,
-                format!(
-                    "`initial_delay` ({initial:?}) exceeds the default `max_delay` ({max:?}); raise `max_delay` too"
-                ),
-            )),
-            (None, None) => {}
-        }
-    }
+    report(rules::max_delay_at_least_initial(&view), at, &mut errors);
 
     let jitter = args.jitter.map(|jitter| jitter.value);
-    if let (Some(written), Backoff::Decorrelated) = (args.jitter, effective_backoff) {
-        errors.push(error_at(
-            written.span,
-            "`backoff = \"decorrelated\"` is already randomised; remove `jitter`",
-        ));
-    }
+    report(rules::decorrelated_takes_no_jitter(&view), at, &mut errors);
     let jitter_factor = args.jitter_factor.and_then(|factor| {
-        if jitter != Some(Jitter::Proportional) {
-            errors.push(error_at(
-                factor.span,
-                "`jitter_factor` only applies to `jitter = \"proportional\"`",
-            ));
-        } else if factor.value <= 0.0 || factor.value > 1.0 {
-            errors.push(error_at(
-                factor.span,
-                "`jitter_factor` must be greater than 0 and at most 1",
-            ));
-        } else {
-            return Some(factor.value);
+        if report(
+            rules::jitter_factor_needs_proportional(&view),
+            at,
+            &mut errors,
+        ) {
+            return None;
         }
-        None
+        number(Some(factor), &rules::JITTER_FACTOR, &mut errors)
     });
     let jitter = jitter.map(|jitter| (jitter, jitter_factor));
 
-    let max_elapsed = args.max_elapsed.and_then(|elapsed| {
-        if elapsed.value.is_zero() {
-            errors.push(error_at(
-                elapsed.span,
-                "`max_elapsed` must be greater than zero",
-            ));
-            None
-        } else {
-            Some(elapsed.value)
-        }
-    });
+    let max_elapsed = duration(args.max_elapsed, &rules::MAX_ELAPSED, &mut errors);
 
     errors.finish_with(RetryLayer {
         common,

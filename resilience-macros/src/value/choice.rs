@@ -2,16 +2,26 @@
 
 use darling::{Error, FromMeta};
 use proc_macro2::Span;
+use resilience_syntax::rules::{KeyRule, expects_one_of, unknown_word};
 use syn::{Expr, Lit};
 
-use super::did_you_mean;
-
 /// A closed set of keywords accepted as a string literal.
-pub(crate) trait Keyword: Sized + Copy + 'static {
-    /// The attribute key, for messages.
-    const KEY: &'static str;
-    /// Every accepted spelling, with its value.
-    const ALL: &'static [(&'static str, Self)];
+pub(crate) trait Keyword: Sized + Copy + PartialEq + 'static {
+    /// The key's rule: its name and its words (for messages, did-you-mean and parsing).
+    const RULE: &'static KeyRule;
+
+    /// The value a word of the rule's list names.
+    fn named(word: &str) -> Option<Self>;
+
+    /// The word of the rule's list that names this value.
+    fn word(self) -> &'static str {
+        Self::RULE
+            .words()
+            .iter()
+            .copied()
+            .find(|word| Self::named(word) == Some(self))
+            .unwrap_or_default()
+    }
 }
 
 /// A parsed keyword and where it was written.
@@ -23,36 +33,27 @@ pub(crate) struct Choice<K> {
 
 impl<K: Keyword> FromMeta for Choice<K> {
     fn from_expr(expr: &Expr) -> darling::Result<Self> {
-        let names: Vec<&str> = K::ALL.iter().map(|(name, _)| *name).collect();
-        let expected = names
-            .iter()
-            .map(|name| format!("\"{name}\""))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let (key, words) = (K::RULE.key, K::RULE.words());
         let Expr::Lit(lit) = expr else {
             if let Expr::Group(group) = expr {
                 return Self::from_expr(&group.expr);
             }
-            return Err(
-                Error::custom(format!("`{}` expects one of {expected}", K::KEY)).with_span(expr),
-            );
+            return Err(Error::custom(expects_one_of(key, words)).with_span(expr));
         };
         let Lit::Str(text) = &lit.lit else {
-            return Err(
-                Error::custom(format!("`{}` expects one of {expected}", K::KEY)).with_span(lit),
-            );
+            return Err(Error::custom(expects_one_of(key, words)).with_span(lit));
         };
         let value = text.value();
-        if let Some((_, kind)) = K::ALL.iter().find(|(name, _)| *name == value) {
+        if let Some(kind) = words
+            .iter()
+            .find(|word| **word == value)
+            .and_then(|word| K::named(word))
+        {
             return Ok(Self {
-                value: *kind,
+                value: kind,
                 span: text.span(),
             });
         }
-        let mut message = format!("unknown {} \"{value}\"; expected one of {expected}", K::KEY);
-        if let Some(close) = did_you_mean(&value, &names) {
-            message = format!("unknown {} \"{value}\"; did you mean \"{close}\"?", K::KEY);
-        }
-        Err(Error::custom(message).with_span(text))
+        Err(Error::custom(unknown_word(key, &value, words)).with_span(text))
     }
 }

@@ -16,4 +16,3 @@ pub(crate) use duration::{DurationLit, duration_tokens};
 pub(crate) use number::{Float, Int};
 pub(crate) use rate::RateLit;
 pub(crate) use raw::{RawExpr, Window};
-pub(crate) use resilience_syntax::did_you_mean;

@@ -2,6 +2,7 @@
 
 use darling::{Error, FromMeta};
 use proc_macro2::Span;
+use resilience_syntax::rules::{NOT_A_NEGATIVE, NUMBER_EXPECTED, number_in_string};
 use syn::spanned::Spanned;
 use syn::{Expr, Lit};
 
@@ -26,9 +27,7 @@ impl FromMeta for Int {
                 Lit::Str(text) => Err(quoted_number::<u64>(text).with_span(text)),
                 other => Err(Error::custom("expected a whole number, e.g. `5`").with_span(other)),
             },
-            Expr::Unary(_) => {
-                Err(Error::custom("expected a whole number ≥ 0, not a negative").with_span(expr))
-            }
+            Expr::Unary(_) => Err(Error::custom(NOT_A_NEGATIVE).with_span(expr)),
             Expr::Group(group) => Self::from_expr(&group.expr),
             other => {
                 Err(Error::custom("expected a whole number literal, e.g. `5`").with_span(other))
@@ -61,22 +60,15 @@ impl FromMeta for Float {
                 value,
                 span: expr.span(),
             }),
-            _ => Err(Error::custom("expected a number, e.g. `2.0`").with_span(expr)),
+            _ => Err(Error::custom(NUMBER_EXPECTED).with_span(expr)),
         }
     }
 }
 
 /// The error for a number written as a string: a did-you-mean without the quotes when the
-/// string holds one.
+/// string holds a number of the key's type.
 fn quoted_number<N: std::str::FromStr>(text: &syn::LitStr) -> Error {
-    let value = text.value();
-    let value = value.trim();
-    // A leading digit keeps words such as "inf" or "NaN" out of the suggestion.
-    if value.starts_with(|c: char| c.is_ascii_digit()) && value.parse::<N>().is_ok() {
-        Error::custom(format!(
-            "expected a number, not a string: did you mean `{value}`?"
-        ))
-    } else {
-        Error::custom("expected a number, not a string, e.g. `5`")
-    }
+    Error::custom(number_in_string(&text.value(), |value| {
+        value.parse::<N>().is_ok()
+    }))
 }

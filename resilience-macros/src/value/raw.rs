@@ -1,8 +1,7 @@
 //! Values kept as Rust syntax: expressions and the int-or-duration `window`.
 
-use std::time::Duration;
-
 use darling::{Error, FromMeta};
+use resilience_syntax::rules::WINDOW_EXPECTED;
 use syn::{Expr, Lit};
 
 use super::{DurationLit, Int};
@@ -31,13 +30,6 @@ impl Window {
             Self::Time(duration) => duration.span,
         }
     }
-
-    pub(crate) fn duration(&self) -> Option<Duration> {
-        match self {
-            Self::Calls(_) => None,
-            Self::Time(duration) => Some(duration.value),
-        }
-    }
 }
 
 impl FromMeta for Window {
@@ -50,10 +42,7 @@ impl FromMeta for Window {
                 Int::from_expr(expr).map(Self::Calls)
             }
             Expr::Group(group) => Self::from_expr(&group.expr),
-            other => Err(Error::custom(
-                "expected a number of calls (`window = 20`) or a duration (`window = \"60s\"`)",
-            )
-            .with_span(other)),
+            other => Err(Error::custom(WINDOW_EXPECTED).with_span(other)),
         }
     }
 }

@@ -40,7 +40,7 @@ impl ChaosConfig {
         Self {
             error_rate: 0.0,
             latency: Duration::ZERO,
-            latency_rate: 1.0,
+            latency_rate: resilience_syntax::rules::chaos::DEFAULT_LATENCY_RATE,
             outage: Duration::ZERO,
             period: Duration::ZERO,
             seed: None,

@@ -5,13 +5,13 @@ use std::time::Duration;
 use super::state::MAX_HALF_OPEN_CALLS;
 
 /// The largest count window, in calls; larger requests are clamped to it.
-pub const MAX_WINDOW_CALLS: u32 = 100_000;
+pub const MAX_WINDOW_CALLS: u32 = resilience_syntax::rules::circuit_breaker::MAX_WINDOW_CALLS;
 
 /// The longest time window, in seconds (one hour); longer requests are clamped to it.
-pub const MAX_WINDOW_SECS: u64 = 3_600;
+pub const MAX_WINDOW_SECS: u64 = resilience_syntax::rules::circuit_breaker::MAX_WINDOW_SECS;
 
 /// `minimum_calls` when none is set (resilience4j's default).
-const DEFAULT_MINIMUM_CALLS: u32 = 100;
+const DEFAULT_MINIMUM_CALLS: u32 = resilience_syntax::rules::circuit_breaker::DEFAULT_MINIMUM_CALLS;
 
 /// The sliding window a breaker judges its failure and slow-call rates over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -118,16 +118,18 @@ impl CircuitBreakerConfig {
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            failure_threshold: 5,
+            failure_threshold: resilience_syntax::rules::circuit_breaker::DEFAULT_FAILURE_THRESHOLD,
             failure_rate: None,
-            window: SlidingWindow::Calls(100),
+            window: SlidingWindow::Calls(
+                resilience_syntax::rules::circuit_breaker::DEFAULT_WINDOW_CALLS,
+            ),
             minimum_calls: None,
             slow_call_duration: None,
             slow_call_rate: None,
-            recovery_timeout: Duration::from_secs(60),
+            recovery_timeout: resilience_syntax::rules::circuit_breaker::DEFAULT_RECOVERY_TIMEOUT,
             recovery_backoff: None,
             max_recovery_timeout: None,
-            success_threshold: 2,
+            success_threshold: resilience_syntax::rules::circuit_breaker::DEFAULT_SUCCESS_THRESHOLD,
             half_open_max_calls: None,
             max_wait_in_half_open: None,
         }

@@ -116,13 +116,13 @@ pub struct RateLimitConfig {
 
 impl RateLimitConfig {
     /// The default `max_wait`: 5 seconds.
-    pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(5);
+    pub const DEFAULT_MAX_WAIT: Duration = resilience_syntax::rules::rate_limit::DEFAULT_MAX_WAIT;
     /// The default `max_queue`: 100 waiting calls.
-    pub const DEFAULT_MAX_QUEUE: u32 = 100;
+    pub const DEFAULT_MAX_QUEUE: u32 = resilience_syntax::rules::rate_limit::DEFAULT_MAX_QUEUE;
     /// The default `max_keys`: 100 000 tracked keys.
-    pub const DEFAULT_MAX_KEYS: usize = 100_000;
+    pub const DEFAULT_MAX_KEYS: usize = resilience_syntax::rules::rate_limit::DEFAULT_MAX_KEYS;
     /// The default `idle_ttl`: 10 minutes.
-    pub const DEFAULT_IDLE_TTL: Duration = Duration::from_mins(10);
+    pub const DEFAULT_IDLE_TTL: Duration = resilience_syntax::rules::rate_limit::DEFAULT_IDLE_TTL;
     /// The default `backend_timeout`: 100 milliseconds.
     pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_millis(100);
 

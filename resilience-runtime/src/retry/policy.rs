@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use resilience_syntax::rules::retry as rules;
 use serde::Serialize;
 
 use crate::base::clock::{self, Nanos};
@@ -99,11 +100,11 @@ impl RetryPolicy {
     #[must_use]
     pub const fn new() -> Self {
         Self {
-            max_attempts: 3,
+            max_attempts: rules::DEFAULT_MAX_ATTEMPTS,
             backoff: BackoffKind::Exponential,
-            initial_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(10),
-            multiplier: 2.0,
+            initial_delay: rules::DEFAULT_INITIAL_DELAY,
+            max_delay: rules::DEFAULT_MAX_DELAY,
+            multiplier: rules::DEFAULT_MULTIPLIER,
             jitter: Jitter::Full,
             max_elapsed: None,
         }
@@ -124,20 +125,20 @@ impl RetryPolicy {
         let base = Self::new();
         match preset {
             Preset::Conservative => base
-                .with_max_attempts(3)
-                .with_initial_delay(Duration::from_secs(1))
-                .with_max_delay(Duration::from_secs(16))
-                .with_multiplier(2.0),
+                .with_max_attempts(rules::CONSERVATIVE.max_attempts)
+                .with_initial_delay(rules::CONSERVATIVE.initial_delay)
+                .with_max_delay(rules::CONSERVATIVE.max_delay)
+                .with_multiplier(rules::CONSERVATIVE.multiplier),
             Preset::Aggressive => base
-                .with_max_attempts(5)
-                .with_initial_delay(Duration::from_millis(500))
-                .with_max_delay(Duration::from_secs(8))
-                .with_multiplier(1.5),
+                .with_max_attempts(rules::AGGRESSIVE.max_attempts)
+                .with_initial_delay(rules::AGGRESSIVE.initial_delay)
+                .with_max_delay(rules::AGGRESSIVE.max_delay)
+                .with_multiplier(rules::AGGRESSIVE.multiplier),
             Preset::Patient => base
-                .with_max_attempts(4)
-                .with_initial_delay(Duration::from_secs(2))
-                .with_max_delay(Duration::from_secs(60))
-                .with_multiplier(2.5),
+                .with_max_attempts(rules::PATIENT.max_attempts)
+                .with_initial_delay(rules::PATIENT.initial_delay)
+                .with_max_delay(rules::PATIENT.max_delay)
+                .with_multiplier(rules::PATIENT.multiplier),
         }
     }
 

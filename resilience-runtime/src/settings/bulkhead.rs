@@ -1,30 +1,12 @@
-//! `bulkhead` keys: the `#[bulkhead]` attribute's, with its ranges.
+//! `bulkhead` keys: the `#[bulkhead]` attribute's, with its ranges (from
+//! `resilience_syntax::rules::bulkhead`, which the attribute checks too).
 
-use super::keys::{
-    Configurable, DURATION, Key, KindSpec, NAME_AND_CRATE, Setting, duration, whole_in,
-};
+use resilience_syntax::rules::bulkhead as rules;
+
+use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
 
-const KEYS: &[Key] = &[
-    Key {
-        name: "max_concurrent",
-        accepted: "a whole number from 1 to 4294967295",
-        read: |raw| {
-            whole_in(
-                raw,
-                1,
-                u64::from(u32::MAX),
-                "`max_concurrent` must be at least 1",
-            )
-            .map(Setting::Whole)
-        },
-    },
-    Key {
-        name: "max_wait",
-        accepted: DURATION,
-        read: duration,
-    },
-];
+const KEYS: &[Key] = &[key!(rules::MAX_CONCURRENT), key!(rules::MAX_WAIT)];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
     name: "bulkhead",

@@ -1,147 +1,32 @@
-//! `circuit_breaker` keys: the `#[circuit_breaker]` attribute's, with its ranges and rules.
+//! `circuit_breaker` keys: the `#[circuit_breaker]` attribute's, with its ranges and rules
+//! (all from `resilience_syntax::rules::circuit_breaker`, which the attribute checks too).
 
-use std::time::Duration;
-
-use super::keys::{
-    Configurable, DURATION, Key, KindSpec, NAME_AND_CRATE, POSITIVE_DURATION, Setting, percent,
-    positive_duration, whole_in,
+use resilience_syntax::rules::circuit_breaker::{self as rules, View};
+// What the unit tests below name from here.
+use resilience_syntax::rules::{InForce, Written};
+#[cfg(test)]
+use {
+    super::value::Raw, resilience_syntax::rules::circuit_breaker::MAX_HALF_OPEN_CALLS,
+    std::time::Duration,
 };
-use super::value::{self, Raw, WindowValue};
-use crate::circuit_breaker::{
-    CircuitBreaker, CircuitBreakerConfig, MAX_WINDOW_CALLS, MAX_WINDOW_SECS,
-};
 
-/// The attribute's bound on counts of calls and failures.
-const MAX_COUNT: u64 = 1_000_000;
-/// The most half-open trial calls (they share a packed atomic word).
-const MAX_HALF_OPEN_CALLS: u64 = 16_383;
-/// The largest `recovery_backoff`: beyond it a second failed recovery already means hours.
-const MAX_RECOVERY_BACKOFF: f64 = 10.0;
-
-fn failure_threshold(raw: &Raw) -> Result<Setting, String> {
-    whole_in(
-        raw,
-        1,
-        MAX_COUNT,
-        "`failure_threshold` must be between 1 and 1000000 consecutive failures",
-    )
-    .map(Setting::Whole)
-}
-
-fn window(raw: &Raw) -> Result<Setting, String> {
-    match value::window(raw)? {
-        WindowValue::Calls(calls) if (1..=u64::from(MAX_WINDOW_CALLS)).contains(&calls) => {
-            Ok(Setting::Window(WindowValue::Calls(calls)))
-        }
-        WindowValue::Calls(calls) => Err(format!(
-            "{calls} is out of range: `window` must be between 1 and 100000 calls"
-        )),
-        WindowValue::Time(duration) => {
-            if duration < Duration::from_secs(1) || duration.subsec_nanos() != 0 {
-                Err(String::from(
-                    "a time `window` is counted in one-second buckets: use whole seconds, at least \"1s\"",
-                ))
-            } else if duration > Duration::from_secs(MAX_WINDOW_SECS) {
-                Err(String::from("a time `window` must be at most \"1h\""))
-            } else {
-                Ok(Setting::Window(WindowValue::Time(duration)))
-            }
-        }
-    }
-}
-
-fn half_open_count(raw: &Raw, key: &str) -> Result<Setting, String> {
-    whole_in(
-        raw,
-        1,
-        MAX_HALF_OPEN_CALLS,
-        &format!("`{key}` must be between 1 and 16383"),
-    )
-    .map(Setting::Whole)
-}
-
-fn recovery_backoff(raw: &Raw) -> Result<Setting, String> {
-    let factor = value::number(raw)?;
-    if factor <= 1.0 {
-        Err(String::from(
-            "`recovery_backoff` must be greater than 1 so that the open wait grows",
-        ))
-    } else if factor > MAX_RECOVERY_BACKOFF {
-        Err(String::from("`recovery_backoff` must be at most 10"))
-    } else {
-        Ok(Setting::Number(factor))
-    }
-}
+use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
+use super::value::WindowValue;
+use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 
 const KEYS: &[Key] = &[
-    Key {
-        name: "failure_threshold",
-        accepted: "a whole number from 1 to 1000000",
-        read: failure_threshold,
-    },
-    Key {
-        name: "failure_rate",
-        accepted: "a whole number from 1 to 100 (percent)",
-        read: |raw| percent(raw, "failure_rate"),
-    },
-    Key {
-        name: "window",
-        accepted: "a number of calls from 1 to 100000, or whole seconds from \"1s\" to \"1h\"",
-        read: window,
-    },
-    Key {
-        name: "minimum_calls",
-        accepted: "a whole number from 1 to 1000000",
-        read: |raw| {
-            whole_in(
-                raw,
-                1,
-                MAX_COUNT,
-                "`minimum_calls` must be between 1 and 1000000",
-            )
-            .map(Setting::Whole)
-        },
-    },
-    Key {
-        name: "slow_call_duration",
-        accepted: POSITIVE_DURATION,
-        read: |raw| positive_duration(raw, "slow_call_duration"),
-    },
-    Key {
-        name: "slow_call_rate",
-        accepted: "a whole number from 1 to 100 (percent)",
-        read: |raw| percent(raw, "slow_call_rate"),
-    },
-    Key {
-        name: "recovery_timeout",
-        accepted: POSITIVE_DURATION,
-        read: |raw| positive_duration(raw, "recovery_timeout"),
-    },
-    Key {
-        name: "recovery_backoff",
-        accepted: "a number greater than 1 and at most 10",
-        read: recovery_backoff,
-    },
-    Key {
-        name: "max_recovery_timeout",
-        accepted: DURATION,
-        read: super::keys::duration,
-    },
-    Key {
-        name: "success_threshold",
-        accepted: "a whole number from 1 to 16383",
-        read: |raw| half_open_count(raw, "success_threshold"),
-    },
-    Key {
-        name: "half_open_max_calls",
-        accepted: "a whole number from 1 to 16383",
-        read: |raw| half_open_count(raw, "half_open_max_calls"),
-    },
-    Key {
-        name: "max_wait_in_half_open",
-        accepted: POSITIVE_DURATION,
-        read: |raw| positive_duration(raw, "max_wait_in_half_open"),
-    },
+    key!(rules::FAILURE_THRESHOLD),
+    key!(rules::FAILURE_RATE),
+    key!(rules::WINDOW),
+    key!(rules::MINIMUM_CALLS),
+    key!(rules::SLOW_CALL_DURATION),
+    key!(rules::SLOW_CALL_RATE),
+    key!(rules::RECOVERY_TIMEOUT),
+    key!(rules::RECOVERY_BACKOFF),
+    key!(rules::MAX_RECOVERY_TIMEOUT),
+    key!(rules::SUCCESS_THRESHOLD),
+    key!(rules::HALF_OPEN_MAX_CALLS),
+    key!(rules::MAX_WAIT_IN_HALF_OPEN),
 ];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
@@ -212,92 +97,30 @@ impl Configurable for CircuitBreaker {
     }
 
     fn check(set: &[&'static str], config: &CircuitBreakerConfig) -> Vec<(&'static str, String)> {
-        let has = |key: &str| set.contains(&key);
-        let mut problems = Vec::new();
-        let rate_model =
-            config.failure_rate().is_some() || config.explicit_slow_call_rate().is_some();
-        if has("failure_threshold") && config.failure_rate().is_some() {
-            problems.push((
-                "failure_threshold",
-                String::from(
-                    "`failure_threshold` (consecutive failures) and `failure_rate` are two trip models; keep one",
-                ),
-            ));
-        }
-        for key in ["window", "minimum_calls"] {
-            if has(key) && !rate_model {
-                problems.push((
-                    key,
-                    format!("`{key}` only applies with `failure_rate` or `slow_call_rate`"),
-                ));
-            }
-        }
-        if has("slow_call_duration") && config.explicit_slow_call_rate().is_none() {
-            problems.push((
-                "slow_call_duration",
-                String::from(
-                    "`slow_call_duration` needs `slow_call_rate` (the percentage of slow calls that trips the breaker)",
-                ),
-            ));
-        }
-        if has("slow_call_rate") && config.slow_call_duration().is_none() {
-            problems.push((
-                "slow_call_rate",
-                String::from(
-                    "`slow_call_rate` needs `slow_call_duration` (how long a call must take to count as slow)",
-                ),
-            ));
-        }
-        if let Some(max) = config.explicit_max_recovery_timeout() {
-            let base = config.recovery_timeout();
-            if has("max_recovery_timeout") && config.recovery_backoff().is_none() {
-                problems.push((
-                    "max_recovery_timeout",
-                    String::from(
-                        "`max_recovery_timeout` caps the growth of `recovery_backoff`; add `recovery_backoff` (e.g. `recovery_backoff = 2`) or remove it",
-                    ),
-                ));
-            } else if max < base {
-                let message = format!(
-                    "`max_recovery_timeout` ({max:?}) is below `recovery_timeout` ({base:?})"
-                );
-                if has("max_recovery_timeout") {
-                    problems.push(("max_recovery_timeout", message));
-                } else if has("recovery_timeout") {
-                    problems.push(("recovery_timeout", message));
-                }
-            }
-        }
-        if config.failure_rate().is_some() {
-            if has("success_threshold") {
-                problems.push((
-                    "success_threshold",
-                    String::from(
-                        "`success_threshold` applies to the consecutive model; with `failure_rate` the half-open trial calls are judged by the rates once all `half_open_max_calls` of them complete",
-                    ),
-                ));
-            }
-        } else if let Some(permits) = config.explicit_half_open_max_calls() {
-            let needed = config.success_threshold();
-            let key = if has("half_open_max_calls") {
-                Some("half_open_max_calls")
-            } else if has("success_threshold") {
-                Some("success_threshold")
-            } else {
-                None
-            };
-            if let Some(key) = key
-                && permits < needed
-            {
-                problems.push((
-                    key,
-                    format!(
-                        "`half_open_max_calls` ({permits}) is below `success_threshold` ({needed}): a half-open breaker would admit fewer trial calls than the successes it needs to close"
-                    ),
-                ));
-            }
-        }
-        problems
+        // Configuration knows only the values in force, not which layer set them, so its
+        // messages never add ", the default" as the attribute's do.
+        let view = View {
+            set: Written(set),
+            failure_rate: config.failure_rate().map(u64::from),
+            slow_call_rate: config.explicit_slow_call_rate().map(u64::from),
+            slow_call_duration: config.slow_call_duration(),
+            recovery_timeout: InForce {
+                value: config.recovery_timeout(),
+                is_default: false,
+            },
+            recovery_backoff: config.recovery_backoff(),
+            max_recovery_timeout: config.explicit_max_recovery_timeout(),
+            success_threshold: Some(InForce {
+                value: u64::from(config.success_threshold()),
+                is_default: false,
+            }),
+            half_open_max_calls: config.explicit_half_open_max_calls().map(u64::from),
+        };
+        rules::COMBINATIONS
+            .iter()
+            .filter_map(|rule| (rule.check)(&view))
+            .map(|problem| (problem.key, problem.message))
+            .collect()
     }
 
     fn in_force(&self) -> CircuitBreakerConfig {

@@ -3,6 +3,8 @@
 
 use std::time::Duration;
 
+use resilience_syntax::rules::{self, Form, KeyRule};
+
 use super::value::{self, Raw, WindowValue};
 use crate::base::named::Named;
 
@@ -98,7 +100,53 @@ pub(crate) trait Configurable: Named {
     fn reconfigure(&self, config: Self::Config);
 }
 
+impl Key {
+    /// The key `rule` describes, read by its form.
+    pub(crate) const fn of(
+        rule: &'static KeyRule,
+        read: fn(&Raw) -> Result<Setting, String>,
+    ) -> Self {
+        Self {
+            name: rule.key,
+            accepted: rule.accepted,
+            read,
+        }
+    }
+}
+
+/// A [`Key`] built from a rule of `resilience_syntax::rules`: its name, accepted text and
+/// reader all come from the rule.
+macro_rules! key {
+    ($rule:path) => {
+        $crate::config::keys::Key::of(&$rule, |raw| $crate::config::keys::read(&$rule, raw))
+    };
+}
+pub(crate) use key;
+
 // Readers shared by the kinds' tables.
+
+/// Reads and range-checks a value as `rule`'s form says, with the rule's messages.
+pub(crate) fn read(rule: &KeyRule, raw: &Raw) -> Result<Setting, String> {
+    match rule.form {
+        Form::Whole { min, max, message } => whole_in(raw, min, max, message).map(Setting::Whole),
+        Form::Number { .. } | Form::Fraction => {
+            rule.check_number(value::number(raw)?).map(Setting::Number)
+        }
+        Form::Duration => duration(raw),
+        Form::PositiveDuration => positive_duration(raw, rule.key),
+        Form::Rate => value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),
+        Form::Word(words) => word(raw, rule.key, words),
+        Form::Window { .. } => match value::window(raw)? {
+            WindowValue::Calls(calls) => rule
+                .check_whole(calls)
+                .map(|calls| Setting::Window(WindowValue::Calls(calls)))
+                .map_err(|message| rules::out_of_range(calls, message)),
+            WindowValue::Time(duration) => rule
+                .check_duration(duration)
+                .map(|duration| Setting::Window(WindowValue::Time(duration))),
+        },
+    }
+}
 
 /// A whole number in `min..=max`; `message` says so as the attribute does.
 pub(crate) fn whole_in(raw: &Raw, min: u64, max: u64, message: &str) -> Result<u64, String> {
@@ -106,11 +154,12 @@ pub(crate) fn whole_in(raw: &Raw, min: u64, max: u64, message: &str) -> Result<u
     if (min..=max).contains(&value) {
         Ok(value)
     } else {
-        Err(format!("{value} is out of range: {message}"))
+        Err(rules::out_of_range(value, message))
     }
 }
 
 /// A percentage, 1 to 100.
+#[cfg(test)]
 pub(crate) fn percent(raw: &Raw, key: &str) -> Result<Setting, String> {
     whole_in(
         raw,
@@ -130,7 +179,7 @@ pub(crate) fn duration(raw: &Raw) -> Result<Setting, String> {
 pub(crate) fn positive_duration(raw: &Raw, key: &str) -> Result<Setting, String> {
     let duration = value::duration(raw)?;
     if duration.is_zero() {
-        Err(format!("`{key}` must be greater than zero"))
+        Err(rules::must_be_positive(key))
     } else {
         Ok(Setting::Duration(duration))
     }
@@ -156,11 +205,8 @@ pub(crate) fn closest<'a>(input: &str, candidates: &'a [String]) -> Option<&'a s
 }
 
 /// The accepted form of a duration, as the grammar states it.
-pub(crate) const DURATION: &str = "a duration string such as \"250ms\", \"2s\" or \"1m30s\"";
-
-/// A duration greater than zero.
-pub(crate) const POSITIVE_DURATION: &str =
-    "a duration greater than zero, such as \"250ms\", \"2s\" or \"1m30s\"";
+#[cfg(test)]
+pub(crate) const DURATION: &str = rules::DURATION_ACCEPTED;
 
 #[cfg(test)]
 mod tests {

@@ -1,75 +1,22 @@
-//! `rate_limiter` keys: the `#[rate_limit]` attribute's, with its ranges and rules.
+//! `rate_limiter` keys: the `#[rate_limit]` attribute's, with its ranges and rules (all from
+//! `resilience_syntax::rules::rate_limit`, which the attribute checks too).
 
-use super::keys::{
-    Configurable, DURATION, Key, KindSpec, NAME_AND_CRATE, POSITIVE_DURATION, Setting, duration,
-    positive_duration, whole_in, word,
-};
-use super::value;
+use resilience_syntax::rules::Written;
+use resilience_syntax::rules::rate_limit::{self as rules, View};
+
+use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
 use crate::rate_limit::{Backend, OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiter};
 
-const ON_LIMIT: &[&str] = &["wait", "reject", "queue"];
-const BACKENDS: &[&str] = &["local", "redis"];
-const ON_BACKEND_ERROR: &[&str] = &["allow", "deny", "local"];
-
 const KEYS: &[Key] = &[
-    Key {
-        name: "rate",
-        accepted: "a rate such as \"100/s\", \"500/min\", \"1000/h\", \"10000/day\" or \"5/250ms\"",
-        read: |raw| value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),
-    },
-    Key {
-        name: "burst",
-        accepted: "a whole number from 1 to 4294967295",
-        read: |raw| {
-            whole_in(raw, 1, u64::from(u32::MAX), "`burst` must be at least 1").map(Setting::Whole)
-        },
-    },
-    Key {
-        name: "on_limit",
-        accepted: "one of \"wait\", \"reject\", \"queue\"",
-        read: |raw| word(raw, "on_limit", ON_LIMIT),
-    },
-    Key {
-        name: "max_wait",
-        accepted: DURATION,
-        read: duration,
-    },
-    Key {
-        name: "max_queue",
-        accepted: "a whole number from 1 to 4294967295",
-        read: |raw| {
-            whole_in(
-                raw,
-                1,
-                u64::from(u32::MAX),
-                "`max_queue` must be at least 1; use `on_limit = \"reject\"` for a limiter that never waits",
-            )
-            .map(Setting::Whole)
-        },
-    },
-    Key {
-        name: "max_keys",
-        accepted: "a whole number from 1 to 4294967295",
-        read: |raw| {
-            whole_in(raw, 1, u64::from(u32::MAX), "`max_keys` must be at least 1")
-                .map(Setting::Whole)
-        },
-    },
-    Key {
-        name: "idle_ttl",
-        accepted: POSITIVE_DURATION,
-        read: |raw| positive_duration(raw, "idle_ttl"),
-    },
-    Key {
-        name: "backend",
-        accepted: "one of \"local\", \"redis\"",
-        read: |raw| word(raw, "backend", BACKENDS),
-    },
-    Key {
-        name: "on_backend_error",
-        accepted: "one of \"allow\", \"deny\", \"local\"",
-        read: |raw| word(raw, "on_backend_error", ON_BACKEND_ERROR),
-    },
+    key!(rules::RATE),
+    key!(rules::BURST),
+    key!(rules::ON_LIMIT_KEY),
+    key!(rules::MAX_WAIT),
+    key!(rules::MAX_QUEUE),
+    key!(rules::MAX_KEYS),
+    key!(rules::IDLE_TTL),
+    key!(rules::BACKEND),
+    key!(rules::ON_BACKEND_ERROR_KEY),
 ];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
@@ -136,31 +83,25 @@ impl Configurable for RateLimiter {
     }
 
     fn check(set: &[&'static str], config: &RateLimitConfig) -> Vec<(&'static str, String)> {
-        let has = |key: &str| set.contains(&key);
-        let mut problems = Vec::new();
-        if has("max_wait") && config.on_limit() == OnLimit::Reject {
-            problems.push((
-                "max_wait",
-                String::from(
-                    "`max_wait` only applies to `on_limit = \"wait\"` or `\"queue\"`; a rejecting limiter never waits",
-                ),
-            ));
-        }
-        if has("max_queue") && config.on_limit() != OnLimit::Queue {
-            problems.push((
-                "max_queue",
-                String::from("`max_queue` only applies to `on_limit = \"queue\"`"),
-            ));
-        }
-        if has("on_backend_error") && config.backend() == Backend::Local {
-            problems.push((
-                "on_backend_error",
-                String::from(
-                    "`on_backend_error` only applies to a remote backend, e.g. `backend = \"redis\"`",
-                ),
-            ));
-        }
-        if has("backend") && config.backend() == Backend::Redis && !cfg!(feature = "redis") {
+        // The types display as the rule table's words.
+        let (on_limit, backend) = (config.on_limit().to_string(), config.backend().to_string());
+        let view = View {
+            set: Written(set),
+            on_limit: &on_limit,
+            backend: &backend,
+            // `key` is code: configuration never sees it, and applies only the rules that
+            // do not need it.
+            per_key: true,
+        };
+        let mut problems: Vec<(&'static str, String)> = rules::COMBINATIONS
+            .iter()
+            .filter_map(|rule| (rule.check)(&view))
+            .map(|problem| (problem.key, problem.message))
+            .collect();
+        if set.contains(&"backend")
+            && config.backend() == Backend::Redis
+            && !cfg!(feature = "redis")
+        {
             problems.push((
                 "backend",
                 String::from("`backend = \"redis\"` needs resilience-runtime's `redis` feature"),
@@ -323,5 +264,23 @@ mod tests {
         assert_eq!(fixed.len(), 1);
         assert_eq!(fixed[0].0, "max_keys");
         assert!(fixed[0].1.contains("only `rate` and `burst` can"));
+    }
+
+    /// Every word of the rule table's lists applies as the value that displays as it.
+    #[test]
+    fn words_of_the_rule_table_round_trip() {
+        let declared = RateLimitConfig::new(Rate::per_second(1));
+        for word in rules::ON_LIMIT {
+            let config = apply(declared, &[("on_limit", *word)]);
+            assert_eq!(config.on_limit().to_string(), *word);
+        }
+        for word in rules::BACKENDS {
+            let config = apply(declared, &[("backend", *word)]);
+            assert_eq!(config.backend().to_string(), *word);
+        }
+        for word in rules::ON_BACKEND_ERROR {
+            let config = apply(declared, &[("on_backend_error", *word)]);
+            assert_eq!(config.on_backend_error().to_string(), *word);
+        }
     }
 }

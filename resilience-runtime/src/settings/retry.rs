@@ -1,99 +1,24 @@
-//! `retry` keys: the `#[retry]` attribute's, with its ranges and rules.
+//! `retry` keys: the `#[retry]` attribute's, with its ranges and rules (all from
+//! `resilience_syntax::rules::retry`, which the attribute checks too).
 
-use super::keys::{
-    Configurable, DURATION, Key, KindSpec, NAME_AND_CRATE, POSITIVE_DURATION, Setting, duration,
-    positive_duration, whole_in, word,
-};
-use super::value::{self, Raw};
+use resilience_syntax::rules::retry::{self as rules, DEFAULT_JITTER_FACTOR, View};
+use resilience_syntax::rules::{InForce, Written};
+
+use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
+#[cfg(test)]
+use super::value::Raw; // named by the unit tests below
 use crate::retry::{BackoffKind, Jitter, Preset, Retry, RetryPolicy};
 
-/// The proportional jitter's factor when only `jitter = "proportional"` is given.
-const DEFAULT_JITTER_FACTOR: f64 = 0.1;
-
-const BACKOFFS: &[&str] = &["exponential", "linear", "fixed", "decorrelated"];
-const JITTERS: &[&str] = &["full", "equal", "proportional", "none"];
-const PRESETS: &[&str] = &["conservative", "aggressive", "patient"];
-
-fn multiplier(raw: &Raw) -> Result<Setting, String> {
-    let multiplier = value::number(raw)?;
-    if multiplier <= 1.0 {
-        Err(String::from(
-            "`multiplier` must be greater than 1 so that delays grow",
-        ))
-    } else if multiplier > 100.0 {
-        Err(String::from("`multiplier` must be at most 100"))
-    } else {
-        Ok(Setting::Number(multiplier))
-    }
-}
-
-fn jitter_factor(raw: &Raw) -> Result<Setting, String> {
-    let factor = value::number(raw)?;
-    if factor <= 0.0 || factor > 1.0 {
-        Err(String::from(
-            "`jitter_factor` must be greater than 0 and at most 1",
-        ))
-    } else {
-        Ok(Setting::Number(factor))
-    }
-}
-
-/// Presets first: the other keys of the same source override what a preset sets; `jitter`
-/// before `jitter_factor`, which refines it.
 const KEYS: &[Key] = &[
-    Key {
-        name: "preset",
-        accepted: "one of \"conservative\", \"aggressive\", \"patient\"",
-        read: |raw| word(raw, "preset", PRESETS),
-    },
-    Key {
-        name: "max_attempts",
-        accepted: "a whole number from 1 to 4294967295 (every call, including the first)",
-        read: |raw| {
-            whole_in(
-                raw,
-                1,
-                u64::from(u32::MAX),
-                "`max_attempts` counts every call including the first, so it must be at least 1",
-            )
-            .map(Setting::Whole)
-        },
-    },
-    Key {
-        name: "backoff",
-        accepted: "one of \"exponential\", \"linear\", \"fixed\", \"decorrelated\"",
-        read: |raw| word(raw, "backoff", BACKOFFS),
-    },
-    Key {
-        name: "initial_delay",
-        accepted: DURATION,
-        read: duration,
-    },
-    Key {
-        name: "max_delay",
-        accepted: DURATION,
-        read: duration,
-    },
-    Key {
-        name: "multiplier",
-        accepted: "a number greater than 1 and at most 100",
-        read: multiplier,
-    },
-    Key {
-        name: "jitter",
-        accepted: "one of \"full\", \"equal\", \"proportional\", \"none\"",
-        read: |raw| word(raw, "jitter", JITTERS),
-    },
-    Key {
-        name: "jitter_factor",
-        accepted: "a number greater than 0 and at most 1",
-        read: jitter_factor,
-    },
-    Key {
-        name: "max_elapsed",
-        accepted: POSITIVE_DURATION,
-        read: |raw| positive_duration(raw, "max_elapsed"),
-    },
+    key!(rules::PRESET),
+    key!(rules::MAX_ATTEMPTS),
+    key!(rules::BACKOFF),
+    key!(rules::INITIAL_DELAY),
+    key!(rules::MAX_DELAY),
+    key!(rules::MULTIPLIER),
+    key!(rules::JITTER),
+    key!(rules::JITTER_FACTOR),
+    key!(rules::MAX_ELAPSED),
 ];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
@@ -113,6 +38,26 @@ pub(crate) static SPEC: KindSpec = KindSpec {
         ),
     ],
 };
+
+/// The word [`rules::BACKOFFS`] has for `kind`.
+const fn backoff_name(kind: BackoffKind) -> &'static str {
+    match kind {
+        BackoffKind::Exponential => "exponential",
+        BackoffKind::Linear => "linear",
+        BackoffKind::Fixed => "fixed",
+        BackoffKind::Decorrelated => "decorrelated",
+    }
+}
+
+/// The word [`rules::JITTERS`] has for `jitter`.
+const fn jitter_name(jitter: Jitter) -> &'static str {
+    match jitter {
+        Jitter::Full => "full",
+        Jitter::Equal => "equal",
+        Jitter::Proportional(_) => "proportional",
+        Jitter::None => "none",
+    }
+}
 
 fn backoff(name: &str) -> BackoffKind {
     match name {
@@ -167,43 +112,23 @@ impl Configurable for Retry {
     }
 
     fn check(set: &[&'static str], policy: &RetryPolicy) -> Vec<(&'static str, String)> {
-        let has = |key: &str| set.contains(&key);
-        let mut problems = Vec::new();
-        if has("multiplier") && policy.backoff() != BackoffKind::Exponential {
-            problems.push((
-                "multiplier",
-                String::from("`multiplier` only applies to `backoff = \"exponential\"`"),
-            ));
-        }
-        let (initial, max) = (policy.initial_delay(), policy.max_delay());
-        if max < initial {
-            if has("max_delay") {
-                problems.push((
-                    "max_delay",
-                    format!("`max_delay` ({max:?}) must be at least `initial_delay` ({initial:?})"),
-                ));
-            } else if has("initial_delay") {
-                problems.push((
-                    "initial_delay",
-                    format!(
-                        "`initial_delay` ({initial:?}) exceeds `max_delay` ({max:?}); raise `max_delay` too"
-                    ),
-                ));
-            }
-        }
-        if policy.backoff() == BackoffKind::Decorrelated && has("jitter") {
-            problems.push((
-                "jitter",
-                String::from("`backoff = \"decorrelated\"` is already randomised; remove `jitter`"),
-            ));
-        }
-        if has("jitter_factor") && !matches!(policy.jitter(), Jitter::Proportional(_)) {
-            problems.push((
-                "jitter_factor",
-                String::from("`jitter_factor` only applies to `jitter = \"proportional\"`"),
-            ));
-        }
-        problems
+        // Configuration knows only the values in force, not which layer set them, so its
+        // messages never say "the default `max_delay`" as the attribute's do.
+        let view = View {
+            set: Written(set),
+            backoff: backoff_name(policy.backoff()),
+            jitter: jitter_name(policy.jitter()),
+            initial_delay: policy.initial_delay(),
+            max_delay: InForce {
+                value: policy.max_delay(),
+                is_default: false,
+            },
+        };
+        rules::COMBINATIONS
+            .iter()
+            .filter_map(|rule| (rule.check)(&view))
+            .map(|problem| (problem.key, problem.message))
+            .collect()
     }
 
     fn in_force(&self) -> RetryPolicy {
@@ -365,5 +290,36 @@ mod tests {
             assert!(problems[0].1.contains(expected), "{problems:?}");
         }
         assert!(Retry::check(&["backoff"], &fixed).is_empty());
+    }
+
+    /// Every word of the rule table's lists applies as the value the checks name it by.
+    #[test]
+    fn words_of_the_rule_table_round_trip() {
+        for word in rules::BACKOFFS {
+            let policy = apply(RetryPolicy::new(), &[("backoff", *word)]);
+            assert_eq!(backoff_name(policy.backoff()), *word);
+        }
+        for word in rules::JITTERS {
+            let policy = apply(RetryPolicy::new(), &[("jitter", *word)]);
+            assert_eq!(jitter_name(policy.jitter()), *word);
+        }
+        for word in rules::PRESETS {
+            let values = rules::preset(word).unwrap();
+            let policy = apply(RetryPolicy::new(), &[("preset", *word)]);
+            assert_eq!(
+                (
+                    policy.max_attempts(),
+                    policy.initial_delay(),
+                    policy.max_delay(),
+                    policy.multiplier()
+                ),
+                (
+                    values.max_attempts,
+                    values.initial_delay,
+                    values.max_delay,
+                    values.multiplier
+                )
+            );
+        }
     }
 }

@@ -4,6 +4,10 @@
 use std::fmt;
 use std::time::Duration;
 
+use resilience_syntax::rules::{
+    NOT_A_NEGATIVE, NUMBER_EXPECTED, WHOLE_EXPECTED, WINDOW_EXPECTED, expects_one_of,
+    number_in_string, unknown_word,
+};
 use resilience_syntax::{
     DURATION_EXPECTED, RATE_EXPECTED, did_you_mean, duration_without_unit, parse_duration,
     parse_rate,
@@ -126,14 +130,10 @@ pub(crate) fn accepted(expected: &str) -> &str {
     expected.strip_prefix("expected ").unwrap_or(expected)
 }
 
-/// The message for a number written as a string, as the attributes give it.
+/// The message for a number written as a string, as the attributes give it (any number
+/// counts here, where an integer attribute key suggests only a whole one).
 fn quoted_number(text: &str) -> String {
-    let value = text.trim();
-    if value.starts_with(|c: char| c.is_ascii_digit()) && value.parse::<f64>().is_ok() {
-        format!("expected a number, not a string: did you mean `{value}`?")
-    } else {
-        String::from("expected a number, not a string, e.g. `5`")
-    }
+    number_in_string(text, |value| value.parse::<f64>().is_ok())
 }
 
 /// A whole number ≥ 0.
@@ -143,7 +143,7 @@ pub(crate) fn whole(raw: &Raw) -> Result<u64, String> {
             let text = text.trim();
             let digits = |text: &str| !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit());
             if text.strip_prefix('-').is_some_and(digits) {
-                return Err(String::from("expected a whole number ≥ 0, not a negative"));
+                return Err(String::from(NOT_A_NEGATIVE));
             }
             text.parse().map_err(|_| {
                 if digits(text) {
@@ -153,10 +153,11 @@ pub(crate) fn whole(raw: &Raw) -> Result<u64, String> {
                 }
             })
         }
-        Raw::Value(ConfigValue::Integer(value)) => u64::try_from(*value)
-            .map_err(|_| String::from("expected a whole number ≥ 0, not a negative")),
+        Raw::Value(ConfigValue::Integer(value)) => {
+            u64::try_from(*value).map_err(|_| String::from(NOT_A_NEGATIVE))
+        }
         Raw::Value(ConfigValue::Text(text)) => Err(quoted_number(text)),
-        Raw::Value(_) => Err(String::from("expected a whole number, e.g. `5`")),
+        Raw::Value(_) => Err(String::from(WHOLE_EXPECTED)),
     }
 }
 
@@ -173,7 +174,7 @@ pub(crate) fn number(raw: &Raw) -> Result<f64, String> {
     match value {
         Some(value) if value.is_finite() => Ok(value),
         Some(value) => Err(format!("expected a finite number, e.g. `2.0`, not {value}")),
-        None => Err(String::from("expected a number, e.g. `2.0`")),
+        None => Err(String::from(NUMBER_EXPECTED)),
     }
 }
 
@@ -197,21 +198,13 @@ pub(crate) fn rate(raw: &Raw) -> Result<(u32, Duration), String> {
 
 /// One of `names`, for the key `key`.
 pub(crate) fn word<'a>(raw: &Raw, key: &str, names: &[&'a str]) -> Result<&'a str, String> {
-    let expected = names
-        .iter()
-        .map(|name| format!("\"{name}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
     let (Raw::Text(value) | Raw::Value(ConfigValue::Text(value))) = raw else {
-        return Err(format!("`{key}` expects one of {expected}"));
+        return Err(expects_one_of(key, names));
     };
     if let Some(name) = names.iter().find(|name| **name == value.as_str()) {
         return Ok(name);
     }
-    Err(match did_you_mean(value, names) {
-        Some(close) => format!("unknown {key} \"{value}\"; did you mean \"{close}\"?"),
-        None => format!("unknown {key} \"{value}\"; expected one of {expected}"),
-    })
+    Err(unknown_word(key, value, names))
 }
 
 /// The accepted values of `RESILIENCE_CLOCK` and `[global] clock`, for messages.
@@ -248,9 +241,7 @@ pub(crate) fn window(raw: &Raw) -> Result<WindowValue, String> {
             duration(raw).map(WindowValue::Time)
         }
         Raw::Value(ConfigValue::Integer(_)) => whole(raw).map(WindowValue::Calls),
-        Raw::Value(_) => Err(String::from(
-            "expected a number of calls (`window = 20`) or a duration (`window = \"60s\"`)",
-        )),
+        Raw::Value(_) => Err(String::from(WINDOW_EXPECTED)),
     }
 }
 
