@@ -118,7 +118,7 @@ impl Key {
 /// reader all come from the rule.
 macro_rules! key {
     ($rule:path) => {
-        $crate::config::keys::Key::of(&$rule, |raw| $crate::config::keys::read(&$rule, raw))
+        $crate::settings::keys::Key::of(&$rule, |raw| $crate::settings::keys::read(&$rule, raw))
     };
 }
 pub(crate) use key;
