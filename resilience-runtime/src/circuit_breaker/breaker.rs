@@ -258,7 +258,7 @@ impl CircuitBreaker {
     }
 
     /// Live subscriptions, for tests.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn subscribers(&self) -> usize {
         self.events.subscribers()
     }

@@ -45,6 +45,8 @@
 //! assert!(matches!(rejected, Err(Error::CircuitOpen { .. })));
 //! # });
 //! ```
+//!
+//! [`Error::CircuitOpen`]: crate::Error::CircuitOpen
 
 // The public face: the breaker, its handle and permits, manual control, reconfiguration.
 mod breaker;

@@ -129,7 +129,7 @@ impl EventLog {
         self.lock().subscribers.retain(|(other, _)| *other != id);
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn subscribers(&self) -> usize {
         self.lock().subscribers.len()
     }

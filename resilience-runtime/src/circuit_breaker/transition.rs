@@ -296,6 +296,7 @@ mod loom_tests {
 
     use loom::thread;
 
+    use super::super::CircuitBreakerConfig;
     use super::*;
     use crate::loom_support::count_admitted;
 
