@@ -14,6 +14,7 @@ use super::state::{CircuitState, Word};
 use super::sync::Ordering;
 
 impl CircuitBreaker {
+    /// [`try_acquire`](Self::try_acquire) in every state but closed, from state word `current`.
     #[cold]
     pub(super) fn acquire_outside_closed(
         &self,
@@ -88,6 +89,8 @@ impl CircuitBreaker {
         }
     }
 
+    /// A permit of period `generation`, stamped with its start time when slow calls are
+    /// tracked.
     #[inline(always)]
     pub(super) fn permit(&self, generation: u32, kind: PermitKind) -> CircuitPermit<'_> {
         CircuitPermit {

@@ -1,5 +1,6 @@
 //! Manual control of a breaker: reset, close, force open, disable, metrics only. Each is a
-//! transition like any other (one event, counted), made by hand and kept until the next one.
+//! transition like any other (an event, counted); forced open, disabled and metrics-only hold
+//! until the next manual transition.
 
 use super::CircuitBreaker;
 use super::event::TransitionReason;

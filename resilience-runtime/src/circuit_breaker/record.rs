@@ -133,6 +133,8 @@ impl CircuitBreaker {
         true
     }
 
+    /// Records a closed or metrics-only call's outcome in its period: the consecutive-failure
+    /// count and the window, which may open a closed breaker.
     #[inline(never)]
     fn record_closed(&self, generation: u32, model: Model, call: Recorded) {
         let current = self.load();

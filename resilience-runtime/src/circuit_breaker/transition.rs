@@ -18,6 +18,7 @@ use super::state::{CircuitState, MAX_STREAK, Word};
 use super::sync::Ordering;
 
 impl CircuitBreaker {
+    /// The current state word.
     #[inline]
     pub(super) fn load(&self) -> Word {
         Word::from_raw(self.word.load(Ordering::Acquire))
