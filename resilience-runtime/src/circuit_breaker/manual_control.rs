@@ -36,7 +36,8 @@ impl CircuitBreaker {
 
     /// Opens the breaker until another manual transition ([`reset`](Self::reset),
     /// [`close`](Self::close), ...), whatever the outcomes; every call is rejected with
-    /// [`Error::CircuitOpen`](crate::Error::CircuitOpen) without a retry hint. Does nothing if it is forced open already.
+    /// [`Error::CircuitOpen`](crate::Error::CircuitOpen) without a retry hint. Does nothing if
+    /// it is forced open already.
     pub fn force_open(&self) {
         self.move_to(CircuitState::ForcedOpen, TransitionReason::ForcedOpen);
     }
