@@ -391,3 +391,83 @@ impl CircuitBreakerConfig {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn config_defaults_and_clamping() {
+        let config = CircuitBreakerConfig::new();
+        assert_eq!(config, CircuitBreakerConfig::default());
+        assert_eq!(config.failure_threshold(), 5);
+        assert_eq!(config.failure_rate(), None);
+        assert_eq!(config.window(), SlidingWindow::Calls(100));
+        assert_eq!(config.minimum_calls(), 100);
+        assert_eq!(config.slow_call_duration(), None);
+        assert_eq!(config.slow_call_rate(), None);
+        assert_eq!(config.recovery_timeout(), Duration::from_secs(60));
+        assert_eq!(config.success_threshold(), 2);
+        assert_eq!(config.half_open_max_calls(), 2);
+
+        // minimum_calls is capped by a count window, not by a time window.
+        assert_eq!(config.with_window_calls(20).minimum_calls(), 20);
+        assert_eq!(
+            config
+                .with_window_calls(20)
+                .with_minimum_calls(50)
+                .minimum_calls(),
+            20
+        );
+        assert_eq!(config.with_window_duration(SEC * 10).minimum_calls(), 100);
+        // half_open_max_calls follows success_threshold unless set.
+        assert_eq!(config.with_success_threshold(4).half_open_max_calls(), 4);
+        assert_eq!(
+            config
+                .with_success_threshold(4)
+                .with_half_open_max_calls(7)
+                .half_open_max_calls(),
+            7
+        );
+        // Slow-call rate defaults to 100% once slow calls are tracked.
+        assert_eq!(
+            config.with_slow_call_duration(SEC).slow_call_rate(),
+            Some(100)
+        );
+
+        // Out-of-range values are clamped, never a panic.
+        let clamped = config
+            .with_failure_threshold(0)
+            .with_failure_rate(0)
+            .with_window_calls(0)
+            .with_minimum_calls(0)
+            .with_success_threshold(0)
+            .with_half_open_max_calls(u32::MAX);
+        assert_eq!(clamped.failure_threshold(), 1);
+        assert_eq!(clamped.failure_rate(), Some(1));
+        assert_eq!(clamped.window(), SlidingWindow::Calls(1));
+        assert_eq!(clamped.minimum_calls(), 1);
+        assert_eq!(clamped.success_threshold(), 1);
+        assert_eq!(clamped.half_open_max_calls(), 16_383);
+        assert_eq!(config.with_failure_rate(200).failure_rate(), Some(100));
+        assert_eq!(
+            config.with_window_calls(u32::MAX).window(),
+            SlidingWindow::Calls(MAX_WINDOW_CALLS)
+        );
+        assert_eq!(
+            config
+                .with_window_duration(Duration::from_millis(1_500))
+                .window(),
+            SlidingWindow::Time(SEC * 2)
+        );
+        assert_eq!(
+            config.with_window_duration(Duration::ZERO).window(),
+            SlidingWindow::Time(SEC)
+        );
+        assert_eq!(
+            config.with_window_duration(Duration::MAX).window(),
+            SlidingWindow::Time(SEC * 3_600)
+        );
+    }
+}

@@ -226,3 +226,55 @@ impl fmt::Display for TransitionReason {
         }
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::test_support::*;
+    use super::*;
+
+    #[test]
+    fn reasons_read_well() {
+        let rate = TransitionReason::FailureRate {
+            failed: 6,
+            calls: 10,
+            threshold: 50,
+        };
+        assert_eq!(rate.to_string(), "failure rate 60% ≥ 50% over 10 calls");
+        let slow = TransitionReason::SlowCallRate {
+            slow: 2,
+            calls: 3,
+            threshold: 50,
+        };
+        assert_eq!(slow.to_string(), "slow-call rate 66.7% ≥ 50% over 3 calls");
+        assert_eq!(
+            TransitionReason::ConsecutiveFailures { failures: 5 }.to_string(),
+            "5 consecutive failures"
+        );
+        assert_eq!(
+            TransitionReason::TrialFailureRate {
+                failed: 1,
+                calls: 2,
+                threshold: 50
+            }
+            .to_string(),
+            "trial failure rate 50% ≥ 50% over 2 calls"
+        );
+        assert_eq!(
+            TransitionReason::TrialRatesBelowThresholds {
+                failed: 1,
+                slow: 0,
+                calls: 4
+            }
+            .to_string(),
+            "trial calls within thresholds: 1 of 4 failed, 0 slow"
+        );
+        assert_eq!(
+            TransitionReason::RecoveryTimeout { waited: SEC * 30 }.to_string(),
+            "open for 30s"
+        );
+        assert_eq!(
+            serde_json::to_value(rate).unwrap(),
+            "failure rate 60% ≥ 50% over 10 calls"
+        );
+    }
+}

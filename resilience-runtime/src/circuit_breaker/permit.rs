@@ -124,3 +124,26 @@ impl Drop for CircuitPermit<'_> {
             .complete(self.period, self.started, Outcome::Ignored);
     }
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::test_support::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn panicking_call_gives_trial_permit_back() {
+        start().await;
+        let breaker = tripped(
+            CircuitBreakerConfig::new()
+                .with_recovery_timeout(SEC)
+                .with_success_threshold(1),
+        );
+        advance(SEC).await;
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _permit = breaker.try_acquire().expect("trial");
+            panic!("the call panics");
+        }));
+        assert!(panicked.is_err());
+        succeed(&breaker);
+        assert_eq!(breaker.state(), CircuitState::Closed);
+    }
+}

@@ -183,3 +183,40 @@ impl Word {
 pub(super) const fn next_generation(generation: u32) -> u32 {
     generation.wrapping_add(1) & GENERATION_MASK
 }
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::state;
+    use super::*;
+
+    #[test]
+    fn state_word_round_trips() {
+        let word = Word::new(CircuitState::HalfOpen, state::GENERATION_MASK)
+            .with_used(state::MAX_HALF_OPEN_CALLS)
+            .with_successes(3)
+            .with_streak(300)
+            .with_pending(true);
+        assert_eq!(word.state(), CircuitState::HalfOpen);
+        assert_eq!(word.generation(), state::GENERATION_MASK);
+        assert_eq!(word.used(), state::MAX_HALF_OPEN_CALLS);
+        assert_eq!(word.successes(), 3);
+        assert_eq!(word.streak(), state::MAX_STREAK, "the streak saturates");
+        assert!(word.pending());
+        let next = word.next(CircuitState::Closed);
+        assert_eq!(next, Word::new(CircuitState::Closed, 0));
+        for state in [
+            CircuitState::Closed,
+            CircuitState::Open,
+            CircuitState::HalfOpen,
+            CircuitState::ForcedOpen,
+            CircuitState::Disabled,
+            CircuitState::MetricsOnly,
+        ] {
+            let word = Word::new(state, 7).with_streak(2).with_used(1);
+            assert_eq!((word.state(), word.generation()), (state, 7));
+        }
+        assert_eq!(CircuitState::HalfOpen.to_string(), "half_open");
+        assert_eq!(CircuitState::ForcedOpen.to_string(), "forced_open");
+        assert_eq!(CircuitState::MetricsOnly.to_string(), "metrics_only");
+    }
+}

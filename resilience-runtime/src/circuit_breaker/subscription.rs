@@ -129,7 +129,7 @@ impl EventLog {
         self.lock().subscribers.retain(|(other, _)| *other != id);
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(super) fn subscribers(&self) -> usize {
         self.lock().subscribers.len()
     }
@@ -170,5 +170,160 @@ impl fmt::Debug for Subscription {
             .field("id", &self.id)
             .field("active", &self.active)
             .finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use std::sync::Barrier;
+
+    use super::super::test_support::*;
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn events_reach_subscribers_in_order_and_unsubscribe_on_drop() {
+        start().await;
+        let breaker = breaker(
+            CircuitBreakerConfig::new()
+                .with_failure_threshold(1)
+                .with_recovery_timeout(SEC)
+                .with_success_threshold(1),
+        );
+        let (subscription, events) = record_events(&breaker);
+        let (detached, kept) = record_events(&breaker);
+        detached.detach();
+        assert_eq!(breaker.subscribers(), 2);
+        fail(&breaker);
+        advance(SEC).await;
+        succeed(&breaker);
+        let expected = [
+            "closed → open (1 consecutive failures)",
+            "open → half_open (open for 1s)",
+            "half_open → closed (1 successful trial calls)",
+        ];
+        assert_eq!(*events.lock().unwrap(), expected);
+        drop(subscription);
+        assert_eq!(breaker.subscribers(), 1);
+        fail(&breaker);
+        assert_eq!(events.lock().unwrap().len(), 3, "unsubscribed");
+        assert_eq!(kept.lock().unwrap().len(), 4, "detached stays");
+
+        // The ring keeps the last RECENT_TRANSITIONS, oldest first, and serializes.
+        for _ in 0..20 {
+            breaker.close();
+            fail(&breaker);
+        }
+        let recent = breaker.recent_transitions();
+        assert_eq!(recent.len(), RECENT_TRANSITIONS);
+        assert_eq!(recent.last().unwrap().to, CircuitState::Open);
+        assert_eq!(recent.last().unwrap().from, CircuitState::Closed);
+        let json = serde_json::to_value(breaker.snapshot()).unwrap();
+        let last = &json["recent_transitions"][RECENT_TRANSITIONS - 1];
+        assert_eq!(last["reason"], "1 consecutive failures");
+        assert_eq!(last["to"], "open");
+        assert!(last["at_unix_ms"].as_u64().unwrap() > 0);
+        // A subscription outliving its breaker drops quietly.
+        let orphan = breaker.subscribe(|_| {});
+        drop(breaker);
+        drop(orphan);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn panicking_subscriber_does_not_break_calls() {
+        start().await;
+        let breaker = breaker(
+            CircuitBreakerConfig::new()
+                .with_failure_threshold(1)
+                .with_recovery_timeout(SEC),
+        );
+        let _panics = breaker.subscribe(|_| panic!("subscriber bug"));
+        let (_subscription, events) = record_events(&breaker);
+        let outcome: Result<(), Error> = breaker.call(async { Err(Error::timeout(SEC)) }).await;
+        assert!(matches!(outcome, Err(Error::Timeout { .. })));
+        assert_eq!(breaker.state(), CircuitState::Open);
+        assert_eq!(
+            events.lock().unwrap().len(),
+            1,
+            "later subscribers still hear it"
+        );
+        advance(SEC).await;
+        breaker.try_acquire().expect("trial").record_success();
+        assert_eq!(events.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_subscriber_may_call_into_the_breaker() {
+        let breaker = std::sync::Arc::new(breaker(
+            CircuitBreakerConfig::new().with_failure_threshold(1),
+        ));
+        let weak = std::sync::Arc::downgrade(&breaker);
+        let seen = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = std::sync::Arc::clone(&seen);
+        breaker
+            .subscribe(move |event| {
+                sink.lock().unwrap().push(event.to);
+                // Reset as soon as it opens: a transition from inside a callback.
+                if event.to == CircuitState::Open
+                    && let Some(breaker) = weak.upgrade()
+                {
+                    breaker.close();
+                }
+            })
+            .detach();
+        fail(&breaker);
+        assert_eq!(breaker.state(), CircuitState::Closed);
+        assert_eq!(
+            *seen.lock().unwrap(),
+            [CircuitState::Open, CircuitState::Closed]
+        );
+    }
+
+    /// Events from transitions made by many threads at once arrive in generation order.
+    #[test]
+    fn concurrent_transitions_deliver_events_in_order() {
+        const THREADS: usize = 4;
+        let breaker = CircuitBreaker::new("ordered", CircuitBreakerConfig::new());
+        let (_subscription, events) = record_events(&breaker);
+        let barrier = Barrier::new(THREADS);
+        std::thread::scope(|scope| {
+            for thread in 0..THREADS {
+                let (breaker, barrier) = (&breaker, &barrier);
+                scope.spawn(move || {
+                    barrier.wait();
+                    for i in 0..500 {
+                        match (thread + i) % 4 {
+                            0 => breaker.force_open(),
+                            1 => breaker.close(),
+                            2 => breaker.metrics_only(),
+                            _ => breaker.disable(),
+                        }
+                    }
+                });
+            }
+        });
+        let events = events.lock().unwrap();
+        assert_eq!(events.len() as u64, breaker.metrics().transitions);
+        // In order, each event starts where the previous one ended.
+        for pair in events.windows(2) {
+            let previous_to = pair[0]
+                .split(" → ")
+                .nth(1)
+                .unwrap()
+                .split(' ')
+                .next()
+                .unwrap();
+            let from = pair[1].split(" → ").next().unwrap();
+            assert_eq!(previous_to, from, "{pair:?}");
+        }
+        let last_to = events
+            .last()
+            .unwrap()
+            .split(" → ")
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .next()
+            .unwrap();
+        assert_eq!(last_to, breaker.state().as_str());
     }
 }

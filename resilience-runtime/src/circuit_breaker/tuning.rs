@@ -1,5 +1,6 @@
-//! The part of a breaker's configuration its calls read, kept in atomics so that it can change
-//! while calls run ([`CircuitBreaker::reconfigure`](super::CircuitBreaker::reconfigure)).
+//! A breaker's tuning: the part of its configuration its calls read, kept in atomics so that
+//! it can change while calls run
+//! ([`CircuitBreaker::reconfigure`](super::CircuitBreaker::reconfigure)).
 //!
 //! Each setting is one relaxed atomic, read where it is needed, so the closed path costs what
 //! plain fields did: one load for the trip model (threshold, rates and flags packed into one
@@ -71,9 +72,9 @@ impl Model {
     }
 }
 
-/// A breaker's settings, derived from its configuration in the units the calls use.
+/// A breaker's tuning: its settings, derived from its configuration in the units the calls use.
 #[derive(Debug)]
-pub(super) struct Settings {
+pub(super) struct Tuning {
     model: AtomicU64,
     minimum_calls: AtomicU64,
     slow_after: AtomicU64,
@@ -86,7 +87,7 @@ pub(super) struct Settings {
     half_open: AtomicU64,
 }
 
-impl Settings {
+impl Tuning {
     pub(super) fn new(config: &CircuitBreakerConfig) -> Self {
         let settings = Self {
             model: AtomicU64::new(0),
@@ -210,7 +211,7 @@ mod tests {
             .with_success_threshold(3)
             .with_half_open_max_calls(5)
             .with_max_wait_in_half_open(Duration::from_secs(9));
-        let settings = Settings::new(&CircuitBreakerConfig::new());
+        let settings = Tuning::new(&CircuitBreakerConfig::new());
         assert_eq!(settings.slow_after(), None);
         assert_eq!(settings.backoff(), None);
         assert_eq!(settings.max_half_open(), None);
