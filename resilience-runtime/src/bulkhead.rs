@@ -29,6 +29,7 @@ use crate::config::kill_switch;
 use crate::registry::Named;
 use crate::stripes::Stripes;
 
+pub(crate) mod adapter;
 #[cfg(all(test, loom))]
 mod loom_tests;
 mod sync;

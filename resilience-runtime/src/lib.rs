@@ -93,6 +93,7 @@
 
 mod admission;
 pub mod bulkhead;
+mod call;
 pub mod chaos;
 pub mod circuit_breaker;
 pub mod clock;

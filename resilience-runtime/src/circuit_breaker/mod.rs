@@ -46,6 +46,7 @@
 //! # });
 //! ```
 
+pub(crate) mod adapter;
 mod config;
 mod event;
 #[cfg(all(test, loom))]
