@@ -63,7 +63,7 @@ pub fn into_error<E: From<Error>>(failure: Failure<E>) -> E {
 
 /// Decides after one attempt of the loop `#[retry]` generates: `Break` with the final
 /// outcome, or `Continue` with the delay before the next attempt. The retry step, with the
-/// failures judged as a fused stack's (see [`FailureJudge`]).
+/// failures judged as a fused stack's (`retry::step::FailureJudge`).
 #[inline]
 pub fn retry_step<T, E: From<Error>>(
     retry: &Retry,

@@ -206,7 +206,8 @@ impl Named for Retry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::{Jitter, Preset};
+    use crate::retry::jitter::Jitter;
+    use crate::retry::policy::Preset;
 
     #[test]
     fn named_snapshot_serializes() {

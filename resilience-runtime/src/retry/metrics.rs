@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use super::policy::RetryPolicy;
 
-/// Counters of a [`Retry`] since it was created.
+/// Counters of a [`Retry`](super::Retry) since it was created.
 ///
 /// A call still running (or cancelled while running) counts in `calls` only, so
 /// `calls - succeeded - failed` is the number of calls in flight or abandoned.
@@ -27,7 +27,7 @@ pub struct RetryMetrics {
     pub exhausted: u64,
 }
 
-/// A point-in-time view of a [`Retry`], for status pages.
+/// A point-in-time view of a [`Retry`](super::Retry), for status pages.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct RetrySnapshot {

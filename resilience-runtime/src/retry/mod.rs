@@ -7,7 +7,7 @@
 //!   [`Retry::run`] is the whole loop for callers that do not use the `#[retry]` attribute.
 //!
 //! One file per concept: the schedules ([`BackoffKind`]) and [`Jitter`], the policy, the
-//! per-call state, the named instance with its live [`Tuning`](tuning) and metrics, and the
+//! per-call state, the named instance with its live tuning and metrics, and the
 //! step after each attempt that both [`Retry::run`] and generated code take.
 
 mod backoff;

@@ -97,7 +97,9 @@ impl Retry {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::{BackoffKind, Jitter, RetryPolicy};
+    use crate::retry::backoff::BackoffKind;
+    use crate::retry::jitter::Jitter;
+    use crate::retry::policy::RetryPolicy;
     use std::cell::Cell;
     use tokio::time::Instant;
 

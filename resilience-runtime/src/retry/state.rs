@@ -98,7 +98,8 @@ impl RetryState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::{BackoffKind, Jitter};
+    use crate::retry::backoff::BackoffKind;
+    use crate::retry::jitter::Jitter;
 
     const MS: fn(u64) -> Duration = Duration::from_millis;
 

@@ -126,7 +126,7 @@ fn unpack(words: [u64; WORDS]) -> RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::Preset;
+    use crate::retry::policy::Preset;
 
     fn policies() -> Vec<RetryPolicy> {
         vec![
