@@ -50,7 +50,8 @@ impl Retry {
     {
         let mut call = RetryCall::start_eagerly(self);
         loop {
-            match call.step(self, op().await, ErrorJudge::new(&when, &retry_after)) {
+            let outcome = op().await;
+            match call.step(self, outcome, ErrorJudge::new(&when, &retry_after)) {
                 ControlFlow::Break(outcome) => return outcome,
                 ControlFlow::Continue(delay) => clock::sleep(delay).await,
             }
