@@ -11,6 +11,8 @@ use tokio::time::{Sleep, sleep_until};
 use crate::Error;
 use crate::base::clock::{self, Nanos};
 
+pub(crate) mod adapter;
+
 /// A deadline too far in the future to represent (`Duration::MAX`, say): never.
 const NEVER: Nanos = Nanos::MAX;
 

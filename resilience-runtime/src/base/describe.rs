@@ -2,7 +2,9 @@
 //!
 //! The attributes accept any error type `E: From<Error>`, so the runtime cannot require
 //! `Debug`. Generated code knows the concrete `E` and picks [`DescribeError::debug`] when it
-//! implements `Debug` (see `__private::probe`); otherwise logs show the error's type name.
+//! implements `Debug` (see [`probe`]); otherwise logs show the error's type name.
+
+pub(crate) mod probe;
 
 use std::fmt;
 use std::marker::PhantomData;

@@ -4,6 +4,7 @@
 //! Nothing here imports from a policy, the settings, the registry or a facade.
 
 pub(crate) mod admission;
+pub(crate) mod call;
 pub(crate) mod clock;
 pub(crate) mod describe;
 pub(crate) mod error;

@@ -19,6 +19,7 @@ mod permit;
 
 // Admission: the lock-free slot counting, the acquire calls, the waiting for a slot.
 mod acquire;
+pub(crate) mod adapter;
 mod slots;
 mod sync;
 mod waiting;

@@ -56,6 +56,7 @@ mod reconfigure;
 
 // The state machine: the packed state word, admission, outcomes, transitions.
 mod acquire;
+pub(crate) mod adapter;
 mod period;
 mod record;
 mod state;

@@ -63,6 +63,7 @@
 //! # }
 //! ```
 
+pub(crate) mod adapter;
 mod config;
 mod gcra;
 mod keyed;

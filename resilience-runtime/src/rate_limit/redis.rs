@@ -17,7 +17,6 @@ use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, RedisResult, S
 use tokio::sync::Mutex;
 
 use super::gcra::Gcra;
-use super::remote::{GiveBack, RemoteKey, Verdict};
 use crate::base::clock::Nanos;
 
 const ACQUIRE: &str = include_str!("gcra.lua");
@@ -102,11 +101,11 @@ impl RedisLimit {
         }
     }
 
-    fn key(&self, key: Option<&RemoteKey>) -> Vec<u8> {
+    fn key(&self, key: Option<&[u8]>) -> Vec<u8> {
         let mut full = self.prefix.clone();
         if let Some(key) = key {
             full.extend_from_slice(b":key:");
-            full.extend_from_slice(&key.0);
+            full.extend_from_slice(key);
         }
         full
     }
@@ -137,15 +136,16 @@ impl RedisLimit {
         }
     }
 
-    /// One decision on the server.
+    /// One decision on the server, for the key whose bytes are `key` (the unkeyed limit for
+    /// `None`).
     pub(super) async fn decide(
         &self,
-        key: Option<&RemoteKey>,
+        key: Option<&[u8]>,
         gcra: &Gcra,
         budget: Nanos,
         max_queue: usize,
         round_trips: &AtomicU64,
-    ) -> RedisResult<Verdict> {
+    ) -> RedisResult<Reply> {
         let mut connection = self.connection().await?;
         let key = self.key(key);
         let args = [
@@ -166,19 +166,27 @@ impl RedisLimit {
         };
         let wait = u64::try_from(wait).unwrap_or(0).saturating_mul(1_000);
         if admitted == 0 {
-            return Ok(Verdict::Reject(Some(wait)));
+            return Ok(Reply::Rejected { wait });
         }
-        Ok(Verdict::Permit {
+        Ok(Reply::Reserved {
             wait,
-            give_back: GiveBack::new(Undo {
+            undo: Undo {
                 name: self.name,
                 connection,
                 key,
                 after,
                 before,
-            }),
+            },
         })
     }
+}
+
+/// What the server decided; the caller turns it into its verdict.
+pub(super) enum Reply {
+    /// A permit, usable after `wait`; `undo` returns it if the caller does not wait.
+    Reserved { wait: Nanos, undo: Undo },
+    /// No permit within the budget; the time until one.
+    Rejected { wait: Nanos },
 }
 
 /// What it takes to give a reservation back.

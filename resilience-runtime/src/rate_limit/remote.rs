@@ -12,6 +12,8 @@ use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use super::gcra::Gcra;
+#[cfg(feature = "redis")]
+use super::redis::{RedisLimit, Reply, Undo};
 use super::{Backend, BackendStatus, OnBackendError, RateLimitConfig};
 use crate::base::clock::{self, Nanos};
 
@@ -56,12 +58,12 @@ pub(super) enum Verdict {
 /// Returns a reservation the caller will not use.
 pub(super) struct GiveBack {
     #[cfg(feature = "redis")]
-    undo: Option<super::redis::Undo>,
+    undo: Option<Undo>,
 }
 
 impl GiveBack {
     #[cfg(feature = "redis")]
-    pub(super) fn new(undo: super::redis::Undo) -> Self {
+    pub(super) fn new(undo: Undo) -> Self {
         Self { undo: Some(undo) }
     }
 
@@ -89,7 +91,7 @@ pub(super) struct Remote {
     resting_until: AtomicU64,
     last_error: Mutex<Option<String>>,
     #[cfg(feature = "redis")]
-    redis: super::redis::RedisLimit,
+    redis: RedisLimit,
 }
 
 impl Remote {
@@ -120,7 +122,7 @@ impl Remote {
             resting_until: AtomicU64::new(0),
             last_error: Mutex::new(None),
             #[cfg(feature = "redis")]
-            redis: super::redis::RedisLimit::new(name),
+            redis: RedisLimit::new(name),
         })
     }
 
@@ -148,18 +150,25 @@ impl Remote {
         };
         #[cfg(feature = "redis")]
         {
+            let key = key.map(|key| key.0.as_slice());
             let request = self
                 .redis
                 .decide(key, gcra, budget, max_queue, &self.round_trips);
             match tokio::time::timeout(limit, request).await {
-                Ok(Ok(verdict)) => {
+                Ok(Ok(reply)) => {
                     self.decisions.fetch_add(1, Ordering::Relaxed);
                     if !self.available.swap(true, Ordering::Relaxed)
                         && self.errors.load(Ordering::Relaxed) > 0
                     {
                         tracing::info!(name = self.name, "rate limiter backend is back");
                     }
-                    verdict
+                    match reply {
+                        Reply::Reserved { wait, undo } => Verdict::Permit {
+                            wait,
+                            give_back: GiveBack::new(undo),
+                        },
+                        Reply::Rejected { wait } => Verdict::Reject(Some(wait)),
+                    }
                 }
                 Ok(Err(error)) => {
                     self.redis.disconnect();

@@ -1,4 +1,4 @@
-//! The arithmetic of backoff schedules and jitter.
+//! [`BackoffKind`]: how the delay between attempts grows, and the arithmetic of its schedules.
 //!
 //! Pure functions over durations: no state, no clock. Every result is capped by the caller's
 //! `cap` (the policy's `max_delay`), and no input makes them panic or overflow: durations
@@ -6,9 +6,28 @@
 
 use std::time::Duration;
 
+use serde::Serialize;
+
 use crate::base::clock;
 
-use super::policy::Jitter;
+/// How the delay between attempts grows.
+///
+/// See [`RetryPolicy::base_delay`](super::RetryPolicy::base_delay) for the exact formulas.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BackoffKind {
+    /// `initial_delay * multiplier^(n - 1)` before retry `n`.
+    #[default]
+    Exponential,
+    /// `initial_delay * n` before retry `n`.
+    Linear,
+    /// `initial_delay` before every retry.
+    Fixed,
+    /// AWS-style "decorrelated jitter": a random delay in `[initial_delay, previous * 3]`, where
+    /// `previous` is the last delay (starting at `initial_delay`). Already random, so the
+    /// policy's [`Jitter`](super::Jitter) is not applied on top.
+    Decorrelated,
+}
 
 const NANOS_PER_SEC: u128 = 1_000_000_000;
 
@@ -49,41 +68,9 @@ pub(super) fn decorrelated(initial: Duration, previous: Duration, cap: Duration)
     random_between(initial, high).min(cap)
 }
 
-/// Applies `jitter` to `delay`, then caps the result at `cap`.
-pub(super) fn apply_jitter(delay: Duration, jitter: Jitter, cap: Duration) -> Duration {
-    let jittered = match jitter {
-        Jitter::Full => random_between(Duration::ZERO, delay),
-        Jitter::Equal => {
-            let half = delay / 2;
-            // `delay - half`, not `half`, so an odd nanosecond count still tops out at `delay`.
-            half + random_between(Duration::ZERO, delay - half)
-        }
-        Jitter::Proportional(factor) => {
-            let factor = sanitize_factor(factor);
-            let nanos = clock::to_nanos(delay);
-            // Float-to-int `as` saturates, so this cannot overflow.
-            let spread = (nanos as f64 * factor) as u64;
-            clock::to_duration(rand::random_range(
-                nanos.saturating_sub(spread)..=nanos.saturating_add(spread),
-            ))
-        }
-        Jitter::None => delay,
-    };
-    jittered.min(cap)
-}
-
-/// Clamps a proportional jitter factor into `[0, 1]`; NaN means no jitter.
-pub(super) fn sanitize_factor(factor: f64) -> f64 {
-    if factor.is_nan() {
-        0.0
-    } else {
-        factor.clamp(0.0, 1.0)
-    }
-}
-
 /// A uniformly random duration in `[low, high]` (nanosecond resolution, saturating at ~584
 /// years). Requires `low <= high`.
-fn random_between(low: Duration, high: Duration) -> Duration {
+pub(super) fn random_between(low: Duration, high: Duration) -> Duration {
     let (low, high) = (clock::to_nanos(low), clock::to_nanos(high));
     if low >= high {
         return clock::to_duration(low);

@@ -1,4 +1,4 @@
-//! [`CurrentPolicy`]: the policy a named [`Retry`](super::Retry) runs with, replaceable at run
+//! [`Tuning`]: the policy a named [`Retry`](super::Retry) runs with, replaceable at run
 //! time without a lock on the read side.
 //!
 //! A call reads the whole policy once and keeps that copy for all its retries. A [`SeqLock`]
@@ -7,16 +7,18 @@
 
 use std::time::Duration;
 
-use super::{BackoffKind, Jitter, RetryPolicy};
+use super::backoff::BackoffKind;
+use super::jitter::Jitter;
+use super::policy::RetryPolicy;
 use crate::base::seqlock::SeqLock;
 
 const WORDS: usize = 8;
 
 /// The policy, packed into a [`SeqLock`]'s words.
 #[derive(Debug)]
-pub(super) struct CurrentPolicy(SeqLock<WORDS>);
+pub(super) struct Tuning(SeqLock<WORDS>);
 
-impl CurrentPolicy {
+impl Tuning {
     pub(super) const fn new(policy: RetryPolicy) -> Self {
         Self(SeqLock::new(pack(&policy)))
     }
@@ -124,7 +126,7 @@ fn unpack(words: [u64; WORDS]) -> RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::Preset;
+    use crate::retry::policy::Preset;
 
     fn policies() -> Vec<RetryPolicy> {
         vec![
@@ -150,7 +152,7 @@ mod tests {
     fn every_field_round_trips() {
         for policy in policies() {
             assert_eq!(unpack(pack(&policy)), policy);
-            let current = CurrentPolicy::new(RetryPolicy::new());
+            let current = Tuning::new(RetryPolicy::new());
             current.store(&policy);
             assert_eq!(current.load(), policy);
         }
@@ -160,7 +162,7 @@ mod tests {
     #[test]
     fn readers_never_see_a_torn_policy() {
         let policies = policies();
-        let current = CurrentPolicy::new(policies[0]);
+        let current = Tuning::new(policies[0]);
         std::thread::scope(|scope| {
             for _ in 0..2 {
                 scope.spawn(|| {

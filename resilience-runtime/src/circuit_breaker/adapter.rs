@@ -1,0 +1,39 @@
+//! What a `#[circuit_breaker]` layer calls: feeding an attempt's outcome to its permit, and
+//! the defaults of `record_if` and `ignore_if`.
+
+use super::permit::CircuitPermit;
+use crate::base::call::outcome::{Attempt, Failure};
+
+/// Feeds an outcome to a breaker permit.
+///
+/// A layer's rejection is not the service's failure: its permit is released unrecorded. A
+/// timeout is a failure. For the service's own errors `ignore_if` wins over `record_if`; an
+/// error that is not recorded counts as a success.
+#[inline(always)]
+pub fn record_outcome<T, E>(
+    permit: CircuitPermit<'_>,
+    outcome: &Attempt<T, E>,
+    record_if: impl Fn(&E) -> bool,
+    ignore_if: impl Fn(&E) -> bool,
+) {
+    match outcome {
+        Ok(_) => permit.record_success(),
+        Err(Failure::Service(error)) if ignore_if(error) => permit.record_ignored(),
+        Err(Failure::Service(error)) if record_if(error) => permit.record_failure(),
+        Err(Failure::Service(_)) => permit.record_success(),
+        Err(Failure::Layer(error)) if error.is_rejection() => permit.record_ignored(),
+        Err(Failure::Layer(_)) => permit.record_failure(),
+    }
+}
+
+/// Default `record_if`: every error is a failure.
+#[inline]
+pub fn record_any<E>(_: &E) -> bool {
+    true
+}
+
+/// Default `ignore_if`: no error is ignored.
+#[inline]
+pub fn ignore_none<E>(_: &E) -> bool {
+    false
+}

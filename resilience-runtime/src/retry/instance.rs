@@ -1,0 +1,231 @@
+//! [`Retry`]: a named retry policy with counters, as the registry keeps it.
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::time::Duration;
+
+use crate::base::named::Named;
+use crate::base::stripes::Stripes;
+
+use super::metrics::{RetryMetrics, RetrySnapshot};
+use super::policy::RetryPolicy;
+use super::tuning::Tuning;
+
+/// A shared handle to a named [`Retry`].
+pub type RetryHandle = Arc<Retry>;
+
+/// A named retry policy with counters.
+///
+/// Every call site that names the same retry shares one instance (through the registry), so
+/// its [`metrics`](Retry::metrics) add up across them. Counting is lock-free.
+///
+/// ```
+/// use resilience_runtime::retry::{Jitter, Retry, RetryPolicy};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true)
+/// #     .build().unwrap().block_on(async {
+/// let retry = Retry::new("fetch", RetryPolicy::new().with_max_attempts(3).with_jitter(Jitter::None));
+/// let mut calls = 0;
+/// let result: Result<u32, &str> = retry
+///     .run(
+///         |err| *err == "busy", // which errors are worth retrying
+///         || {
+///             calls += 1;
+///             let outcome = if calls < 3 { Err("busy") } else { Ok(calls) };
+///             async move { outcome }
+///         },
+///     )
+///     .await;
+/// assert_eq!(result, Ok(3));
+/// assert_eq!(retry.metrics().retries, 2);
+/// # });
+/// ```
+#[derive(Debug)]
+pub struct Retry {
+    name: &'static str,
+    /// The policy in force, replaceable while calls run.
+    tuning: Tuning,
+    /// What every call counts: [`CALLS`] and [`SUCCEEDED`], striped so that threads sharing
+    /// the retry do not contend on them.
+    counted: Stripes<2>,
+    retries: AtomicU64,
+    succeeded_after_retry: AtomicU64,
+    failed: AtomicU64,
+    exhausted: AtomicU64,
+}
+
+/// Slots of [`Retry::counted`].
+const CALLS: usize = 0;
+const SUCCEEDED: usize = 1;
+
+impl Retry {
+    /// A named retry with zeroed counters.
+    #[must_use]
+    pub const fn new(name: &'static str, policy: RetryPolicy) -> Self {
+        Self {
+            name,
+            tuning: Tuning::new(policy),
+            counted: Stripes::new(),
+            retries: AtomicU64::new(0),
+            succeeded_after_retry: AtomicU64::new(0),
+            failed: AtomicU64::new(0),
+            exhausted: AtomicU64::new(0),
+        }
+    }
+
+    /// The registry name.
+    #[must_use]
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The policy in force: as declared, or as last [replaced](Self::set_policy).
+    ///
+    /// Lock-free and allocation-free. An annotated fn's call reads it once, at its first
+    /// failure, and keeps that copy for all its retries (a `max_elapsed` deadline still counts
+    /// from the call's start).
+    #[must_use]
+    #[inline]
+    pub fn policy(&self) -> RetryPolicy {
+        self.tuning.load()
+    }
+
+    /// Replaces the policy while calls run: calls that have not started retrying follow
+    /// `policy`; calls already retrying finish with the policy they started retrying with. The counters are
+    /// kept. Logged at `info` level.
+    ///
+    /// ```
+    /// use resilience_runtime::retry::{Retry, RetryPolicy};
+    ///
+    /// let retry = Retry::new("doc-set-policy", RetryPolicy::new());
+    /// retry.set_policy(RetryPolicy::new().with_max_attempts(5));
+    /// assert_eq!(retry.policy().max_attempts(), 5);
+    /// ```
+    pub fn set_policy(&self, policy: RetryPolicy) {
+        let before = self.policy();
+        if before == policy {
+            return;
+        }
+        self.tuning.store(&policy);
+        tracing::info!(name = self.name, ?before, after = ?policy, "retry policy replaced");
+    }
+
+    /// The counters (each read individually; a concurrent call may be half-counted).
+    #[must_use]
+    pub fn metrics(&self) -> RetryMetrics {
+        RetryMetrics {
+            calls: self.counted.sum(CALLS),
+            retries: self.retries.load(Relaxed),
+            succeeded: self.counted.sum(SUCCEEDED),
+            succeeded_after_retry: self.succeeded_after_retry.load(Relaxed),
+            failed: self.failed.load(Relaxed),
+            exhausted: self.exhausted.load(Relaxed),
+        }
+    }
+
+    /// Name, policy and counters.
+    #[must_use]
+    pub fn snapshot(&self) -> RetrySnapshot {
+        RetrySnapshot {
+            name: self.name,
+            policy: self.policy(),
+            metrics: self.metrics(),
+        }
+    }
+
+    /// Whether the policy in force has a `max_elapsed` deadline (one load, no policy copy):
+    /// a lazily started call then notes its start time, so the deadline counts from it.
+    #[inline]
+    pub(crate) fn has_deadline(&self) -> bool {
+        self.tuning.has_max_elapsed()
+    }
+
+    /// Counts a logical call starting. For the retry step.
+    #[inline(always)]
+    pub(crate) fn record_call(&self) {
+        self.counted.bump(CALLS);
+    }
+
+    /// Counts a retry and logs it at warn level with `error`, the failure being retried:
+    /// `attempt` is the number of the attempt about to run (2 for the first retry, i.e.
+    /// [`RetryState::attempts`](super::RetryState::attempts) after `next_delay` returned `delay`). For the retry step.
+    pub(crate) fn record_retry(&self, attempt: u32, delay: Duration, error: &dyn fmt::Display) {
+        self.retries.fetch_add(1, Relaxed);
+        tracing::warn!(
+            name = self.name,
+            attempt,
+            max_attempts = self.policy().max_attempts(),
+            delay = ?delay,
+            error = %error,
+            "retrying after a failed attempt"
+        );
+    }
+
+    /// Counts a call that ended in `Ok` after `attempts` attempts. For the retry step.
+    #[inline(always)]
+    pub(crate) fn record_success(&self, attempts: u32) {
+        self.counted.bump(SUCCEEDED);
+        if attempts > 1 {
+            self.record_success_after_retry(attempts);
+        }
+    }
+
+    #[cold]
+    fn record_success_after_retry(&self, attempts: u32) {
+        self.succeeded_after_retry.fetch_add(1, Relaxed);
+        tracing::debug!(name = self.name, attempts, "succeeded after retrying");
+    }
+
+    /// Counts a call that ended in `Err` (`error`) after `attempts` attempts; giving up after
+    /// retrying is logged at warn level. For the retry step.
+    pub(crate) fn record_failure(&self, attempts: u32, error: &dyn fmt::Display) {
+        self.failed.fetch_add(1, Relaxed);
+        if attempts > 1 {
+            self.exhausted.fetch_add(1, Relaxed);
+            tracing::warn!(
+                name = self.name,
+                attempts,
+                max_attempts = self.policy().max_attempts(),
+                error = %error,
+                "giving up after retrying"
+            );
+        }
+    }
+}
+
+impl Named for Retry {
+    const KIND: &'static str = "retry";
+    type Config = RetryPolicy;
+
+    fn create(name: &'static str, config: RetryPolicy) -> Self {
+        Self::new(name, config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::retry::jitter::Jitter;
+    use crate::retry::policy::Preset;
+
+    #[test]
+    fn named_snapshot_serializes() {
+        let retry = Retry::create("payments", RetryPolicy::preset(Preset::Patient));
+        assert_eq!(Retry::KIND, "retry");
+        assert_eq!(retry.policy(), RetryPolicy::preset(Preset::Patient));
+        assert_eq!(retry.name(), "payments");
+        retry.record_call();
+        retry.record_retry(2, Duration::from_millis(5), &"boom");
+        retry.record_failure(2, &"boom");
+        let json = serde_json::to_value(retry.snapshot()).unwrap();
+        assert_eq!(json["name"], "payments");
+        assert_eq!(json["policy"]["max_attempts"], 4);
+        assert_eq!(json["policy"]["backoff"], "exponential");
+        assert_eq!(json["policy"]["jitter"], "full");
+        assert_eq!(json["metrics"]["exhausted"], 1);
+        let json = serde_json::to_value(RetryPolicy::new().with_jitter(Jitter::Proportional(0.25)))
+            .unwrap();
+        assert_eq!(json["jitter"]["proportional"], 0.25);
+    }
+}

@@ -1,0 +1,40 @@
+//! What a [`Retry`](super::Retry) counts and shows: [`RetryMetrics`], [`RetrySnapshot`].
+
+use serde::Serialize;
+
+use super::policy::RetryPolicy;
+
+/// Counters of a [`Retry`](super::Retry) since it was created.
+///
+/// A call still running (or cancelled while running) counts in `calls` only, so
+/// `calls - succeeded - failed` is the number of calls in flight or abandoned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct RetryMetrics {
+    /// Logical calls started (each may make several attempts).
+    pub calls: u64,
+    /// Extra attempts made: every attempt after the first of its call.
+    pub retries: u64,
+    /// Calls that ended in `Ok`, at any attempt.
+    pub succeeded: u64,
+    /// Calls that ended in `Ok` after at least one retry.
+    pub succeeded_after_retry: u64,
+    /// Calls that ended in `Err`, for whatever reason.
+    pub failed: u64,
+    /// Calls that ended in `Err` after at least one retry: the attempts or the `max_elapsed`
+    /// budget ran out, or a later error was not retryable. `failed - exhausted` calls failed
+    /// on their first attempt and were not retried.
+    pub exhausted: u64,
+}
+
+/// A point-in-time view of a [`Retry`](super::Retry), for status pages.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[non_exhaustive]
+pub struct RetrySnapshot {
+    /// The registry name.
+    pub name: &'static str,
+    /// The policy.
+    pub policy: RetryPolicy,
+    /// The counters.
+    pub metrics: RetryMetrics,
+}

@@ -1,0 +1,198 @@
+//! The one decision a retry loop makes after each attempt, shared by [`Retry::run`] and its
+//! siblings and by the loop `#[retry]` generates.
+//!
+//! [`RetryCall::step`] does the bookkeeping of a success or, out of line, judges a failure,
+//! asks the call's [`RetryState`] for the next delay, counts and logs. How a failure is
+//! judged and shown depends on what the loop sees: [`ErrorJudge`] for a plain error (the
+//! `run*` methods), [`FailureJudge`] for a fused stack's [`Failure`] (generated code).
+//!
+//! [`Retry::run`]: super::Retry::run
+
+use std::fmt;
+use std::ops::ControlFlow;
+use std::time::Duration;
+
+use crate::Error;
+use crate::base::call::outcome::Failure;
+use crate::base::clock::{self, Nanos};
+use crate::base::describe::DescribeError;
+use crate::base::describe::probe::{DescribeWith, describer};
+
+use super::instance::Retry;
+use super::state::RetryState;
+
+/// One call's retry bookkeeping. Started lazily by generated code: a call that succeeds at
+/// once never reads the policy, and reads the clock only when a `max_elapsed` deadline must
+/// count from its start.
+#[derive(Debug)]
+pub struct RetryCall {
+    state: Option<RetryState>,
+    /// When the call started, if its deadline needs it; 0 otherwise.
+    started: Nanos,
+}
+
+impl RetryCall {
+    /// Counts the call and defers reading the policy to its first failure.
+    #[inline(always)]
+    pub(crate) fn start_lazily(retry: &Retry) -> Self {
+        retry.record_call();
+        Self {
+            state: None,
+            started: if retry.has_deadline() {
+                clock::now()
+            } else {
+                0
+            },
+        }
+    }
+
+    /// Counts the call and reads the policy now: the call keeps it even if the policy is
+    /// replaced during its first attempt.
+    pub(crate) fn start_eagerly(retry: &Retry) -> Self {
+        retry.record_call();
+        Self {
+            state: Some(retry.policy().start()),
+            started: 0,
+        }
+    }
+
+    /// The bookkeeping, started on the first failure.
+    fn state(&mut self, retry: &Retry) -> &mut RetryState {
+        let started = self.started;
+        self.state.get_or_insert_with(|| {
+            retry.policy().start_at(|| {
+                // 0: the policy gained its deadline after the call started.
+                if started == 0 { clock::now() } else { started }
+            })
+        })
+    }
+
+    /// Attempts made so far, counting the one in flight.
+    #[inline(always)]
+    fn attempts(&self) -> u32 {
+        self.state.as_ref().map_or(1, RetryState::attempts)
+    }
+
+    /// Decides after one attempt: `Break` with the final outcome, or `Continue` with the
+    /// delay before the next attempt. Retries and giving up are counted and logged, the
+    /// failure shown as `judge` shows it.
+    #[inline(always)]
+    pub(crate) fn step<T, F>(
+        &mut self,
+        retry: &Retry,
+        outcome: Result<T, F>,
+        judge: impl Judge<F>,
+    ) -> ControlFlow<Result<T, F>, Duration> {
+        match outcome {
+            Ok(value) => {
+                retry.record_success(self.attempts());
+                ControlFlow::Break(Ok(value))
+            }
+            Err(failure) => failed(retry, self.state(retry), failure, judge),
+        }
+    }
+}
+
+/// [`RetryCall::step`] after a failed attempt; kept out of line so the successful path stays
+/// small.
+#[inline(never)]
+fn failed<T, F>(
+    retry: &Retry,
+    state: &mut RetryState,
+    failure: F,
+    judge: impl Judge<F>,
+) -> ControlFlow<Result<T, F>, Duration> {
+    let (retryable, hint) = judge.judge(&failure);
+    if retryable && let Some(delay) = state.next_delay(hint) {
+        retry.record_retry(state.attempts(), delay, &judge.show(&failure));
+        return ControlFlow::Continue(delay);
+    }
+    retry.record_failure(state.attempts(), &judge.show(&failure));
+    ControlFlow::Break(Err(failure))
+}
+
+/// How a retry loop reads its failures of type `F`.
+pub(crate) trait Judge<F> {
+    /// Whether `failure` is worth retrying, and a server's hint for the delay before the next
+    /// attempt.
+    fn judge(&self, failure: &F) -> (bool, Option<Duration>);
+
+    /// `failure` for a log field.
+    fn show(self, failure: &F) -> impl fmt::Display;
+}
+
+/// Judges a plain error with `when` and, for a retryable one only, `retry_after`; shows it by
+/// its type name, as `E` need not implement `Debug`.
+pub(crate) struct ErrorJudge<W, H> {
+    when: W,
+    retry_after: H,
+}
+
+impl<W, H> ErrorJudge<W, H> {
+    pub(crate) const fn new(when: W, retry_after: H) -> Self {
+        Self { when, retry_after }
+    }
+}
+
+impl<E, W, H> Judge<E> for ErrorJudge<W, H>
+where
+    W: Fn(&E) -> bool,
+    H: Fn(&E) -> Option<Duration>,
+{
+    #[inline]
+    fn judge(&self, error: &E) -> (bool, Option<Duration>) {
+        if !(self.when)(error) {
+            return (false, None);
+        }
+        (true, (self.retry_after)(error))
+    }
+
+    fn show(self, error: &E) -> impl fmt::Display {
+        DescribeError::type_name().of(error)
+    }
+}
+
+/// Judges a fused stack's [`Failure`]: an open circuit is never retried; a rate limit is
+/// waited out using its `retry_after`; timeouts and full bulkheads go through `when` (and
+/// `hint`) as the user's error type, as the service's own errors do. Shows the error as
+/// `describe` picks.
+pub(crate) struct FailureJudge<W, H, D> {
+    when: W,
+    hint: H,
+    describe: D,
+}
+
+impl<W, H, D> FailureJudge<W, H, D> {
+    pub(crate) const fn new(when: W, hint: H, describe: D) -> Self {
+        Self {
+            when,
+            hint,
+            describe,
+        }
+    }
+}
+
+impl<E, W, H, D> Judge<Failure<E>> for FailureJudge<W, H, D>
+where
+    E: From<Error>,
+    W: Fn(&E) -> bool,
+    H: Fn(&E) -> Option<Duration>,
+    D: DescribeWith<E>,
+{
+    #[inline]
+    fn judge(&self, failure: &Failure<E>) -> (bool, Option<Duration>) {
+        match failure {
+            Failure::Service(error) => ((self.when)(error), (self.hint)(error)),
+            Failure::Layer(Error::CircuitOpen { .. }) => (false, None),
+            Failure::Layer(Error::RateLimited { retry_after, .. }) => (true, *retry_after),
+            Failure::Layer(error) => {
+                let error = E::from(error.clone());
+                ((self.when)(&error), (self.hint)(&error))
+            }
+        }
+    }
+
+    fn show(self, failure: &Failure<E>) -> impl fmt::Display {
+        failure.describe(describer(self.describe))
+    }
+}
