@@ -7,7 +7,7 @@ use crate::Error;
 use crate::base::admission::Admission;
 
 use super::handle::Bulkhead;
-use super::metrics::REJECTED;
+use super::handle::REJECTED;
 use super::permit::BulkheadPermit;
 
 impl Bulkhead {

@@ -12,8 +12,11 @@ use crate::base::named::Named;
 use crate::base::stripes::Stripes;
 
 use super::config::BulkheadConfig;
-use super::slots::{RELAXED, SEQ};
-use super::sync::SlotCounter;
+use super::sync::{RELAXED, SEQ, SlotCounter};
+
+/// Stripes of [`Bulkhead`]'s `counted`: admitted and rejected calls.
+pub(super) const PERMITTED: usize = 0;
+pub(super) const REJECTED: usize = 1;
 
 /// A shared handle to a [`Bulkhead`].
 pub type BulkheadHandle = Arc<Bulkhead>;
@@ -42,8 +45,8 @@ pub struct Bulkhead {
     pub(super) notify: Notify,
     pub(super) lock: Mutex<()>,
     pub(super) condvar: Condvar,
-    /// Admitted ([`PERMITTED`](super::metrics::PERMITTED)) and rejected
-    /// ([`REJECTED`](super::metrics::REJECTED)) calls, striped: neither an admission nor a
+    /// Admitted ([`PERMITTED`](PERMITTED)) and rejected
+    /// ([`REJECTED`](REJECTED)) calls, striped: neither an admission nor a
     /// rejection takes a locked add for its count (see [`Stripes`]).
     pub(super) counted: Stripes<2>,
     pub(super) peak: SlotCounter,

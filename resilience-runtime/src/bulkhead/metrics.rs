@@ -3,12 +3,8 @@
 use serde::Serialize;
 
 use super::config::BulkheadConfig;
-use super::handle::Bulkhead;
-use super::slots::RELAXED;
-
-/// Slots of [`Bulkhead::counted`].
-pub(super) const PERMITTED: usize = 0;
-pub(super) const REJECTED: usize = 1;
+use super::handle::{Bulkhead, PERMITTED, REJECTED};
+use super::sync::RELAXED;
 
 /// Counters and gauges of a [`Bulkhead`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]

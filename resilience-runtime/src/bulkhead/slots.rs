@@ -3,20 +3,16 @@
 //! waits). The loom models at the bottom check it under every interleaving of a few threads
 //! (`RUSTFLAGS="--cfg loom" cargo test -p resilience-runtime --release --lib loom`).
 
-use std::sync::atomic::Ordering;
-
 use crate::base::kill_switch;
 
-use super::handle::Bulkhead;
-use super::metrics::PERMITTED;
+use super::handle::{Bulkhead, PERMITTED};
 use super::permit::BulkheadPermit;
+use super::sync::{RELAXED, SEQ};
 
 // The slot counter and the waiter counters form a Dekker-style handshake (a releaser writes
 // the slot counter then reads a waiter counter; a waiter writes its waiter counter then reads
 // the slot counter), which needs sequential consistency to rule out both sides missing each
 // other. On x86 and ARMv8 SeqCst loads and RMWs cost the same as Acquire/AcqRel ones.
-pub(super) const SEQ: Ordering = Ordering::SeqCst;
-pub(super) const RELAXED: Ordering = Ordering::Relaxed;
 
 impl Bulkhead {
     /// The lock-free fast path: claims a slot with a CAS loop if the count is below the limit.

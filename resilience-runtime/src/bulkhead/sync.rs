@@ -6,6 +6,14 @@
 //! waiter counts (the models never wait: loom does not model tokio's `Notify`), the
 //! permitted/rejected totals and `max_wait` stay on std atomics, which keeps the models small.
 
+use std::sync::atomic::Ordering;
+
+/// The ordering of the slot counters' operations, which must agree across acquire, release
+/// and resize.
+pub(super) const SEQ: Ordering = Ordering::SeqCst;
+/// The ordering of counters read only for reporting.
+pub(super) const RELAXED: Ordering = Ordering::Relaxed;
+
 #[cfg(all(test, loom))]
 pub(super) use loom::sync::atomic::AtomicUsize as SlotCounter;
 #[cfg(not(all(test, loom)))]

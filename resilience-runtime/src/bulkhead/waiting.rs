@@ -14,7 +14,7 @@ use crate::base::clock;
 
 use super::handle::Bulkhead;
 use super::permit::BulkheadPermit;
-use super::slots::SEQ;
+use super::sync::SEQ;
 
 impl Bulkhead {
     /// Waits up to `max_wait` (on tokio's clock) for a slot of a full bulkhead, then rejects.

@@ -50,6 +50,7 @@
 
 // The public face: the breaker, its handle and permits, manual control, reconfiguration.
 mod breaker;
+mod calls;
 mod manual_control;
 mod permit;
 mod reconfigure;

@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use super::snapshot::Conflict;
+use super::conflict::Conflict;
 use crate::base::named::Named;
 use crate::settings::keys::Configurable;
 

@@ -5,13 +5,14 @@ use std::fmt;
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::adoption::adoptions;
+use super::conflict::Conflict;
 use super::declaration::{Declaration, declarations, declared_names};
 use super::family::Family;
 use super::kinds::{
     Addressable, DeclarationVisitor, Families, KindVisitor, Member, visit_addressable,
     visit_declared,
 };
-use super::snapshot::{Conflict, RegistrySnapshot};
+use super::snapshot::RegistrySnapshot;
 use super::store;
 use super::undeclared::{self, UndeclaredName};
 use crate::bulkhead::{BulkheadConfig, BulkheadHandle};

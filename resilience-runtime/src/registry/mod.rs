@@ -21,6 +21,7 @@
 //! ```
 
 mod adoption;
+mod conflict;
 mod declaration;
 pub(crate) mod dry_run;
 pub(crate) mod environment;
@@ -35,7 +36,8 @@ mod table;
 mod undeclared;
 
 pub use adoption::Adoption;
+pub use conflict::Conflict;
 pub use declaration::Declaration;
 pub use global::{Registry, registry};
-pub use snapshot::{Conflict, RegistrySnapshot};
+pub use snapshot::RegistrySnapshot;
 pub use undeclared::UndeclaredName;

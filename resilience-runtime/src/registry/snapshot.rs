@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use super::conflict::Conflict;
 use super::table::Table;
 use super::undeclared::UndeclaredName;
 use crate::bulkhead::BulkheadSnapshot;
@@ -34,24 +35,6 @@ pub struct RegistrySnapshot {
     /// Names sites use that nothing declares (see
     /// [`Registry::undeclared`](super::Registry::undeclared)).
     pub undeclared: Vec<UndeclaredName>,
-}
-
-/// Two declarations of one name with different configurations. The first is kept.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[non_exhaustive]
-pub struct Conflict {
-    /// `"circuit_breaker"`, `"rate_limiter"`, `"bulkhead"`, `"retry"` or `"chaos"`.
-    pub kind: &'static str,
-    /// The contested name.
-    pub name: String,
-    /// The configuration in force.
-    pub kept: String,
-    /// Where the kept configuration was declared.
-    pub kept_at: &'static str,
-    /// The configuration that was not applied.
-    pub ignored: String,
-    /// Where the ignored configuration was declared.
-    pub ignored_at: &'static str,
 }
 
 fn chaos_table(instances: &[ChaosSnapshot]) -> Table<'static> {
