@@ -33,7 +33,8 @@ pub use crate::circuit_breaker::adapter::{ignore_none, record_any, record_outcom
 pub use crate::rate_limit::adapter::{
     rate_limit_admit, rate_limit_admit_key, rate_limit_wait, rate_limit_wait_key,
 };
-pub use crate::registry::{Adoption, Declaration};
+pub use crate::registry::adoption::Adoption;
+pub use crate::registry::declaration::Declaration;
 pub use crate::retry::driver::{no_hint, retry_any, retry_start};
 pub use crate::retry::step::RetryCall;
 pub use crate::timeout::adapter::{timed_out, timeout};

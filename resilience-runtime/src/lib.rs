@@ -85,7 +85,7 @@
 //!
 //! # Without attributes
 //!
-//! Each policy is a plain type with a `const` builder ([`retry::RetryPolicy`],
+//! Each policy is a plain type with a `const` builder ([`retry::RetryConfig`],
 //! [`circuit_breaker::CircuitBreakerConfig`], [`rate_limit::RateLimitConfig`],
 //! [`bulkhead::BulkheadConfig`]) and can be created standalone or through
 //! [`Registry::register_circuit_breaker`] and friends. The attributes generate calls to the
@@ -119,7 +119,7 @@ pub use rate_limit::{
     Backend, OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiter, RateLimiterHandle,
 };
 pub use registry::{Registry, RegistrySnapshot, registry};
-pub use retry::{BackoffKind, Jitter, Preset, Retry, RetryHandle, RetryPolicy};
+pub use retry::{BackoffKind, Jitter, Preset, Retry, RetryConfig, RetryHandle, RetryPolicy};
 
 /// Retries the body with backoff while it fails.
 ///

@@ -52,6 +52,8 @@ fn user_facing_types_are_reachable_from_the_crate_root() {
     assert!(same::<root::BulkheadConfig, root::bulkhead::BulkheadConfig>());
     assert!(same::<root::BulkheadHandle, root::bulkhead::BulkheadHandle>());
     assert!(same::<root::Retry, root::retry::Retry>());
+    assert!(same::<root::RetryConfig, root::retry::RetryConfig>());
+    assert!(same::<root::RetryPolicy, root::RetryConfig>());
     assert!(same::<root::RetryHandle, root::retry::RetryHandle>());
     assert!(same::<root::BackoffKind, root::retry::BackoffKind>());
     assert!(same::<root::Jitter, root::retry::Jitter>());

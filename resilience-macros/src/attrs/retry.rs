@@ -78,7 +78,7 @@ impl Keyword for Preset {
 }
 
 impl Preset {
-    /// (initial_delay, max_delay): what `RetryPolicy::preset` supplies (both read the rule
+    /// (initial_delay, max_delay): what `RetryConfig::preset` supplies (both read the rule
     /// table), so that `max_delay ≥ initial_delay` is checked against it.
     const fn delays(self) -> (Duration, Duration) {
         let values = match self {

@@ -108,9 +108,9 @@ pub(super) fn retry(krate: &Path, layer: &RetryLayer) -> TokenStream {
                 Preset::Aggressive => quote!(#krate::retry::Preset::Aggressive),
                 Preset::Patient => quote!(#krate::retry::Preset::Patient),
             };
-            quote!(#krate::retry::RetryPolicy::preset(#preset))
+            quote!(#krate::retry::RetryConfig::preset(#preset))
         }
-        None => quote!(#krate::retry::RetryPolicy::new()),
+        None => quote!(#krate::retry::RetryConfig::new()),
     };
     let backoff = layer.backoff.map(|backoff| match backoff {
         Backoff::Exponential => quote!(#krate::retry::BackoffKind::Exponential),

@@ -8,7 +8,7 @@ use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 use crate::registry::registry;
-use crate::retry::{Retry, RetryPolicy};
+use crate::retry::{Retry, RetryConfig};
 
 /// Declares (or adopts) a circuit breaker for a call site.
 #[must_use]
@@ -54,7 +54,7 @@ pub fn declare_chaos(
 #[must_use]
 pub fn declare_retry(
     name: &'static str,
-    config: Option<RetryPolicy>,
+    config: Option<RetryConfig>,
     location: &'static str,
 ) -> Arc<Retry> {
     registry().declare(name.into(), config, location)

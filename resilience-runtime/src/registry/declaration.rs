@@ -4,7 +4,7 @@ use super::kinds::DeclaredConfig;
 use crate::bulkhead::BulkheadConfig;
 use crate::circuit_breaker::CircuitBreakerConfig;
 use crate::rate_limit::RateLimitConfig;
-use crate::retry::RetryPolicy;
+use crate::retry::RetryConfig;
 use crate::settings::env::KnownNames;
 
 /// A named configuration declared by an attribute, collected when the registry starts so that
@@ -73,7 +73,7 @@ impl Declaration {
 
     /// Declares retry policy `name` at `location` (`file:line`).
     #[must_use]
-    pub const fn retry(name: &'static str, config: RetryPolicy, location: &'static str) -> Self {
+    pub const fn retry(name: &'static str, config: RetryConfig, location: &'static str) -> Self {
         Self {
             name,
             config: DeclaredConfig::Retry(config),

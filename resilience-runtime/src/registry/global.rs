@@ -19,7 +19,7 @@ use crate::bulkhead::{BulkheadConfig, BulkheadHandle};
 use crate::chaos::{ChaosConfig, ChaosHandle};
 use crate::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerHandle};
 use crate::rate_limit::{RateLimitConfig, RateLimiterHandle};
-use crate::retry::{RetryHandle, RetryPolicy};
+use crate::retry::{RetryConfig, RetryHandle};
 
 /// The process-wide registry; get it with [`registry()`].
 pub struct Registry {
@@ -122,7 +122,7 @@ impl Registry {
     pub fn register_retry(
         &self,
         name: impl Into<Cow<'static, str>>,
-        policy: RetryPolicy,
+        policy: RetryConfig,
     ) -> RetryHandle {
         self.declare(name.into(), Some(policy), "registered from code")
     }

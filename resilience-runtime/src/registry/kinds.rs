@@ -14,7 +14,7 @@ use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 use crate::rate_limit::{Rate, RateLimitConfig, RateLimiter};
-use crate::retry::{Retry, RetryPolicy};
+use crate::retry::{Retry, RetryConfig};
 use crate::settings::dry_run::DryRun;
 use crate::settings::keys::Configurable;
 
@@ -155,7 +155,7 @@ kinds! {
         circuit_breakers: CircuitBreaker = CircuitBreakerConfig::new();
         rate_limiters: RateLimiter = RateLimitConfig::new(Rate::per_second(100));
         bulkheads: Bulkhead = BulkheadConfig::new(16);
-        retries: Retry = RetryPolicy::new();
+        retries: Retry = RetryConfig::new();
     }
     run_time_only {
         chaos: Chaos = ChaosConfig::new();

@@ -20,9 +20,9 @@
 //! assert_eq!(db.state(), CircuitState::ForcedOpen);
 //! ```
 
-mod adoption;
+pub(crate) mod adoption;
 mod conflict;
-mod declaration;
+pub(crate) mod declaration;
 pub(crate) mod dry_run;
 pub(crate) mod environment;
 mod family;

@@ -12,7 +12,7 @@ use crate::base::clock;
 
 /// How the delay between attempts grows.
 ///
-/// See [`RetryPolicy::base_delay`](super::RetryPolicy::base_delay) for the exact formulas.
+/// See [`RetryConfig::base_delay`](super::RetryConfig::base_delay) for the exact formulas.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BackoffKind {

@@ -8,8 +8,8 @@ use std::time::Duration;
 use crate::base::named::Named;
 use crate::base::stripes::Stripes;
 
+use super::config::RetryConfig;
 use super::metrics::{RetryMetrics, RetrySnapshot};
-use super::policy::RetryPolicy;
 use super::tuning::Tuning;
 
 /// A shared handle to a named [`Retry`].
@@ -21,11 +21,11 @@ pub type RetryHandle = Arc<Retry>;
 /// its [`metrics`](Retry::metrics) add up across them. Counting is lock-free.
 ///
 /// ```
-/// use resilience_runtime::retry::{Jitter, Retry, RetryPolicy};
+/// use resilience_runtime::retry::{Jitter, Retry, RetryConfig};
 ///
 /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true)
 /// #     .build().unwrap().block_on(async {
-/// let retry = Retry::new("fetch", RetryPolicy::new().with_max_attempts(3).with_jitter(Jitter::None));
+/// let retry = Retry::new("fetch", RetryConfig::new().with_max_attempts(3).with_jitter(Jitter::None));
 /// let mut calls = 0;
 /// let result: Result<u32, &str> = retry
 ///     .run(
@@ -62,7 +62,7 @@ const SUCCEEDED: usize = 1;
 impl Retry {
     /// A named retry with zeroed counters.
     #[must_use]
-    pub const fn new(name: &'static str, policy: RetryPolicy) -> Self {
+    pub const fn new(name: &'static str, policy: RetryConfig) -> Self {
         Self {
             name,
             tuning: Tuning::new(policy),
@@ -87,7 +87,7 @@ impl Retry {
     /// from the call's start).
     #[must_use]
     #[inline]
-    pub fn policy(&self) -> RetryPolicy {
+    pub fn policy(&self) -> RetryConfig {
         self.tuning.load()
     }
 
@@ -96,13 +96,13 @@ impl Retry {
     /// kept. Logged at `info` level.
     ///
     /// ```
-    /// use resilience_runtime::retry::{Retry, RetryPolicy};
+    /// use resilience_runtime::retry::{Retry, RetryConfig};
     ///
-    /// let retry = Retry::new("doc-set-policy", RetryPolicy::new());
-    /// retry.set_policy(RetryPolicy::new().with_max_attempts(5));
+    /// let retry = Retry::new("doc-set-policy", RetryConfig::new());
+    /// retry.set_policy(RetryConfig::new().with_max_attempts(5));
     /// assert_eq!(retry.policy().max_attempts(), 5);
     /// ```
-    pub fn set_policy(&self, policy: RetryPolicy) {
+    pub fn set_policy(&self, policy: RetryConfig) {
         let before = self.policy();
         if before == policy {
             return;
@@ -196,9 +196,9 @@ impl Retry {
 
 impl Named for Retry {
     const KIND: &'static str = "retry";
-    type Config = RetryPolicy;
+    type Config = RetryConfig;
 
-    fn create(name: &'static str, config: RetryPolicy) -> Self {
+    fn create(name: &'static str, config: RetryConfig) -> Self {
         Self::new(name, config)
     }
 }
@@ -206,14 +206,14 @@ impl Named for Retry {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::retry::config::Preset;
     use crate::retry::jitter::Jitter;
-    use crate::retry::policy::Preset;
 
     #[test]
     fn named_snapshot_serializes() {
-        let retry = Retry::create("payments", RetryPolicy::preset(Preset::Patient));
+        let retry = Retry::create("payments", RetryConfig::preset(Preset::Patient));
         assert_eq!(Retry::KIND, "retry");
-        assert_eq!(retry.policy(), RetryPolicy::preset(Preset::Patient));
+        assert_eq!(retry.policy(), RetryConfig::preset(Preset::Patient));
         assert_eq!(retry.name(), "payments");
         retry.record_call();
         retry.record_retry(2, Duration::from_millis(5), &"boom");
@@ -224,7 +224,7 @@ mod tests {
         assert_eq!(json["policy"]["backoff"], "exponential");
         assert_eq!(json["policy"]["jitter"], "full");
         assert_eq!(json["metrics"]["exhausted"], 1);
-        let json = serde_json::to_value(RetryPolicy::new().with_jitter(Jitter::Proportional(0.25)))
+        let json = serde_json::to_value(RetryConfig::new().with_jitter(Jitter::Proportional(0.25)))
             .unwrap();
         assert_eq!(json["jitter"]["proportional"], 0.25);
     }

@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-use super::policy::RetryPolicy;
+use super::config::RetryConfig;
 
 /// Counters of a [`Retry`](super::Retry) since it was created.
 ///
@@ -34,7 +34,7 @@ pub struct RetrySnapshot {
     /// The registry name.
     pub name: &'static str,
     /// The policy.
-    pub policy: RetryPolicy,
+    pub policy: RetryConfig,
     /// The counters.
     pub metrics: RetryMetrics,
 }

@@ -1,7 +1,7 @@
 //! Retrying failed calls with backoff and jitter.
 //!
-//! - [`RetryPolicy`] is the configuration (`const`-buildable, `Copy`).
-//! - [`RetryState`] is the bookkeeping of one call: [`RetryPolicy::start`] it, and after each
+//! - [`RetryConfig`] is the configuration (`const`-buildable, `Copy`).
+//! - [`RetryState`] is the bookkeeping of one call: [`RetryConfig::start`] it, and after each
 //!   retryable failure ask [`RetryState::next_delay`] how long to sleep, or whether to give up.
 //! - [`Retry`] is a *named* policy with counters, as kept in the registry;
 //!   [`Retry::run`] is the whole loop for callers that do not use the `#[retry]` attribute.
@@ -11,19 +11,23 @@
 //! step after each attempt that both [`Retry::run`] and generated code take.
 
 mod backoff;
+mod config;
 pub(crate) mod driver;
 mod instance;
 mod jitter;
 mod metrics;
-mod policy;
 mod run;
 mod state;
 pub(crate) mod step;
 mod tuning;
 
 pub use backoff::BackoffKind;
+pub use config::{Preset, RetryConfig};
 pub use instance::{Retry, RetryHandle};
 pub use jitter::Jitter;
 pub use metrics::{RetryMetrics, RetrySnapshot};
-pub use policy::{Preset, RetryPolicy};
+
+/// The first name of [`RetryConfig`], kept so that code written against it still compiles:
+/// the same type.
+pub type RetryPolicy = RetryConfig;
 pub use state::RetryState;

@@ -99,13 +99,13 @@ impl Retry {
 mod tests {
     use super::*;
     use crate::retry::backoff::BackoffKind;
+    use crate::retry::config::RetryConfig;
     use crate::retry::jitter::Jitter;
-    use crate::retry::policy::RetryPolicy;
     use std::cell::Cell;
     use tokio::time::Instant;
 
-    fn no_jitter() -> RetryPolicy {
-        RetryPolicy::new().with_jitter(Jitter::None)
+    fn no_jitter() -> RetryConfig {
+        RetryConfig::new().with_jitter(Jitter::None)
     }
 
     /// An op that fails `failures` times with `"busy"` and then succeeds with the call count.

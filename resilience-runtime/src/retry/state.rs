@@ -1,11 +1,11 @@
-//! [`RetryState`]: the retry bookkeeping of one call, started from a [`RetryPolicy`].
+//! [`RetryState`]: the retry bookkeeping of one call, started from a [`RetryConfig`].
 
 use std::time::Duration;
 
-use super::policy::RetryPolicy;
+use super::config::RetryConfig;
 use crate::base::clock::{self, Nanos};
 
-impl RetryPolicy {
+impl RetryConfig {
     /// Starts the retry bookkeeping of one call. Reads the clock when `max_elapsed` is set.
     #[must_use]
     pub fn start(&self) -> RetryState {
@@ -29,10 +29,10 @@ impl RetryPolicy {
 /// The retry bookkeeping of one call: how many attempts were made and when to give up.
 ///
 /// ```
-/// use resilience_runtime::retry::{Jitter, RetryPolicy};
+/// use resilience_runtime::retry::{Jitter, RetryConfig};
 /// use std::time::Duration;
 ///
-/// let policy = RetryPolicy::new().with_max_attempts(3).with_jitter(Jitter::None);
+/// let policy = RetryConfig::new().with_max_attempts(3).with_jitter(Jitter::None);
 /// let mut state = policy.start();
 /// assert_eq!(state.attempts(), 1); // the first call is in flight
 /// // ...it failed with a retryable error:
@@ -46,7 +46,7 @@ impl RetryPolicy {
 /// ```
 #[derive(Debug, Clone)]
 pub struct RetryState {
-    policy: RetryPolicy,
+    policy: RetryConfig,
     attempts: u32,
     previous: Duration,
     deadline: Option<Nanos>,
@@ -61,7 +61,7 @@ impl RetryState {
 
     /// The policy this state follows.
     #[must_use]
-    pub const fn policy(&self) -> &RetryPolicy {
+    pub const fn policy(&self) -> &RetryConfig {
         &self.policy
     }
 
@@ -104,7 +104,7 @@ mod tests {
 
     #[test]
     fn max_attempts_exhaustion() {
-        let mut state = RetryPolicy::new().with_jitter(Jitter::None).start();
+        let mut state = RetryConfig::new().with_jitter(Jitter::None).start();
         assert_eq!(state.attempts(), 1);
         assert_eq!(state.next_delay(None), Some(MS(100)));
         assert_eq!(state.attempts(), 2);
@@ -115,7 +115,7 @@ mod tests {
         assert_eq!(state.attempts(), 3);
 
         for never in [0, 1] {
-            let mut state = RetryPolicy::new().with_max_attempts(never).start();
+            let mut state = RetryConfig::new().with_max_attempts(never).start();
             assert_eq!(state.next_delay(None), None, "max_attempts({never})");
             assert_eq!(state.attempts(), 1);
         }
@@ -123,7 +123,7 @@ mod tests {
 
     #[test]
     fn hint_replaces_delay_and_is_capped() {
-        let mut state = RetryPolicy::new()
+        let mut state = RetryConfig::new()
             .with_max_attempts(5)
             .with_max_delay(Duration::from_secs(2))
             .start();
@@ -146,7 +146,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn max_elapsed_stops_retrying() {
-        let policy = RetryPolicy::new()
+        let policy = RetryConfig::new()
             .with_max_attempts(u32::MAX)
             .with_jitter(Jitter::None)
             .with_backoff(BackoffKind::Fixed)

@@ -8,8 +8,8 @@
 use std::time::Duration;
 
 use super::backoff::BackoffKind;
+use super::config::RetryConfig;
 use super::jitter::Jitter;
-use super::policy::RetryPolicy;
 use crate::base::seqlock::SeqLock;
 
 const WORDS: usize = 8;
@@ -19,13 +19,13 @@ const WORDS: usize = 8;
 pub(super) struct Tuning(SeqLock<WORDS>);
 
 impl Tuning {
-    pub(super) const fn new(policy: RetryPolicy) -> Self {
+    pub(super) const fn new(policy: RetryConfig) -> Self {
         Self(SeqLock::new(pack(&policy)))
     }
 
     /// The policy in force.
     #[inline]
-    pub(super) fn load(&self) -> RetryPolicy {
+    pub(super) fn load(&self) -> RetryConfig {
         unpack(self.0.load())
     }
 
@@ -37,7 +37,7 @@ impl Tuning {
     }
 
     /// Replaces the policy; calls that start from now on follow it.
-    pub(super) fn store(&self, policy: &RetryPolicy) {
+    pub(super) fn store(&self, policy: &RetryConfig) {
         self.0.store(pack(policy));
     }
 }
@@ -80,7 +80,7 @@ fn jitter_from(bits: u64, factor: f64) -> Jitter {
 }
 
 /// Every field exactly: durations as seconds and nanoseconds, floats as their bits.
-const fn pack(policy: &RetryPolicy) -> [u64; WORDS] {
+const fn pack(policy: &RetryConfig) -> [u64; WORDS] {
     let (jitter, factor) = jitter_bits(policy.jitter());
     let (has_elapsed, elapsed) = match policy.max_elapsed() {
         Some(elapsed) => (1, elapsed),
@@ -103,10 +103,10 @@ const fn pack(policy: &RetryPolicy) -> [u64; WORDS] {
     ]
 }
 
-fn unpack(words: [u64; WORDS]) -> RetryPolicy {
+fn unpack(words: [u64; WORDS]) -> RetryConfig {
     // Each nanosecond field was below 10^9 when packed.
     let duration = |secs: u64, nanos: u64| Duration::new(secs, (nanos & 0xffff_ffff) as u32);
-    let policy = RetryPolicy::new()
+    let policy = RetryConfig::new()
         .with_max_attempts(words[0] as u32)
         .with_backoff(backoff_from((words[0] >> 32) & 0xff))
         .with_initial_delay(duration(words[1], words[4]))
@@ -126,22 +126,22 @@ fn unpack(words: [u64; WORDS]) -> RetryPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::retry::policy::Preset;
+    use crate::retry::config::Preset;
 
-    fn policies() -> Vec<RetryPolicy> {
+    fn policies() -> Vec<RetryConfig> {
         vec![
-            RetryPolicy::new(),
-            RetryPolicy::preset(Preset::Aggressive).with_max_elapsed(Duration::new(7, 999)),
-            RetryPolicy::new()
+            RetryConfig::new(),
+            RetryConfig::preset(Preset::Aggressive).with_max_elapsed(Duration::new(7, 999)),
+            RetryConfig::new()
                 .with_max_attempts(u32::MAX)
                 .with_backoff(BackoffKind::Decorrelated)
                 .with_initial_delay(Duration::new(u64::MAX, 999_999_999))
                 .with_max_delay(Duration::MAX)
                 .with_jitter(Jitter::Proportional(0.25)),
-            RetryPolicy::new()
+            RetryConfig::new()
                 .with_backoff(BackoffKind::Linear)
                 .with_jitter(Jitter::Equal),
-            RetryPolicy::new()
+            RetryConfig::new()
                 .with_backoff(BackoffKind::Fixed)
                 .with_jitter(Jitter::None)
                 .with_max_elapsed(Duration::ZERO),
@@ -152,7 +152,7 @@ mod tests {
     fn every_field_round_trips() {
         for policy in policies() {
             assert_eq!(unpack(pack(&policy)), policy);
-            let current = Tuning::new(RetryPolicy::new());
+            let current = Tuning::new(RetryConfig::new());
             current.store(&policy);
             assert_eq!(current.load(), policy);
         }

@@ -7,7 +7,7 @@ use crate::base::clock::ClockSource;
 use crate::bulkhead::BulkheadConfig;
 use crate::circuit_breaker::CircuitBreakerConfig;
 use crate::rate_limit::RateLimitConfig;
-use crate::retry::RetryPolicy;
+use crate::retry::RetryConfig;
 
 /// What one source of configuration says, read and checked as [`load`](crate::config::load),
 /// [`apply`](crate::config::apply) or the environment at startup would, but applied to nothing.
@@ -26,7 +26,7 @@ pub struct DryRun {
     /// Bulkheads, by name.
     pub bulkheads: BTreeMap<String, BulkheadConfig>,
     /// Retry policies, by name.
-    pub retries: BTreeMap<String, RetryPolicy>,
+    pub retries: BTreeMap<String, RetryConfig>,
     /// The kill switch, when the source sets it.
     pub disabled: Option<bool>,
     /// The clock source, when the source sets it.

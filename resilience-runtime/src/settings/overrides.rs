@@ -6,7 +6,7 @@ use super::value::{ConfigValue, Raw};
 use crate::base::clock::ClockSource;
 
 /// Keys to set on named instances, the kill switch and the clock source, applied with
-/// [`apply`](super::apply).
+/// [`apply`](crate::config::apply).
 ///
 /// Keys and values are those of the attributes and of the configuration file, checked the
 /// same way, all before anything applies. Durations may be given as a [`Duration`] or as a

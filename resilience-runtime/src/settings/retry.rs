@@ -7,7 +7,7 @@ use resilience_syntax::rules::{InForce, Written};
 use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
 #[cfg(test)]
 use super::value::Raw; // named by the unit tests below
-use crate::retry::{BackoffKind, Jitter, Preset, Retry, RetryPolicy};
+use crate::retry::{BackoffKind, Jitter, Preset, Retry, RetryConfig};
 
 const KEYS: &[Key] = &[
     key!(rules::PRESET),
@@ -71,10 +71,10 @@ fn backoff(name: &str) -> BackoffKind {
 impl Configurable for Retry {
     const SPEC: &'static KindSpec = &SPEC;
 
-    fn set(policy: RetryPolicy, key: &str, setting: &Setting) -> RetryPolicy {
+    fn set(policy: RetryConfig, key: &str, setting: &Setting) -> RetryConfig {
         match (key, setting) {
             ("preset", Setting::Word(name)) => {
-                let preset = RetryPolicy::preset(match *name {
+                let preset = RetryConfig::preset(match *name {
                     "aggressive" => Preset::Aggressive,
                     "patient" => Preset::Patient,
                     _ => Preset::Conservative,
@@ -111,7 +111,7 @@ impl Configurable for Retry {
         }
     }
 
-    fn check(set: &[&'static str], policy: &RetryPolicy) -> Vec<(&'static str, String)> {
+    fn check(set: &[&'static str], policy: &RetryConfig) -> Vec<(&'static str, String)> {
         // Configuration knows only the values in force, not which layer set them, so its
         // messages never say "the default `max_delay`" as the attribute's do.
         let view = View {
@@ -131,18 +131,18 @@ impl Configurable for Retry {
             .collect()
     }
 
-    fn in_force(&self) -> RetryPolicy {
+    fn in_force(&self) -> RetryConfig {
         self.policy()
     }
 
     fn fixed_while_running(
-        _before: &RetryPolicy,
-        _after: &RetryPolicy,
+        _before: &RetryConfig,
+        _after: &RetryConfig,
     ) -> Vec<(&'static str, String)> {
         Vec::new()
     }
 
-    fn reconfigure(&self, policy: RetryPolicy) {
+    fn reconfigure(&self, policy: RetryConfig) {
         self.set_policy(policy);
     }
 }
@@ -156,7 +156,7 @@ mod tests {
         (SPEC.key(key).unwrap().read)(&Raw::Text(raw.to_owned()))
     }
 
-    fn apply(policy: RetryPolicy, settings: &[(&str, &str)]) -> RetryPolicy {
+    fn apply(policy: RetryConfig, settings: &[(&str, &str)]) -> RetryConfig {
         settings.iter().fold(policy, |policy, (key, raw)| {
             Retry::set(policy, key, &read(key, raw).unwrap())
         })
@@ -188,7 +188,7 @@ mod tests {
     #[test]
     fn keys_apply_like_the_attribute() {
         let policy = apply(
-            RetryPolicy::new(),
+            RetryConfig::new(),
             &[
                 ("preset", "patient"),
                 ("max_attempts", "6"),
@@ -200,7 +200,7 @@ mod tests {
         );
         assert_eq!(
             policy,
-            RetryPolicy::preset(Preset::Patient)
+            RetryConfig::preset(Preset::Patient)
                 .with_max_attempts(6)
                 .with_backoff(BackoffKind::Linear)
                 .with_jitter(Jitter::Proportional(0.3))
@@ -212,7 +212,7 @@ mod tests {
             Jitter::Proportional(0.3)
         );
         assert_eq!(
-            apply(RetryPolicy::new(), &[("jitter", "proportional")]).jitter(),
+            apply(RetryConfig::new(), &[("jitter", "proportional")]).jitter(),
             Jitter::Proportional(0.1)
         );
         for (name, jitter) in [
@@ -230,7 +230,7 @@ mod tests {
             assert_eq!(apply(policy, &[("backoff", name)]).backoff(), kind);
         }
         let tuned = apply(
-            RetryPolicy::new(),
+            RetryConfig::new(),
             &[
                 ("preset", "aggressive"),
                 ("initial_delay", "1s"),
@@ -248,15 +248,15 @@ mod tests {
             (5, Duration::from_secs(1), Duration::from_secs(20), 3.0)
         );
         assert_eq!(
-            apply(RetryPolicy::new(), &[("preset", "conservative")]),
-            RetryPolicy::preset(Preset::Conservative)
+            apply(RetryConfig::new(), &[("preset", "conservative")]),
+            RetryConfig::preset(Preset::Conservative)
         );
     }
 
     #[test]
     fn impossible_combinations() {
-        let fixed = RetryPolicy::new().with_backoff(BackoffKind::Fixed);
-        let cases: [(&[&'static str], RetryPolicy, &str); 5] = [
+        let fixed = RetryConfig::new().with_backoff(BackoffKind::Fixed);
+        let cases: [(&[&'static str], RetryConfig, &str); 5] = [
             (
                 &["multiplier"],
                 fixed,
@@ -264,22 +264,22 @@ mod tests {
             ),
             (
                 &["max_delay"],
-                RetryPolicy::new().with_max_delay(Duration::from_millis(10)),
+                RetryConfig::new().with_max_delay(Duration::from_millis(10)),
                 "must be at least `initial_delay`",
             ),
             (
                 &["initial_delay"],
-                RetryPolicy::new().with_initial_delay(Duration::from_secs(60)),
+                RetryConfig::new().with_initial_delay(Duration::from_secs(60)),
                 "raise `max_delay` too",
             ),
             (
                 &["jitter"],
-                RetryPolicy::new().with_backoff(BackoffKind::Decorrelated),
+                RetryConfig::new().with_backoff(BackoffKind::Decorrelated),
                 "already randomised",
             ),
             (
                 &["jitter_factor"],
-                RetryPolicy::new(),
+                RetryConfig::new(),
                 "only applies to `jitter = \"proportional\"`",
             ),
         ];
@@ -296,16 +296,16 @@ mod tests {
     #[test]
     fn words_of_the_rule_table_round_trip() {
         for word in rules::BACKOFFS {
-            let policy = apply(RetryPolicy::new(), &[("backoff", *word)]);
+            let policy = apply(RetryConfig::new(), &[("backoff", *word)]);
             assert_eq!(backoff_name(policy.backoff()), *word);
         }
         for word in rules::JITTERS {
-            let policy = apply(RetryPolicy::new(), &[("jitter", *word)]);
+            let policy = apply(RetryConfig::new(), &[("jitter", *word)]);
             assert_eq!(jitter_name(policy.jitter()), *word);
         }
         for word in rules::PRESETS {
             let values = rules::preset(word).unwrap();
-            let policy = apply(RetryPolicy::new(), &[("preset", *word)]);
+            let policy = apply(RetryConfig::new(), &[("preset", *word)]);
             assert_eq!(
                 (
                     policy.max_attempts(),

@@ -15,7 +15,7 @@ use resilience_syntax::{
 
 use crate::base::clock::ClockSource;
 
-/// A value given to a configuration key from code ([`ConfigOverrides`](super::ConfigOverrides))
+/// A value given to a configuration key from code ([`ConfigOverrides`](crate::config::ConfigOverrides))
 /// or read from a file.
 ///
 /// Each key reads it as its type, exactly as the attribute would: numbers as numbers,

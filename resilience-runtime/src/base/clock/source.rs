@@ -3,7 +3,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The clock every policy reads (see the [module docs](super)).
+/// The clock every policy reads (see the [`clock`](crate::clock) module).
 ///
 /// Parses from and displays as `"tokio"` and `"cpu"` (parsing ignores ASCII case), the
 /// values of `RESILIENCE_CLOCK` and of `clock` under `[global]` in a configuration file.

@@ -1,4 +1,4 @@
-//! Retry configuration: [`RetryPolicy`] and its [`Preset`]s.
+//! Retry configuration: [`RetryConfig`] and its [`Preset`]s.
 
 use std::time::Duration;
 
@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::backoff::{self, BackoffKind};
 use super::jitter::{self, Jitter};
 
-/// Ready-made policies for common situations. Start from one with [`RetryPolicy::preset`] and
+/// Ready-made policies for common situations. Start from one with [`RetryConfig::preset`] and
 /// override single settings with the builder methods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -24,13 +24,13 @@ pub enum Preset {
 /// How often and how patiently to retry a failing call.
 ///
 /// Built in `const` context (the `#[retry]` macro puts policies in statics) from
-/// [`RetryPolicy::new`] or [`RetryPolicy::preset`] and `const` builder methods:
+/// [`RetryConfig::new`] or [`RetryConfig::preset`] and `const` builder methods:
 ///
 /// ```
-/// use resilience_runtime::retry::{BackoffKind, Jitter, RetryPolicy};
+/// use resilience_runtime::retry::{BackoffKind, Jitter, RetryConfig};
 /// use std::time::Duration;
 ///
-/// const POLICY: RetryPolicy = RetryPolicy::new()
+/// const POLICY: RetryConfig = RetryConfig::new()
 ///     .with_max_attempts(4)
 ///     .with_backoff(BackoffKind::Exponential)
 ///     .with_initial_delay(Duration::from_millis(50))
@@ -45,7 +45,7 @@ pub enum Preset {
 /// assert_eq!(POLICY.base_delay(4, previous), Duration::from_millis(300)); // capped
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct RetryPolicy {
+pub struct RetryConfig {
     max_attempts: u32,
     backoff: BackoffKind,
     initial_delay: Duration,
@@ -55,7 +55,7 @@ pub struct RetryPolicy {
     max_elapsed: Option<Duration>,
 }
 
-impl RetryPolicy {
+impl RetryConfig {
     /// The default policy: 3 attempts in total (the first call and 2 retries), exponential
     /// backoff from 100 ms doubling up to 10 s, full jitter, no overall deadline.
     #[must_use]
@@ -74,10 +74,10 @@ impl RetryPolicy {
     /// A [`Preset`]'s policy; settings the preset does not mention keep their defaults.
     ///
     /// ```
-    /// use resilience_runtime::retry::{Preset, RetryPolicy};
+    /// use resilience_runtime::retry::{Preset, RetryConfig};
     /// use std::time::Duration;
     ///
-    /// let policy = RetryPolicy::preset(Preset::Aggressive).with_max_attempts(7);
+    /// let policy = RetryConfig::preset(Preset::Aggressive).with_max_attempts(7);
     /// assert_eq!(policy.max_attempts(), 7);
     /// assert_eq!(policy.initial_delay(), Duration::from_millis(500));
     /// ```
@@ -146,7 +146,7 @@ impl RetryPolicy {
         self
     }
 
-    /// An overall deadline, measured from [`RetryPolicy::start`]: no retry is scheduled whose
+    /// An overall deadline, measured from [`RetryConfig::start`]: no retry is scheduled whose
     /// sleep would end after it. The attempt in flight is not cut short (use a timeout for
     /// that).
     #[must_use]
@@ -224,7 +224,7 @@ impl RetryPolicy {
     /// The delay to actually sleep before retry number `retry`: [`base_delay`] with the
     /// policy's [`Jitter`] applied (except for decorrelated backoff), capped at `max_delay`.
     ///
-    /// [`base_delay`]: RetryPolicy::base_delay
+    /// [`base_delay`]: RetryConfig::base_delay
     #[must_use]
     pub fn delay(&self, retry: u32, previous: Duration) -> Duration {
         let base = self.base_delay(retry, previous);
@@ -235,7 +235,7 @@ impl RetryPolicy {
     }
 }
 
-impl Default for RetryPolicy {
+impl Default for RetryConfig {
     fn default() -> Self {
         Self::new()
     }
@@ -248,7 +248,7 @@ mod tests {
     const MS: fn(u64) -> Duration = Duration::from_millis;
     const SAMPLES: usize = 10_000;
 
-    fn schedule(policy: RetryPolicy, retries: u32) -> Vec<Duration> {
+    fn schedule(policy: RetryConfig, retries: u32) -> Vec<Duration> {
         (1..=retries)
             .map(|n| policy.base_delay(n, Duration::ZERO))
             .collect()
@@ -256,8 +256,8 @@ mod tests {
 
     #[test]
     fn defaults() {
-        let p = RetryPolicy::new();
-        assert_eq!(p, RetryPolicy::default());
+        let p = RetryConfig::new();
+        assert_eq!(p, RetryConfig::default());
         assert_eq!(p.max_attempts(), 3);
         assert_eq!(p.backoff(), BackoffKind::Exponential);
         assert_eq!(p.initial_delay(), MS(100));
@@ -271,10 +271,10 @@ mod tests {
     #[test]
     fn presets() {
         let secs = Duration::from_secs;
-        let c = RetryPolicy::preset(Preset::Conservative);
-        let a = RetryPolicy::preset(Preset::Aggressive);
-        let p = RetryPolicy::preset(Preset::Patient);
-        let fields = |p: RetryPolicy| {
+        let c = RetryConfig::preset(Preset::Conservative);
+        let a = RetryConfig::preset(Preset::Aggressive);
+        let p = RetryConfig::preset(Preset::Patient);
+        let fields = |p: RetryConfig| {
             (
                 p.max_attempts(),
                 p.initial_delay(),
@@ -296,14 +296,14 @@ mod tests {
 
     #[test]
     fn exponential_schedule() {
-        let p = RetryPolicy::new()
+        let p = RetryConfig::new()
             .with_jitter(Jitter::None)
             .with_max_delay(MS(2000));
         assert_eq!(
             schedule(p, 7),
             [100, 200, 400, 800, 1600, 2000, 2000].map(MS)
         );
-        let p = RetryPolicy::preset(Preset::Aggressive).with_jitter(Jitter::None);
+        let p = RetryConfig::preset(Preset::Aggressive).with_jitter(Jitter::None);
         assert_eq!(schedule(p, 3), [500, 750, 1125].map(MS));
         // Exact values for x1.5 from 500ms: 500, 750, 1125, 1687.5, 2531.25, ...
         assert_eq!(
@@ -327,14 +327,14 @@ mod tests {
 
     #[test]
     fn exponential_never_overflows() {
-        let p = RetryPolicy::new()
+        let p = RetryConfig::new()
             .with_jitter(Jitter::None)
             .with_max_delay(Duration::MAX)
             .with_multiplier(f64::MAX);
         assert_eq!(p.base_delay(1, Duration::ZERO), MS(100));
         assert_eq!(p.base_delay(2, Duration::ZERO), Duration::MAX);
         assert_eq!(p.base_delay(u32::MAX, Duration::ZERO), Duration::MAX);
-        let p = RetryPolicy::new().with_jitter(Jitter::None);
+        let p = RetryConfig::new().with_jitter(Jitter::None);
         assert_eq!(p.base_delay(1_000, Duration::ZERO), Duration::from_secs(10));
         assert_eq!(
             p.base_delay(u32::MAX, Duration::ZERO),
@@ -357,7 +357,7 @@ mod tests {
 
     #[test]
     fn linear_and_fixed_schedules() {
-        let p = RetryPolicy::new()
+        let p = RetryConfig::new()
             .with_jitter(Jitter::None)
             .with_backoff(BackoffKind::Linear)
             .with_max_delay(MS(450));
@@ -378,7 +378,7 @@ mod tests {
 
     #[test]
     fn decorrelated_bounds() {
-        let p = RetryPolicy::new()
+        let p = RetryConfig::new()
             .with_backoff(BackoffKind::Decorrelated)
             .with_max_attempts(u32::MAX)
             .with_initial_delay(MS(100))
@@ -410,7 +410,7 @@ mod tests {
 
     /// Samples `delay(1, _)` of a fixed 1s policy with `jitter`, returning (min, max).
     fn jitter_range(jitter: Jitter, cap: Duration) -> (Duration, Duration) {
-        let p = RetryPolicy::new()
+        let p = RetryConfig::new()
             .with_backoff(BackoffKind::Fixed)
             .with_initial_delay(Duration::from_secs(1))
             .with_max_delay(cap)
@@ -463,7 +463,7 @@ mod tests {
         let (min, max) = jitter_range(Jitter::Proportional(7.0), Duration::MAX);
         assert!(max <= MS(2000) && min < MS(100), "{min:?}..{max:?}");
         // Jitter on huge delays does not overflow.
-        let p = RetryPolicy::new()
+        let p = RetryConfig::new()
             .with_backoff(BackoffKind::Fixed)
             .with_initial_delay(Duration::MAX)
             .with_max_delay(Duration::MAX);
