@@ -147,12 +147,13 @@ impl Retry {
         self.counted.bump(CALLS);
     }
 
-    /// Counts a retry and logs it at warn level with `error`, the failure being retried:
+    /// Counts a retry and logs it at debug level (routine under load; giving up is the
+    /// warning) with `error`, the failure being retried:
     /// `attempt` is the number of the attempt about to run (2 for the first retry, i.e.
     /// [`RetryState::attempts`](super::RetryState::attempts) after `next_delay` returned `delay`). For the retry step.
     pub(crate) fn record_retry(&self, attempt: u32, delay: Duration, error: &dyn fmt::Display) {
         self.retries.fetch_add(1, Relaxed);
-        tracing::warn!(
+        tracing::debug!(
             name = self.name,
             attempt,
             max_attempts = self.policy().max_attempts(),
