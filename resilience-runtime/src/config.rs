@@ -243,6 +243,47 @@ pub fn is_disabled() -> bool {
     crate::base::kill_switch::engaged()
 }
 
+/// Starts the registry now and fails if the environment's configuration was rejected: the
+/// fail-fast entry for a service that must not run on its attributes' values when a
+/// `RESILIENCE_*` variable is wrong. Call it first thing in `main`; without it, a bad
+/// variable is logged and listed by [`issues`], and the service starts anyway.
+///
+/// On success the report lists the warnings (a variable naming no instance yet, a name used
+/// but declared nowhere) and the kill switch and clock source the environment set.
+///
+/// ```no_run
+/// fn main() -> Result<(), Box<dyn std::error::Error>> {
+///     let report = resilience_runtime::config::init()?;
+///     for warning in &report.warnings {
+///         eprintln!("{warning}");
+///     }
+///     // ... serve
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+///
+/// A [`ConfigError`] listing every rejected variable; the registry runs on the attributes'
+/// values (and the kill switch and clock on their defaults) until they are fixed and
+/// [`reload_env`] reads them again.
+pub fn init() -> Result<ConfigReport, ConfigError> {
+    let _ = crate::registry::registry();
+    let (errors, warnings): (Vec<ConfigIssue>, Vec<ConfigIssue>) = environment::issues()
+        .into_iter()
+        .partition(|issue| issue.severity == Severity::Error);
+    if !errors.is_empty() {
+        return Err(ConfigError::new(errors));
+    }
+    let (disabled, clock) = environment::env_switches();
+    Ok(ConfigReport {
+        disabled,
+        clock,
+        warnings,
+        ..ConfigReport::default()
+    })
+}
+
 /// Problems found outside [`load`] and [`apply`] calls: with the environment variables (when
 /// they were read at startup or by [`reload_env`]), and layers that could not apply to an
 /// instance created later. Each was also logged.

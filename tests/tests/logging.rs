@@ -218,7 +218,11 @@ async fn retry_attempts_log_at_debug_and_giving_up_at_warn() {
 
     // Without `Debug`, the type's name.
     assert!(opaque().await.is_err());
-    let retry = capture.one(Level::DEBUG, "retrying after a failed attempt", "log-opaque");
+    let retry = capture.one(
+        Level::DEBUG,
+        "retrying after a failed attempt",
+        "log-opaque",
+    );
     assert_eq!(
         retry.field("error"),
         "an error of type `logging::Opaque` (value not shown: no Debug)"

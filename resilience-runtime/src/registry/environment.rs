@@ -5,6 +5,7 @@ use super::declaration::{Declaration, declarations, declared_names};
 use super::global::{Registry, started};
 use super::store::{Locked, lock};
 use super::undeclared::UndeclaredName;
+use crate::base::clock::ClockSource;
 use crate::settings::env::KnownNames;
 use crate::settings::report::ConfigIssue;
 
@@ -24,6 +25,13 @@ pub(crate) fn issues() -> Vec<ConfigIssue> {
     let mut issues = lock().issues.clone();
     issues.extend(undeclared.iter().map(UndeclaredName::issue));
     issues
+}
+
+/// The kill switch and clock source the environment layer sets, if any.
+pub(crate) fn env_switches() -> (Option<bool>, Option<ClockSource>) {
+    ensure_env();
+    let store = lock();
+    (store.env.disabled, store.env.clock)
 }
 
 /// The store, locked, with the registry if it has finished starting. Waits for a registry

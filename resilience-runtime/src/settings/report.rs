@@ -65,17 +65,24 @@ impl ConfigIssue {
         tracing::warn!(
             at = %self.at,
             problem = %self.message,
-            accepted = self.accepted.as_deref().unwrap_or(""),
+            accepted = self.accepted_to_show(),
             severity = ?self.severity,
             "resilience configuration: {self}"
         );
+    }
+
+    /// The accepted form, unless the message already says it word for word.
+    fn accepted_to_show(&self) -> Option<&str> {
+        self.accepted
+            .as_deref()
+            .filter(|accepted| !self.message.contains(accepted))
     }
 }
 
 impl fmt::Display for ConfigIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.at, self.message)?;
-        if let Some(accepted) = &self.accepted {
+        if let Some(accepted) = self.accepted_to_show() {
             write!(f, " (accepted: {accepted})")?;
         }
         Ok(())
