@@ -38,6 +38,18 @@ struct LogState {
     next_id: u64,
 }
 
+/// Ends a delivery that a panic interrupted (a `tracing` subscriber's, while reporting a
+/// subscriber that panicked), so that later transitions are still delivered.
+struct DeliveryGuard<'a>(&'a EventLog);
+
+impl Drop for DeliveryGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            self.0.lock().delivering = false;
+        }
+    }
+}
+
 impl EventLog {
     /// A log for a breaker whose first generation is `generation`.
     pub(super) fn new(generation: u32) -> Arc<Self> {
@@ -67,6 +79,7 @@ impl EventLog {
             return;
         }
         state.delivering = true;
+        let _unwinding = DeliveryGuard(self);
         loop {
             let mut ready = Vec::new();
             while let Some(index) = state

@@ -109,23 +109,6 @@ impl CircuitBreaker {
         let changed = from.state() != to.state();
         let event = changed.then(|| {
             Counters::bump(&self.counters.transitions);
-            if matches!(to.state(), CircuitState::Open | CircuitState::ForcedOpen) {
-                tracing::warn!(
-                    name = self.name,
-                    from = %from.state(),
-                    to = %to.state(),
-                    reason = %reason,
-                    "circuit breaker changed state"
-                );
-            } else {
-                tracing::info!(
-                    name = self.name,
-                    from = %from.state(),
-                    to = %to.state(),
-                    reason = %reason,
-                    "circuit breaker changed state"
-                );
-            }
             CircuitEvent {
                 name: self.name,
                 from: from.state(),
@@ -134,7 +117,12 @@ impl CircuitBreaker {
                 at: SystemTime::now(),
             }
         });
+        // Published before it is logged: a `tracing` subscriber that panics must not leave this
+        // generation undelivered, which would hold back every later event for good.
         self.events.publish(to.generation(), event);
+        if changed {
+            log_transition(self.name, from.state(), to.state(), reason);
+        }
         Ok(())
     }
 
@@ -281,6 +269,16 @@ mod tests {
                 .recovery_backoff(),
             Some(10.0)
         );
+    }
+}
+
+/// Logs a change of state: opening is a warning, every other change `info`.
+#[cold]
+fn log_transition(name: &str, from: CircuitState, to: CircuitState, reason: TransitionReason) {
+    if matches!(to, CircuitState::Open | CircuitState::ForcedOpen) {
+        tracing::warn!(name, from = %from, to = %to, reason = %reason, "circuit breaker changed state");
+    } else {
+        tracing::info!(name, from = %from, to = %to, reason = %reason, "circuit breaker changed state");
     }
 }
 
