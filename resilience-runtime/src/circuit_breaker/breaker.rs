@@ -109,15 +109,34 @@ impl CircuitBreaker {
     /// The breaker's counts and the rates over its current window.
     #[must_use]
     pub fn metrics(&self) -> CircuitBreakerMetrics {
-        let counts = self.windows.counts(clock::now());
-        let minimum_calls = self.tuning.minimum_calls();
-        let judged = counts.filter(|counts| counts.calls > 0 && counts.calls >= minimum_calls);
-        let rate = |part: fn(&Counts) -> u64| {
-            // Precision loss only matters beyond 2^52 calls in a window.
-            judged.map(|counts| part(&counts) as f64 * 100.0 / counts.calls as f64)
-        };
         let load = |counter: &std::sync::atomic::AtomicU64| counter.load(Ordering::Relaxed);
         let word = self.load();
+        let slow_tracked = self.tuning.slow_after().is_some();
+        let (failure_rate, slow_call_rate, calls_in_window, trial_permits_left) = if word.state()
+            == CircuitState::HalfOpen
+        {
+            // Half-open judges its trial calls only, so they are what it shows.
+            let trials = self.trial_counts(word);
+            let failure_rate = trials.rates.map(|(failed, _)| failed);
+            let slow_call_rate = trials.rates.filter(|_| slow_tracked).map(|(_, slow)| slow);
+            (
+                failure_rate,
+                slow_call_rate,
+                trials.calls,
+                Some(trials.permits_left),
+            )
+        } else {
+            let counts = self.windows.counts(clock::now());
+            let minimum_calls = self.tuning.minimum_calls();
+            let judged = counts.filter(|counts| counts.calls > 0 && counts.calls >= minimum_calls);
+            let rate = |part: fn(&Counts) -> u64| {
+                // Precision loss only matters beyond 2^52 calls in a window.
+                judged.map(|counts| part(&counts) as f64 * 100.0 / counts.calls as f64)
+            };
+            let slow_call_rate = rate(|counts| counts.slow).filter(|_| slow_tracked);
+            let calls = counts.map_or(0, |counts| counts.calls);
+            (rate(|counts| counts.failed), slow_call_rate, calls, None)
+        };
         CircuitBreakerMetrics {
             successful: self.counters.successful(),
             failed: load(&self.counters.failed),
@@ -125,12 +144,10 @@ impl CircuitBreaker {
             not_permitted: self.counters.not_permitted(),
             ignored: load(&self.counters.ignored),
             consecutive_failures: load(&self.consecutive),
-            failure_rate: rate(|counts| counts.failed),
-            slow_call_rate: self
-                .tuning
-                .slow_after()
-                .and_then(|_| rate(|counts| counts.slow)),
-            calls_in_window: counts.map_or(0, |counts| counts.calls),
+            failure_rate,
+            slow_call_rate,
+            calls_in_window,
+            trial_permits_left,
             transitions: load(&self.counters.transitions),
             open_wait: match word.state() {
                 CircuitState::Open => Some(self.open_length(word)),

@@ -12,7 +12,15 @@ use crate::base::stripes::Stripes;
 /// [`metrics`](super::CircuitBreaker::metrics).
 ///
 /// The call counts run from the breaker's creation or its last
-/// [`reset`](super::CircuitBreaker::reset). The rates describe the current sliding window.
+/// [`reset`](super::CircuitBreaker::reset). What the rates and `calls_in_window` describe
+/// depends on the state, as what the breaker judges does:
+///
+/// | state | rates and `calls_in_window` | `trial_permits_left` |
+/// |---|---|---|
+/// | closed, metrics-only | the current sliding window | `None` |
+/// | open, forced open | the window as it stood when the breaker opened (why it opened) | `None` |
+/// | half-open | the trial calls of this half-open period | trial permits not yet handed out |
+/// | disabled | the window, which records nothing while disabled | `None` |
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct CircuitBreakerMetrics {
@@ -30,12 +38,17 @@ pub struct CircuitBreakerMetrics {
     /// Failures since the last success while closed.
     pub consecutive_failures: u64,
     /// The percentage of failed calls in the window; `None` without a window or while the
-    /// window holds fewer than `minimum_calls` calls.
+    /// window holds fewer than `minimum_calls` calls. Half-open: among the trial calls
+    /// completed so far (rate model; `None` before the first).
     pub failure_rate: Option<f64>,
     /// The percentage of slow calls in the window, under the same conditions.
     pub slow_call_rate: Option<f64>,
-    /// Calls in the sliding window (0 without one).
+    /// Calls in the sliding window (0 without one). Half-open: the trial calls completed in
+    /// this half-open period (successes in the consecutive model).
     pub calls_in_window: u64,
+    /// Half-open only: trial permits not yet handed out (`half_open_max_calls` less the trial
+    /// calls admitted and not given back); `None` in every other state.
+    pub trial_permits_left: Option<u32>,
     /// State changes since the breaker was created.
     pub transitions: u64,
     /// While open or half-open: how long this open period lasts (or the last one lasted), the

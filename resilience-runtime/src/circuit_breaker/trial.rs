@@ -7,6 +7,16 @@ use super::event::TransitionReason;
 use super::state::{CircuitState, Word};
 use super::sync::Ordering;
 
+/// The trial calls of the current half-open period.
+pub(super) struct TrialCounts {
+    /// Trial calls completed.
+    pub(super) calls: u64,
+    /// The failure and slow-call rates among them, in percent (rate model, once one completed).
+    pub(super) rates: Option<(f64, f64)>,
+    /// Trial permits not yet handed out.
+    pub(super) permits_left: u32,
+}
+
 impl CircuitBreaker {
     /// A trial call finished (consecutive model): a failure or a slow call reopens, enough
     /// successes close.
@@ -158,6 +168,28 @@ impl CircuitBreaker {
             ((tally >> 16) & 0xffff, tally & 0xffff)
         } else {
             (0, 0)
+        }
+    }
+
+    /// What half-open `word`'s trial calls have shown so far, for metrics.
+    pub(super) fn trial_counts(&self, word: Word) -> TrialCounts {
+        let permits_left = self.tuning.half_open_max().saturating_sub(word.used());
+        let calls = u64::from(word.successes());
+        if self.tuning.model().failure_rate.is_none() {
+            // Consecutive model: the tally counts successes; a failure would have reopened.
+            return TrialCounts {
+                calls,
+                rates: None,
+                permits_left,
+            };
+        }
+        // A trial call's failure is tallied just before it is counted: never more than counted.
+        let (failed, slow) = self.trial_tally(word.generation());
+        let rate = |part: u64| part.min(calls) as f64 * 100.0 / calls as f64;
+        TrialCounts {
+            calls,
+            rates: (calls > 0).then(|| (rate(failed), rate(slow))),
+            permits_left,
         }
     }
 
