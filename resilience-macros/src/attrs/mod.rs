@@ -7,7 +7,7 @@
 //! One file per attribute; what they share sits beside them, each in a file of its own: the
 //! `name`/`crate` keys (`common`), spanned errors (`error`), reading the items (`items`),
 //! values checked by their rules (`checked`). The attribute's [`Kind`], its input
-//! ([`AttrInput`]), the [`Layer`] it becomes and [`parse`], which picks the parser, come last.
+//! ([`AttrInput`]), the [`Layer`] it becomes and [`parse()`], which picks the parser, come last.
 
 mod bulkhead;
 mod chaos;
