@@ -9,7 +9,10 @@ use syn::{LitStr, Path};
 
 use resilience_syntax::rules::bulkhead as rules;
 
-use super::{Common, error_at, from_items, whole};
+use super::checked::whole;
+use super::common::Common;
+use super::error::error_at;
+use super::items::from_items;
 use crate::value::{DurationLit, Int};
 
 #[derive(FromMeta)]

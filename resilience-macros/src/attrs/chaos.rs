@@ -11,7 +11,10 @@ use syn::{LitStr, Path};
 use resilience_syntax::rules::Written;
 use resilience_syntax::rules::chaos::{self as rules, View};
 
-use super::{Common, duration, error_at, from_items, number, report};
+use super::checked::{duration, number};
+use super::common::Common;
+use super::error::{error_at, report};
+use super::items::from_items;
 use crate::value::{DurationLit, Float, Int};
 
 #[derive(FromMeta)]

@@ -10,7 +10,10 @@ use syn::{LitStr, Path};
 use resilience_syntax::rules::circuit_breaker::{self as rules, View};
 use resilience_syntax::rules::{InForce, Written};
 
-use super::{Common, duration, from_items, number, report, whole};
+use super::checked::{duration, number, whole};
+use super::common::Common;
+use super::error::report;
+use super::items::from_items;
 use crate::value::{DurationLit, Float, Int, Window};
 
 #[derive(FromMeta)]

@@ -6,7 +6,8 @@ use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{Meta, Path};
 
-use super::{error_at, from_items};
+use super::error::error_at;
+use super::items::from_items;
 
 #[derive(FromMeta)]
 struct FallbackArgs {

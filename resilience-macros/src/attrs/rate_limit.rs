@@ -10,7 +10,10 @@ use syn::{LitStr, Path};
 use resilience_syntax::rules::rate_limit::{self as rules, View};
 use resilience_syntax::rules::{KeyRule, Written};
 
-use super::{Common, duration, error_at, from_items, report, whole};
+use super::checked::{duration, whole};
+use super::common::Common;
+use super::error::{error_at, report};
+use super::items::from_items;
 use crate::value::{Choice, DurationLit, Int, Keyword, RateLit, RawExpr};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -10,7 +10,10 @@ use syn::{LitStr, Path};
 use resilience_syntax::rules::retry::{self as rules, View};
 use resilience_syntax::rules::{InForce, KeyRule, Written};
 
-use super::{Common, duration, error_at, from_items, number, report};
+use super::checked::{duration, number};
+use super::common::Common;
+use super::error::{error_at, report};
+use super::items::from_items;
 use crate::value::{Choice, DurationLit, Float, Int, Keyword};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

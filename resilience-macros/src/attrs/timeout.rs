@@ -7,7 +7,8 @@ use darling::ast::NestedMeta;
 use proc_macro2::Span;
 use syn::{Expr, ExprLit, Path};
 
-use super::{error_at, from_items};
+use super::error::error_at;
+use super::items::from_items;
 use crate::value::DurationLit;
 
 #[derive(FromMeta)]

@@ -4,7 +4,8 @@ use darling::{Error, FromMeta};
 use resilience_syntax::rules::WINDOW_EXPECTED;
 use syn::{Expr, Lit};
 
-use super::{DurationLit, Int};
+use super::duration::DurationLit;
+use super::number::Int;
 
 /// Any expression, taken as written (a string literal stays a string literal).
 #[derive(Debug, Clone)]

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use super::{DURATION_ACCEPTED, Form, KeyRule};
+use super::form::Form;
+use super::key_rule::KeyRule;
+use super::messages::DURATION_ACCEPTED;
 
 /// `max_wait` when none is set: a full bulkhead rejects at once.
 pub const DEFAULT_MAX_WAIT: Duration = Duration::ZERO;

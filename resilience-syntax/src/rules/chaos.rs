@@ -3,7 +3,11 @@
 
 use std::time::Duration;
 
-use super::{Combination, Form, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem, Written};
+use super::combination::{Combination, Written};
+use super::form::Form;
+use super::key_rule::KeyRule;
+use super::messages::POSITIVE_DURATION_ACCEPTED;
+use super::problem::Problem;
 
 /// `latency_rate` when only `latency` is given: every call is delayed.
 pub const DEFAULT_LATENCY_RATE: f64 = 1.0;

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use super::{
-    Combination, DURATION_ACCEPTED, Form, InForce, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem,
-    Written,
-};
+use super::combination::{Combination, InForce, Written};
+use super::form::Form;
+use super::key_rule::KeyRule;
+use super::messages::{DURATION_ACCEPTED, POSITIVE_DURATION_ACCEPTED};
+use super::problem::Problem;
 
 /// The bound on counts of calls and failures (`failure_threshold`, `minimum_calls`).
 pub const MAX_COUNT: u64 = 1_000_000;

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
-use super::{
-    Combination, DURATION_ACCEPTED, Form, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem, Written,
-};
+use super::combination::{Combination, Written};
+use super::form::Form;
+use super::key_rule::KeyRule;
+use super::messages::{DURATION_ACCEPTED, POSITIVE_DURATION_ACCEPTED};
+use super::problem::Problem;
 
 /// The `on_limit` names, the first being the default.
 pub const ON_LIMIT: &[&str] = &["wait", "reject", "queue"];

@@ -3,10 +3,11 @@
 
 use std::time::Duration;
 
-use super::{
-    Combination, DURATION_ACCEPTED, Form, InForce, KeyRule, POSITIVE_DURATION_ACCEPTED, Problem,
-    Written,
-};
+use super::combination::{Combination, InForce, Written};
+use super::form::Form;
+use super::key_rule::KeyRule;
+use super::messages::{DURATION_ACCEPTED, POSITIVE_DURATION_ACCEPTED};
+use super::problem::Problem;
 
 /// The backoff names, the first being the default.
 pub const BACKOFFS: &[&str] = &["exponential", "linear", "fixed", "decorrelated"];

@@ -1,0 +1,43 @@
+//! The form a key's value takes, with its range: what both readers check a value against.
+
+/// The form a key's value takes, with its range.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Form {
+    /// A whole number in `min..=max`; outside it, `message`.
+    Whole {
+        /// The smallest accepted value.
+        min: u64,
+        /// The largest accepted value.
+        max: u64,
+        /// What a value outside the range is told.
+        message: &'static str,
+    },
+    /// A number greater than `above` and at most `at_most`.
+    Number {
+        /// The values accepted lie strictly above this.
+        above: f64,
+        /// The largest accepted value.
+        at_most: f64,
+        /// What a value at or below `above` is told.
+        too_low: &'static str,
+        /// What a value above `at_most` is told.
+        too_high: &'static str,
+    },
+    /// A fraction of calls from 0.0 to 1.0.
+    Fraction,
+    /// Any duration in the shared grammar.
+    Duration,
+    /// A duration greater than zero.
+    PositiveDuration,
+    /// A rate in the shared grammar, `"100/s"`.
+    Rate,
+    /// One word of a closed list.
+    Word(&'static [&'static str]),
+    /// A breaker window: a number of calls (`Whole`) or whole seconds in `1..=max_secs`.
+    Window {
+        /// The rule for a number of calls.
+        calls: &'static Form,
+        /// The longest time window, in seconds.
+        max_secs: u64,
+    },
+}
