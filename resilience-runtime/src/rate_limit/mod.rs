@@ -63,21 +63,37 @@
 //! # }
 //! ```
 
-pub(crate) mod adapter;
+// The public face: the limiter and its handle, its configuration and rate, its metrics.
 mod config;
+mod limiter;
+mod metrics;
+mod rate;
+mod retune;
+
+// Taking permits: the calls, the decision without waiting, the waiting, the rejections.
+mod acquire;
+pub(crate) mod adapter;
+mod admission;
+mod queue;
+mod rejection;
+mod waiting;
+
+// The limits' state: the GCRA over one atomic, its live tuning, the per-key table.
 mod gcra;
 mod keyed;
-mod limiter;
-#[cfg(all(test, loom))]
-mod loom_tests;
-mod metrics;
-mod queue;
-mod rate;
+mod sync;
+mod tuning;
+
+// Distributed limits: the remote backend and the path that asks it.
 #[cfg(feature = "redis")]
 mod redis;
 mod remote;
-mod sync;
-mod tuning;
+mod remote_acquire;
+
+#[cfg(all(test, loom))]
+mod loom_tests;
+#[cfg(test)]
+mod test_support;
 
 pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
 pub use limiter::{RateLimiter, RateLimiterHandle};
