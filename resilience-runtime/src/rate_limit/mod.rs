@@ -90,8 +90,6 @@ mod redis;
 mod remote;
 mod remote_acquire;
 
-#[cfg(all(test, loom))]
-mod loom_tests;
 #[cfg(test)]
 mod test_support;
 
