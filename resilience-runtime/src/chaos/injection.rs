@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-/// The faults decided for one call by [`Chaos::inject`].
+/// The faults decided for one call by [`Chaos::inject`](super::Chaos::inject).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub struct Injection {

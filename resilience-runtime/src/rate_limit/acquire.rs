@@ -13,7 +13,7 @@ use crate::base::clock::{self, Nanos};
 
 impl RateLimiter {
     /// Takes a permit if one is available now; never waits, whatever
-    /// [`OnLimit`] says.
+    /// [`OnLimit`](super::OnLimit) says.
     ///
     /// Always decides in this process, also for a limiter with a remote
     /// [`Backend`](super::Backend): only [`acquire`](Self::acquire) and
@@ -28,7 +28,7 @@ impl RateLimiter {
         self.try_slot(Slot::Unkeyed)
     }
 
-    /// Takes a permit, honouring [`OnLimit`]: in the waiting modes it waits on tokio's clock
+    /// Takes a permit, honouring [`OnLimit`](super::OnLimit): in the waiting modes it waits on tokio's clock
     /// when the permit comes within `max_wait` (and, in queue mode, fewer than `max_queue`
     /// calls are waiting), otherwise (and in reject mode) it fails at once.
     ///

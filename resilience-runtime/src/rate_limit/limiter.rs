@@ -28,7 +28,7 @@ pub(super) struct Padded<T>(pub(super) T);
 /// The unkeyed limit ([`try_acquire`](Self::try_acquire), [`acquire`](Self::acquire),
 /// [`acquire_blocking`](Self::acquire_blocking)) and each key's limit
 /// ([`try_acquire_key`](Self::try_acquire_key) and friends) are independent: every key gets
-/// the full [`Rate`] and burst of the config.
+/// the full [`Rate`](super::Rate) and burst of the config.
 ///
 /// ```
 /// use resilience_runtime::rate_limit::{OnLimit, Rate, RateLimitConfig, RateLimiter};
