@@ -50,9 +50,12 @@ const SWEEP_BATCH: usize = 32;
 /// Keys looked at to choose one to forget when the table is full.
 pub(super) const EVICTION_SAMPLE: usize = 8;
 
-/// Bytes of one key at full occupancy: its hash-table slot (hash and state), the slot's
-/// control byte, and its place in the ring.
-pub(super) const BYTES_PER_KEY: usize = size_of::<(u64, AtomicU64)>() + 1 + size_of::<u64>();
+/// Bytes of memory one tracked key costs at full table occupancy, whatever the key's type
+/// (only a 64-bit hash of it is stored); see the [module docs](super).
+///
+/// They are the key's hash-table slot (hash and state), the slot's control byte, and its
+/// place in the ring.
+pub const BYTES_PER_KEY: usize = size_of::<(u64, AtomicU64)>() + 1 + size_of::<u64>();
 
 type StateMap = HashMap<u64, AtomicU64, BuildHasherDefault<Prehashed>>;
 

@@ -63,32 +63,40 @@
 //! # }
 //! ```
 
-pub(crate) mod adapter;
+// The public face: the limiter and its handle, its configuration and rate, its metrics.
 mod config;
+mod limiter;
+mod metrics;
+mod rate;
+mod redis_url;
+mod retune;
+
+// Taking permits: the calls, the decision without waiting, the waiting, the rejections.
+mod acquire;
+pub(crate) mod adapter;
+mod admission;
+mod queue;
+mod rejection;
+mod waiting;
+
+// The limits' state: the GCRA over one atomic, its live tuning, the per-key table.
 mod gcra;
 mod keyed;
-mod limiter;
-#[cfg(all(test, loom))]
-mod loom_tests;
-mod metrics;
-mod queue;
-mod rate;
-#[cfg(feature = "redis")]
-mod redis;
-mod remote;
 mod sync;
 mod tuning;
 
+// Distributed limits: the remote backend and the path that asks it.
+#[cfg(feature = "redis")]
+mod redis;
+mod remote;
+mod remote_acquire;
+
+#[cfg(test)]
+mod test_support;
+
 pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
+pub use keyed::BYTES_PER_KEY;
 pub use limiter::{RateLimiter, RateLimiterHandle};
 pub use metrics::{BackendStatus, RateLimiterMetrics, RateLimiterSnapshot};
 pub use rate::Rate;
-
-/// The environment variable naming the Redis server of limiters with
-/// [`Backend::Redis`], when [`Registry::set_redis_url`](crate::Registry::set_redis_url) was
-/// not called: `RESILIENCE_REDIS_URL`, e.g. `redis://127.0.0.1:6379`.
-pub const REDIS_URL_VARIABLE: &str = crate::base::redis_url::VARIABLE;
-
-/// Bytes of memory one tracked key costs at full table occupancy, whatever the key's type
-/// (only a 64-bit hash of it is stored); see the [module docs](self).
-pub const BYTES_PER_KEY: usize = keyed::BYTES_PER_KEY;
+pub use redis_url::REDIS_URL_VARIABLE;
