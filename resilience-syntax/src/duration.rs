@@ -69,10 +69,19 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if text.trim().is_empty() {
         return Err(format!("empty duration; {DURATION_EXPECTED}"));
     }
-    if text.trim() != text || text.contains(' ') {
+    if text.trim_start().starts_with('-') {
+        return Err(format!(
+            "negative durations are not allowed: \"{text}\"; a duration is zero or more, such as \"0s\" or \"{}\"",
+            text.trim()
+                .trim_start_matches('-')
+                .replace(char::is_whitespace, "")
+        ));
+    }
+    if text.contains(char::is_whitespace) {
+        let compact = text.replace(char::is_whitespace, "");
         return Err(format!(
             "unexpected whitespace in duration \"{text}\"; write it as \"{}\"",
-            text.replace(' ', "")
+            corrected(&compact)
         ));
     }
     let mut total: u128 = 0;
@@ -132,6 +141,29 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     #[allow(clippy::cast_possible_truncation)] // the remainder is below 10^9
     let nanos = (total % 1_000_000_000) as u32;
     Ok(Duration::new(secs, nanos))
+}
+
+/// `text` (without whitespace) with each unit alias replaced by its unit, as the unknown-unit
+/// message suggests: `"30sec"` becomes `"30s"`, `"1min30secs"` becomes `"1min30s"`. Text whose
+/// mistake is not a unit alias comes back as it is.
+fn corrected(text: &str) -> String {
+    let mut text = text.to_owned();
+    // Each round fixes one unit; a duration has few parts, so the bound is never reached by
+    // text that can be corrected.
+    for _ in 0..UNITS.len() {
+        let Err(message) = parse_duration(&text) else {
+            break;
+        };
+        let Some(suggested) = message
+            .strip_prefix("unknown unit ")
+            .and_then(|rest| rest.split_once("did you mean \""))
+            .and_then(|(_, rest)| rest.strip_suffix("\"?"))
+        else {
+            break;
+        };
+        text = suggested.to_owned();
+    }
+    text
 }
 
 /// The most nanoseconds a [`Duration`] holds: `Duration::MAX`.
@@ -276,6 +308,33 @@ mod tests {
                 .contains("expected a number")
         );
         assert!(parse_duration("5 s").unwrap_err().contains("whitespace"));
+        assert!(
+            parse_duration("5 s")
+                .unwrap_err()
+                .contains("write it as \"5s\"")
+        );
+        assert_eq!(
+            parse_duration("30 sec"),
+            Err(String::from(
+                "unexpected whitespace in duration \"30 sec\"; write it as \"30s\""
+            ))
+        );
+        assert!(
+            parse_duration("1 min 30 secs")
+                .unwrap_err()
+                .contains("write it as \"1min30s\"")
+        );
+        assert_eq!(
+            parse_duration("-1s"),
+            Err(String::from(
+                "negative durations are not allowed: \"-1s\"; a duration is zero or more, such as \"0s\" or \"1s\""
+            ))
+        );
+        assert!(
+            parse_duration(" -250 ms")
+                .unwrap_err()
+                .starts_with("negative durations are not allowed")
+        );
         assert!(parse_duration("1..5s").is_err());
         assert!(
             parse_duration("1.2.3s")
