@@ -9,7 +9,7 @@ use syn::{LitStr, Path};
 
 use resilience_syntax::rules::bulkhead as rules;
 
-use super::checked::whole;
+use super::checked::{duration, whole};
 use super::common::Common;
 use super::error::error_at;
 use super::items::from_items;
@@ -50,9 +50,10 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<Bulkhea
         ));
     }
     let max_concurrent = whole(args.max_concurrent, &rules::MAX_CONCURRENT, &mut errors);
+    let max_wait = duration(args.max_wait, &rules::MAX_WAIT, &mut errors);
     errors.finish_with(BulkheadLayer {
         common,
         max_concurrent,
-        max_wait: args.max_wait.map(|wait| wait.value),
+        max_wait,
     })
 }

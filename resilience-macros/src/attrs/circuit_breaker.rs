@@ -218,12 +218,14 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<Circui
     let recovery_timeout = duration(args.recovery_timeout, &rules::RECOVERY_TIMEOUT, &mut errors);
     let recovery_backoff = number(args.recovery_backoff, &rules::RECOVERY_BACKOFF, &mut errors);
     let max_recovery_timeout = args.max_recovery_timeout.and_then(|max| {
-        (!report(
+        if report(
             rules::max_recovery_timeout_caps_backoff(&view),
             at,
             &mut errors,
-        ))
-        .then_some(max.value)
+        ) {
+            return None;
+        }
+        duration(Some(max), &rules::MAX_RECOVERY_TIMEOUT, &mut errors)
     });
     let max_wait_in_half_open = duration(
         args.max_wait_in_half_open,

@@ -35,6 +35,7 @@ mod tests {
     use darling::Error;
     use proc_macro2::Span;
     use resilience_syntax::rules::{self, Form, KeyRule};
+    use std::time::Duration;
 
     /// The attribute's messages for `#[kind(entries)]`.
     fn attribute_errors(kind: &str, entries: &[(&str, &str)]) -> Vec<String> {
@@ -111,6 +112,8 @@ mod tests {
             ("circuit_breaker", "slow_call_rate") => vec![("slow_call_duration", "\"1s\"")],
             ("retry", "jitter_factor") => vec![("jitter", "\"proportional\"")],
             ("rate_limit", "max_queue") => vec![("on_limit", "\"queue\"")],
+            ("rate_limit", "max_wait") => vec![("on_limit", "\"wait\"")],
+            ("circuit_breaker", "max_recovery_timeout") => vec![("recovery_backoff", "2.0")],
             ("rate_limit", "on_backend_error") => vec![("backend", "\"redis\"")],
             _ => Vec::new(),
         });
@@ -123,6 +126,11 @@ mod tests {
             ("rate_limit", "max_keys" | "idle_ttl") => vec![("key", "user")],
             _ => Vec::new(),
         }
+    }
+
+    /// A duration one nanosecond longer than any key takes.
+    fn too_long() -> String {
+        resilience_syntax::format_duration(rules::MAX_DURATION + Duration::from_nanos(1))
     }
 
     /// Values the rule rejects, as written, with the rule's message and whether
@@ -152,7 +160,7 @@ mod tests {
                 ]
             }
             Form::Number { above, at_most, .. } => vec![number(above), number(at_most + 1.0)],
-            Form::PositiveDuration => vec![duration(String::from("0s"))],
+            Form::PositiveDuration => vec![duration(String::from("0s")), duration(too_long())],
             Form::Window { calls, max_secs } => {
                 let Form::Whole { min, max, .. } = *calls else {
                     panic!("a window counts calls as a whole number");
@@ -182,7 +190,8 @@ mod tests {
                 resilience_syntax::parse_rate("0/s").expect_err("a zero rate"),
                 false,
             ))],
-            Form::Duration | Form::Fraction => Vec::new(),
+            Form::Duration => vec![duration(too_long())],
+            Form::Fraction => Vec::new(),
         };
         found.into_iter().flatten().collect()
     }

@@ -206,6 +206,7 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<RateLim
     report(rules::idle_ttl_needs_key(&view), at, &mut errors);
     let max_keys = whole(args.max_keys, &rules::MAX_KEYS, &mut errors);
     let idle_ttl = duration(args.idle_ttl, &rules::IDLE_TTL, &mut errors);
+    let max_wait = duration(args.max_wait, &rules::MAX_WAIT, &mut errors);
     report(rules::on_backend_error_needs_remote(&view), at, &mut errors);
     let on_backend_error = args.on_backend_error.map(|choice| choice.value);
     errors.finish_with(RateLimitLayer {
@@ -213,7 +214,7 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<RateLim
         rate: args.rate.map(|rate| (rate.count, rate.period)),
         burst,
         on_limit,
-        max_wait: args.max_wait.map(|wait| wait.value),
+        max_wait,
         max_queue,
         key: args.key.map(|key| key.0),
         max_keys,

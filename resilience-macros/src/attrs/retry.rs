@@ -234,7 +234,14 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<RetryL
         number(Some(multiplier), &rules::MULTIPLIER, &mut errors)
     });
 
-    report(rules::max_delay_at_least_initial(&view), at, &mut errors);
+    let initial_delay = duration(args.initial_delay, &rules::INITIAL_DELAY, &mut errors);
+    let max_delay = duration(args.max_delay, &rules::MAX_DELAY, &mut errors);
+    // A delay its rule rejects is not compared with the other: one error per mistake.
+    if initial_delay.is_some() == args.initial_delay.is_some()
+        && max_delay.is_some() == args.max_delay.is_some()
+    {
+        report(rules::max_delay_at_least_initial(&view), at, &mut errors);
+    }
 
     let jitter = args.jitter.map(|jitter| jitter.value);
     report(rules::decorrelated_takes_no_jitter(&view), at, &mut errors);
@@ -257,8 +264,8 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<RetryL
         preset,
         max_attempts,
         backoff,
-        initial_delay: args.initial_delay.map(|delay| delay.value),
-        max_delay: args.max_delay.map(|delay| delay.value),
+        initial_delay,
+        max_delay,
         multiplier,
         jitter,
         max_elapsed,

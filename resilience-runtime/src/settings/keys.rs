@@ -132,8 +132,11 @@ pub(crate) fn read(rule: &KeyRule, raw: &Raw) -> Result<Setting, String> {
         Form::Number { .. } | Form::Fraction => {
             rule.check_number(value::number(raw)?).map(Setting::Number)
         }
-        Form::Duration => duration(raw),
-        Form::PositiveDuration => positive_duration(raw, rule.key),
+        // Zero where a positive duration goes and a duration longer than a policy holds are
+        // the rule's to judge, as in the attribute.
+        Form::Duration | Form::PositiveDuration => rule
+            .check_duration(value::duration(raw)?)
+            .map(Setting::Duration),
         Form::Rate => value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),
         Form::Word(words) => word(raw, rule.key, words),
         Form::Window { .. } => match value::window(raw)? {
@@ -170,12 +173,14 @@ pub(crate) fn percent(raw: &Raw, key: &str) -> Result<Setting, String> {
     .map(Setting::Whole)
 }
 
-/// Any duration.
+/// Any duration (without the rule's bound: [`read`] checks a key's duration by its rule).
+#[cfg(test)]
 pub(crate) fn duration(raw: &Raw) -> Result<Setting, String> {
     value::duration(raw).map(Setting::Duration)
 }
 
-/// A duration greater than zero.
+/// A duration greater than zero (without the rule's upper bound, as [`duration`]).
+#[cfg(test)]
 pub(crate) fn positive_duration(raw: &Raw, key: &str) -> Result<Setting, String> {
     let duration = value::duration(raw)?;
     if duration.is_zero() {

@@ -1,5 +1,12 @@
 //! The form a key's value takes, with its range: what both readers check a value against.
 
+use std::time::Duration;
+
+/// The longest duration any key takes: `u64::MAX` nanoseconds, about 584 years. Every policy
+/// keeps its durations as nanoseconds in a `u64` (deadlines and timings on one clock), so a
+/// longer one could only be cut down to this; it is rejected instead, naming its key.
+pub const MAX_DURATION: Duration = Duration::from_nanos(u64::MAX);
+
 /// The form a key's value takes, with its range.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Form {
@@ -25,9 +32,9 @@ pub enum Form {
     },
     /// A fraction of calls from 0.0 to 1.0.
     Fraction,
-    /// Any duration in the shared grammar.
+    /// A duration in the shared grammar, at most [`MAX_DURATION`].
     Duration,
-    /// A duration greater than zero.
+    /// A duration greater than zero and at most [`MAX_DURATION`].
     PositiveDuration,
     /// A rate in the shared grammar, `"100/s"`.
     Rate,

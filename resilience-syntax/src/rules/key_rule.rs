@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use super::form::Form;
-use super::messages::{WINDOW_AT_MOST, WINDOW_WHOLE_SECONDS, must_be_positive};
+use super::form::{Form, MAX_DURATION};
+use super::messages::{WINDOW_AT_MOST, WINDOW_WHOLE_SECONDS, must_be_positive, too_long};
 
 /// One key of a kind: its name, its value's form and the accepted form as configuration
 /// messages state it.
@@ -73,13 +73,18 @@ impl KeyRule {
         }
     }
 
-    /// Checks a duration against a [`Form::PositiveDuration`] or a window's time rule.
+    /// Checks a duration against a [`Form::Duration`], a [`Form::PositiveDuration`] or a
+    /// window's time rule.
     ///
     /// # Errors
     ///
-    /// The rule's message for a zero duration, or a window not in whole seconds or too long.
+    /// The rule's message for a duration longer than [`MAX_DURATION`] or a zero one where a
+    /// positive one goes, or a window not in whole seconds or too long.
     pub fn check_duration(&self, value: Duration) -> Result<Duration, String> {
         match self.form {
+            Form::Duration | Form::PositiveDuration if value > MAX_DURATION => {
+                Err(too_long(self.key))
+            }
             Form::PositiveDuration if value.is_zero() => Err(must_be_positive(self.key)),
             Form::Window { max_secs, .. } => {
                 if value < Duration::from_secs(1) || value.subsec_nanos() != 0 {
@@ -114,7 +119,7 @@ pub fn find(rules: &'static [KeyRule], key: &str) -> Option<&'static KeyRule> {
 mod tests {
     use super::*;
     use crate::rules::messages::{out_of_range, unknown_word};
-    use crate::rules::{chaos, circuit_breaker, retry};
+    use crate::rules::{bulkhead, chaos, circuit_breaker, retry};
 
     #[test]
     fn forms_check_their_ranges() {
@@ -135,6 +140,18 @@ mod tests {
             circuit_breaker::WINDOW
                 .check_duration(Duration::from_millis(1500))
                 .is_err()
+        );
+        // The longest duration a policy holds passes; one nanosecond more is too long, on
+        // every duration key, named in the message.
+        for rule in [bulkhead::MAX_WAIT, circuit_breaker::RECOVERY_TIMEOUT] {
+            assert_eq!(rule.check_duration(MAX_DURATION), Ok(MAX_DURATION));
+            let longer = MAX_DURATION + Duration::from_nanos(1);
+            assert_eq!(rule.check_duration(longer), Err(too_long(rule.key)));
+            assert_eq!(rule.check_duration(Duration::MAX), Err(too_long(rule.key)));
+        }
+        assert_eq!(
+            too_long("max_wait"),
+            "`max_wait` is too long: the longest duration a policy holds is \"5124095h34m33s709ms551us615ns\" (about 584 years)"
         );
         assert_eq!(
             out_of_range(0, "`k` must be at least 1"),

@@ -36,6 +36,15 @@ pub fn must_be_positive(key: &str) -> String {
     format!("`{key}` must be greater than zero")
 }
 
+/// The message for a duration of `key` longer than [`MAX_DURATION`](super::form::MAX_DURATION).
+#[must_use]
+pub fn too_long(key: &str) -> String {
+    format!(
+        "`{key}` is too long: the longest duration a policy holds is \"{}\" (about 584 years)",
+        crate::format_duration(super::form::MAX_DURATION)
+    )
+}
+
 /// The time window's message for a duration that is not whole seconds of at least one.
 pub const WINDOW_WHOLE_SECONDS: &str =
     "a time `window` is counted in one-second buckets: use whole seconds, at least \"1s\"";

@@ -33,12 +33,12 @@ mod messages;
 mod problem;
 
 pub use combination::{Combination, InForce, Written};
-pub use form::Form;
+pub use form::{Form, MAX_DURATION};
 pub use key_rule::{KeyRule, find};
 pub use kinds::KINDS;
 pub use messages::{
     DURATION_ACCEPTED, NOT_A_NEGATIVE, NUMBER_EXPECTED, POSITIVE_DURATION_ACCEPTED, WHOLE_EXPECTED,
     WINDOW_AT_MOST, WINDOW_EXPECTED, WINDOW_WHOLE_SECONDS, expects_one_of, must_be_positive,
-    number_in_string, out_of_range, quoted, unknown_word,
+    number_in_string, out_of_range, quoted, too_long, unknown_word,
 };
 pub use problem::Problem;
