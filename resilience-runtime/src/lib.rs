@@ -90,6 +90,22 @@
 //! [`bulkhead::BulkheadConfig`]) and can be created standalone or through
 //! [`Registry::register_circuit_breaker`] and friends. The attributes generate calls to the
 //! same types.
+//!
+//! # Features
+//!
+//! | feature | default | adds |
+//! |---|---|---|
+//! | `config-file` | yes | [`config::load`] and [`config::load_str`]: TOML files of named instances |
+//! | `metrics` | no | the `metrics` module: counters and gauges through the `metrics` facade |
+//! | `redis` | no | `backend = "redis"`: rate limits shared by many processes through a Redis server |
+//! | `chaos` | no | arms `#[chaos]` fault injection; enable it under `[dev-dependencies]` only |
+//!
+//! On docs.rs every feature is documented, and each item that needs one says which.
+
+// docs.rs builds with `--cfg docsrs` (see Cargo.toml): rustdoc's `doc_cfg` (which took in the
+// former `doc_auto_cfg`) then marks each feature-gated item with its feature. Stable builds
+// never see it.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base;
 pub mod bulkhead;
