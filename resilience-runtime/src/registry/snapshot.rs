@@ -16,7 +16,12 @@ use crate::retry::RetrySnapshot;
 /// Every named instance with its configuration, state and counters, from
 /// [`Registry::snapshot`](super::Registry::snapshot).
 ///
-/// Serializes with `serde` (e.g. to JSON for a status endpoint); `Display` prints tables.
+/// Serializes with `serde` (e.g. to JSON for a status endpoint, with every breaker's
+/// [`recent_transitions`](CircuitBreakerSnapshot::recent_transitions), up to
+/// [`RECENT_TRANSITIONS`](crate::circuit_breaker::RECENT_TRANSITIONS) each). `Display` prints
+/// tables, one per kind, followed by each breaker's latest
+/// [`TRANSITIONS_SHOWN`](Self::TRANSITIONS_SHOWN) transitions; [`tables`](Self::tables) prints
+/// them with another number.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct RegistrySnapshot {
@@ -81,12 +86,52 @@ fn percent(fraction: f64) -> String {
     format!("{}%", text.trim_end_matches('0').trim_end_matches('.'))
 }
 
-/// How many of each breaker's latest transitions the tables show (the JSON has them all).
-const RECENT_SHOWN: usize = 5;
+impl RegistrySnapshot {
+    /// How many of each breaker's latest transitions `Display` shows under the breakers'
+    /// table (the snapshot holds up to
+    /// [`RECENT_TRANSITIONS`](crate::circuit_breaker::RECENT_TRANSITIONS) of them).
+    pub const TRANSITIONS_SHOWN: usize = 5;
 
-/// Tables, one per kind, for a terminal.
+    /// The tables `Display` prints, with each breaker's latest `transitions` transitions
+    /// (`0` leaves them out; more than the snapshot holds shows all it holds).
+    ///
+    /// ```
+    /// use resilience_runtime::registry;
+    ///
+    /// let snapshot = registry().snapshot();
+    /// assert_eq!(
+    ///     snapshot.tables(resilience_runtime::RegistrySnapshot::TRANSITIONS_SHOWN).to_string(),
+    ///     snapshot.to_string()
+    /// );
+    /// println!("{}", snapshot.tables(16)); // every transition the snapshot holds
+    /// ```
+    #[must_use]
+    pub fn tables(&self, transitions: usize) -> impl fmt::Display + '_ {
+        Tables {
+            snapshot: self,
+            transitions,
+        }
+    }
+}
+
+/// Tables, one per kind, for a terminal, with each breaker's latest `transitions` transitions.
 impl fmt::Display for RegistrySnapshot {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.tables(Self::TRANSITIONS_SHOWN).fmt(f)
+    }
+}
+
+/// A snapshot's text form: [`RegistrySnapshot::tables`].
+struct Tables<'a> {
+    snapshot: &'a RegistrySnapshot,
+    /// How many of each breaker's latest transitions to show.
+    transitions: usize,
+}
+
+impl fmt::Display for Tables<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shown = self.transitions;
+        let snapshot = self.snapshot;
         let mut breakers = Table::new(
             "Circuit breakers",
             &[
@@ -102,7 +147,7 @@ impl fmt::Display for RegistrySnapshot {
                 "transitions",
             ],
         );
-        for breaker in &self.circuit_breakers {
+        for breaker in &snapshot.circuit_breakers {
             let (config, metrics) = (&breaker.config, &breaker.metrics);
             let window = match config.window() {
                 SlidingWindow::Calls(calls) => format!("{calls} calls"),
@@ -143,7 +188,7 @@ impl fmt::Display for RegistrySnapshot {
                 "backend",
             ],
         );
-        for limiter in &self.rate_limiters {
+        for limiter in &snapshot.rate_limiters {
             let (config, metrics) = (&limiter.config, &limiter.metrics);
             limiters.row(vec![
                 limiter.name.to_owned(),
@@ -182,7 +227,7 @@ impl fmt::Display for RegistrySnapshot {
                 "rejected",
             ],
         );
-        for bulkhead in &self.bulkheads {
+        for bulkhead in &snapshot.bulkheads {
             let (config, metrics) = (&bulkhead.config, &bulkhead.metrics);
             bulkheads.row(vec![
                 bulkhead.name.to_owned(),
@@ -201,7 +246,7 @@ impl fmt::Display for RegistrySnapshot {
                 "name", "attempts", "backoff", "calls", "retries", "saved", "failed", "gave up",
             ],
         );
-        for retry in &self.retries {
+        for retry in &snapshot.retries {
             let (policy, metrics) = (&retry.policy, &retry.metrics);
             retries.row(vec![
                 retry.name.to_owned(),
@@ -221,32 +266,25 @@ impl fmt::Display for RegistrySnapshot {
             ]);
         }
         write!(f, "{breakers}")?;
-        let transitions: Vec<_> = self
+        let transitions: Vec<_> = snapshot
             .circuit_breakers
             .iter()
-            .flat_map(|breaker| {
-                breaker
-                    .recent_transitions
-                    .iter()
-                    .rev()
-                    .take(RECENT_SHOWN)
-                    .rev()
-            })
+            .flat_map(|breaker| breaker.recent_transitions.iter().rev().take(shown).rev())
             .collect();
         if !transitions.is_empty() {
-            writeln!(f, "  recent transitions:")?;
+            writeln!(f, "  recent transitions (latest {shown} per breaker):")?;
             for event in transitions {
                 writeln!(f, "    {event}")?;
             }
         }
         write!(f, "\n{limiters}\n{bulkheads}\n{retries}")?;
         // Only where chaos is used, so that production status pages stay as they were.
-        if !self.chaos.is_empty() {
-            write!(f, "\n{}", chaos_table(&self.chaos))?;
+        if !snapshot.chaos.is_empty() {
+            write!(f, "\n{}", chaos_table(&snapshot.chaos))?;
         }
-        if !self.conflicts.is_empty() {
+        if !snapshot.conflicts.is_empty() {
             writeln!(f, "\nConflicting declarations (the first is kept)")?;
-            for conflict in &self.conflicts {
+            for conflict in &snapshot.conflicts {
                 writeln!(
                     f,
                     "  {} `{}`: kept {} ({}), ignored {} ({})",
@@ -259,12 +297,12 @@ impl fmt::Display for RegistrySnapshot {
                 )?;
             }
         }
-        if !self.undeclared.is_empty() {
+        if !snapshot.undeclared.is_empty() {
             writeln!(
                 f,
                 "\nNamed but declared nowhere (running with the defaults)"
             )?;
-            for name in &self.undeclared {
+            for name in &snapshot.undeclared {
                 let hint = name
                     .did_you_mean
                     .as_ref()
@@ -280,5 +318,70 @@ impl fmt::Display for RegistrySnapshot {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
+
+    /// A snapshot holding only a breaker that changed state `transitions` times.
+    fn with_transitions(transitions: usize) -> (RegistrySnapshot, Vec<String>) {
+        let breaker = CircuitBreaker::new("snapshot-tables", CircuitBreakerConfig::new());
+        for _ in 0..transitions / 2 {
+            breaker.force_open();
+            breaker.reset();
+        }
+        let events = breaker
+            .recent_transitions()
+            .iter()
+            .map(|event| format!("    {event}"))
+            .collect();
+        let snapshot = RegistrySnapshot {
+            circuit_breakers: vec![breaker.snapshot()],
+            rate_limiters: Vec::new(),
+            bulkheads: Vec::new(),
+            retries: Vec::new(),
+            chaos: Vec::new(),
+            conflicts: Vec::new(),
+            undeclared: Vec::new(),
+        };
+        (snapshot, events)
+    }
+
+    /// The event lines a text form shows.
+    fn shown(text: &str) -> Vec<&str> {
+        text.lines()
+            .filter(|line| line.starts_with("    circuit breaker"))
+            .collect()
+    }
+
+    #[test]
+    fn display_shows_the_documented_number_of_latest_transitions() {
+        let (snapshot, events) = with_transitions(8);
+        assert_eq!(events.len(), 8);
+        let text = snapshot.to_string();
+        assert!(
+            text.contains("  recent transitions (latest 5 per breaker):\n"),
+            "{text}"
+        );
+        assert_eq!(shown(&text), events[3..]);
+        assert_eq!(
+            snapshot
+                .tables(RegistrySnapshot::TRANSITIONS_SHOWN)
+                .to_string(),
+            text
+        );
+    }
+
+    #[test]
+    fn tables_show_as_many_transitions_as_asked() {
+        let (snapshot, events) = with_transitions(8);
+        assert_eq!(shown(&snapshot.tables(2).to_string()), events[6..]);
+        assert_eq!(shown(&snapshot.tables(100).to_string()), events);
+        let none = snapshot.tables(0).to_string();
+        assert!(!none.contains("recent transitions"), "{none}");
+        assert!(none.contains("snapshot-tables"), "{none}");
     }
 }
