@@ -232,6 +232,9 @@ fn summary(db: &InventoryDb, tally: &Tally, elapsed: Duration) {
         "\nSummary after {:.1}s of simulated time",
         elapsed.as_secs_f64()
     );
+    // The stack decides what a counter counts: the breaker and the retry wrap the whole call,
+    // the timeout, the rate limit and the bulkhead wrap each attempt inside the retry.
+    println!("Per call: each request once, by its final outcome (what the caller saw)");
     println!("  requests              {REQUESTS}");
     println!(
         "  succeeded             {ok} ({:.1}%)",
@@ -258,16 +261,17 @@ fn summary(db: &InventoryDb, tally: &Tally, elapsed: Duration) {
         tally.bulkhead_full.load(Ordering::Relaxed)
     );
     println!(
-        "  database queries      {}",
-        db.queries.load(Ordering::Relaxed)
+        "  breaker transitions   {} ({} calls not permitted)",
+        breaker.transitions, breaker.not_permitted
     );
+    println!("Per attempt: the retry runs the timeout, rate limit, bulkhead and query per attempt");
     println!(
-        "  retries               {} ({} calls saved by a retry)",
+        "  attempts retried      {} ({} calls succeeded after a retry)",
         retry.retries, retry.succeeded_after_retry
     );
     println!(
-        "  breaker transitions   {} ({} calls not permitted)",
-        breaker.transitions, breaker.not_permitted
+        "  database queries      {}",
+        db.queries.load(Ordering::Relaxed)
     );
     println!(
         "  rate-limit waits      {} ({:.1}s waited in total)",
@@ -278,5 +282,15 @@ fn summary(db: &InventoryDb, tally: &Tally, elapsed: Duration) {
         "  bulkhead rejections   {} (peak {} in flight)",
         pool.rejected, pool.peak_in_flight
     );
-    println!("\nRegistry status\n{}", reg.snapshot());
+    println!(
+        "\"failed: timeout\", \"rate limited\" and \"bulkhead full\" count calls whose last attempt\n\
+         ended so; the per-attempt counts also hold the attempts that were retried. The\n\
+         database's failures are seeded, but the retry's full jitter draws each delay at random,\n\
+         so these figures (and the breaker's transitions) differ a little from run to run."
+    );
+    println!(
+        "\nRegistry status (the breaker's and retry's tables count calls; the rate limiter's\n\
+         and bulkhead's count attempts)\n{}",
+        reg.snapshot()
+    );
 }
