@@ -33,6 +33,10 @@ impl BulkheadConfig {
     }
 
     /// How long a call may wait for a slot before it is rejected (0: reject at once).
+    ///
+    /// The bulkhead keeps the wait in nanoseconds: one longer than `u64::MAX` nanoseconds
+    /// (about 584 years, never reached) is kept as that. Configuration (`max_wait` from the
+    /// environment, a file or [`config::apply`](crate::config::apply)) rejects one instead.
     #[must_use]
     pub const fn with_max_wait(mut self, max_wait: Duration) -> Self {
         self.max_wait = max_wait;

@@ -149,6 +149,8 @@ impl Bulkhead {
     }
 
     /// Changes how long later callers wait for a slot (callers already waiting keep theirs).
+    /// As with [`BulkheadConfig::with_max_wait`], a wait beyond `u64::MAX` nanoseconds (about
+    /// 584 years) is kept as that.
     pub fn set_max_wait(&self, max_wait: Duration) {
         let before = self
             .max_wait_nanos
