@@ -699,7 +699,7 @@ fn good_value() -> impl Strategy<Value = Good> {
             (0u64..100_000, 0u32..1_000_000_000)
                 .prop_map(|(secs, nanos)| Duration::new(secs, nanos)),
             // Up to the longest a policy holds (`u64` nanoseconds, about 584 years); a longer
-            // one is rejected (`config_duration_bound.rs`).
+            // one is rejected (`config_durations.rs`).
             any::<u64>().prop_map(Duration::from_nanos),
             Just(resilience_syntax::rules::MAX_DURATION),
         ]

@@ -1,5 +1,6 @@
-//! Durations longer than a policy holds (`u64` nanoseconds, about 584 years) are rejected on
-//! every configuration path, naming the key, instead of reading back cut down; the longest
+//! Durations in configuration: the grammar's messages reach it as they reach the attributes,
+//! and durations longer than a policy holds (`u64` nanoseconds, about 584 years) are rejected
+//! on every configuration path, naming the key, instead of reading back cut down; the longest
 //! one a policy holds reads back exactly.
 
 use std::time::Duration;
@@ -93,5 +94,33 @@ fn every_duration_key_rejects_a_duration_too_long_in_the_environment() {
             .map(|issue| issue.message.clone())
             .collect();
         assert_eq!(about_key, [rules::too_long(key)], "{variable}={HUGE}");
+    }
+}
+
+#[test]
+fn spaced_and_negative_durations_say_what_to_write() {
+    let cases = [
+        (
+            "30 sec",
+            "unexpected whitespace in duration \"30 sec\"; write it as \"30s\"",
+        ),
+        (
+            "-1s",
+            "negative durations are not allowed: \"-1s\"; a duration is zero or more, such as \"0s\" or \"1s\"",
+        ),
+    ];
+    for (value, message) in cases {
+        let variable = config::variable_name("retry", "spaced", "max_delay");
+        let error = config::dry_run_env([(variable.clone(), String::from(value))]).unwrap_err();
+        let issues = error.issues();
+        assert_eq!(issues.len(), 1, "{issues:?}");
+        assert_eq!(
+            (&issues[0].at, &issues[0].message[..]),
+            (&variable, message)
+        );
+
+        let text = format!("[retry.spaced]\nmax_delay = \"{value}\"");
+        let error = config::dry_run_str(&text).unwrap_err();
+        assert_eq!(error.issues()[0].message, message, "{text}");
     }
 }
