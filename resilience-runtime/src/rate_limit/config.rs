@@ -44,6 +44,8 @@ pub enum Backend {
     /// server's URL comes from
     /// [`Registry::set_redis_url`](crate::Registry::set_redis_url) or the
     /// `RESILIENCE_REDIS_URL` environment variable.
+    // Present without the feature (attributes name it either way); docs.rs marks it.
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     Redis,
 }
 

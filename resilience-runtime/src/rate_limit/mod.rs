@@ -99,4 +99,6 @@ pub use keyed::BYTES_PER_KEY;
 pub use limiter::{RateLimiter, RateLimiterHandle};
 pub use metrics::{BackendStatus, RateLimiterMetrics, RateLimiterSnapshot};
 pub use rate::Rate;
+// Present without the feature (the registry reads it either way); docs.rs marks it.
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_url::REDIS_URL_VARIABLE;

@@ -140,6 +140,7 @@ impl Registry {
     /// [`Backend::Redis`](crate::rate_limit::Backend::Redis), e.g. `"redis://127.0.0.1:6379"`.
     /// It takes precedence over the `RESILIENCE_REDIS_URL` environment variable and applies
     /// to connections opened from now on (each limiter connects on its first decision).
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn set_redis_url(&self, url: impl Into<String>) {
         crate::base::redis_url::set(url.into());
     }
@@ -147,6 +148,7 @@ impl Registry {
     /// The Redis server of Redis-backed rate limiters: the one set with
     /// [`set_redis_url`](Self::set_redis_url), else `RESILIENCE_REDIS_URL`, else `None`.
     #[must_use]
+    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis_url(&self) -> Option<String> {
         crate::base::redis_url::get()
     }
