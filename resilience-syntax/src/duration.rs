@@ -70,11 +70,18 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         return Err(format!("empty duration; {DURATION_EXPECTED}"));
     }
     if text.trim_start().starts_with('-') {
+        // The same duration without its sign, when that is one.
+        let positive = text
+            .trim()
+            .trim_start_matches('-')
+            .replace(char::is_whitespace, "");
+        let or_positive = if parse_duration(&positive).is_ok() {
+            format!(" or \"{positive}\"")
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "negative durations are not allowed: \"{text}\"; a duration is zero or more, such as \"0s\" or \"{}\"",
-            text.trim()
-                .trim_start_matches('-')
-                .replace(char::is_whitespace, "")
+            "negative durations are not allowed: \"{text}\"; a duration is zero or more, such as \"0s\"{or_positive}"
         ));
     }
     if text.contains(char::is_whitespace) {
@@ -333,7 +340,12 @@ mod tests {
         assert!(
             parse_duration(" -250 ms")
                 .unwrap_err()
-                .starts_with("negative durations are not allowed")
+                .ends_with("such as \"0s\" or \"250ms\"")
+        );
+        assert!(
+            parse_duration("-x")
+                .unwrap_err()
+                .ends_with("a duration is zero or more, such as \"0s\"")
         );
         assert!(parse_duration("1..5s").is_err());
         assert!(
