@@ -108,6 +108,7 @@ impl Bulkhead {
     fn note_rejection(&self, max_concurrent: usize) {
         self.counted.bump(REJECTED);
         tracing::debug!(
+            target: "resilience_runtime::bulkhead",
             name = self.name,
             max_concurrent,
             max_wait = ?self.max_wait(),

@@ -29,7 +29,9 @@ impl CircuitBreaker {
         }
         self.counters.clear_calls();
         if current.state() == CircuitState::Closed {
-            tracing::debug!(name = self.name, "circuit breaker reset");
+            tracing::debug!(
+                target: "resilience_runtime::circuit_breaker",
+                name = self.name, "circuit breaker reset");
         }
     }
 

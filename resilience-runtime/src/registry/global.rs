@@ -300,6 +300,7 @@ impl Registry {
         let (instance, conflict) = family.declare(name, config, location, P::undeclared_config);
         if let Some(conflict) = conflict {
             tracing::warn!(
+                target: "resilience_runtime::registry",
                 kind = conflict.kind,
                 name = conflict.name,
                 kept = %conflict.kept,
