@@ -160,9 +160,7 @@
 //! [`clock`](crate::clock) module for what each source gives and gives up.
 
 #[cfg(feature = "config-file")]
-#[doc(hidden)]
 pub use crate::registry::dry_run::dry_run_str;
-#[doc(hidden)]
 pub use crate::registry::dry_run::{DryRun, dry_run_env};
 pub use crate::settings::overrides::ConfigOverrides;
 pub use crate::settings::report::{

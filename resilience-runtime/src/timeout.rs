@@ -137,7 +137,9 @@ fn expiry(
         Some(Poll::Ready(())) if crate::base::kill_switch::engaged() => Poll::Pending,
         Some(Poll::Ready(())) => {
             if logs {
-                tracing::debug!(after = ?after, "call timed out");
+                tracing::debug!(
+                    target: "resilience_runtime::timeout",
+                    after = ?after, "call timed out");
             }
             Poll::Ready(Error::timeout(after))
         }

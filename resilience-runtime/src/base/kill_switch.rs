@@ -18,9 +18,11 @@ pub(crate) fn engaged() -> bool {
 pub(crate) fn set(disabled: bool, by: &str) {
     if DISABLED.swap(disabled, Ordering::Relaxed) != disabled {
         if disabled {
-            tracing::warn!(by, "resilience disabled: every layer is a pass-through");
+            tracing::warn!(
+                target: "resilience_runtime::config",
+                by, "resilience disabled: every layer is a pass-through");
         } else {
-            tracing::info!(by, "resilience enabled again");
+            tracing::info!(target: "resilience_runtime::config", by, "resilience enabled again");
         }
     }
 }

@@ -13,5 +13,6 @@ pub(crate) mod kill_switch;
 pub(crate) mod loom_support;
 pub(crate) mod named;
 pub(crate) mod redis_url;
+pub(crate) mod scope;
 pub(crate) mod seqlock;
 pub(crate) mod stripes;

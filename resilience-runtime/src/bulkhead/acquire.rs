@@ -5,6 +5,7 @@ use std::future::Future;
 
 use crate::Error;
 use crate::base::admission::Admission;
+use crate::base::call::noted;
 
 use super::handle::Bulkhead;
 use super::handle::REJECTED;
@@ -74,7 +75,9 @@ impl Bulkhead {
         F: Future<Output = Result<T, E>>,
         E: From<Error>,
     {
-        let _permit = self.acquire().await?;
+        // A rejection is noted for the layer around this one (see `CircuitBreaker::call`);
+        // `fut`'s own outcome, noted or not, passes through as it is.
+        let _permit = self.acquire().await.map_err(noted::convert)?;
         fut.await
     }
 
@@ -88,7 +91,7 @@ impl Bulkhead {
         F: FnOnce() -> Result<T, E>,
         E: From<Error>,
     {
-        let _permit = self.acquire_blocking()?;
+        let _permit = self.acquire_blocking().map_err(noted::convert)?;
         f()
     }
 
@@ -105,6 +108,7 @@ impl Bulkhead {
     fn note_rejection(&self, max_concurrent: usize) {
         self.counted.bump(REJECTED);
         tracing::debug!(
+            target: "resilience_runtime::bulkhead",
             name = self.name,
             max_concurrent,
             max_wait = ?self.max_wait(),

@@ -138,6 +138,7 @@ impl Bulkhead {
     pub fn set_max_concurrent(&self, max_concurrent: usize) {
         let before = self.max_concurrent.swap(max_concurrent, SEQ);
         tracing::info!(
+            target: "resilience_runtime::bulkhead",
             name = self.name,
             before,
             after = max_concurrent,
@@ -156,6 +157,7 @@ impl Bulkhead {
             .max_wait_nanos
             .swap(saturating_nanos(max_wait), RELAXED);
         tracing::info!(
+            target: "resilience_runtime::bulkhead",
             name = self.name,
             before = ?Duration::from_nanos(before),
             after = ?max_wait,

@@ -22,7 +22,9 @@ impl Bulkhead {
         // Registered before the first re-check, so a release after that check sees us.
         let _waiter = WaiterGuard::register(&self.async_waiters);
         let max_wait = self.max_wait();
-        tracing::debug!(name = self.name, max_wait = ?max_wait, "bulkhead full; waiting");
+        tracing::debug!(
+            target: "resilience_runtime::bulkhead",
+            name = self.name, max_wait = ?max_wait, "bulkhead full; waiting");
         let mut deadline = pin!(clock::sleep(max_wait));
         loop {
             let mut notified = pin!(self.notify.notified());
@@ -57,7 +59,9 @@ impl Bulkhead {
     pub(super) fn wait_blocking(&self) -> Result<BulkheadPermit<'_>, Error> {
         let _waiter = WaiterGuard::register(&self.blocking_waiters);
         let max_wait = self.max_wait();
-        tracing::debug!(name = self.name, max_wait = ?max_wait, "bulkhead full; waiting");
+        tracing::debug!(
+            target: "resilience_runtime::bulkhead",
+            name = self.name, max_wait = ?max_wait, "bulkhead full; waiting");
         // `None` when the wait is too long to represent: wait without a deadline.
         let deadline = std::time::Instant::now().checked_add(max_wait);
         // The re-check happens under the lock a releaser takes to notify, so a release cannot

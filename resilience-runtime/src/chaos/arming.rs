@@ -93,6 +93,7 @@ fn from_sources(feature: bool, variable: Option<&str>) -> (bool, &'static str) {
         "0" | "false" | "no" | "off" | "" => (false, ENABLE_VARIABLE),
         _ => {
             tracing::warn!(
+                target: "resilience_runtime::chaos",
                 variable = ENABLE_VARIABLE,
                 value = text,
                 "not a flag (accepted: 1, true, yes, on / 0, false, no, off); ignored"
@@ -105,6 +106,7 @@ fn from_sources(feature: bool, variable: Option<&str>) -> (bool, &'static str) {
 fn warn_armed(by: &str) {
     if !WARNED.swap(true, Relaxed) {
         tracing::warn!(
+            target: "resilience_runtime::chaos",
             by,
             "chaos is ARMED: #[chaos] layers inject errors, latency and outages into this process"
         );
@@ -119,6 +121,7 @@ pub(crate) fn seed_override() -> Option<u64> {
         let seed = parse_seed(&text);
         if seed.is_none() {
             tracing::warn!(
+                target: "resilience_runtime::chaos",
                 variable = SEED_VARIABLE,
                 value = text,
                 "not a seed (accepted: a whole number from 0 to 18446744073709551615); ignored"

@@ -38,7 +38,9 @@ impl Chaos {
             let elapsed = clock::now().saturating_sub(self.started.load(Relaxed));
             if elapsed % self.period < self.outage {
                 self.counters.outage_calls.fetch_add(1, Relaxed);
-                tracing::debug!(name = self.name, "chaos: outage, failing the call");
+                tracing::debug!(
+                    target: "resilience_runtime::chaos",
+                    name = self.name, "chaos: outage, failing the call");
                 return Injection {
                     latency: Duration::ZERO,
                     fault: Some(Fault::Outage),
@@ -51,12 +53,16 @@ impl Chaos {
             self.counters
                 .latency_nanos
                 .fetch_add(clock::to_nanos(self.latency), Relaxed);
-            tracing::debug!(name = self.name, latency = ?self.latency, "chaos: injecting latency");
+            tracing::debug!(
+                target: "resilience_runtime::chaos",
+                name = self.name, latency = ?self.latency, "chaos: injecting latency");
             injection.latency = self.latency;
         }
         if (draw >> 32) < self.error_threshold {
             self.counters.errors.fetch_add(1, Relaxed);
-            tracing::debug!(name = self.name, "chaos: injecting an error");
+            tracing::debug!(
+                target: "resilience_runtime::chaos",
+                name = self.name, "chaos: injecting an error");
             injection.fault = Some(Fault::Error);
         }
         injection

@@ -116,7 +116,7 @@ impl Chaos {
         self.generator.rewind();
         self.counters.clear();
         self.started.store(clock::now(), Relaxed);
-        tracing::info!(name = self.name, "chaos reset");
+        tracing::info!(target: "resilience_runtime::chaos", name = self.name, "chaos reset");
     }
 }
 

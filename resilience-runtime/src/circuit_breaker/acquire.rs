@@ -117,6 +117,7 @@ impl CircuitBreaker {
     fn note_rejection(&self, current: Word, retry_after: Option<Duration>) {
         self.counters.rejected();
         tracing::debug!(
+            target: "resilience_runtime::circuit_breaker",
             name = self.name,
             state = %current.state(),
             retry_after = ?retry_after,

@@ -2,6 +2,7 @@
 //! the defaults of `record_if` and `ignore_if`.
 
 use super::permit::CircuitPermit;
+use crate::Error;
 use crate::base::call::outcome::{Attempt, Failure};
 
 /// Feeds an outcome to a breaker permit.
@@ -18,11 +19,37 @@ pub fn record_outcome<T, E>(
 ) {
     match outcome {
         Ok(_) => permit.record_success(),
-        Err(Failure::Service(error)) if ignore_if(error) => permit.record_ignored(),
-        Err(Failure::Service(error)) if record_if(error) => permit.record_failure(),
-        Err(Failure::Service(_)) => permit.record_success(),
-        Err(Failure::Layer(error)) if error.is_rejection() => permit.record_ignored(),
-        Err(Failure::Layer(_)) => permit.record_failure(),
+        Err(Failure::Service(error)) => record_service_error(permit, error, record_if, ignore_if),
+        Err(Failure::Layer(error)) => record_layer_error(permit, error),
+    }
+}
+
+/// Feeds the service's own error to a breaker permit: `ignore_if` wins over `record_if`; an
+/// error that is not recorded counts as a success.
+#[inline(always)]
+pub(crate) fn record_service_error<E>(
+    permit: CircuitPermit<'_>,
+    error: &E,
+    record_if: impl Fn(&E) -> bool,
+    ignore_if: impl Fn(&E) -> bool,
+) {
+    if ignore_if(error) {
+        permit.record_ignored();
+    } else if record_if(error) {
+        permit.record_failure();
+    } else {
+        permit.record_success();
+    }
+}
+
+/// Feeds a layer's error to a breaker permit: a rejection is not the service's failure, so its
+/// permit is released unrecorded; a timeout is a failure.
+#[inline(always)]
+pub(crate) fn record_layer_error(permit: CircuitPermit<'_>, error: &Error) {
+    if error.is_rejection() {
+        permit.record_ignored();
+    } else {
+        permit.record_failure();
     }
 }
 

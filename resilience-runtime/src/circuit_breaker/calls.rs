@@ -3,8 +3,10 @@
 use std::future::Future;
 
 use crate::Error;
+use crate::base::call::noted::{self, Noted};
 
 use super::CircuitBreaker;
+use super::adapter::{ignore_none, record_any, record_layer_error, record_service_error};
 use super::permit::{CircuitPermit, PermitKind, PermitPeriod};
 use super::state::CircuitState;
 
@@ -41,10 +43,32 @@ impl CircuitBreaker {
         self.acquire_outside_closed(current)
     }
 
-    /// Runs `fut` if the breaker admits it and records the outcome: every `Ok` is a success,
-    /// every `Err` a failure. A rejection is returned as `E::from(Error::CircuitOpen { .. })`
-    /// without polling `fut`. Dropping the returned future mid-call records nothing and gives a
-    /// trial permit back.
+    /// Runs `fut` if the breaker admits it and records the outcome by the rules the
+    /// attribute follows: every `Ok` is a success and every `Err` a failure, except a
+    /// rejection by a layer inside it (a full [`Bulkhead::call`](crate::bulkhead::Bulkhead::call),
+    /// an open breaker's `call`, a [`Retry::run`](crate::retry::Retry::run) that ended on one),
+    /// which is not recorded. A rejection by this breaker is returned as
+    /// `E::from(Error::CircuitOpen { .. })` without polling `fut`. Dropping the returned future
+    /// mid-call records nothing and gives a trial permit back.
+    ///
+    /// A layer's rejection is recognised when it ends `fut` in the same poll in which the layer
+    /// returned it, as when `fut` is that layer's call or awaits it last; an `Err` that `fut`
+    /// built itself is the service's.
+    ///
+    /// ```
+    /// use resilience_runtime::bulkhead::{Bulkhead, BulkheadConfig};
+    /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    /// use resilience_runtime::Error;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("doc-call-db", CircuitBreakerConfig::new().with_failure_threshold(1));
+    /// let pool = Bulkhead::new("doc-call-pool", BulkheadConfig::new(1));
+    /// let _busy = pool.try_acquire().unwrap();
+    /// let full = breaker.call(pool.call(async { Ok::<_, Error>(()) })).await;
+    /// assert!(matches!(full, Err(Error::BulkheadFull { .. })));
+    /// assert_eq!(breaker.state(), CircuitState::Closed); // a rejection is not a failure
+    /// # });
+    /// ```
     ///
     /// # Errors
     ///
@@ -54,12 +78,42 @@ impl CircuitBreaker {
         F: Future<Output = Result<T, E>>,
         E: From<Error>,
     {
-        let permit = self.try_acquire()?;
-        let result = fut.await;
-        match result {
-            Ok(_) => permit.record_success(),
-            Err(_) => permit.record_failure(),
+        self.call_with(fut, record_any, ignore_none).await
+    }
+
+    /// [`call`](Self::call) with the attribute's `record_if` and `ignore_if`: of the service's
+    /// own errors, those `ignore_if` accepts are not recorded, those `record_if` rejects count
+    /// as successes, and `ignore_if` wins.
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    pub async fn call_with<T, E, F>(
+        &self,
+        fut: F,
+        record_if: impl Fn(&E) -> bool,
+        ignore_if: impl Fn(&E) -> bool,
+    ) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: From<Error>,
+    {
+        let permit = match self.try_acquire() {
+            Ok(permit) => permit,
+            Err(rejection) => return Err(noted::convert(rejection)),
+        };
+        match Noted::new(fut).await {
+            Ok(value) => {
+                permit.record_success();
+                Ok(value)
+            }
+            Err(failure) => {
+                match &failure.layer {
+                    Some(layer) => record_layer_error(permit, layer),
+                    None => record_service_error(permit, &failure.error, record_if, ignore_if),
+                }
+                Err(failure.pass_on())
+            }
         }
-        result
     }
 }

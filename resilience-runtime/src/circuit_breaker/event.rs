@@ -127,6 +127,13 @@ pub enum TransitionReason {
     },
     /// [`force_open`](super::CircuitBreaker::force_open).
     ForcedOpen,
+    /// [`open_for`](super::CircuitBreaker::open_for).
+    OpenedFor {
+        /// How long it stays open before half-open.
+        duration: Duration,
+    },
+    /// [`half_open`](super::CircuitBreaker::half_open).
+    ManualHalfOpen,
     /// [`close`](super::CircuitBreaker::close).
     ManualClose,
     /// [`reset`](super::CircuitBreaker::reset).
@@ -219,6 +226,8 @@ impl fmt::Display for TransitionReason {
                 write!(f, "no decision within {waited:?} in half-open")
             }
             Self::ForcedOpen => f.write_str("forced open"),
+            Self::OpenedFor { duration } => write!(f, "opened by hand for {duration:?}"),
+            Self::ManualHalfOpen => f.write_str("half-open by hand"),
             Self::ManualClose => f.write_str("closed by hand"),
             Self::Reset => f.write_str("reset"),
             Self::Disabled => f.write_str("disabled"),

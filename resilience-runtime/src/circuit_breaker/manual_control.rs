@@ -2,6 +2,11 @@
 //! transition like any other (an event, counted); forced open, disabled and metrics-only hold
 //! until the next manual transition.
 
+use std::sync::PoisonError;
+use std::time::Duration;
+
+use crate::base::clock;
+
 use super::CircuitBreaker;
 use super::event::TransitionReason;
 use super::state::CircuitState;
@@ -24,7 +29,9 @@ impl CircuitBreaker {
         }
         self.counters.clear_calls();
         if current.state() == CircuitState::Closed {
-            tracing::debug!(name = self.name, "circuit breaker reset");
+            tracing::debug!(
+                target: "resilience_runtime::circuit_breaker",
+                name = self.name, "circuit breaker reset");
         }
     }
 
@@ -40,6 +47,54 @@ impl CircuitBreaker {
     /// it is forced open already.
     pub fn force_open(&self) {
         self.move_to(CircuitState::ForcedOpen, TransitionReason::ForcedOpen);
+    }
+
+    /// Opens the breaker for `duration`, from any state: calls are rejected with
+    /// [`Error::CircuitOpen`](crate::Error::CircuitOpen) and the time left as their retry
+    /// hint, then the breaker recovers through half-open as after any opening (trial calls,
+    /// then closed or open again, for the configured recovery timeout). For tests of what
+    /// callers do while a dependency is down (resilience4j's `transitionToOpenStateFor`).
+    ///
+    /// ```
+    /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitState};
+    /// use std::time::Duration;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true)
+    /// #     .build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("doc-open-for", CircuitBreakerConfig::new());
+    /// breaker.open_for(Duration::from_secs(5));
+    /// assert!(breaker.try_acquire().is_err());
+    /// tokio::time::advance(Duration::from_secs(5)).await;
+    /// breaker.try_acquire().unwrap().record_success(); // a trial call
+    /// assert_eq!(breaker.state(), CircuitState::HalfOpen);
+    /// # });
+    /// ```
+    pub fn open_for(&self, duration: Duration) {
+        // Frozen lengths have one writer at a time: the reconfiguring one, under this lock.
+        let _writer = self.in_force.lock().unwrap_or_else(PoisonError::into_inner);
+        let length = clock::to_nanos(duration);
+        let mut current = self.load();
+        loop {
+            let next = current.next(CircuitState::Open);
+            self.frozen.freeze(next.generation(), Some(length));
+            match self.transition(current, next, TransitionReason::OpenedFor { duration }) {
+                Ok(()) => return,
+                Err(actual) => current = actual,
+            }
+        }
+    }
+
+    /// Moves the breaker to half-open now, from any state, with a fresh set of trial permits:
+    /// the next calls are its trial calls (pybreaker's half-open scenarios).
+    pub fn half_open(&self) {
+        let mut current = self.load();
+        loop {
+            let next = current.next(CircuitState::HalfOpen);
+            match self.transition(current, next, TransitionReason::ManualHalfOpen) {
+                Ok(()) => return,
+                Err(actual) => current = actual,
+            }
+        }
     }
 
     /// Switches the breaker off until another manual transition: every call passes and

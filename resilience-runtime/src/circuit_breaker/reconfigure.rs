@@ -68,6 +68,7 @@ impl CircuitBreaker {
             self.windows.switch_to(&config);
         }
         tracing::info!(
+            target: "resilience_runtime::circuit_breaker",
             name = self.name,
             before = ?*in_force,
             after = ?config,

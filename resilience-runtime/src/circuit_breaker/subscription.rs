@@ -111,6 +111,7 @@ impl EventLog {
                 for callback in &subscribers {
                     if catch_unwind(AssertUnwindSafe(|| callback(event))).is_err() {
                         tracing::error!(
+                            target: "resilience_runtime::circuit_breaker",
                             name = event.name,
                             "a circuit breaker event subscriber panicked; the event was skipped for it"
                         );

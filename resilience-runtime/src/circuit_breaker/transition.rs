@@ -276,9 +276,13 @@ mod tests {
 #[cold]
 fn log_transition(name: &str, from: CircuitState, to: CircuitState, reason: TransitionReason) {
     if matches!(to, CircuitState::Open | CircuitState::ForcedOpen) {
-        tracing::warn!(name, from = %from, to = %to, reason = %reason, "circuit breaker changed state");
+        tracing::warn!(
+            target: "resilience_runtime::circuit_breaker",
+            name, from = %from, to = %to, reason = %reason, "circuit breaker changed state");
     } else {
-        tracing::info!(name, from = %from, to = %to, reason = %reason, "circuit breaker changed state");
+        tracing::info!(
+            target: "resilience_runtime::circuit_breaker",
+            name, from = %from, to = %to, reason = %reason, "circuit breaker changed state");
     }
 }
 

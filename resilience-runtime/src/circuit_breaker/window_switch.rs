@@ -98,7 +98,9 @@ impl Windows {
                     Some(position) => FIRST + 1 + position as u32,
                     None => {
                         // Unreachable: there are fewer window shapes than places.
-                        tracing::error!("circuit breaker window list is full; keeping the window");
+                        tracing::error!(
+                            target: "resilience_runtime::circuit_breaker",
+                            "circuit breaker window list is full; keeping the window");
                         return;
                     }
                 }

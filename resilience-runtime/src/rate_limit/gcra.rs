@@ -118,6 +118,21 @@ impl Gcra {
         }
     }
 
+    /// How many permits would conform at `now` one after another, taking none, with the TAT
+    /// at `tat`.
+    pub(super) fn available(&self, tat: Nanos, now: Nanos) -> u64 {
+        if self.closed {
+            return 0;
+        }
+        let horizon = now.saturating_add(self.tolerance);
+        let tat = tat.max(now);
+        if tat > horizon {
+            0
+        } else {
+            (horizon - tat) / self.interval + 1
+        }
+    }
+
     /// Best effort: undoes `grant` if it is still the latest reservation on `state`.
     ///
     /// Reservations form a stack (each one advances the TAT past the previous one), so only

@@ -263,7 +263,9 @@ impl KeyedStates {
         }
         if removed > 0 {
             self.len.fetch_sub(removed, Ordering::AcqRel);
-            tracing::trace!(name = self.name, removed, "forgot idle rate limiter keys");
+            tracing::trace!(
+                target: "resilience_runtime::rate_limit",
+                name = self.name, removed, "forgot idle rate limiter keys");
         }
         let steps_per_round = (table.ring.len() / SWEEP_BATCH).max(1) as u64;
         let pause = (self.idle_ttl / steps_per_round).max(1);
@@ -351,6 +353,7 @@ impl KeyedStates {
     fn note_evicted(&self, victim: Option<(usize, Nanos)>, now: Nanos) {
         if victim.is_some_and(|(_, tat)| tat > now) {
             tracing::debug!(
+                target: "resilience_runtime::rate_limit",
                 name = self.name,
                 "rate limiter key table full and no key recovered; forgot the least busy of a sample"
             );

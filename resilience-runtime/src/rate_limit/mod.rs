@@ -75,6 +75,7 @@ mod retune;
 mod acquire;
 pub(crate) mod adapter;
 mod admission;
+mod available;
 mod queue;
 mod rejection;
 mod waiting;

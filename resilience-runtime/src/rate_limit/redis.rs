@@ -221,6 +221,7 @@ impl Undo {
             .await;
             let given_back = matches!(answer, Ok(Ok(1)));
             tracing::debug!(
+                target: "resilience_runtime::rate_limit",
                 name,
                 given_back,
                 "rate limit reservation sent back to the backend"

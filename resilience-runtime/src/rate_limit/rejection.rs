@@ -20,6 +20,7 @@ impl RateLimiter {
     fn note_rejection(&self, slot: Slot, retry_after: Option<Nanos>) {
         self.counters.0.rejected();
         tracing::debug!(
+            target: "resilience_runtime::rate_limit",
             name = self.name,
             keyed = matches!(slot, Slot::Key(_)),
             retry_after = ?retry_after.map(clock::to_duration),

@@ -103,6 +103,7 @@ impl Remote {
         }
         if cfg!(not(feature = "redis")) {
             tracing::error!(
+                target: "resilience_runtime::rate_limit",
                 name,
                 on_backend_error = %config.on_backend_error(),
                 "rate limiter declared with backend = \"redis\", but resilience-runtime was \
@@ -160,7 +161,9 @@ impl Remote {
                     if !self.available.swap(true, Ordering::Relaxed)
                         && self.errors.load(Ordering::Relaxed) > 0
                     {
-                        tracing::info!(name = self.name, "rate limiter backend is back");
+                        tracing::info!(
+                            target: "resilience_runtime::rate_limit",
+                            name = self.name, "rate limiter backend is back");
                     }
                     match reply {
                         Reply::Reserved { wait, undo } => Verdict::Permit {
@@ -194,6 +197,7 @@ impl Remote {
         let first = self.errors.fetch_add(1, Ordering::Relaxed) == 0;
         if self.available.swap(false, Ordering::Relaxed) || first {
             tracing::warn!(
+                target: "resilience_runtime::rate_limit",
                 name = self.name,
                 backend = %self.backend,
                 %error,

@@ -40,6 +40,7 @@ impl RateLimiter {
         *current = change(*current);
         self.tuning.store(Gcra::new(&current));
         tracing::info!(
+            target: "resilience_runtime::rate_limit",
             name = self.name,
             rate = %current.rate(),
             burst = current.burst(),

@@ -56,6 +56,7 @@ impl RateLimiter {
             Ok(grant) => {
                 let ticket = queue.push(now, grant, thread);
                 tracing::debug!(
+                    target: "resilience_runtime::rate_limit",
                     name = self.name,
                     keyed = matches!(slot, Slot::Key(_)),
                     wait = ?clock::to_duration(grant.wait),
@@ -73,6 +74,7 @@ impl RateLimiter {
                 drop(queue);
                 if full {
                     tracing::debug!(
+                        target: "resilience_runtime::rate_limit",
                         name = self.name,
                         max_queue = self.max_queue,
                         "rate limit queue full"
@@ -155,6 +157,7 @@ impl Drop for Waiting<'_> {
             limiter.roll_back(slot, after, before)
         });
         tracing::debug!(
+            target: "resilience_runtime::rate_limit",
             name = limiter.name,
             keyed = matches!(slot, Slot::Key(_)),
             given_back,

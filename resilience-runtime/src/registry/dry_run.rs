@@ -1,5 +1,6 @@
 //! Reading and checking a source of configuration without applying it: no registry, no
-//! process environment, no global state. For fuzzing and property tests (semver-exempt).
+//! process environment, no global state. For checking a deployment's file or variables in
+//! CI before they reach a service, and for property tests.
 
 use std::ffi::OsString;
 
@@ -23,7 +24,6 @@ use crate::settings::resolve::resolve_all;
 /// # Errors
 ///
 /// A [`ConfigError`] listing every problem, each naming its variable.
-#[doc(hidden)]
 pub fn dry_run_env<K, V>(vars: impl IntoIterator<Item = (K, V)>) -> Result<DryRun, ConfigError>
 where
     K: Into<OsString>,
@@ -59,7 +59,6 @@ where
 ///
 /// A [`ConfigError`] listing every problem, each naming its key as `kind."name".key`.
 #[cfg(feature = "config-file")]
-#[doc(hidden)]
 pub fn dry_run_str(toml: &str) -> Result<DryRun, ConfigError> {
     let batch = crate::settings::file::parse(toml, "");
     let mut errors = batch.issues;

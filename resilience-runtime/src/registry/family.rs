@@ -119,6 +119,7 @@ impl<P: Configurable> Family<P> {
         let declared_at = config.is_some().then_some(location);
         let config = config.unwrap_or_else(|| {
             tracing::warn!(
+                target: "resilience_runtime::registry",
                 kind = P::KIND,
                 name,
                 location,

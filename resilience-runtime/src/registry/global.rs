@@ -1,8 +1,9 @@
 //! The process-wide registry: one map per kind, looked up by name.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Mutex, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
 use super::adoption::adoptions;
 use super::conflict::Conflict;
@@ -15,6 +16,7 @@ use super::kinds::{
 use super::snapshot::RegistrySnapshot;
 use super::store;
 use super::undeclared::{self, UndeclaredName};
+use crate::base::scope;
 use crate::bulkhead::{BulkheadConfig, BulkheadHandle};
 use crate::chaos::{ChaosConfig, ChaosHandle};
 use crate::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerHandle};
@@ -34,13 +36,22 @@ static REGISTRY: OnceLock<Registry> = OnceLock::new();
 /// The first call collects every declaration made with the attributes anywhere in the program,
 /// reads the configuration environment variables (see [`config`](crate::config)) and creates
 /// the declared instances.
+///
+/// Inside a [`testing::scope`](crate::testing::scope), the scope's own registry.
 #[must_use]
 pub fn registry() -> &'static Registry {
+    if scope::any_active()
+        && let Some(id) = scope::current()
+    {
+        return scoped(id);
+    }
+    process()
+}
+
+/// The process's registry, whatever the scope.
+fn process() -> &'static Registry {
     REGISTRY.get_or_init(|| {
-        let registry = Registry {
-            families: Families::default(),
-            conflicts: Mutex::new(Vec::new()),
-        };
+        let registry = Registry::empty();
         let declarations = declarations();
         store::start(&declared_names(&declarations));
         for declaration in declarations {
@@ -53,9 +64,49 @@ pub fn registry() -> &'static Registry {
     })
 }
 
-/// The registry, if it has finished starting.
+/// The registry of test scope `id`, made on first use with the attributes' declarations.
+fn scoped(id: u64) -> &'static Registry {
+    let _ = process(); // the environment is read and the store started first
+    let mut scopes = scopes();
+    if let Some(found) = scopes.get(&id) {
+        return found;
+    }
+    let registry: &'static Registry = Box::leak(Box::new(Registry::empty()));
+    scopes.insert(id, registry);
+    drop(scopes);
+    for declaration in declarations() {
+        registry.adopt(declaration);
+    }
+    registry
+}
+
+/// The registries of live test scopes. Each is kept (leaked) after its scope: scopes last as
+/// long as a test, and sites of the scope may still hold its instances.
+fn scopes() -> MutexGuard<'static, HashMap<u64, &'static Registry>> {
+    static SCOPES: OnceLock<Mutex<HashMap<u64, &'static Registry>>> = OnceLock::new();
+    SCOPES
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Forgets test scope `id`'s registry once the scope ended.
+pub(crate) fn end_scope(id: u64) {
+    scopes().remove(&id);
+}
+
+/// The process's registry, if it has finished starting.
 pub(crate) fn started() -> Option<&'static Registry> {
     REGISTRY.get()
+}
+
+impl Registry {
+    fn empty() -> Self {
+        Self {
+            families: Families::default(),
+            conflicts: Mutex::new(Vec::new()),
+        }
+    }
 }
 
 impl Registry {
@@ -251,6 +302,7 @@ impl Registry {
         let (instance, conflict) = family.declare(name, config, location, P::undeclared_config);
         if let Some(conflict) = conflict {
             tracing::warn!(
+                target: "resilience_runtime::registry",
                 kind = conflict.kind,
                 name = conflict.name,
                 kept = %conflict.kept,

@@ -1,6 +1,6 @@
-//! The kinds the registry holds, one line each: the registry's map of the kind, how an
-//! attribute declares it at link time, the configuration of an instance named but declared
-//! nowhere, and whether configuration (files, environment, code) addresses it.
+//! What the registry builds for each kind of the list in `settings/kinds.rs`: its map, its
+//! link-time declarations, the configuration of an instance named but declared nowhere, and
+//! the dispatch from a kind's name to its generic code.
 //!
 //! Everything the registry does by kind (its maps, adopting declarations, resolving a kind
 //! named in configuration, dry runs) is generated from this list, so no code dispatches on
@@ -10,13 +10,9 @@ use std::collections::BTreeMap;
 
 use super::family::Family;
 use crate::base::named::Named;
-use crate::bulkhead::{Bulkhead, BulkheadConfig};
-use crate::chaos::{Chaos, ChaosConfig};
-use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
-use crate::rate_limit::{Rate, RateLimitConfig, RateLimiter};
-use crate::retry::{Retry, RetryConfig};
 use crate::settings::dry_run::DryRun;
 use crate::settings::keys::Configurable;
+use crate::settings::with_kinds;
 
 /// A kind with its own map in the registry.
 pub(crate) trait Member: Configurable {
@@ -50,20 +46,20 @@ pub(crate) trait KindVisitor {
 
 macro_rules! kinds {
     (
-        addressable { $($field:ident: $kind:ident = $undeclared:expr;)* }
-        run_time_only { $($other_field:ident: $other:ident = $other_undeclared:expr;)* }
+        addressable { $($field:ident: $name:ident($kind:path) = $undeclared:expr;)* }
+        run_time_only { $($other_field:ident: $other_name:ident($other:path) = $other_undeclared:expr;)* }
     ) => {
         /// The configuration a declaration declares, by kind.
         #[derive(Debug)]
         pub(crate) enum DeclaredConfig {
-            $($kind(<$kind as Named>::Config),)*
+            $($name(<$kind as Named>::Config),)*
         }
 
         impl DeclaredConfig {
             /// The declared kind, as in logs and snapshots.
             pub(crate) fn kind(&self) -> &'static str {
                 match self {
-                    $(Self::$kind(_) => <$kind as Named>::KIND,)*
+                    $(Self::$name(_) => <$kind as Named>::KIND,)*
                 }
             }
         }
@@ -88,7 +84,7 @@ macro_rules! kinds {
             impl Addressable for $kind {
                 fn declared(declared: &DeclaredConfig) -> Option<Self::Config> {
                     match *declared {
-                        DeclaredConfig::$kind(config) => Some(config),
+                        DeclaredConfig::$name(config) => Some(config),
                         #[allow(unreachable_patterns)]
                         _ => None,
                     }
@@ -144,20 +140,10 @@ macro_rules! kinds {
         /// Runs `visitor` with the configuration `declared` holds, for its kind.
         pub(crate) fn visit_declared(declared: &DeclaredConfig, visitor: impl DeclarationVisitor) {
             match *declared {
-                $(DeclaredConfig::$kind(config) => visitor.visit::<$kind>(config),)*
+                $(DeclaredConfig::$name(config) => visitor.visit::<$kind>(config),)*
             }
         }
     };
 }
 
-kinds! {
-    addressable {
-        circuit_breakers: CircuitBreaker = CircuitBreakerConfig::new();
-        rate_limiters: RateLimiter = RateLimitConfig::new(Rate::per_second(100));
-        bulkheads: Bulkhead = BulkheadConfig::new(16);
-        retries: Retry = RetryConfig::new();
-    }
-    run_time_only {
-        chaos: Chaos = ChaosConfig::new();
-    }
-}
+with_kinds!(kinds);

@@ -38,6 +38,7 @@ mod undeclared;
 pub use adoption::Adoption;
 pub use conflict::Conflict;
 pub use declaration::Declaration;
+pub(crate) use global::end_scope;
 pub use global::{Registry, registry};
 pub use snapshot::RegistrySnapshot;
 pub use undeclared::UndeclaredName;

@@ -87,7 +87,7 @@ pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigEr
     }
     if !errors.is_empty() {
         let error = ConfigError::new(errors);
-        tracing::error!(source, "{error}");
+        tracing::error!(target: "resilience_runtime::config", source, "{error}");
         return Err(error);
     }
 
@@ -123,6 +123,7 @@ pub(crate) fn apply(batch: Batch, source: &str) -> Result<ConfigReport, ConfigEr
         warning.log();
     }
     tracing::info!(
+        target: "resilience_runtime::config",
         source,
         reconfigured = report.reconfigured.len(),
         remembered = report.remembered.len(),
@@ -152,7 +153,7 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
         }
         store.issues = layer.issues;
         let error = ConfigError::new(errors);
-        tracing::error!(source = "environment", "{error}");
+        tracing::error!(target: "resilience_runtime::config", source = "environment", "{error}");
         return Err(error);
     }
     let mut errors = Vec::new();
@@ -174,7 +175,7 @@ pub(crate) fn reload_env() -> Result<ConfigReport, ConfigError> {
     }
     if !errors.is_empty() {
         let error = ConfigError::new(errors);
-        tracing::error!(source = "environment", "{error}");
+        tracing::error!(target: "resilience_runtime::config", source = "environment", "{error}");
         return Err(error);
     }
     for issue in &layer.issues {

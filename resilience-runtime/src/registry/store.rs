@@ -101,6 +101,7 @@ impl Store {
         }
         if layer.has_errors() {
             tracing::error!(
+                target: "resilience_runtime::config",
                 "resilience configuration from the environment rejected, none of it applied: fix the variables above"
             );
             layer.settings.clear();

@@ -108,7 +108,9 @@ impl Retry {
             return;
         }
         self.tuning.store(&policy);
-        tracing::info!(name = self.name, ?before, after = ?policy, "retry policy replaced");
+        tracing::info!(
+            target: "resilience_runtime::retry",
+            name = self.name, ?before, after = ?policy, "retry policy replaced");
     }
 
     /// The counters (each read individually; a concurrent call may be half-counted).
@@ -154,6 +156,7 @@ impl Retry {
     pub(crate) fn record_retry(&self, attempt: u32, delay: Duration, error: &dyn fmt::Display) {
         self.retries.fetch_add(1, Relaxed);
         tracing::debug!(
+            target: "resilience_runtime::retry",
             name = self.name,
             attempt,
             max_attempts = self.policy().max_attempts(),
@@ -175,7 +178,9 @@ impl Retry {
     #[cold]
     fn record_success_after_retry(&self, attempts: u32) {
         self.succeeded_after_retry.fetch_add(1, Relaxed);
-        tracing::debug!(name = self.name, attempts, "succeeded after retrying");
+        tracing::debug!(
+            target: "resilience_runtime::retry",
+            name = self.name, attempts, "succeeded after retrying");
     }
 
     /// Counts a call that ended in `Err` (`error`) after `attempts` attempts; giving up after
@@ -185,6 +190,7 @@ impl Retry {
         if attempts > 1 {
             self.exhausted.fetch_add(1, Relaxed);
             tracing::warn!(
+                target: "resilience_runtime::retry",
                 name = self.name,
                 attempts,
                 max_attempts = self.policy().max_attempts(),

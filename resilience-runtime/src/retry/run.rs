@@ -6,6 +6,7 @@ use std::future::Future;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
+use crate::base::call::noted::{Noted, NotedError, noted_blocking};
 use crate::base::clock;
 
 use super::instance::Retry;
@@ -16,9 +17,15 @@ impl Retry {
     /// policy gives up; sleeps the backoff delay (on tokio's clock) between attempts. Returns
     /// the last outcome.
     ///
-    /// Cancellation-safe: dropping the future drops the attempt or sleep in progress. Retries
-    /// are logged at warn level; as `E` need not implement `Debug`, the log names the error's
-    /// type, not its value (the attributes show the value when `E: Debug`).
+    /// Follows the attribute's rules for the layers inside it: an attempt that ends on an open
+    /// breaker's rejection ([`CircuitBreaker::call`](crate::circuit_breaker::CircuitBreaker::call))
+    /// is not retried, whatever `when` says; one that ends on a rate limit is retried after its
+    /// `retry_after`; other layers' errors go through `when` like the service's own.
+    ///
+    /// Cancellation-safe: dropping the future drops the attempt or sleep in progress. Attempts
+    /// are logged at debug level and giving up at warn; as `E` need not implement `Debug`, the
+    /// log names the error's type, not its value (the attributes show the value when
+    /// `E: Debug`).
     ///
     /// # Errors
     ///
@@ -50,9 +57,9 @@ impl Retry {
     {
         let mut call = RetryCall::start_eagerly(self);
         loop {
-            let outcome = op().await;
+            let outcome = Noted::new(op()).await;
             match call.step(self, outcome, ErrorJudge::new(&when, &retry_after)) {
-                ControlFlow::Break(outcome) => return outcome,
+                ControlFlow::Break(outcome) => return outcome.map_err(NotedError::pass_on),
                 ControlFlow::Continue(delay) => clock::sleep(delay).await,
             }
         }
@@ -87,8 +94,9 @@ impl Retry {
     {
         let mut call = RetryCall::start_eagerly(self);
         loop {
-            match call.step(self, op(), ErrorJudge::new(&when, &retry_after)) {
-                ControlFlow::Break(outcome) => return outcome,
+            let outcome = noted_blocking(&mut op);
+            match call.step(self, outcome, ErrorJudge::new(&when, &retry_after)) {
+                ControlFlow::Break(outcome) => return outcome.map_err(NotedError::pass_on),
                 ControlFlow::Continue(delay) => clock::sleep_blocking(delay),
             }
         }

@@ -13,6 +13,7 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 use crate::Error;
+use crate::base::call::noted::NotedError;
 use crate::base::call::outcome::Failure;
 use crate::base::clock::{self, Nanos};
 use crate::base::describe::DescribeError;
@@ -134,28 +135,38 @@ impl<W, H> ErrorJudge<W, H> {
     }
 }
 
-impl<E, W, H> Judge<E> for ErrorJudge<W, H>
+impl<E, W, H> Judge<NotedError<E>> for ErrorJudge<W, H>
 where
     W: Fn(&E) -> bool,
     H: Fn(&E) -> Option<Duration>,
 {
     #[inline]
-    fn judge(&self, error: &E) -> (bool, Option<Duration>) {
-        if !(self.when)(error) {
+    fn judge(&self, failure: &NotedError<E>) -> (bool, Option<Duration>) {
+        if let Some(verdict) = failure.layer.as_ref().and_then(layer_verdict) {
+            return verdict;
+        }
+        if !(self.when)(&failure.error) {
             return (false, None);
         }
-        (true, (self.retry_after)(error))
+        (true, (self.retry_after)(&failure.error))
     }
 
-    fn show(self, error: &E) -> impl fmt::Display {
-        DescribeError::type_name().of(error)
+    fn show(self, failure: &NotedError<E>) -> impl fmt::Display {
+        DescribeError::type_name().of(&failure.error)
     }
 }
 
-/// Judges a fused stack's [`Failure`]: an open circuit is never retried; a rate limit is
-/// waited out using its `retry_after`; timeouts and full bulkheads go through `when` (and
-/// `hint`) as the user's error type, as the service's own errors do. Shows the error as
-/// `describe` picks.
+/// What a layer's error decides by itself, whatever `when` says: an open circuit is never
+/// retried, a rate limit is waited out for its `retry_after`; `None` for the others, which go
+/// through `when` as the caller's error.
+fn layer_verdict(error: &Error) -> Option<(bool, Option<Duration>)> {
+    match error {
+        Error::CircuitOpen { .. } => Some((false, None)),
+        Error::RateLimited { retry_after, .. } => Some((true, *retry_after)),
+        _ => None,
+    }
+}
+
 pub(crate) struct FailureJudge<W, H, D> {
     when: W,
     hint: H,
@@ -183,12 +194,10 @@ where
     fn judge(&self, failure: &Failure<E>) -> (bool, Option<Duration>) {
         match failure {
             Failure::Service(error) => ((self.when)(error), (self.hint)(error)),
-            Failure::Layer(Error::CircuitOpen { .. }) => (false, None),
-            Failure::Layer(Error::RateLimited { retry_after, .. }) => (true, *retry_after),
-            Failure::Layer(error) => {
+            Failure::Layer(error) => layer_verdict(error).unwrap_or_else(|| {
                 let error = E::from(error.clone());
                 ((self.when)(&error), (self.hint)(&error))
-            }
+            }),
         }
     }
 

@@ -11,6 +11,7 @@ pub(crate) mod env;
 #[cfg(feature = "config-file")]
 pub(crate) mod file;
 pub(crate) mod keys;
+pub(crate) mod kinds;
 pub(crate) mod layering;
 pub(crate) mod overrides;
 pub(crate) mod rate_limit;
@@ -19,12 +20,4 @@ pub(crate) mod resolve;
 pub(crate) mod retry;
 pub(crate) mod value;
 
-use keys::KindSpec;
-
-/// Every configurable kind.
-pub(crate) static KINDS: [&KindSpec; 4] = [
-    &circuit_breaker::SPEC,
-    &rate_limit::SPEC,
-    &bulkhead::SPEC,
-    &retry::SPEC,
-];
+pub(crate) use kinds::{KINDS, with_kinds};

@@ -63,6 +63,7 @@ impl ConfigIssue {
     /// error means).
     pub(crate) fn log(&self) {
         tracing::warn!(
+            target: "resilience_runtime::config",
             at = %self.at,
             problem = %self.message,
             accepted = self.accepted_to_show(),

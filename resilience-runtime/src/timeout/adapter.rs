@@ -29,6 +29,8 @@ pub fn timed_out<T, E>(name: &'static str, error: Error) -> Attempt<T, E> {
 #[inline(never)]
 fn log_timeout(name: &'static str, error: &Error) {
     if let Error::Timeout { after, .. } = error {
-        tracing::debug!(name, after = ?after, "call timed out");
+        tracing::debug!(
+            target: "resilience_runtime::timeout",
+            name, after = ?after, "call timed out");
     }
 }

@@ -6,6 +6,7 @@
 //! policy kind or the registry; the adapters of each kind live in its own folder.
 
 pub(crate) mod fallback;
+pub(crate) mod noted;
 pub(crate) mod outcome;
 pub(crate) mod site;
 pub(crate) mod start;

@@ -30,7 +30,9 @@ pub(crate) fn apply(source: ClockSource, by: &str) {
     }
     // Release: a reader that sees the counter chosen finds it set up (it also checks).
     if SOURCE.swap(source as u8, Ordering::Release) != source as u8 {
-        tracing::info!(by, source = source.as_str(), "clock source changed");
+        tracing::info!(
+            target: "resilience_runtime::clock",
+            by, source = source.as_str(), "clock source changed");
     }
 }
 
