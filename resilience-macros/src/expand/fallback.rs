@@ -11,6 +11,12 @@ use super::site::{LayerCode, Site};
 use crate::attrs::FallbackLayer;
 
 /// Wraps `inner` (the layers below) so that its error is recovered by the fallback fn.
+///
+/// The fallback takes `(error)` or the fn's arguments followed by the error; the macro cannot
+/// see which, so before the layers below run it prepares the fallback with references to every
+/// argument and the runtime's `SyncFallback`/`AsyncFallback` impls, picked by type inference,
+/// keep clones of them or nothing. That one trait bound, spanned at the path, is where a
+/// fallback of the wrong type is reported.
 pub(super) fn wrap(
     site: &Site<'_>,
     index: usize,
@@ -24,33 +30,43 @@ pub(super) fn wrap(
     let at_path = path.span();
     let (outcome, other) = (local("outcome"), local("other"));
     // `into_error` needs `E: From<resilience_runtime::Error>`: blamed at the error type, as
-    // in `finish`. A fallback that takes another argument type, or returns another type than
-    // the fn, is blamed on `error` and `recovered`, both shown at the path.
+    // in `finish`.
     let failure = local_at("failure", site.plan.error_span);
-    let (error, recovered) = (local_at("error", at_path), local_at("recovered", at_path));
+    let (error, recovery) = (local("error"), local_at("recovery", at_path));
     let ty = site.body_type_or_inferred();
-    let call = quote_spanned! {at_path=> #path(#error)};
-    let recover = if site.is_async() {
-        // The awaited expression starts with a local, not with the crate path, so that its
-        // span (where a mismatch is shown) is the path's alone.
-        let pending = local_at("pending", at_path);
-        quote! {
-            let #pending = #krate::__private::fallback(#call);
-            let #recovered: #ty = #pending.await;
-        }
+    let error_ty = site.plan.body_type.as_ref().map_or_else(
+        || quote!(_),
+        |ty| quote!(<#ty as #krate::__private::Outcome>::Error),
+    );
+    let refs = match &site.plan.arguments {
+        Some(arguments) if !arguments.is_empty() => quote!((#(&#arguments,)*)),
+        _ => quote!(()),
+    };
+    let (prepare, recovered) = if site.is_async() {
+        (
+            quote_spanned! {at_path=>
+                <_ as #krate::__private::AsyncFallback<_, #error_ty, #ty, _>>::prepare(&#path, #refs)
+            },
+            quote!(#recovery.recover(#error).await),
+        )
     } else {
-        quote!(let #recovered: #ty = #call;)
+        (
+            quote_spanned! {at_path=>
+                <_ as #krate::__private::SyncFallback<_, #error_ty, #ty, _>>::prepare(&#path, #refs)
+            },
+            quote!(#recovery.recover(#error)),
+        )
     };
     let describe = describe_error(site);
     let get_name = &name.get;
     let code = quote! {
         {
+            let #recovery = #prepare;
             let #outcome = #inner;
             match #outcome {
                 ::core::result::Result::Err(#failure) => {
                     #krate::__private::falling_back(#get_name, #fallback_name, &#failure, #describe);
                     let #error = #krate::__private::into_error(#failure);
-                    #recover
                     #krate::__private::lift(#recovered)
                 }
                 #other => #other,

@@ -1,0 +1,44 @@
+//! The fn's arguments as expressions generated code can reference, for a fallback that takes
+//! them.
+
+use proc_macro2::{Ident, TokenStream};
+use quote::{ToTokens, quote};
+use syn::{FnArg, ItemFn, Pat};
+
+use super::shape::Shape;
+
+/// Expressions naming each of the fn's arguments, in order, inside the body; `None` when one
+/// of them has no name to reach it by (a `_` or destructuring pattern, `ref` bindings), so
+/// that only the `(error)` form of a fallback applies.
+pub(crate) fn arguments(item: &ItemFn, shape: &Shape) -> Option<Vec<TokenStream>> {
+    item.sig
+        .inputs
+        .iter()
+        .map(|input| match input {
+            // `#[async_trait]` has already moved `self` into a local `__self`, spanned at the
+            // `self` token.
+            FnArg::Receiver(receiver) => Some(match shape {
+                Shape::AsyncTrait => {
+                    Ident::new("__self", receiver.self_token.span).into_token_stream()
+                }
+                Shape::Async | Shape::Sync => receiver.self_token.into_token_stream(),
+            }),
+            FnArg::Typed(typed) => match &*typed.pat {
+                Pat::Ident(binding)
+                    if binding.by_ref.is_none()
+                        && binding.subpat.is_none()
+                        && !is_positional(&binding.ident) =>
+                {
+                    let ident = &binding.ident;
+                    Some(quote!(#ident))
+                }
+                _ => None,
+            },
+        })
+        .collect()
+}
+
+/// `#[async_trait]` renames a destructuring argument `__argN` and moves it in the body.
+fn is_positional(ident: &Ident) -> bool {
+    ident.to_string().starts_with("__arg")
+}
