@@ -20,7 +20,7 @@ pub(crate) struct Plan {
     pub(crate) has_receiver: bool,
     /// The fn's arguments as expressions inside the body, for a fallback that takes them;
     /// `None` when one cannot be named.
-    pub(crate) arguments: Option<Vec<proc_macro2::TokenStream>>,
+    pub(crate) arguments: Option<Vec<proc_macro2::Ident>>,
 }
 
 impl Plan {

@@ -2,10 +2,11 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::Ident;
 use syn::spanned::Spanned;
 
 use super::describe::describe_error;
-use super::hygiene::{local, local_at};
+use super::hygiene::{conversion, local, local_at};
 use super::name::fn_name;
 use super::site::{LayerCode, Site};
 use crate::attrs::FallbackLayer;
@@ -29,32 +30,51 @@ pub(super) fn wrap(
     let fallback_name = quote!(#path).to_string().replace(' ', "");
     let at_path = path.span();
     let (outcome, other) = (local("outcome"), local("other"));
-    // `into_error` needs `E: From<resilience_runtime::Error>`: blamed at the error type, as
-    // in `finish`.
-    let failure = local_at("failure", site.plan.error_span);
-    let (error, recovery) = (local("error"), local_at("recovery", at_path));
-    let ty = site.body_type_or_inferred();
-    let error_ty = site.plan.body_type.as_ref().map_or_else(
-        || quote!(_),
-        |ty| quote!(<#ty as #krate::__private::Outcome>::Error),
-    );
-    let refs = match &site.plan.arguments {
-        Some(arguments) if !arguments.is_empty() => quote!((#(&#arguments,)*)),
-        _ => quote!(()),
+    let failure = local("failure");
+    // A fallback returning another type than the fn is blamed on `recovered`'s initialiser,
+    // whose every token is shown at the path. On an async fn those tokens carry the path's own
+    // span (these two locals too, under names the body cannot reach: it is a block of its
+    // own), so rustc shows the mismatch as the user's code, without macro notes. On a sync fn
+    // they stay the macro's, so rustc does not suggest rewriting the path (`Ok(path)`) for a
+    // fallback that returns the item.
+    let (error, recovery) = if site.is_async() {
+        (
+            Ident::new("__resilience_fallback_error", at_path),
+            Ident::new("__resilience_fallback", at_path),
+        )
+    } else {
+        (local_at("error", at_path), local_at("recovery", at_path))
     };
-    let (prepare, recovered) = if site.is_async() {
+    let recovered = local_at("recovered", at_path);
+    let ty = site.body_type_or_inferred();
+    let error_ty = site.error_type();
+    let conversion = conversion();
+    // Each argument resolves as written, but is shown at the path: a fallback whose
+    // arguments differ from the fn's is one mismatch there.
+    let refs = match &site.plan.arguments {
+        Some(arguments) if !arguments.is_empty() => {
+            let arguments = arguments.iter().map(|argument| {
+                let mut argument = argument.clone();
+                argument.set_span(argument.span().located_at(at_path));
+                argument
+            });
+            quote_spanned!(at_path=> (#(&#arguments,)*))
+        }
+        _ => quote_spanned!(at_path=> ()),
+    };
+    let (prepare, recover) = if site.is_async() {
         (
             quote_spanned! {at_path=>
-                <_ as #krate::__private::AsyncFallback<_, #error_ty, #ty, _>>::prepare(&#path, #refs)
+                <_ as #krate::__private::AsyncFallback<_, #error_ty, _, _>>::prepare(&#path, #refs)
             },
-            quote!(#recovery.recover(#error).await),
+            quote_spanned!(at_path=> #recovery.recover(#error).await),
         )
     } else {
         (
             quote_spanned! {at_path=>
-                <_ as #krate::__private::SyncFallback<_, #error_ty, #ty, _>>::prepare(&#path, #refs)
+                <_ as #krate::__private::SyncFallback<_, #error_ty, _, _>>::prepare(&#path, #refs)
             },
-            quote!(#recovery.recover(#error)),
+            quote_spanned!(at_path=> #recovery.recover(#error)),
         )
     };
     let describe = describe_error(site);
@@ -66,7 +86,8 @@ pub(super) fn wrap(
             match #outcome {
                 ::core::result::Result::Err(#failure) => {
                     #krate::__private::falling_back(#get_name, #fallback_name, &#failure, #describe);
-                    let #error = #krate::__private::into_error(#failure);
+                    let #error = #krate::__private::into_error(#failure, #conversion);
+                    let #recovered: #ty = #recover;
                     #krate::__private::lift(#recovered)
                 }
                 #other => #other,

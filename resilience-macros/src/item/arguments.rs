@@ -1,8 +1,7 @@
 //! The fn's arguments as expressions generated code can reference, for a fallback that takes
 //! them.
 
-use proc_macro2::{Ident, TokenStream};
-use quote::{ToTokens, quote};
+use proc_macro2::Ident;
 use syn::{FnArg, ItemFn, Pat};
 
 use super::shape::Shape;
@@ -10,7 +9,7 @@ use super::shape::Shape;
 /// Expressions naming each of the fn's arguments, in order, inside the body; `None` when one
 /// of them has no name to reach it by (a `_` or destructuring pattern, `ref` bindings), so
 /// that only the `(error)` form of a fallback applies.
-pub(crate) fn arguments(item: &ItemFn, shape: &Shape) -> Option<Vec<TokenStream>> {
+pub(crate) fn arguments(item: &ItemFn, shape: &Shape) -> Option<Vec<Ident>> {
     item.sig
         .inputs
         .iter()
@@ -18,10 +17,8 @@ pub(crate) fn arguments(item: &ItemFn, shape: &Shape) -> Option<Vec<TokenStream>
             // `#[async_trait]` has already moved `self` into a local `__self`, spanned at the
             // `self` token.
             FnArg::Receiver(receiver) => Some(match shape {
-                Shape::AsyncTrait => {
-                    Ident::new("__self", receiver.self_token.span).into_token_stream()
-                }
-                Shape::Async | Shape::Sync => receiver.self_token.into_token_stream(),
+                Shape::AsyncTrait => Ident::new("__self", receiver.self_token.span),
+                Shape::Async | Shape::Sync => Ident::new("self", receiver.self_token.span),
             }),
             FnArg::Typed(typed) => match &*typed.pat {
                 Pat::Ident(binding)
@@ -29,8 +26,7 @@ pub(crate) fn arguments(item: &ItemFn, shape: &Shape) -> Option<Vec<TokenStream>
                         && binding.subpat.is_none()
                         && !is_positional(&binding.ident) =>
                 {
-                    let ident = &binding.ident;
-                    Some(quote!(#ident))
+                    Some(binding.ident.clone())
                 }
                 _ => None,
             },

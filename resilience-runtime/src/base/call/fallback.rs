@@ -57,11 +57,11 @@ impl<F, C, E, V> Recovery<'_, F, C, E, V> {
     }
 }
 
-/// A fallback fn of a sync fn whose arguments are referenced by `Refs`, whose error is `E` and
-/// whose return type is `Out`; `M` says which form it takes.
+/// A fallback fn of a sync fn whose arguments are referenced by `Refs` and whose error is
+/// `E`, returning `Out`; `M` says which form it takes.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be this fn's fallback",
-    label = "expected a fn taking `({E})`, or the fn's own arguments followed by `{E}`, and returning `{Out}`",
+    label = "expected a fn taking `({E})`, or the fn's own arguments followed by `{E}`",
     note = "a fallback that takes the fn's arguments gets them as the fn declares them: references as they are, owned values as clones, so those must be `Clone`"
 )]
 pub trait SyncFallback<Refs, E, Out, M>: Sized {
@@ -82,11 +82,11 @@ pub trait SyncFallback<Refs, E, Out, M>: Sized {
     }
 }
 
-/// A fallback fn of an async fn whose arguments are referenced by `Refs`, whose error is `E`
-/// and whose return type is `Out`; the fallback may be sync or async. `M` says which form.
+/// A fallback fn of an async fn whose arguments are referenced by `Refs` and whose error is
+/// `E`, returning `Out` or a future of it; `M` says which form.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be this fn's fallback",
-    label = "expected a fn taking `({E})`, or the fn's own arguments followed by `{E}`, and returning `{Out}` or a future of it",
+    label = "expected a fn taking `({E})`, or the fn's own arguments followed by `{E}`, and returning a `Result` or a future of one",
     note = "a fallback that takes the fn's arguments gets them as the fn declares them: references as they are, owned values as clones, so those must be `Clone`"
 )]
 pub trait AsyncFallback<Refs, E, Out, M>: Sized {
@@ -109,15 +109,17 @@ pub trait AsyncFallback<Refs, E, Out, M>: Sized {
     }
 }
 
-impl<F, Refs, E, T, R> SyncFallback<Refs, E, Result<T, R>, ErrorOnly> for F
+// A sync fallback may return any type here: the site then checks it is the fn's `Result`,
+// which reports another type as a plain mismatch at the path.
+impl<F, Refs, E, Out> SyncFallback<Refs, E, Out, ErrorOnly> for F
 where
-    F: Fn(E) -> Result<T, R>,
+    F: Fn(E) -> Out,
 {
     type Kept = ();
     #[inline]
     fn keep(&self, _: Refs) {}
     #[inline]
-    fn recover(&self, (): (), error: E) -> Result<T, R> {
+    fn recover(&self, (): (), error: E) -> Out {
         self(error)
     }
 }
@@ -154,9 +156,9 @@ where
 /// The impls of the arguments form for one arity: `$n` arguments named `$arg` of types `$ty`.
 macro_rules! with_arguments {
     ($n:literal: $($arg:ident: $ty:ident),+) => {
-        impl<'a, F, $($ty: Clone,)+ E, T, R> SyncFallback<($(&'a $ty,)+), E, Result<T, R>, WithArguments<$n>> for F
+        impl<'a, F, $($ty: Clone,)+ E, Out> SyncFallback<($(&'a $ty,)+), E, Out, WithArguments<$n>> for F
         where
-            F: Fn($($ty,)+ E) -> Result<T, R>,
+            F: Fn($($ty,)+ E) -> Out,
         {
             type Kept = ($($ty,)+);
             #[inline]
@@ -164,7 +166,7 @@ macro_rules! with_arguments {
                 ($($arg.clone(),)+)
             }
             #[inline]
-            fn recover(&self, ($($arg,)+): Self::Kept, error: E) -> Result<T, R> {
+            fn recover(&self, ($($arg,)+): Self::Kept, error: E) -> Out {
                 self($($arg,)+ error)
             }
         }
