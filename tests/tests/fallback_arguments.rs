@@ -210,3 +210,57 @@ impl Prices for Shop {
 async fn an_async_trait_method_fallback_takes_self_and_the_arguments() {
     assert_eq!(Shop.price("ab", 3).await.unwrap(), 6);
 }
+
+/// A generic type's method: the fallback is the method's sibling, generic the same way.
+struct Wrapper<T> {
+    fallback_value: T,
+}
+
+impl<T: Clone + Send + Sync> Wrapper<T> {
+    fn kept(&self, _error: ServiceError) -> Result<T, ServiceError> {
+        Ok(self.fallback_value.clone())
+    }
+
+    fn kept_for(&self, value: T, _error: ServiceError) -> Result<T, ServiceError> {
+        let _ = self;
+        Ok(value)
+    }
+
+    #[fallback(Self::kept)]
+    async fn get(&self) -> Result<T, ServiceError> {
+        Err(ServiceError::Permanent)
+    }
+
+    #[fallback(Self::kept_for)]
+    fn echo(&self, value: T) -> Result<T, ServiceError> {
+        let _ = value;
+        Err(ServiceError::Permanent)
+    }
+}
+
+#[tokio::test]
+async fn a_generic_types_method_takes_its_generic_sibling_as_fallback() {
+    let wrapper = Wrapper { fallback_value: 7 };
+    assert_eq!(wrapper.get().await.unwrap(), 7);
+    assert_eq!(wrapper.echo(9).unwrap(), 9);
+}
+
+/// The `(error)` form on a fn with `&mut` and pattern-bound arguments, which the arguments form
+/// cannot pass: the body still uses them as usual.
+#[fallback(error_only)]
+fn mutate((step, limit): (u32, u32), counter: &mut u32) -> Result<u32, ServiceError> {
+    *counter += step;
+    if *counter > limit {
+        Err(ServiceError::Permanent)
+    } else {
+        Ok(*counter)
+    }
+}
+
+#[test]
+fn the_error_form_applies_to_mut_and_pattern_bound_arguments() {
+    let mut counter = 0;
+    assert_eq!(mutate((2, 3), &mut counter).unwrap(), 2);
+    assert_eq!(mutate((2, 3), &mut counter).unwrap(), 0);
+    assert_eq!(counter, 4);
+}
