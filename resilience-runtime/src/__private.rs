@@ -48,15 +48,9 @@ use crate::Error;
 use crate::retry::Retry;
 use crate::retry::step::FailureJudge;
 
-/// Compile-time check behind `backend = "redis"`: evaluating it fails the build, with the
-/// reason, when this crate was built without its `redis` feature.
-pub const fn require_redis_backend() {
-    #[cfg(not(feature = "redis"))]
-    panic!(
-        "`backend = \"redis\"` needs the `redis` feature of resilience-runtime: depend on it \
-         with `features = [\"redis\"]`"
-    );
-}
+/// Whether this crate was built with its `redis` feature: `backend = "redis"` fails the
+/// build, with the reason, when it was not.
+pub const REDIS_BACKEND: bool = cfg!(feature = "redis");
 
 /// A failure as the user's error type, a layer's error converted with `convert` (the site's
 /// `E::from`).
