@@ -19,9 +19,7 @@ use std::time::Duration;
 pub use inventory;
 
 pub use crate::base::admission::Admission;
-pub use crate::base::call::fallback::{
-    AsyncFallback, ErrorOnly, Pending, Ready, Recovery, SyncFallback, WithArguments, falling_back,
-};
+pub use crate::base::call::fallback::{AsyncFallback, SyncFallback, falling_back};
 pub use crate::base::call::outcome::{
     Attempt, Failure, FailureText, Outcome, attempt, attempt_sync, finish, layer_error, lift,
 };
