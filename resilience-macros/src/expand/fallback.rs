@@ -33,8 +33,8 @@ pub(super) fn wrap(
     let failure = local("failure");
     // A fallback returning another type than the fn is blamed on `recovered`'s initialiser,
     // whose every token is shown at the path. On an async fn those tokens carry the path's own
-    // span (these two locals too, under names the body cannot reach: it is a block of its
-    // own), so rustc shows the mismatch as the user's code, without macro notes. On a sync fn
+    // span (these two locals too, so they resolve at the call site: hence names no user code
+    // writes), so rustc shows the mismatch as the user's code, without macro notes. On a sync fn
     // they stay the macro's, so rustc does not suggest rewriting the path (`Ok(path)`) for a
     // fallback that returns the item.
     let (error, recovery) = if site.is_async() {
