@@ -18,6 +18,9 @@ pub(crate) struct Plan {
     pub(crate) error_span: Span,
     /// Whether the fn takes `self`, so a default name can include the `Self` type.
     pub(crate) has_receiver: bool,
+    /// The fn's arguments as expressions inside the body, for a fallback that takes them;
+    /// `None` when one cannot be named.
+    pub(crate) arguments: Option<Vec<proc_macro2::Ident>>,
 }
 
 impl Plan {
@@ -48,6 +51,7 @@ pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
     let body_type = item::body_type(item, &shape);
     let error_span = item::error_span(body_type.as_ref());
     let has_receiver = item.sig.receiver().is_some();
+    let arguments = item::arguments(item, &shape);
     errors.finish_with(Plan {
         layers,
         krate,
@@ -55,6 +59,7 @@ pub(crate) fn plan(layers: Vec<Layer>, item: &ItemFn) -> darling::Result<Plan> {
         body_type,
         error_span,
         has_receiver,
+        arguments,
     })
 }
 

@@ -19,7 +19,7 @@ use std::time::Duration;
 pub use inventory;
 
 pub use crate::base::admission::Admission;
-pub use crate::base::call::fallback::{FallbackValue, Pending, Ready, fallback, falling_back};
+pub use crate::base::call::fallback::{AsyncFallback, SyncFallback, falling_back};
 pub use crate::base::call::outcome::{
     Attempt, Failure, FailureText, Outcome, attempt, attempt_sync, finish, layer_error, lift,
 };
@@ -46,35 +46,34 @@ use crate::Error;
 use crate::retry::Retry;
 use crate::retry::step::FailureJudge;
 
-/// Compile-time check behind `backend = "redis"`: evaluating it fails the build, with the
-/// reason, when this crate was built without its `redis` feature.
-pub const fn require_redis_backend() {
-    #[cfg(not(feature = "redis"))]
-    panic!(
-        "`backend = \"redis\"` needs the `redis` feature of resilience-runtime: depend on it \
-         with `features = [\"redis\"]`"
-    );
-}
+/// Whether this crate was built with its `redis` feature: `backend = "redis"` fails the
+/// build, with the reason, when it was not.
+pub const REDIS_BACKEND: bool = cfg!(feature = "redis");
 
-/// A failure as the user's error type.
+/// A failure as the user's error type, a layer's error converted with `convert` (the site's
+/// `E::from`).
 #[inline]
-pub fn into_error<E: From<Error>>(failure: Failure<E>) -> E {
-    failure.into_error()
+pub fn into_error<E>(failure: Failure<E>, convert: fn(Error) -> E) -> E {
+    failure.into_error_with(convert)
 }
 
 /// Decides after one attempt of the loop `#[retry]` generates: `Break` with the final
 /// outcome, or `Continue` with the delay before the next attempt. The retry step, with the
 /// failures judged as a fused stack's (`retry::step::FailureJudge`).
 #[inline]
-pub fn retry_step<T, E: From<Error>>(
+pub fn retry_step<T, E>(
     retry: &Retry,
     call: &mut RetryCall,
     outcome: Attempt<T, E>,
     when: impl Fn(&E) -> bool,
     hint: impl Fn(&E) -> Option<Duration>,
-    // A type parameter, so `outcome` is the only parameter whose type names `E`, and rustc
-    // reports an `E` without `From<Error>` at it (spanned at the fn's error type).
     describe: impl DescribeWith<E>,
+    // The site's `E::from`: a layer's error is judged as the user's error type.
+    convert: fn(Error) -> E,
 ) -> ControlFlow<Attempt<T, E>, Duration> {
-    call.step(retry, outcome, FailureJudge::new(when, hint, describe))
+    call.step(
+        retry,
+        outcome,
+        FailureJudge::new(when, hint, describe, convert),
+    )
 }

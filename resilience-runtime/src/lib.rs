@@ -309,9 +309,14 @@ pub use resilience_macros::bulkhead;
 
 /// Answers with a fallback fn when the layers below end in `Err`: `#[fallback(path)]`.
 ///
-/// `path(err: E)` receives the error (a layer's [`Error`] converted into `E`) and returns the
-/// fn's return type, directly (a sync fn) or as a future (an async fn). A fallback of the
-/// wrong type is a compile error pointing at `path`.
+/// `path` takes either the error alone, `path(err: E)`, or the fn's own arguments followed by
+/// the error, `path(arg1, .., err: E)`; the error is the fn's (a layer's [`Error`] converted
+/// into `E`). It returns the fn's return type, directly, or on an async fn also as a future.
+/// The arguments form gets the arguments as the fn declares them: references as they are,
+/// owned values as clones taken before the body runs (so the body may still consume them;
+/// each must be `Clone`, and is cloned on every call). `&mut` and pattern-bound arguments
+/// cannot be passed; the `(err)` form takes nothing of them. A fallback of the wrong type is
+/// one compile error pointing at `path`.
 ///
 /// ```
 /// use resilience_runtime::{circuit_breaker, fallback, Error};
@@ -329,6 +334,36 @@ pub use resilience_macros::bulkhead;
 /// # async fn main() {
 /// assert_eq!(price().await.unwrap(), "cached"); // the service failed
 /// assert_eq!(price().await.unwrap(), "cached"); // the breaker is open
+/// # }
+/// ```
+///
+/// A per-key answer from the fn's own arguments:
+///
+/// ```
+/// use std::collections::HashMap;
+///
+/// use resilience_runtime::{fallback, timeout, Error};
+///
+/// struct Db {
+///     cached: HashMap<String, u32>,
+/// }
+///
+/// fn cached_stock(db: &Db, sku: &str, err: Error) -> Result<u32, Error> {
+///     db.cached.get(sku).copied().ok_or(err)
+/// }
+///
+/// #[fallback(cached_stock)]
+/// #[timeout("10ms")]
+/// async fn stock(db: &Db, sku: &str) -> Result<u32, Error> {
+///     let _ = (db, sku);
+///     tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+///     Ok(0)
+/// }
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let db = Db { cached: HashMap::from([(String::from("apple"), 3)]) };
+/// assert_eq!(stock(&db, "apple").await.unwrap(), 3);
+/// assert!(stock(&db, "plum").await.is_err());
 /// # }
 /// ```
 pub use resilience_macros::fallback;

@@ -6,6 +6,7 @@ use quote::quote;
 use super::config;
 use super::handle::site_handle;
 use super::hygiene::local;
+use super::predicate::predicate;
 use super::registered::Registered;
 use super::site::{LayerCode, Site};
 use crate::attrs::CircuitBreakerLayer;
@@ -28,13 +29,14 @@ pub(super) fn wrap(
         &layer.common,
         config,
     );
+    let predicate_type = site.predicate_type(&quote!(bool));
     let record_if = layer.record_if.as_ref().map_or_else(
         || quote!(#krate::__private::record_any),
-        |path| quote!(#path),
+        |path| predicate(path, &predicate_type),
     );
     let ignore_if = layer.ignore_if.as_ref().map_or_else(
         || quote!(#krate::__private::ignore_none),
-        |path| quote!(#path),
+        |path| predicate(path, &predicate_type),
     );
     let (breaker, permit, outcome, error) = (
         local("breaker"),

@@ -17,6 +17,12 @@ pub(super) fn local_at(name: &str, location: Span) -> Ident {
     Ident::new(name, Span::mixed_site().located_at(location))
 }
 
+/// The site's conversion of a layer's error into the fn's error type, bound once by the stack
+/// and read by every layer that converts.
+pub(super) fn conversion() -> Ident {
+    local("convert_error")
+}
+
 /// The label of the block of layer `index`, which a rejection breaks out of with the layer's
 /// error.
 pub(super) fn exit_label(index: usize) -> Lifetime {

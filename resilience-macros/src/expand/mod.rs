@@ -5,8 +5,8 @@
 //! and `name` cache a site's registry handle and name in statics, and `registered` lists the
 //! runtime items each registered kind names. One file per layer kind writes that layer
 //! (`retry`, `circuit_breaker`, `rate_limit`, `timeout`, `bulkhead`, `fallback`, `chaos`),
-//! with `admission` and `describe` shared between them; `config` writes declarations and
-//! their config.
+//! with `admission`, `describe` and `predicate` shared between them; `config` writes
+//! declarations and their config.
 
 mod admission;
 mod bulkhead;
@@ -18,6 +18,7 @@ mod fallback;
 mod handle;
 mod hygiene;
 mod name;
+mod predicate;
 mod rate_limit;
 mod registered;
 mod retry;

@@ -2,7 +2,6 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
-use syn::Ident;
 
 use super::admission::admit_or_wait;
 use super::config;
@@ -25,14 +24,18 @@ pub(super) fn wrap(
     let mut items = handle.items;
     if let Some(at) = layer.redis_backend() {
         // Fails to compile, with the reason, when the runtime lacks its `redis` feature. The
-        // call is spanned on its own so that rustc points at `"redis"`.
-        let check = Ident::new("require_redis_backend", at);
-        let call = quote_spanned!(at=> #check());
+        // panic is written here, spanned at `"redis"`, so rustc points there and names no
+        // runtime fn.
+        let check = quote_spanned! {at=>
+            if !#krate::__private::REDIS_BACKEND {
+                ::core::panic!(
+                    "`backend = \"redis\"` needs the `redis` feature of resilience-runtime: \
+                     depend on it with `features = [\"redis\"]`"
+                );
+            }
+        };
         items.extend(quote! {
-            const _: () = {
-                use #krate::__private::require_redis_backend as #check;
-                #call
-            };
+            const _: () = { #check };
         });
     }
     let (limiter, start, key) = (local("limiter"), local("start"), local("key"));

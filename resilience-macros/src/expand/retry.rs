@@ -6,7 +6,8 @@ use quote::quote;
 use super::config;
 use super::describe::describe_error;
 use super::handle::site_handle;
-use super::hygiene::{local, local_at};
+use super::hygiene::{conversion, local};
+use super::predicate::predicate;
 use super::registered::Registered;
 use super::site::{LayerCode, Site};
 use crate::attrs::RetryLayer;
@@ -23,24 +24,27 @@ pub(super) fn wrap(
     let handle = site_handle(site, index, Registered::Retry, &layer.common, config);
     let when = layer.when.as_ref().map_or_else(
         || quote!(#krate::__private::retry_any),
-        |when| quote!(#when),
+        |when| predicate(when, &site.predicate_type(&quote!(bool))),
     );
-    let hint = layer
-        .retry_after
-        .as_ref()
-        .map_or_else(|| quote!(#krate::__private::no_hint), |hint| quote!(#hint));
+    let hint = layer.retry_after.as_ref().map_or_else(
+        || quote!(#krate::__private::no_hint),
+        |hint| {
+            let output = quote!(::core::option::Option<::core::time::Duration>);
+            predicate(hint, &site.predicate_type(&output))
+        },
+    );
     let sleep = if site.is_async() {
         quote!(#krate::__private::sleep)
     } else {
         quote!(#krate::__private::sleep_blocking)
     };
     let wait = &site.wait;
-    // `retry_step` needs `E: From<resilience_runtime::Error>`; rustc blames its `outcome`.
-    let (retry, state, outcome, delay) = (
+    let (retry, state, outcome, delay, conversion) = (
         local("retry"),
         local("state"),
-        local_at("outcome", site.plan.error_span),
+        local("outcome"),
         local("delay"),
+        conversion(),
     );
     let describe = describe_error(site);
     let get = &handle.get;
@@ -50,7 +54,7 @@ pub(super) fn wrap(
             let mut #state = #krate::__private::retry_start(#retry);
             loop {
                 let #outcome = #inner;
-                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint, #describe) {
+                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint, #describe, #conversion) {
                     ::core::ops::ControlFlow::Break(#outcome) => break #outcome,
                     ::core::ops::ControlFlow::Continue(#delay) => #sleep(#delay) #wait,
                 }

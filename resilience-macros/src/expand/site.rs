@@ -35,6 +35,32 @@ impl<'a> Site<'a> {
         self.plan.shape.is_async()
     }
 
+    /// The fn's error type (`E` of the body's `Result<T, E>`), or `_` when it cannot be named.
+    pub(super) fn error_type(&self) -> TokenStream {
+        let krate = self.krate;
+        self.plan.body_type.as_ref().map_or_else(
+            || quote!(_),
+            |ty| quote!(<#ty as #krate::__private::Outcome>::Error),
+        )
+    }
+
+    /// The type of a user's predicate on the fn's error, `fn(&E) -> output`, for coercing the
+    /// predicate's path to, so that a fn of another type is reported at the path in those
+    /// terms. `E` is left to inference when the body type has elided lifetimes, which a fn
+    /// pointer type would bind anew.
+    pub(super) fn predicate_type(&self, output: &TokenStream) -> TokenStream {
+        let has_elided_lifetime = self.plan.body_type.as_ref().is_some_and(|ty| {
+            let tokens = quote!(#ty).to_string();
+            tokens.contains('&') || tokens.contains("'_")
+        });
+        let error_ty = if has_elided_lifetime {
+            quote!(_)
+        } else {
+            self.error_type()
+        };
+        quote!(fn(&#error_ty) -> #output)
+    }
+
     /// The body's type as written, or `_` when it cannot be named.
     pub(super) fn body_type_or_inferred(&self) -> TokenStream {
         self.plan

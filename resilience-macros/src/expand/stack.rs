@@ -9,7 +9,7 @@ use quote::{quote, quote_spanned};
 use syn::Ident;
 use syn::spanned::Spanned;
 
-use super::hygiene::local_at;
+use super::hygiene::local;
 use super::site::Site;
 use super::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
 use crate::attrs::Layer;
@@ -35,14 +35,28 @@ pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenSt
         code = wrapped.code;
     }
     items.reverse();
-    // `finish` needs `E: From<resilience_runtime::Error>`; rustc blames its argument.
-    let outcome = local_at("outcome", plan.error_span);
+    // The one place that names `E: From<resilience_runtime::Error>`: a direct path to
+    // `From::from`, spanned at the error type, so an error type without the conversion gets
+    // one error there, in the compiler's own words about `From`. Every layer converts
+    // through this fn pointer.
+    let convert = error_conversion(&site);
+    let (outcome, conversion) = (local("outcome"), super::hygiene::conversion());
     quote! {
         {
             #(#items)*
+            let #conversion: fn(#krate::Error) -> _ = #convert;
             let #outcome = #code;
-            #krate::__private::finish(#outcome)
+            #krate::__private::finish(#outcome, #conversion)
         }
+    }
+}
+
+/// `<E as From<resilience_runtime::Error>>::from`, every token spanned at the fn's error type
+/// (`E` is inferred from the body), so that is where an unmet bound is shown.
+fn error_conversion(site: &Site<'_>) -> TokenStream {
+    let krate = site.krate;
+    quote_spanned! {site.plan.error_span=>
+        <_ as ::core::convert::From<#krate::Error>>::from
     }
 }
 

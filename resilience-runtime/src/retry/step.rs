@@ -167,25 +167,32 @@ fn layer_verdict(error: &Error) -> Option<(bool, Option<Duration>)> {
     }
 }
 
-pub(crate) struct FailureJudge<W, H, D> {
+/// Judges a fused stack's [`Failure`]: an open circuit is never retried; a rate limit is
+/// waited out using its `retry_after`; timeouts and full bulkheads go through `when` (and
+/// `hint`) as the user's error type, as the service's own errors do. Shows the error as
+/// `describe` picks. A layer's error becomes the user's error type through `convert` (the
+/// site's `E::from`, which generated code names once so that a missing conversion is reported
+/// once, at the error type).
+pub(crate) struct FailureJudge<W, H, D, E> {
     when: W,
     hint: H,
     describe: D,
+    convert: fn(Error) -> E,
 }
 
-impl<W, H, D> FailureJudge<W, H, D> {
-    pub(crate) const fn new(when: W, hint: H, describe: D) -> Self {
+impl<W, H, D, E> FailureJudge<W, H, D, E> {
+    pub(crate) const fn new(when: W, hint: H, describe: D, convert: fn(Error) -> E) -> Self {
         Self {
             when,
             hint,
             describe,
+            convert,
         }
     }
 }
 
-impl<E, W, H, D> Judge<Failure<E>> for FailureJudge<W, H, D>
+impl<E, W, H, D> Judge<Failure<E>> for FailureJudge<W, H, D, E>
 where
-    E: From<Error>,
     W: Fn(&E) -> bool,
     H: Fn(&E) -> Option<Duration>,
     D: DescribeWith<E>,
@@ -195,7 +202,7 @@ where
         match failure {
             Failure::Service(error) => ((self.when)(error), (self.hint)(error)),
             Failure::Layer(error) => layer_verdict(error).unwrap_or_else(|| {
-                let error = E::from(error.clone());
+                let error = (self.convert)(error.clone());
                 ((self.when)(&error), (self.hint)(&error))
             }),
         }

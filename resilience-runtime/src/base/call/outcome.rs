@@ -33,15 +33,12 @@ impl<E> Failure<E> {
         }
     }
 
-    /// The failure as the user's error type.
+    /// The failure as the user's error type, a layer's error converted with `convert`.
     #[inline]
-    pub(crate) fn into_error(self) -> E
-    where
-        E: From<Error>,
-    {
+    pub fn into_error_with(self, convert: fn(Error) -> E) -> E {
         match self {
             Failure::Service(error) => error,
-            Failure::Layer(error) => E::from(error),
+            Failure::Layer(error) => convert(error),
         }
     }
 }
@@ -96,8 +93,10 @@ pub fn layer_error<T, E>(error: Error) -> Attempt<T, E> {
     Err(Failure::Layer(error))
 }
 
-/// The fn's `Result`: a layer's error converts into the user's error type.
+/// The fn's `Result`: a layer's error converts into the user's error type with `convert`
+/// (generated code passes `E::from`, named once per site so that an error type without
+/// `From<resilience_runtime::Error>` is reported once, at the error type).
 #[inline]
-pub fn finish<T, E: From<Error>>(outcome: Attempt<T, E>) -> Result<T, E> {
-    outcome.map_err(Failure::into_error)
+pub fn finish<T, E>(outcome: Attempt<T, E>, convert: fn(Error) -> E) -> Result<T, E> {
+    outcome.map_err(|failure| failure.into_error_with(convert))
 }
