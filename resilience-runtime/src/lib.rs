@@ -113,6 +113,7 @@ pub mod chaos;
 pub mod circuit_breaker;
 pub mod clock;
 pub mod config;
+pub mod fallback;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod rate_limit;

@@ -434,7 +434,15 @@ const FLOORS: &[(&str, &[&str])] = &[
     ("registry", &["registry"]),
     (
         "facades",
-        &["config", "clock", "metrics", "testing", "__private", ""],
+        &[
+            "config",
+            "clock",
+            "fallback",
+            "metrics",
+            "testing",
+            "__private",
+            "",
+        ],
     ),
 ];
 
