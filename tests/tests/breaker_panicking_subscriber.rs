@@ -1,6 +1,6 @@
 //! A `tracing` subscriber that panics while a breaker logs a transition must not wedge the
-//! breaker's event log: once it is gone, subscribers and `recent_transitions()` get every later
-//! transition again.
+//! breaker's event log: the transition is still recorded, and once the subscriber is gone,
+//! subscribers and `recent_transitions()` get every later transition.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
@@ -56,12 +56,14 @@ fn a_panicking_log_subscriber_does_not_stop_the_event_log() {
             CircuitState::Closed
         ]
     );
-    assert_eq!(*seen.lock().unwrap(), transitions);
+    // The transition whose log panicked was recorded, but not handed to subscribers while
+    // its thread unwound (a panic in one then would abort); every later one was.
+    assert_eq!(*seen.lock().unwrap(), transitions[1..]);
 
     // And keeps doing so: no backlog builds up behind a lost event.
     for _ in 0..1_000 {
         breaker.force_open();
         breaker.reset();
     }
-    assert_eq!(seen.lock().unwrap().len(), 2_004);
+    assert_eq!(seen.lock().unwrap().len(), 2_003);
 }

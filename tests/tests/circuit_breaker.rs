@@ -709,6 +709,16 @@ fn transitions_are_tracing_events_and_a_panicking_subscriber_breaks_nothing() {
         }
     }
 
+    // The transition events' callsites are hit first here, before the scoped subscriber:
+    // `tracing` caches a callsite's interest when it is first hit, and a first hit on another
+    // test's thread racing with `with_default` below can cache "never" for good.
+    let warm = registry().register_circuit_breaker(
+        "cb-events-warm",
+        resilience_runtime::circuit_breaker::CircuitBreakerConfig::new(),
+    );
+    warm.force_open();
+    warm.reset();
+
     let breaker = handle("cb-events");
     let _panics = breaker.subscribe(|_| panic!("a buggy subscriber"));
     let (_subscription, events) = transitions(&breaker);
@@ -719,6 +729,9 @@ fn transitions_are_tracing_events_and_a_panicking_subscriber_breaks_nothing() {
         .with_max_level(tracing::Level::INFO)
         .finish();
     tracing::subscriber::with_default(subscriber, || {
+        // Another test's thread registering a callsite while this subscriber was being set
+        // may have left a stale interest: compute them again, with this subscriber in place.
+        tracing::callsite::rebuild_interest_cache();
         for call in 0..10 {
             // 6 of 10 fail; the call that trips the breaker still returns its own result.
             assert_eq!(sync_call(call < 6).is_err(), call < 6);

@@ -40,12 +40,16 @@ struct LogState {
 
 /// Ends a delivery that a panic interrupted (a `tracing` subscriber's, while reporting a
 /// subscriber that panicked), so that later transitions are still delivered.
-struct DeliveryGuard<'a>(&'a EventLog);
+/// (A delivery that starts while the thread unwinds runs no callback and ends normally.)
+struct DeliveryGuard<'a> {
+    log: &'a EventLog,
+    unwinding_before: bool,
+}
 
 impl Drop for DeliveryGuard<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            self.0.lock().delivering = false;
+        if std::thread::panicking() && !self.unwinding_before {
+            self.log.lock().delivering = false;
         }
     }
 }
@@ -79,7 +83,10 @@ impl EventLog {
             return;
         }
         state.delivering = true;
-        let _unwinding = DeliveryGuard(self);
+        let _unwinding = DeliveryGuard {
+            log: self,
+            unwinding_before: std::thread::panicking(),
+        };
         loop {
             let mut ready = Vec::new();
             while let Some(index) = state
@@ -97,7 +104,10 @@ impl EventLog {
                     ready.push(event);
                 }
             }
-            if ready.is_empty() || state.subscribers.is_empty() {
+            // While unwinding (a `tracing` subscriber panicked as the transition was logged),
+            // the events are recorded but not handed to subscribers: a panic in one now would
+            // abort the process.
+            if ready.is_empty() || state.subscribers.is_empty() || std::thread::panicking() {
                 state.delivering = false;
                 return;
             }

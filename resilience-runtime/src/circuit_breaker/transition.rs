@@ -15,6 +15,7 @@ use super::CircuitBreaker;
 use super::event::{CircuitEvent, TransitionReason};
 use super::metrics::Counters;
 use super::state::{CircuitState, MAX_STREAK, Word};
+use super::subscription::EventLog;
 use super::sync::Ordering;
 
 impl CircuitBreaker {
@@ -117,12 +118,18 @@ impl CircuitBreaker {
                 at: SystemTime::now(),
             }
         });
-        // Published before it is logged: a `tracing` subscriber that panics must not leave this
-        // generation undelivered, which would hold back every later event for good.
-        self.events.publish(to.generation(), event);
+        // Published when this guard drops, after the log, and also if a `tracing` subscriber
+        // panics while logging: a generation left undelivered would hold back every later
+        // event for good.
+        let publish = Publish {
+            events: &self.events,
+            generation: to.generation(),
+            event,
+        };
         if changed {
             log_transition(self.name, from.state(), to.state(), reason);
         }
+        drop(publish);
         Ok(())
     }
 
@@ -269,6 +276,19 @@ mod tests {
                 .recovery_backoff(),
             Some(10.0)
         );
+    }
+}
+
+/// Publishes a transition to the event log when dropped, even while unwinding.
+struct Publish<'a> {
+    events: &'a EventLog,
+    generation: u32,
+    event: Option<CircuitEvent>,
+}
+
+impl Drop for Publish<'_> {
+    fn drop(&mut self) {
+        self.events.publish(self.generation, self.event.take());
     }
 }
 
