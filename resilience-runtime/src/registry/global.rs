@@ -1,7 +1,7 @@
 //! The process-wide registry: one map per kind, looked up by name.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
 
@@ -229,24 +229,31 @@ impl Registry {
         // Lock order: the store, then a family's map.
         let store = store::lock();
         let declarations = declarations();
-        let declared = |kind: &str| {
-            let mut names = visit_addressable(kind, DeclaredNames(self)).unwrap_or_default();
-            names.extend(
-                declarations
-                    .iter()
-                    .filter(|declaration| declaration.kind() == kind)
-                    .map(|declaration| declaration.name().to_owned()),
-            );
-            names.extend(store.override_names(kind));
-            names
-        };
+        let adoptions = adoptions();
+        // The declared names of each kind some site adopts, gathered once per kind.
+        let mut declared: BTreeMap<&'static str, Vec<String>> = BTreeMap::new();
+        for adoption in &adoptions {
+            declared.entry(adoption.kind).or_insert_with(|| {
+                let mut names =
+                    visit_addressable(adoption.kind, DeclaredNames(self)).unwrap_or_default();
+                names.extend(
+                    declarations
+                        .iter()
+                        .filter(|declaration| declaration.kind() == adoption.kind)
+                        .map(|declaration| declaration.name().to_owned()),
+                );
+                names.extend(store.override_names(adoption.kind));
+                names
+            });
+        }
+        let names_of = |kind: &str| declared.get(kind).map_or(&[][..], Vec::as_slice);
         undeclared::find(
-            &adoptions(),
+            &adoptions,
             |kind, name| {
-                declared(kind).iter().any(|declared| declared == name)
+                names_of(kind).iter().any(|declared| declared == name)
                     || store.env_configures(kind, name)
             },
-            declared,
+            |kind| names_of(kind).to_vec(),
         )
     }
 
