@@ -31,7 +31,8 @@ pub use crate::base::describe::{DescribeError, Described};
 pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_wait};
 pub use crate::circuit_breaker::adapter::{ignore_none, record_any, record_outcome};
 pub use crate::rate_limit::adapter::{
-    rate_limit_admit, rate_limit_admit_key, rate_limit_wait, rate_limit_wait_key,
+    rate_limit_admit, rate_limit_admit_key, rate_limit_block_key, rate_limit_wait,
+    rate_limit_wait_key,
 };
 pub use crate::registry::adoption::Adoption;
 pub use crate::registry::declaration::Declaration;

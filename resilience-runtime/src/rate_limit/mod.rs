@@ -76,6 +76,7 @@ mod acquire;
 pub(crate) mod adapter;
 mod admission;
 mod available;
+mod key;
 mod queue;
 mod rejection;
 mod waiting;
@@ -96,6 +97,7 @@ mod remote_acquire;
 mod test_support;
 
 pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
+pub use key::{HashedKey, RateLimitKey};
 pub use keyed::BYTES_PER_KEY;
 pub use limiter::{RateLimiter, RateLimiterHandle};
 pub use metrics::{BackendStatus, RateLimiterMetrics, RateLimiterSnapshot};
