@@ -80,10 +80,15 @@ fn client(info: redis::ConnectionInfo, _tls: bool) -> Result<Client, Failure> {
 /// this. Its default starts above a second, far beyond any `backend_timeout`.
 const MAX_CLUSTER_RETRY_WAIT_MS: u64 = 20;
 
+/// Retries of one command (redirections, TRYAGAIN, reconnections): enough that `timeout`,
+/// which bounds the command with all of them, is what ends a slot's migration wait.
+const CLUSTER_RETRIES: u32 = 64;
+
 async fn open_cluster(endpoint: &Endpoint, timeout: Duration) -> Result<Connection, Failure> {
     let builder = ClusterClientBuilder::new(endpoint.nodes().to_vec())
         .connection_timeout(timeout)
         .response_timeout(timeout)
+        .retries(CLUSTER_RETRIES)
         .min_retry_wait(1)
         .max_retry_wait(MAX_CLUSTER_RETRY_WAIT_MS)
         .retry_wait_formula(1, 2);
