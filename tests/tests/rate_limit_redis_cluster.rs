@@ -76,6 +76,30 @@ async fn every_key_is_decided_by_the_server(limiter: &RateLimiter, keys: usize) 
     );
 }
 
+/// The TAT key of a limit as `rate_limit/redis.rs` documents it: a hash tag of 16 hex digits
+/// of FNV-1a over the length-prefixed name and key bytes (a `&str` key's bytes end in 0xff,
+/// as its `Hash` writes them), then the role, the name and the key.
+fn documented_tat_key(name: &str, key: Option<&[u8]>) -> Vec<u8> {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    let parts: Vec<&[u8]> = std::iter::once(name.as_bytes()).chain(key).collect();
+    for part in &parts {
+        eat(&(part.len() as u64).to_le_bytes());
+        eat(part);
+    }
+    let mut tat = format!("resilience:rate_limit:{{{hash:016x}}}:tat:{name}").into_bytes();
+    if let Some(key) = key {
+        tat.extend_from_slice(b":key:");
+        tat.extend_from_slice(key);
+    }
+    tat
+}
+
 /// The TAT keys of limiter `name` on each node, by port.
 fn tat_keys(cluster: &RedisCluster, name: &str) -> Vec<(u16, Vec<Vec<u8>>)> {
     cluster
@@ -107,6 +131,15 @@ fn keyed_limits_spread_over_the_nodes_and_each_decision_is_the_servers() {
         assert_eq!(total, 24, "{placed:?}");
         for (port, keys) in &placed {
             assert!(!keys.is_empty(), "node {port} holds none of the limits");
+        }
+        // Each where the documented layout puts it.
+        for key in 0..24 {
+            let mut bytes = format!("tenant-{key}").into_bytes();
+            bytes.push(0xff);
+            let tat = documented_tat_key("redis-cluster-keyed", Some(&bytes));
+            let owner = cluster.owner_of(cluster.slot_of(&tat));
+            let (_, keys) = placed.iter().find(|(port, _)| *port == owner).unwrap();
+            assert!(keys.contains(&tat), "tenant-{key} on node {owner}");
         }
         // The unkeyed limit of a name is one slot too.
         let unkeyed = per_key("redis-cluster-unkeyed");
@@ -172,13 +205,10 @@ fn a_limit_moved_to_another_node_while_calls_run_stays_the_servers() {
                 .with_backend_timeout(max_wait),
         ));
         limiter.acquire_key("moving").await.unwrap();
-        let placed = tat_keys(&cluster, name);
-        let (owner, keys) = placed
-            .iter()
-            .find(|(_, keys)| !keys.is_empty())
-            .expect("the limit's state is on a node");
-        let slot = cluster.slot_of(&keys[0]);
-        let target = *cluster.ports().iter().find(|port| *port != owner).unwrap();
+        // The state expires within a millisecond at this rate: its slot, from the layout.
+        let slot = cluster.slot_of(&documented_tat_key(name, Some(b"moving\xff")));
+        let owner = cluster.owner_of(slot);
+        let target = *cluster.ports().iter().find(|port| **port != owner).unwrap();
         cluster.reset();
 
         let stop = Arc::new(AtomicBool::new(false));
@@ -205,7 +235,7 @@ fn a_limit_moved_to_another_node_while_calls_run_stays_the_servers() {
         // The move runs here, blocking this thread; the callers run on the runtime's
         // workers meanwhile.
         std::thread::sleep(Duration::from_millis(100));
-        cluster.move_slot(slot, *owner, target, Duration::from_millis(30));
+        cluster.move_slot(slot, owner, target, Duration::from_millis(30));
         // Calls go on a while after the move, on a client whose map still names the source.
         tokio::time::sleep(Duration::from_millis(200)).await;
         stop.store(true, Ordering::Relaxed);
