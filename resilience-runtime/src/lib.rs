@@ -99,6 +99,7 @@
 //! | `metrics` | no | the `metrics` module: counters and gauges through the `metrics` facade |
 //! | `redis` | no | `backend = "redis"`: rate limits shared by many processes through a Redis server |
 //! | `chaos` | no | arms `#[chaos]` fault injection; enable it under `[dev-dependencies]` only |
+//! | `http` | no | the `http` module: `Retry-After` (seconds and HTTP-dates) and transient status codes of the `http` 1.x crate, for `#[retry]` |
 //!
 //! On docs.rs every feature is documented, and each item that needs one says which.
 
@@ -114,6 +115,8 @@ pub mod circuit_breaker;
 pub mod clock;
 pub mod config;
 pub mod fallback;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod rate_limit;

@@ -438,6 +438,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "config",
             "clock",
             "fallback",
+            "http",
             "metrics",
             "testing",
             "__private",
