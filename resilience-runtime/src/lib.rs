@@ -65,7 +65,8 @@
 //! breaker's recent transitions (and prints as tables). Every resilience action is a
 //! `tracing` event with the instance's `name`: retries and opening breakers at `warn`, other
 //! transitions at `info`, rejections, waits and timeouts at `debug`. With the `metrics`
-//! feature, `metrics::record()` publishes the counts through the `metrics` facade.
+//! feature, `metrics::record()` publishes the counts through the `metrics` facade; with the
+//! `axum` feature, `status::router()` serves the snapshot and breaker control over HTTP.
 //!
 //! # Configuration outside code
 //!
@@ -100,6 +101,7 @@
 //! | `redis` | no | `backend = "redis"`: rate limits shared by many processes through a Redis server |
 //! | `chaos` | no | arms `#[chaos]` fault injection; enable it under `[dev-dependencies]` only |
 //! | `http` | no | the `http` module: `Retry-After` (seconds and HTTP-dates) and transient status codes of the `http` 1.x crate, for `#[retry]` |
+//! | `axum` | no | implies `http`; [`Error`] as an axum response (429/503 with `Retry-After`, 504), and the `status` module: the registry's status and breaker control as a mountable `axum::Router` |
 //!
 //! On docs.rs every feature is documented, and each item that needs one says which.
 
@@ -123,6 +125,8 @@ pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod settings;
+#[cfg(feature = "axum")]
+pub mod status;
 pub mod testing;
 pub mod timeout;
 

@@ -440,6 +440,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "fallback",
             "http",
             "metrics",
+            "status",
             "testing",
             "__private",
             "",

@@ -65,9 +65,20 @@
 //! assert_eq!(started.elapsed(), Duration::from_secs(2)); // the server's 2s, not 100ms
 //! # }
 //! ```
+//!
+//! `examples/http_client.rs` runs the same against a server on loopback with reqwest.
+//!
+//! With the `axum` feature, [`Error`](crate::Error) is also an axum response: 429 or 503
+//! with `Retry-After` for a rate limit or an open breaker, 503 for a full bulkhead, 504 for
+//! a timeout (see its `IntoResponse` implementation), and `resilience_runtime::status::router()`
+//! serves the registry's status and breaker control.
 
 mod calendar;
+#[cfg(feature = "axum")]
+pub(crate) mod error_body;
 mod http_date;
+#[cfg(feature = "axum")]
+mod response;
 mod retry_after;
 mod transient;
 
