@@ -34,9 +34,12 @@ const NANOS_PER_SECOND: i128 = 1_000_000_000;
 ///   exponent (`-1`, `+5`, `1.5` and `1e3` are rejected), leading zeros allowed;
 /// - **an HTTP-date** in any of the three formats (`Sun, 06 Nov 1994 08:49:37 GMT`, the
 ///   obsolete `Sunday, 06-Nov-94 08:49:37 GMT` and `Sun Nov  6 08:49:37 1994`): the time
-///   from now until then, or [`Duration::ZERO`] for a date already past. The date must
-///   exist (no February 30 or hour 24); a day name that does not match the date is
-///   tolerated.
+///   from now until then, or [`Duration::ZERO`] for a date already past. The grammar is
+///   followed exactly (names are case-sensitive, as RFC 9110 has them, and always `GMT`),
+///   the date must exist (no February 30 or hour 24; second 60, a leap second, is
+///   accepted), and a day name that does not match the date is tolerated, the date saying
+///   which day is meant. An RFC 850 date's two-digit year is the one from 49 years before
+///   the current year to 50 after it, RFC 9110's reading.
 ///
 /// Spaces and tabs around the value are ignored. A value over [`MAX_RETRY_AFTER`] (one
 /// year) is rejected. `Retry-After` is a field of one value: when a response carries it
