@@ -99,6 +99,7 @@
 //! | `metrics` | no | the `metrics` module: counters and gauges through the `metrics` facade |
 //! | `redis` | no | `backend = "redis"`: rate limits shared by many processes through a Redis server |
 //! | `chaos` | no | arms `#[chaos]` fault injection; enable it under `[dev-dependencies]` only |
+//! | `tower` | no | the `tower` module: the policies as tower layers, on the named registry |
 //!
 //! On docs.rs every feature is documented, and each item that needs one says which.
 
@@ -123,6 +124,8 @@ mod settings;
 pub mod spans;
 pub mod testing;
 pub mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 #[doc(hidden)]
 pub mod __private;

@@ -441,6 +441,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "metrics",
             "spans",
             "testing",
+            "tower",
             "__private",
             "",
         ],
