@@ -131,10 +131,12 @@ where
     type Error = BoxError;
     type Future = BulkheadFuture<S, Req>;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
+    #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         let bulkhead = self.bulkhead;
         AdmissionFuture::admit(&mut self.inner, request, bulkhead_admit(bulkhead), || {

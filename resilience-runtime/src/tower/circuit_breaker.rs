@@ -198,10 +198,12 @@ where
     type Error = BoxError;
     type Future = CircuitBreakerFuture<S::Future, R, I, O>;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
+    #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         let state = match self.breaker.try_acquire() {
             // Should `call` panic, the permit is dropped, which gives a trial permit back.
@@ -255,6 +257,7 @@ where
 {
     type Output = Result<T, BoxError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         match this.state.project() {

@@ -175,10 +175,12 @@ where
     type Error = BoxError;
     type Future = RateLimitFuture<S, Req>;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
+    #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         let limiter = self.limiter;
         let admission = rate_limit_admit(limiter, None);
@@ -199,10 +201,12 @@ where
     type Error = BoxError;
     type Future = RateLimitFuture<S, Req>;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
+    #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         let limiter = self.limiter;
         let key = (self.key.0)(&request);

@@ -257,10 +257,12 @@ where
     type Error = BoxError;
     type Future = RetryFuture<S, Req, W, K, H, C>;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
+    #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         // The copy is made before the request is sent: afterwards the service owns it.
         let resend = self.rules.clone_request.clone_request(&request);

@@ -56,6 +56,7 @@ pin_project_lite::pin_project! {
 
 impl<S: Service<Req>, Req, W, K, H, C> RetryFuture<S, Req, W, K, H, C> {
     /// A call whose first attempt is `attempt`.
+    #[inline]
     pub(super) fn new(
         attempt: S::Future,
         retry: &'static Retry,
@@ -86,6 +87,7 @@ where
 {
     type Output = Result<S::Response, BoxError>;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();
         loop {

@@ -86,10 +86,12 @@ where
     type Error = BoxError;
     type Future = TimeoutFuture<S::Future>;
 
+    #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
+    #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         TimeoutFuture {
             inner: timeout(self.after, self.inner.call(request)),
