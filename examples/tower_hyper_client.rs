@@ -142,7 +142,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("2. a POST is not sent twice: its 503 is the answer");
     call(&mut client, &stock, &url, Method::POST, "call 9").await;
 
-    println!("3. the server goes down: the breaker opens after three failed calls");
+    println!("3. the server goes down: with the POST's 503, three failed calls open the breaker");
     stock.down.store(true, Ordering::Relaxed);
     for n in 10..=13 {
         call(&mut client, &stock, &url, Method::GET, &format!("call {n}")).await;

@@ -2,7 +2,6 @@
 //! per key.
 
 use std::fmt;
-use std::hash::Hash;
 use std::task::{Context, Poll};
 
 use ::tower::{BoxError, Layer, Service};
@@ -12,7 +11,7 @@ use super::declare::declared;
 use crate::rate_limit::adapter::{
     rate_limit_admit, rate_limit_admit_key, rate_limit_wait, rate_limit_wait_key,
 };
-use crate::rate_limit::{RateLimitConfig, RateLimiter};
+use crate::rate_limit::{RateLimitConfig, RateLimitKey, RateLimiter};
 use crate::registry::registry;
 
 /// Limits the rate of requests with the named rate limiter: the same instance, state and
@@ -102,14 +101,15 @@ impl RateLimitLayer {
 
     /// One limit per key: `key` reads it from each request, e.g. the client's address, and
     /// each key gets the limiter's full rate and burst (as `#[rate_limit(key = ..)]`, and
-    /// with the same bound on the keys tracked, `max_keys`). Any `Hash` value is a key;
-    /// only its hash is kept, so a key of a few bytes (an `IpAddr`, an id) costs no
+    /// with the same bound on the keys tracked, `max_keys`). Any `Hash` value is a key
+    /// ([`RateLimitKey`]), and only its hash is kept. `key` returns it by value, so a key
+    /// that is `Copy` (an `IpAddr`, an id) or shares its bytes (a `HeaderValue`) costs no
     /// allocation.
     #[must_use]
     pub fn key_by<F, Req, Key>(self, key: F) -> RateLimitLayer<KeyBy<F>>
     where
         F: Fn(&Req) -> Key + Clone,
-        Key: Hash,
+        Key: RateLimitKey,
     {
         RateLimitLayer {
             limiter: self.limiter,
@@ -195,7 +195,7 @@ where
     S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
     F: Fn(&Req) -> Key,
-    Key: Hash + 'static,
+    Key: RateLimitKey,
 {
     type Response = S::Response;
     type Error = BoxError;
@@ -209,11 +209,11 @@ where
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         let limiter = self.limiter;
-        let key = (self.key.0)(&request);
+        // Hashed at once: neither the admission nor a wait holds the key or the request.
+        let key = (self.key.0)(&request).hashed_for(limiter);
         let admission = rate_limit_admit_key(limiter, None, &key);
-        // The wait hashes the key before it returns: it holds neither the key nor the request.
         AdmissionFuture::admit(&mut self.inner, request, admission, || {
-            rate_limit_wait_key(limiter, &key)
+            rate_limit_wait_key(limiter, key)
         })
     }
 }
