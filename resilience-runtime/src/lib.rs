@@ -102,6 +102,7 @@
 //! | `chaos` | no | arms `#[chaos]` fault injection; enable it under `[dev-dependencies]` only |
 //! | `http` | no | the `http` module: `Retry-After` (seconds and HTTP-dates) and transient status codes of the `http` 1.x crate, for `#[retry]` |
 //! | `axum` | no | implies `http`; [`Error`] as an axum response (429/503 with `Retry-After`, 504), and the `status` module: the registry's status and breaker control as a mountable `axum::Router` |
+//! | `tower` | no | the `tower` module: the policies as tower layers, on the named registry |
 //!
 //! On docs.rs every feature is documented, and each item that needs one says which.
 
@@ -125,10 +126,13 @@ pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod settings;
+pub mod spans;
 #[cfg(feature = "axum")]
 pub mod status;
 pub mod testing;
 pub mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 #[doc(hidden)]
 pub mod __private;

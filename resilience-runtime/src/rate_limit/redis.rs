@@ -4,19 +4,24 @@
 //! need not agree on time, and stores the state with an expiry at the moment the limit has
 //! fully recovered, so the server keeps no idle keys. Keys are
 //! `resilience:rate_limit:<name>` for the unkeyed limit and
-//! `resilience:rate_limit:<name>:key:<key bytes>` per key.
+//! `resilience:rate_limit:<name>:key:<key bytes>` per key, each with a `:holes` sibling: the
+//! reservations given back while later ones waited behind them (`give_back.lua`), which the
+//! next calls take first, so callers that abandon their wait never push later ones back.
 //!
 //! One multiplexed connection per limiter carries every decision; it is opened on first use
 //! (URL from [`Registry::set_redis_url`](crate::Registry::set_redis_url), else
 //! `RESILIENCE_REDIS_URL`) and dropped after any error, to be opened again by a later call.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, RedisResult, Script};
 use tokio::sync::Mutex;
 
 use super::gcra::Gcra;
+use super::traffic::Traffic;
 use crate::base::clock::Nanos;
 
 const ACQUIRE: &str = include_str!("gcra.lua");
@@ -44,18 +49,18 @@ impl Lua {
     async fn run<T: redis::FromRedisValue>(
         &self,
         connection: &mut MultiplexedConnection,
-        key: &[u8],
+        keys: &Keys,
         args: &[i64],
         round_trips: &AtomicU64,
     ) -> RedisResult<T> {
         round_trips.fetch_add(1, Ordering::Relaxed);
-        match command("EVALSHA", self.script.get_hash(), key, args)
+        match command("EVALSHA", self.script.get_hash(), keys, args)
             .query_async(connection)
             .await
         {
             Err(error) if error.kind() == ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
                 round_trips.fetch_add(1, Ordering::Relaxed);
-                command("EVAL", self.source, key, args)
+                command("EVAL", self.source, keys, args)
                     .query_async(connection)
                     .await
             }
@@ -64,9 +69,9 @@ impl Lua {
     }
 }
 
-fn command(name: &str, script: &str, key: &[u8], args: &[i64]) -> redis::Cmd {
+fn command(name: &str, script: &str, keys: &Keys, args: &[i64]) -> redis::Cmd {
     let mut command = redis::cmd(name);
-    command.arg(script).arg(1).arg(key);
+    command.arg(script).arg(2).arg(&keys.tat).arg(&keys.holes);
     for arg in args {
         command.arg(*arg);
     }
@@ -88,26 +93,32 @@ pub(super) struct RedisLimit {
     name: &'static str,
     prefix: Vec<u8>,
     connection: Mutex<Option<MultiplexedConnection>>,
+    /// `backend_timeout`: bounds connecting and every reply, in the client too, so that its
+    /// own defaults (longer, or shorter) never decide instead.
+    timeout: Duration,
     acquire: Lua,
 }
 
 impl RedisLimit {
-    pub(super) fn new(name: &'static str) -> Self {
+    pub(super) fn new(name: &'static str, timeout: Duration) -> Self {
         Self {
             name,
             prefix: format!("resilience:rate_limit:{name}").into_bytes(),
             connection: Mutex::new(None),
+            timeout,
             acquire: Lua::new(ACQUIRE),
         }
     }
 
-    fn key(&self, key: Option<&[u8]>) -> Vec<u8> {
-        let mut full = self.prefix.clone();
+    fn keys(&self, key: Option<&[u8]>) -> Keys {
+        let mut tat = self.prefix.clone();
         if let Some(key) = key {
-            full.extend_from_slice(b":key:");
-            full.extend_from_slice(key);
+            tat.extend_from_slice(b":key:");
+            tat.extend_from_slice(key);
         }
-        full
+        let mut holes = tat.clone();
+        holes.extend_from_slice(b":holes");
+        Keys { tat, holes }
     }
 
     /// The open connection, or a new one.
@@ -123,7 +134,11 @@ impl RedisLimit {
             ))
         })?;
         let connection = Client::open(url)?
-            .get_multiplexed_async_connection_with_config(&AsyncConnectionConfig::new())
+            .get_multiplexed_async_connection_with_config(
+                &AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout)),
+            )
             .await?;
         *slot = Some(connection.clone());
         Ok(connection)
@@ -144,19 +159,20 @@ impl RedisLimit {
         gcra: &Gcra,
         budget: Nanos,
         max_queue: usize,
-        round_trips: &AtomicU64,
+        traffic: &Arc<Traffic>,
     ) -> RedisResult<Reply> {
         let mut connection = self.connection().await?;
-        let key = self.key(key);
+        let keys = self.keys(key);
+        let tolerance = micros_down(gcra.tolerance());
         let args = [
             micros_up(gcra.interval()),
-            micros_down(gcra.tolerance()),
+            tolerance,
             micros_down(budget),
             i64::try_from(max_queue).unwrap_or(-1),
         ];
         let reply: Vec<i64> = self
             .acquire
-            .run(&mut connection, &key, &args, round_trips)
+            .run(&mut connection, &keys, &args, &traffic.round_trips)
             .await?;
         let &[admitted, wait, before, after] = reply.as_slice() else {
             return Err(RedisError::from((
@@ -173,9 +189,11 @@ impl RedisLimit {
             undo: Undo {
                 name: self.name,
                 connection,
-                key,
+                keys,
                 after,
                 before,
+                tolerance,
+                traffic: Arc::clone(traffic),
             },
         })
     }
@@ -189,13 +207,22 @@ pub(super) enum Reply {
     Rejected { wait: Nanos },
 }
 
+/// The keys of one limit: its TAT and its holes.
+pub(super) struct Keys {
+    tat: Vec<u8>,
+    holes: Vec<u8>,
+}
+
 /// What it takes to give a reservation back.
 pub(super) struct Undo {
     name: &'static str,
     connection: MultiplexedConnection,
-    key: Vec<u8>,
+    keys: Keys,
+    /// The TAT the reservation stored; -1 for one that took a hole.
     after: i64,
     before: i64,
+    tolerance: i64,
+    traffic: Arc<Traffic>,
 }
 
 impl Undo {
@@ -208,18 +235,27 @@ impl Undo {
             let Self {
                 name,
                 mut connection,
-                key,
+                keys,
                 after,
                 before,
+                tolerance,
+                traffic,
             } = self;
             let lua = Lua::new(GIVE_BACK);
-            let round_trips = AtomicU64::new(0);
             let answer = tokio::time::timeout(
-                std::time::Duration::from_secs(1),
-                lua.run::<i64>(&mut connection, &key, &[after, before], &round_trips),
+                Duration::from_secs(1),
+                lua.run::<i64>(
+                    &mut connection,
+                    &keys,
+                    &[after, before, tolerance],
+                    &traffic.round_trips,
+                ),
             )
             .await;
             let given_back = matches!(answer, Ok(Ok(1)));
+            if given_back {
+                traffic.give_backs.fetch_add(1, Ordering::Relaxed);
+            }
             tracing::debug!(
                 target: "resilience_runtime::rate_limit",
                 name,
