@@ -451,6 +451,7 @@ mod tests {
                     "10",
                 ),
                 ("RESILIENCE_RETRY_FETCH_WHEN", "x"),
+                ("RESILIENCE_RETRY_FETCH_WHEN_OK", "x"),
                 ("RESILIENCE_RETRY_FETCH_COLOUR", "x"),
                 ("RESILIENCE_DISABLE", "1"),
                 ("RESILIENCE_DISABLED", "maybe"),
@@ -474,6 +475,7 @@ mod tests {
             "RESILIENCE_RETRY_FETCH_COLOUR: unknown key; a retry takes PRESET, MAX_ATTEMPTS",
             "RESILIENCE_RETRY_FETCH_MAX_ATTEMPTS: 0 is out of range: `max_attempts` counts every call including the first, so it must be at least 1 (accepted: a whole number from 1 to 4294967295",
             "RESILIENCE_RETRY_FETCH_WHEN: `when` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
+            "RESILIENCE_RETRY_FETCH_WHEN_OK: `when_ok` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
             "RESILIENCE_SOMETHING_ELSE: unknown variable; expected RESILIENCE_<KIND>_<NAME>_<KEY> with KIND one of CIRCUIT_BREAKER, RATE_LIMITER, BULKHEAD, RETRY; or RESILIENCE_DISABLED or RESILIENCE_CLOCK",
         ];
         assert_eq!(messages.len(), expected.len(), "{messages:#?}");
