@@ -29,7 +29,7 @@ pub use crate::base::call::wait::{Waiting, sleep, sleep_blocking};
 pub use crate::base::describe::probe::{DescribeWith, Probe, ProbeDebug, ProbeOther, by_type_name};
 pub use crate::base::describe::{DescribeError, Described};
 pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_wait};
-pub use crate::circuit_breaker::adapter::{ignore_none, record_any, record_outcome};
+pub use crate::circuit_breaker::adapter::{ignore_none, ok_succeeds, record_any, record_outcome};
 pub use crate::rate_limit::adapter::{
     rate_limit_admit, rate_limit_admit_key, rate_limit_wait, rate_limit_wait_key,
 };

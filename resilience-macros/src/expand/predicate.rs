@@ -1,5 +1,5 @@
 //! A user's predicate on the fn's error (`when`, `retry_after`, `record_if`, `ignore_if`) or
-//! on its `Ok` value (`when_ok`), checked where it is written.
+//! on its `Ok` value (`when_ok`, `record_if_ok`), checked where it is written.
 
 use proc_macro2::TokenStream;
 use quote::quote_spanned;

@@ -452,6 +452,7 @@ mod tests {
                 ),
                 ("RESILIENCE_RETRY_FETCH_WHEN", "x"),
                 ("RESILIENCE_RETRY_FETCH_WHEN_OK", "x"),
+                ("RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_RECORD_IF_OK", "x"),
                 ("RESILIENCE_RETRY_FETCH_COLOUR", "x"),
                 ("RESILIENCE_DISABLE", "1"),
                 ("RESILIENCE_DISABLED", "maybe"),
@@ -467,6 +468,7 @@ mod tests {
         let messages = messages(&layer);
         let expected = [
             "RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_TRESHOLD: unknown key; did you mean RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD?",
+            "RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_RECORD_IF_OK: `record_if_ok` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
             "RESILIENCE_CIRCUT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD: unknown variable; did you mean RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD?",
             "RESILIENCE_CLOCK: unknown clock \"tsc\"; expected \"tokio\" or \"cpu\" (accepted: tokio (tokio's clock, the default) or cpu (the CPU's time-stamp counter))",
             "RESILIENCE_CLOK: unknown variable; did you mean RESILIENCE_CLOCK?",
