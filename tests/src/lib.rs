@@ -397,7 +397,7 @@ impl Response {
     ///
     /// # Errors
     /// An open breaker.
-    #[circuit_breaker(name = "lint-ok-first-line", record_if_ok = is_blank)]
+    #[circuit_breaker(name = "lint-ok-first-line", failure_threshold = 3, record_if_ok = is_blank)]
     #[retry(max_attempts = 2, initial_delay = "0s", when_ok = is_blank)]
     pub fn first_line(&self) -> Result<&str, ServiceError> {
         Ok(self.body.lines().next().unwrap_or_default())
