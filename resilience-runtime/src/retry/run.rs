@@ -292,6 +292,36 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn a_flagged_ok_stops_at_max_elapsed_and_is_returned() {
+        let policy = no_jitter()
+            .with_max_attempts(100)
+            .with_backoff(BackoffKind::Fixed)
+            .with_initial_delay(Duration::from_millis(300))
+            .with_max_elapsed(Duration::from_secs(1));
+        let retry = Retry::new("t", policy);
+        let calls = Cell::new(0);
+        let start = Instant::now();
+        let on = RetryOn::new()
+            .when_ok(|n: &u32| *n < 100)
+            .retry_after(|_: &&str| Some(Duration::from_secs(5)));
+        let result = retry
+            .run_on(on, || {
+                calls.set(calls.get() + 1);
+                std::future::ready(Ok::<_, &str>(calls.get()))
+            })
+            .await;
+        // As for errors: attempts at 0, 300, 600 and 900 ms. The hint is an error's only, so
+        // the backoff's delay applies.
+        assert_eq!(result, Ok(4));
+        assert_eq!(start.elapsed(), Duration::from_millis(900));
+        let m = retry.metrics();
+        assert_eq!(
+            (m.calls, m.retries, m.succeeded, m.failed, m.exhausted),
+            (1, 3, 0, 1, 1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn dropping_run_cancels_the_sleep() {
         let retry = Retry::new("t", no_jitter().with_initial_delay(Duration::from_secs(10)));
         let calls = Cell::new(0);
