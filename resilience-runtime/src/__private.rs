@@ -17,6 +17,7 @@ use std::ops::ControlFlow;
 use std::time::Duration;
 
 pub use inventory;
+pub use tracing;
 
 pub use crate::base::admission::Admission;
 pub use crate::base::call::fallback::{AsyncFallback, SyncFallback, falling_back};
@@ -24,6 +25,7 @@ pub use crate::base::call::outcome::{
     Attempt, Failure, FailureText, Outcome, attempt, attempt_sync, finish, layer_error, lift,
 };
 pub use crate::base::call::site::{Site, SiteName, method_name};
+pub use crate::base::call::span::{InSpan, in_span, in_span_sync};
 pub use crate::base::call::start::{CallStart, call_start};
 pub use crate::base::call::wait::{Waiting, sleep, sleep_blocking};
 pub use crate::base::describe::probe::{DescribeWith, Probe, ProbeDebug, ProbeOther, by_type_name};
@@ -31,7 +33,8 @@ pub use crate::base::describe::{DescribeError, Described};
 pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_wait};
 pub use crate::circuit_breaker::adapter::{ignore_none, ok_succeeds, record_any, record_outcome};
 pub use crate::rate_limit::adapter::{
-    rate_limit_admit, rate_limit_admit_key, rate_limit_wait, rate_limit_wait_key,
+    rate_limit_admit, rate_limit_admit_key, rate_limit_block_key, rate_limit_wait,
+    rate_limit_wait_key,
 };
 pub use crate::registry::adoption::Adoption;
 pub use crate::registry::declaration::Declaration;

@@ -120,6 +120,7 @@ pub mod rate_limit;
 pub mod registry;
 pub mod retry;
 mod settings;
+pub mod spans;
 pub mod testing;
 pub mod timeout;
 

@@ -439,6 +439,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "clock",
             "fallback",
             "metrics",
+            "spans",
             "testing",
             "__private",
             "",

@@ -14,8 +14,8 @@
 //! scheduling delays.
 #![cfg(feature = "redis")]
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -26,115 +26,9 @@ use resilience_runtime::rate_limit::{
 };
 use resilience_runtime::{Error, rate_limit, registry};
 
-/// A `redis-server` of this test alone, killed on drop.
-struct RedisServer {
-    child: Child,
-    port: u16,
-    _dir: TempDir,
-}
-
-impl RedisServer {
-    /// Starts a server on a free loopback port.
-    ///
-    /// # Panics
-    ///
-    /// When `redis-server` is not on `PATH`: a test that needs it and runs without it fails.
-    fn start() -> Self {
-        let binary = find_on_path("redis-server").unwrap_or_else(|| {
-            panic!("needs redis-server on PATH; install it (e.g. `apt-get install redis-server`)")
-        });
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free loopback port")
-            .port();
-        let dir = TempDir::new("redis");
-        let child = Command::new(binary)
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args([
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-            ])
-            .arg("--dir")
-            .arg(&dir.0)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server starts");
-        let server = Self {
-            child,
-            port,
-            _dir: dir,
-        };
-        server.wait_until_ready();
-        server
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    /// Waits (a bounded number of short polls) until the server answers `PING`.
-    fn wait_until_ready(&self) {
-        for _ in 0..200 {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
-                stream.set_read_timeout(Some(Duration::from_secs(1))).ok();
-                let mut reply = [0; 7];
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && stream.read_exact(&mut reply).is_ok()
-                    && &reply == b"+PONG\r\n"
-                {
-                    return;
-                }
-            }
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        panic!("redis-server did not start on port {}", self.port);
-    }
-
-    /// Stops the server now (as a crash would: no goodbye to clients).
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A directory removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(label: &str) -> Self {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos();
-        let path =
-            std::env::temp_dir().join(format!("resilience-{label}-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).expect("a temporary directory");
-        Self(path)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
-fn find_on_path(binary: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(binary))
-        .find(|path| path.is_file())
-}
+#[path = "support/redis_server.rs"]
+mod redis_server;
+use redis_server::{RedisServer, TempDir};
 
 /// One test at a time: each points the registry at its own server.
 fn one_at_a_time() -> MutexGuard<'static, ()> {

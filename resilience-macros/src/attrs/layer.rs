@@ -6,6 +6,7 @@ use super::bulkhead::BulkheadLayer;
 use super::chaos::ChaosLayer;
 use super::circuit_breaker::CircuitBreakerLayer;
 use super::fallback::FallbackLayer;
+use super::kind::Kind;
 use super::rate_limit::RateLimitLayer;
 use super::retry::RetryLayer;
 use super::timeout::TimeoutLayer;
@@ -22,6 +23,19 @@ pub(crate) enum Layer {
 }
 
 impl Layer {
+    /// Which attribute the layer came from.
+    pub(crate) const fn kind(&self) -> Kind {
+        match self {
+            Self::Retry(_) => Kind::Retry,
+            Self::CircuitBreaker(_) => Kind::CircuitBreaker,
+            Self::RateLimit(_) => Kind::RateLimit,
+            Self::Timeout(_) => Kind::Timeout,
+            Self::Bulkhead(_) => Kind::Bulkhead,
+            Self::Fallback(_) => Kind::Fallback,
+            Self::Chaos(_) => Kind::Chaos,
+        }
+    }
+
     /// The `crate = "path"` override written on this layer, if any.
     pub(crate) fn krate(&self) -> Option<&Path> {
         match self {

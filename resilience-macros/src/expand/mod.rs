@@ -1,7 +1,8 @@
 //! Expand: the plan as code. The signature is kept; only the body is wrapped.
 //!
 //! One file per job. The shared frame: `stack` fuses the layers into one wrapper, `site` is
-//! what every layer reads about the fn, `hygiene` names what generated code binds, `handle`
+//! what every layer reads about the fn, `hygiene` names what generated code binds, `span` writes the call's and each attempt's
+//! `tracing` span, `handle`
 //! and `name` cache a site's registry handle and name in statics, and `registered` lists the
 //! runtime items each registered kind names. One file per layer kind writes that layer
 //! (`retry`, `circuit_breaker`, `rate_limit`, `timeout`, `bulkhead`, `fallback`, `chaos`),
@@ -23,6 +24,7 @@ mod rate_limit;
 mod registered;
 mod retry;
 mod site;
+mod span;
 mod stack;
 mod timeout;
 

@@ -2,6 +2,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use super::admission::admit_or_wait;
 use super::config;
@@ -49,22 +50,28 @@ pub(super) fn wrap(
         quote!(::core::option::Option::None)
     };
     let admit = match &layer.key {
-        Some(_) => quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, #key)),
+        Some(_) => quote!(#krate::__private::rate_limit_admit_key(#limiter, #start, &#key)),
         None => quote!(#krate::__private::rate_limit_admit(#limiter, #start)),
     };
     let wait = match (&layer.key, is_async) {
         (Some(_), true) => quote!(#krate::__private::rate_limit_wait_key(#limiter, #key).await),
-        (Some(_), false) => quote!(#limiter.acquire_key_blocking(#key)),
+        (Some(_), false) => quote!(#krate::__private::rate_limit_block_key(#limiter, &#key)),
         (None, true) => quote!(#krate::__private::rate_limit_wait(#limiter).await),
         (None, false) => quote!(#limiter.acquire_blocking()),
     };
     let admission = admit_or_wait(krate, &exit, admit, wait);
-    // The key is borrowed for the decision only, so the call's future does not hold it.
+    // The key is hashed once, where the user wrote it: a key that is not `Hash` is one error
+    // there, in words about keys, and the call's future holds the hash, not the key.
     let admission = match &layer.key {
-        Some(key_expr) => quote!({
-            let #key = &(#key_expr);
-            #admission
-        }),
+        Some(key_expr) => {
+            let hashed = quote_spanned! {key_expr.span()=>
+                #krate::rate_limit::RateLimitKey::hashed_for(&(#key_expr), #limiter)
+            };
+            quote!({
+                let #key = #hashed;
+                #admission
+            })
+        }
         None => admission,
     };
     let get = &handle.get;

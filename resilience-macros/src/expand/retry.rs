@@ -10,6 +10,7 @@ use super::hygiene::{conversion, local};
 use super::predicate::predicate;
 use super::registered::Registered;
 use super::site::{LayerCode, Site};
+use super::span;
 use crate::attrs::RetryLayer;
 
 /// Wraps `inner` (the layers below) in the retry loop.
@@ -56,11 +57,15 @@ pub(super) fn wrap(
     };
     let describe = describe_error(site);
     let get = &handle.get;
+    let attempt = local("attempt");
+    let inner = span::around_attempt(site, &attempt, inner);
     let code = quote! {
         {
             let #retry = #get;
             let mut #state = #krate::__private::retry_start(#retry);
+            let mut #attempt: u32 = 0;
             loop {
+                #attempt += 1;
                 let #outcome = #inner;
                 match #krate::__private::retry_step(#retry, &mut #state, #outcome, #on, #describe, #conversion) {
                     ::core::ops::ControlFlow::Break(#outcome) => break #outcome,

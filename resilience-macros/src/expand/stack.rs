@@ -11,7 +11,7 @@ use syn::spanned::Spanned;
 
 use super::hygiene::local;
 use super::site::Site;
-use super::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
+use super::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, span, timeout};
 use crate::attrs::Layer;
 use crate::plan::Plan;
 
@@ -41,6 +41,7 @@ pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenSt
     // through this fn pointer.
     let convert = error_conversion(&site);
     let (outcome, conversion) = (local("outcome"), super::hygiene::conversion());
+    let code = span::around_call(&site, code);
     quote! {
         {
             #(#items)*

@@ -4,9 +4,9 @@
 use std::future::Future;
 use std::hash::Hash;
 
+use super::key::{HashedKey, RateLimitKey};
 use super::limiter::RateLimiter;
 use super::queue::Slot;
-use super::remote::RemoteKey;
 use crate::Error;
 use crate::base::admission::Admission;
 use crate::base::clock::{self, Nanos};
@@ -90,16 +90,17 @@ impl RateLimiter {
         &'a self,
         key: &K,
     ) -> impl Future<Output = Result<(), Error>> + Send + use<'a, K> {
-        let slot = Slot::Key(self.keys.hash(key));
-        let remote_key = self.remote.as_ref().map(|_| RemoteKey::of(key));
-        async move {
-            match &self.remote {
-                None => {
-                    self.acquire_slot(slot, self.wait_budget, clock::now())
-                        .await
-                }
-                Some(remote) => self.acquire_remote(remote, slot, remote_key).await,
+        self.acquire_hashed(key.hashed_for(self))
+    }
+
+    /// [`acquire_key`](Self::acquire_key) with the key already hashed for this limiter.
+    pub(crate) async fn acquire_hashed(&self, key: HashedKey) -> Result<(), Error> {
+        match &self.remote {
+            None => {
+                self.acquire_slot(key.slot, self.wait_budget, clock::now())
+                    .await
             }
+            Some(remote) => self.acquire_remote(remote, key.slot, key.remote).await,
         }
     }
 
@@ -113,8 +114,8 @@ impl RateLimiter {
 
     /// [`admit_now`](Self::admit_now) against `key`'s own limit.
     #[inline]
-    pub(crate) fn admit_key_now<K: Hash + ?Sized>(&self, key: &K, now: Nanos) -> Admission<()> {
-        self.admit_slot(Slot::Key(self.keys.hash(key)), now)
+    pub(crate) fn admit_key_now(&self, key: &HashedKey, now: Nanos) -> Admission<()> {
+        self.admit_slot(key.slot, now)
     }
 
     /// [`acquire_blocking`](Self::acquire_blocking) against `key`'s own limit.
@@ -124,6 +125,12 @@ impl RateLimiter {
     /// As [`acquire`](Self::acquire).
     pub fn acquire_key_blocking<K: Hash + ?Sized>(&self, key: &K) -> Result<(), Error> {
         self.acquire_slot_blocking(Slot::Key(self.keys.hash(key)))
+    }
+
+    /// [`acquire_key_blocking`](Self::acquire_key_blocking) with the key already hashed for
+    /// this limiter.
+    pub(crate) fn acquire_hashed_blocking(&self, key: &HashedKey) -> Result<(), Error> {
+        self.acquire_slot_blocking(key.slot)
     }
 }
 

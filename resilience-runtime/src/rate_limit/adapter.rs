@@ -1,8 +1,7 @@
 //! What a `#[rate_limit]` layer calls: the decision without waiting on the fast path, and
 //! the boxed wait on the slow one.
 
-use std::hash::Hash;
-
+use super::key::HashedKey;
 use super::limiter::RateLimiter;
 use crate::base::admission::Admission;
 use crate::base::call::start::CallStart;
@@ -16,12 +15,13 @@ pub fn rate_limit_admit(limiter: &RateLimiter, start: Option<CallStart>) -> Admi
     limiter.admit_now(CallStart::or_now(start))
 }
 
-/// [`rate_limit_admit`] against `key`'s own limit.
+/// [`rate_limit_admit`] against `key`'s own limit (the key hashed by
+/// [`RateLimitKey::hashed_for`](super::RateLimitKey::hashed_for), where its type was checked).
 #[inline]
-pub fn rate_limit_admit_key<K: Hash + ?Sized>(
+pub fn rate_limit_admit_key(
     limiter: &RateLimiter,
     start: Option<CallStart>,
-    key: &K,
+    key: &HashedKey,
 ) -> Admission<()> {
     limiter.admit_key_now(key, CallStart::or_now(start))
 }
@@ -34,9 +34,12 @@ pub fn rate_limit_wait(limiter: &RateLimiter) -> Waiting<'_, ()> {
 
 /// The slow path after [`rate_limit_admit_key`] said [`Admission::Wait`].
 #[cold]
-pub fn rate_limit_wait_key<'a, K: Hash + ?Sized + 'a>(
-    limiter: &'a RateLimiter,
-    key: &K,
-) -> Waiting<'a, ()> {
-    Box::pin(limiter.acquire_key(key))
+pub fn rate_limit_wait_key(limiter: &RateLimiter, key: HashedKey) -> Waiting<'_, ()> {
+    Box::pin(limiter.acquire_hashed(key))
+}
+
+/// The sync fn's slow path after [`rate_limit_admit_key`] said [`Admission::Wait`]: blocks.
+#[cold]
+pub fn rate_limit_block_key(limiter: &RateLimiter, key: &HashedKey) -> Result<(), crate::Error> {
+    limiter.acquire_hashed_blocking(key)
 }

@@ -39,7 +39,11 @@
 //! round trip), on a multiplexed tokio connection. While the server is unreachable or slow,
 //! [`OnBackendError`] decides (allow, deny, or an in-process limit), the snapshot's
 //! [`BackendStatus`] says so, the server is retried once a second, and no call is held past
-//! `max_wait` (in reject mode, past the backend timeout). Only [`RateLimiter::acquire`] and
+//! `max_wait` (in reject mode, past the backend timeout). A waiting caller that gives up
+//! (dropped by its own timeout) hands its reservation back: the newest moves the stored state
+//! back, any other leaves a hole at its time that the next caller takes first, so callers
+//! that abandon their wait never push later ones back (a freed time that nobody takes before
+//! it passes is lost, as an unused permit is). Only [`RateLimiter::acquire`] and
 //! [`RateLimiter::acquire_key`] ask the backend; `try_acquire*` and the blocking variants
 //! decide in process.
 //!
@@ -76,6 +80,7 @@ mod acquire;
 pub(crate) mod adapter;
 mod admission;
 mod available;
+mod key;
 mod queue;
 mod rejection;
 mod waiting;
@@ -96,6 +101,7 @@ mod remote_acquire;
 mod test_support;
 
 pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
+pub use key::{HashedKey, RateLimitKey};
 pub use keyed::BYTES_PER_KEY;
 pub use limiter::{RateLimiter, RateLimiterHandle};
 pub use metrics::{BackendStatus, RateLimiterMetrics, RateLimiterSnapshot};

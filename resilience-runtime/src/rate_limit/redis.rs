@@ -4,7 +4,9 @@
 //! need not agree on time, and stores the state with an expiry at the moment the limit has
 //! fully recovered, so the server keeps no idle keys. Keys are
 //! `resilience:rate_limit:<name>` for the unkeyed limit and
-//! `resilience:rate_limit:<name>:key:<key bytes>` per key.
+//! `resilience:rate_limit:<name>:key:<key bytes>` per key, each with a `:holes` sibling: the
+//! reservations given back while later ones waited behind them (`give_back.lua`), which the
+//! next calls take first, so callers that abandon their wait never push later ones back.
 //!
 //! One multiplexed connection per limiter carries every decision; it is opened on first use
 //! (URL from [`Registry::set_redis_url`](crate::Registry::set_redis_url), else
@@ -44,18 +46,18 @@ impl Lua {
     async fn run<T: redis::FromRedisValue>(
         &self,
         connection: &mut MultiplexedConnection,
-        key: &[u8],
+        keys: &Keys,
         args: &[i64],
         round_trips: &AtomicU64,
     ) -> RedisResult<T> {
         round_trips.fetch_add(1, Ordering::Relaxed);
-        match command("EVALSHA", self.script.get_hash(), key, args)
+        match command("EVALSHA", self.script.get_hash(), keys, args)
             .query_async(connection)
             .await
         {
             Err(error) if error.kind() == ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
                 round_trips.fetch_add(1, Ordering::Relaxed);
-                command("EVAL", self.source, key, args)
+                command("EVAL", self.source, keys, args)
                     .query_async(connection)
                     .await
             }
@@ -64,9 +66,9 @@ impl Lua {
     }
 }
 
-fn command(name: &str, script: &str, key: &[u8], args: &[i64]) -> redis::Cmd {
+fn command(name: &str, script: &str, keys: &Keys, args: &[i64]) -> redis::Cmd {
     let mut command = redis::cmd(name);
-    command.arg(script).arg(1).arg(key);
+    command.arg(script).arg(2).arg(&keys.tat).arg(&keys.holes);
     for arg in args {
         command.arg(*arg);
     }
@@ -101,13 +103,15 @@ impl RedisLimit {
         }
     }
 
-    fn key(&self, key: Option<&[u8]>) -> Vec<u8> {
-        let mut full = self.prefix.clone();
+    fn keys(&self, key: Option<&[u8]>) -> Keys {
+        let mut tat = self.prefix.clone();
         if let Some(key) = key {
-            full.extend_from_slice(b":key:");
-            full.extend_from_slice(key);
+            tat.extend_from_slice(b":key:");
+            tat.extend_from_slice(key);
         }
-        full
+        let mut holes = tat.clone();
+        holes.extend_from_slice(b":holes");
+        Keys { tat, holes }
     }
 
     /// The open connection, or a new one.
@@ -147,16 +151,17 @@ impl RedisLimit {
         round_trips: &AtomicU64,
     ) -> RedisResult<Reply> {
         let mut connection = self.connection().await?;
-        let key = self.key(key);
+        let keys = self.keys(key);
+        let tolerance = micros_down(gcra.tolerance());
         let args = [
             micros_up(gcra.interval()),
-            micros_down(gcra.tolerance()),
+            tolerance,
             micros_down(budget),
             i64::try_from(max_queue).unwrap_or(-1),
         ];
         let reply: Vec<i64> = self
             .acquire
-            .run(&mut connection, &key, &args, round_trips)
+            .run(&mut connection, &keys, &args, round_trips)
             .await?;
         let &[admitted, wait, before, after] = reply.as_slice() else {
             return Err(RedisError::from((
@@ -173,9 +178,10 @@ impl RedisLimit {
             undo: Undo {
                 name: self.name,
                 connection,
-                key,
+                keys,
                 after,
                 before,
+                tolerance,
             },
         })
     }
@@ -189,13 +195,21 @@ pub(super) enum Reply {
     Rejected { wait: Nanos },
 }
 
+/// The keys of one limit: its TAT and its holes.
+pub(super) struct Keys {
+    tat: Vec<u8>,
+    holes: Vec<u8>,
+}
+
 /// What it takes to give a reservation back.
 pub(super) struct Undo {
     name: &'static str,
     connection: MultiplexedConnection,
-    key: Vec<u8>,
+    keys: Keys,
+    /// The TAT the reservation stored; -1 for one that took a hole.
     after: i64,
     before: i64,
+    tolerance: i64,
 }
 
 impl Undo {
@@ -208,15 +222,21 @@ impl Undo {
             let Self {
                 name,
                 mut connection,
-                key,
+                keys,
                 after,
                 before,
+                tolerance,
             } = self;
             let lua = Lua::new(GIVE_BACK);
             let round_trips = AtomicU64::new(0);
             let answer = tokio::time::timeout(
                 std::time::Duration::from_secs(1),
-                lua.run::<i64>(&mut connection, &key, &[after, before], &round_trips),
+                lua.run::<i64>(
+                    &mut connection,
+                    &keys,
+                    &[after, before, tolerance],
+                    &round_trips,
+                ),
             )
             .await;
             let given_back = matches!(answer, Ok(Ok(1)));

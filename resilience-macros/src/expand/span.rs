@@ -1,0 +1,67 @@
+//! The `tracing` spans of a site: one around the whole stack per call, one around each retry
+//! attempt. Each is a callsite of its own in the user's crate; the runtime enters it around
+//! every poll and records the outcome when the code inside finishes.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use syn::Ident;
+
+use super::site::Site;
+
+/// `code` (an expression evaluating to an `Attempt`) run inside the call's span.
+pub(super) fn around_call(site: &Site<'_>, code: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let fn_name = plain_fn_name(site);
+    let layers = site
+        .plan
+        .layers
+        .iter()
+        .map(|layer| layer.kind().name())
+        .collect::<Vec<_>>()
+        .join(",");
+    let span = quote! {
+        #krate::__private::tracing::span!(
+            target: #krate::spans::CALL_TARGET,
+            #krate::__private::tracing::Level::INFO,
+            #fn_name,
+            code.function.name = ::core::concat!(::core::module_path!(), "::", #fn_name),
+            resilience.layers = #layers,
+            resilience.outcome = #krate::__private::tracing::field::Empty,
+            otel.status_code = #krate::__private::tracing::field::Empty,
+        )
+    };
+    in_span(site, span, code)
+}
+
+/// `code` (the layers below a retry) run inside the span of attempt number `attempt`.
+pub(super) fn around_attempt(site: &Site<'_>, attempt: &Ident, code: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let name = format!("{} attempt", plain_fn_name(site));
+    let span = quote! {
+        #krate::__private::tracing::span!(
+            target: #krate::spans::ATTEMPT_TARGET,
+            #krate::__private::tracing::Level::INFO,
+            #name,
+            // As a signed integer: OpenTelemetry has no unsigned one, and exporters show a u32 as text.
+            resilience.attempt = ::core::primitive::i64::from(#attempt),
+            resilience.outcome = #krate::__private::tracing::field::Empty,
+            otel.status_code = #krate::__private::tracing::field::Empty,
+        )
+    };
+    in_span(site, span, code)
+}
+
+fn in_span(site: &Site<'_>, span: TokenStream, code: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    if site.is_async() {
+        quote!(#krate::__private::in_span(#span, async { #code }).await)
+    } else {
+        quote!(#krate::__private::in_span_sync(&#span, || #code))
+    }
+}
+
+/// The fn's name as written, without a raw identifier's `r#`.
+fn plain_fn_name(site: &Site<'_>) -> String {
+    let name = site.fn_ident.to_string();
+    name.trim_start_matches("r#").to_owned()
+}
