@@ -87,6 +87,7 @@ struct RateLimitArgs {
     idle_ttl: Option<DurationLit>,
     backend: Option<Choice<Backend>>,
     on_backend_error: Option<Choice<OnBackendError>>,
+    backend_timeout: Option<DurationLit>,
     #[darling(rename = "crate")]
     krate: Option<Path>,
 }
@@ -102,6 +103,7 @@ impl RateLimitArgs {
             || self.idle_ttl.is_some()
             || self.backend.is_some()
             || self.on_backend_error.is_some()
+            || self.backend_timeout.is_some()
     }
 
     /// The keys written that take values.
@@ -116,6 +118,7 @@ impl RateLimitArgs {
             ("idle_ttl", self.idle_ttl.is_some()),
             ("backend", self.backend.is_some()),
             ("on_backend_error", self.on_backend_error.is_some()),
+            ("backend_timeout", self.backend_timeout.is_some()),
         ]
         .into_iter()
         .filter_map(|(key, written)| written.then_some(key))
@@ -130,6 +133,7 @@ impl RateLimitArgs {
             "max_keys" => self.max_keys.map(|value| value.span),
             "idle_ttl" => self.idle_ttl.map(|value| value.span),
             "on_backend_error" => self.on_backend_error.map(|value| value.span),
+            "backend_timeout" => self.backend_timeout.map(|value| value.span),
             _ => None,
         }
     }
@@ -168,6 +172,7 @@ pub(crate) struct RateLimitLayer {
     /// The backend and where it was written.
     pub(crate) backend: Option<Choice<Backend>>,
     pub(crate) on_backend_error: Option<OnBackendError>,
+    pub(crate) backend_timeout: Option<Duration>,
 }
 
 impl RateLimitLayer {
@@ -209,6 +214,8 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<RateLim
     let max_wait = duration(args.max_wait, &rules::MAX_WAIT, &mut errors);
     report(rules::on_backend_error_needs_remote(&view), at, &mut errors);
     let on_backend_error = args.on_backend_error.map(|choice| choice.value);
+    report(rules::backend_timeout_needs_remote(&view), at, &mut errors);
+    let backend_timeout = duration(args.backend_timeout, &rules::BACKEND_TIMEOUT, &mut errors);
     errors.finish_with(RateLimitLayer {
         common,
         rate: args.rate.map(|rate| (rate.count, rate.period)),
@@ -221,5 +228,6 @@ pub(super) fn parse(items: &[NestedMeta], span: Span) -> darling::Result<RateLim
         idle_ttl,
         backend: args.backend,
         on_backend_error,
+        backend_timeout,
     })
 }

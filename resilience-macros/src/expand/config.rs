@@ -167,6 +167,7 @@ pub(super) fn rate_limit(krate: &Path, layer: &RateLimitLayer) -> TokenStream {
         with_idle_ttl => layer.idle_ttl.map(duration_tokens),
         with_backend => backend,
         with_on_backend_error => on_backend_error,
+        with_backend_timeout => layer.backend_timeout.map(duration_tokens),
     };
     quote!(#krate::rate_limit::RateLimitConfig::new(#krate::rate_limit::Rate::new(#count, #period)) #chain)
 }

@@ -40,14 +40,18 @@ pub struct BackendStatus {
     pub available: bool,
     /// Decisions made by the backend.
     pub decisions: u64,
-    /// Requests sent to the backend for decisions: one per decision, plus one when a server
-    /// does not know the script yet.
+    /// Requests sent to the backend: one per decision and one per reservation given back,
+    /// plus one when a server does not know a script yet.
     pub round_trips: u64,
+    /// Reservations handed back to the backend by callers that did not wait for them.
+    pub give_backs: u64,
     /// Failed attempts to reach the backend (errors and time-outs).
     pub errors: u64,
+    /// Times the backend became unavailable: a run of failures, however long, counts once.
+    pub incidents: u64,
     /// Decisions made by the `on_backend_error` policy instead of the backend.
     pub fallback_decisions: u64,
-    /// The last error, if any.
+    /// The error of the current incident; `None` once the backend answers again.
     pub last_error: Option<String>,
 }
 

@@ -96,6 +96,7 @@ mod tuning;
 mod redis;
 mod remote;
 mod remote_acquire;
+mod traffic;
 
 #[cfg(test)]
 mod test_support;

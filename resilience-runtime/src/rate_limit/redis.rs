@@ -12,13 +12,16 @@
 //! (URL from [`Registry::set_redis_url`](crate::Registry::set_redis_url), else
 //! `RESILIENCE_REDIS_URL`) and dropped after any error, to be opened again by a later call.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use redis::aio::MultiplexedConnection;
 use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, RedisResult, Script};
 use tokio::sync::Mutex;
 
 use super::gcra::Gcra;
+use super::traffic::Traffic;
 use crate::base::clock::Nanos;
 
 const ACQUIRE: &str = include_str!("gcra.lua");
@@ -90,15 +93,19 @@ pub(super) struct RedisLimit {
     name: &'static str,
     prefix: Vec<u8>,
     connection: Mutex<Option<MultiplexedConnection>>,
+    /// `backend_timeout`: bounds connecting and every reply, in the client too, so that its
+    /// own defaults (longer, or shorter) never decide instead.
+    timeout: Duration,
     acquire: Lua,
 }
 
 impl RedisLimit {
-    pub(super) fn new(name: &'static str) -> Self {
+    pub(super) fn new(name: &'static str, timeout: Duration) -> Self {
         Self {
             name,
             prefix: format!("resilience:rate_limit:{name}").into_bytes(),
             connection: Mutex::new(None),
+            timeout,
             acquire: Lua::new(ACQUIRE),
         }
     }
@@ -127,7 +134,11 @@ impl RedisLimit {
             ))
         })?;
         let connection = Client::open(url)?
-            .get_multiplexed_async_connection_with_config(&AsyncConnectionConfig::new())
+            .get_multiplexed_async_connection_with_config(
+                &AsyncConnectionConfig::new()
+                    .set_connection_timeout(Some(self.timeout))
+                    .set_response_timeout(Some(self.timeout)),
+            )
             .await?;
         *slot = Some(connection.clone());
         Ok(connection)
@@ -148,7 +159,7 @@ impl RedisLimit {
         gcra: &Gcra,
         budget: Nanos,
         max_queue: usize,
-        round_trips: &AtomicU64,
+        traffic: &Arc<Traffic>,
     ) -> RedisResult<Reply> {
         let mut connection = self.connection().await?;
         let keys = self.keys(key);
@@ -161,7 +172,7 @@ impl RedisLimit {
         ];
         let reply: Vec<i64> = self
             .acquire
-            .run(&mut connection, &keys, &args, round_trips)
+            .run(&mut connection, &keys, &args, &traffic.round_trips)
             .await?;
         let &[admitted, wait, before, after] = reply.as_slice() else {
             return Err(RedisError::from((
@@ -182,6 +193,7 @@ impl RedisLimit {
                 after,
                 before,
                 tolerance,
+                traffic: Arc::clone(traffic),
             },
         })
     }
@@ -210,6 +222,7 @@ pub(super) struct Undo {
     after: i64,
     before: i64,
     tolerance: i64,
+    traffic: Arc<Traffic>,
 }
 
 impl Undo {
@@ -226,20 +239,23 @@ impl Undo {
                 after,
                 before,
                 tolerance,
+                traffic,
             } = self;
             let lua = Lua::new(GIVE_BACK);
-            let round_trips = AtomicU64::new(0);
             let answer = tokio::time::timeout(
-                std::time::Duration::from_secs(1),
+                Duration::from_secs(1),
                 lua.run::<i64>(
                     &mut connection,
                     &keys,
                     &[after, before, tolerance],
-                    &round_trips,
+                    &traffic.round_trips,
                 ),
             )
             .await;
             let given_back = matches!(answer, Ok(Ok(1)));
+            if given_back {
+                traffic.give_backs.fetch_add(1, Ordering::Relaxed);
+            }
             tracing::debug!(
                 target: "resilience_runtime::rate_limit",
                 name,

@@ -8,12 +8,13 @@
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use super::gcra::Gcra;
 #[cfg(feature = "redis")]
 use super::redis::{RedisLimit, Reply, Undo};
+use super::traffic::Traffic;
 use super::{Backend, BackendStatus, OnBackendError, RateLimitConfig};
 use crate::base::clock::{self, Nanos};
 
@@ -84,8 +85,9 @@ pub(super) struct Remote {
     timeout: Duration,
     available: AtomicBool,
     decisions: AtomicU64,
-    round_trips: AtomicU64,
+    traffic: Arc<Traffic>,
     errors: AtomicU64,
+    incidents: AtomicU64,
     fallbacks: AtomicU64,
     /// Until when the backend is left alone after a failure.
     resting_until: AtomicU64,
@@ -117,13 +119,14 @@ impl Remote {
             timeout: config.backend_timeout(),
             available: AtomicBool::new(false),
             decisions: AtomicU64::new(0),
-            round_trips: AtomicU64::new(0),
+            traffic: Arc::default(),
             errors: AtomicU64::new(0),
+            incidents: AtomicU64::new(0),
             fallbacks: AtomicU64::new(0),
             resting_until: AtomicU64::new(0),
             last_error: Mutex::new(None),
             #[cfg(feature = "redis")]
-            redis: RedisLimit::new(name),
+            redis: RedisLimit::new(name, config.backend_timeout()),
         })
     }
 
@@ -154,16 +157,12 @@ impl Remote {
             let key = key.map(|key| key.0.as_slice());
             let request = self
                 .redis
-                .decide(key, gcra, budget, max_queue, &self.round_trips);
+                .decide(key, gcra, budget, max_queue, &self.traffic);
             match tokio::time::timeout(limit, request).await {
                 Ok(Ok(reply)) => {
                     self.decisions.fetch_add(1, Ordering::Relaxed);
-                    if !self.available.swap(true, Ordering::Relaxed)
-                        && self.errors.load(Ordering::Relaxed) > 0
-                    {
-                        tracing::info!(
-                            target: "resilience_runtime::rate_limit",
-                            name = self.name, "rate limiter backend is back");
+                    if !self.available.swap(true, Ordering::Relaxed) {
+                        self.recovered();
                     }
                     match reply {
                         Reply::Reserved { wait, undo } => Verdict::Permit {
@@ -172,6 +171,11 @@ impl Remote {
                         },
                         Reply::Rejected { wait } => Verdict::Reject(Some(wait)),
                     }
+                }
+                // The client's own time-out is `backend_timeout` too: said the same way.
+                Ok(Err(error)) if error.is_timeout() => {
+                    self.redis.disconnect();
+                    self.failed(now, format!("no answer within {:?}", self.timeout))
                 }
                 Ok(Err(error)) => {
                     self.redis.disconnect();
@@ -193,9 +197,29 @@ impl Remote {
         }
     }
 
+    /// The first answer after a start or an incident.
+    #[cold]
+    #[cfg(feature = "redis")]
+    fn recovered(&self) {
+        let error = self
+            .last_error
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(error) = error {
+            tracing::info!(
+                target: "resilience_runtime::rate_limit",
+                name = self.name,
+                %error,
+                "rate limiter backend is back"
+            );
+        }
+    }
+
     fn failed(&self, now: Nanos, error: String) -> Verdict {
         let first = self.errors.fetch_add(1, Ordering::Relaxed) == 0;
         if self.available.swap(false, Ordering::Relaxed) || first {
+            self.incidents.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(
                 target: "resilience_runtime::rate_limit",
                 name = self.name,
@@ -228,8 +252,10 @@ impl Remote {
             on_backend_error: self.on_backend_error,
             available: self.available.load(Ordering::Relaxed),
             decisions: self.decisions.load(Ordering::Relaxed),
-            round_trips: self.round_trips.load(Ordering::Relaxed),
+            round_trips: self.traffic.round_trips.load(Ordering::Relaxed),
+            give_backs: self.traffic.give_backs.load(Ordering::Relaxed),
             errors: self.errors.load(Ordering::Relaxed),
+            incidents: self.incidents.load(Ordering::Relaxed),
             fallback_decisions: self.fallbacks.load(Ordering::Relaxed),
             last_error: self
                 .last_error

@@ -17,6 +17,7 @@ const KEYS: &[Key] = &[
     key!(rules::IDLE_TTL),
     key!(rules::BACKEND),
     key!(rules::ON_BACKEND_ERROR_KEY),
+    key!(rules::BACKEND_TIMEOUT),
 ];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
@@ -78,6 +79,9 @@ impl Configurable for RateLimiter {
                     _ => OnBackendError::Local,
                 })
             }
+            ("backend_timeout", Setting::Duration(timeout)) => {
+                config.with_backend_timeout(*timeout)
+            }
             _ => config,
         }
     }
@@ -128,6 +132,10 @@ impl Configurable for RateLimiter {
             (
                 "on_backend_error",
                 before.on_backend_error() != after.on_backend_error(),
+            ),
+            (
+                "backend_timeout",
+                before.backend_timeout() != after.backend_timeout(),
             ),
         ];
         changed
@@ -185,6 +193,7 @@ mod tests {
             ("idle_ttl", "0s", "greater than zero"),
             ("backend", "redsi", "did you mean \"redis\""),
             ("on_backend_error", "fail", "expected one of"),
+            ("backend_timeout", "0s", "greater than zero"),
         ];
         for (key, raw, expected) in bad {
             let message = read(key, raw).unwrap_err();
@@ -212,6 +221,7 @@ mod tests {
                 ("idle_ttl", "1m"),
                 ("backend", "redis"),
                 ("on_backend_error", "deny"),
+                ("backend_timeout", "250ms"),
             ],
         );
         assert_eq!(
@@ -225,6 +235,7 @@ mod tests {
                 .with_idle_ttl(Duration::from_secs(60))
                 .with_backend(Backend::Redis)
                 .with_on_backend_error(OnBackendError::Deny)
+                .with_backend_timeout(Duration::from_millis(250))
         );
         assert_eq!(
             apply(

@@ -102,6 +102,13 @@ pub const ON_BACKEND_ERROR_KEY: KeyRule = KeyRule {
     accepted: "one of \"allow\", \"deny\", \"local\"",
 };
 
+/// `backend_timeout`: how long a remote backend may take to connect and to answer.
+pub const BACKEND_TIMEOUT: KeyRule = KeyRule {
+    key: "backend_timeout",
+    form: Form::PositiveDuration,
+    accepted: POSITIVE_DURATION_ACCEPTED,
+};
+
 /// The keys that take values, in the order configuration applies them.
 pub const KEYS: &[KeyRule] = &[
     RATE,
@@ -113,6 +120,7 @@ pub const KEYS: &[KeyRule] = &[
     IDLE_TTL,
     BACKEND,
     ON_BACKEND_ERROR_KEY,
+    BACKEND_TIMEOUT,
 ];
 
 /// What the combination rules look at: the keys a source sets and the values in force.
@@ -174,10 +182,20 @@ fn needs_key(view: &View<'_>, key: &'static str) -> Option<Problem> {
 /// `on_backend_error` only with a remote backend.
 #[must_use]
 pub fn on_backend_error_needs_remote(view: &View<'_>) -> Option<Problem> {
-    (view.set.has("on_backend_error") && view.backend == "local").then(|| {
+    needs_remote(view, "on_backend_error")
+}
+
+/// `backend_timeout` only with a remote backend.
+#[must_use]
+pub fn backend_timeout_needs_remote(view: &View<'_>) -> Option<Problem> {
+    needs_remote(view, "backend_timeout")
+}
+
+fn needs_remote(view: &View<'_>, key: &'static str) -> Option<Problem> {
+    (view.set.has(key) && view.backend == "local").then(|| {
         Problem::new(
-            "on_backend_error",
-            "`on_backend_error` only applies to a remote backend, e.g. `backend = \"redis\"`",
+            key,
+            format!("`{key}` only applies to a remote backend, e.g. `backend = \"redis\"`"),
         )
     })
 }
@@ -202,6 +220,10 @@ pub const COMBINATIONS: &[Combination<Check>] = &[
     Combination {
         check: on_backend_error_needs_remote,
         broken_by: &[&[("rate", "\"10/s\""), ("on_backend_error", "\"deny\"")]],
+    },
+    Combination {
+        check: backend_timeout_needs_remote,
+        broken_by: &[&[("rate", "\"10/s\""), ("backend_timeout", "\"250ms\"")]],
     },
 ];
 

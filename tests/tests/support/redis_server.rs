@@ -22,13 +22,22 @@ impl RedisServer {
     ///
     /// When `redis-server` is not on `PATH`: a test that needs it and runs without it fails.
     pub fn start() -> Self {
-        let binary = find_on_path("redis-server").unwrap_or_else(|| {
-            panic!("needs redis-server on PATH; install it (e.g. `apt-get install redis-server`)")
-        });
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free loopback port")
             .port();
+        Self::start_on(port)
+    }
+
+    /// Starts a server on `port` (a restart of one that was stopped).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_on(port: u16) -> Self {
+        let binary = find_on_path("redis-server").unwrap_or_else(|| {
+            panic!("needs redis-server on PATH; install it (e.g. `apt-get install redis-server`)")
+        });
         let dir = TempDir::new("redis");
         let child = Command::new(binary)
             .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
@@ -53,6 +62,11 @@ impl RedisServer {
         };
         server.wait_until_ready();
         server
+    }
+
+    /// The server's loopback port.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     pub fn url(&self) -> String {
