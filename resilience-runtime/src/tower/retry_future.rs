@@ -189,7 +189,9 @@ where
         rules,
         resendable,
     };
-    match call.step(retry, outcome, judge) {
+    // A flagged response is already a `Missed` for the judge, which also knows whether the
+    // request can be sent again; the step's own `when_ok` has nothing left to flag.
+    match call.step(retry, outcome, judge, |_: &Res| false) {
         ControlFlow::Break(Ok(response)) => ControlFlow::Break(Ok(response)),
         ControlFlow::Break(Err(missed)) => ControlFlow::Break(missed.into_outcome()),
         ControlFlow::Continue(delay) => ControlFlow::Continue(delay),
