@@ -1,5 +1,6 @@
 //! The ground floor: what every policy stands on and nothing above it: the error type, the
-//! clock, the kill switch, the trait of a named kind, and small lock-free utilities.
+//! clock, the kill switch, the Redis connection, the trait of a named kind, and small
+//! lock-free utilities.
 //!
 //! Nothing here imports from a policy, the settings, the registry or a facade.
 
@@ -12,7 +13,7 @@ pub(crate) mod kill_switch;
 #[cfg(all(test, loom))]
 pub(crate) mod loom_support;
 pub(crate) mod named;
-pub(crate) mod redis_url;
+pub(crate) mod redis;
 pub(crate) mod scope;
 pub(crate) mod seqlock;
 pub(crate) mod stripes;

@@ -2,33 +2,63 @@
 //!
 //! The script (`gcra.lua`, next to this file) reads the server's clock, so clients
 //! need not agree on time, and stores the state with an expiry at the moment the limit has
-//! fully recovered, so the server keeps no idle keys. Keys are
-//! `resilience:rate_limit:<name>` for the unkeyed limit and
-//! `resilience:rate_limit:<name>:key:<key bytes>` per key, each with a `:holes` sibling: the
-//! reservations given back while later ones waited behind them (`give_back.lua`), which the
-//! next calls take first, so callers that abandon their wait never push later ones back.
+//! fully recovered, so the server keeps no idle keys.
 //!
-//! One multiplexed connection per limiter carries every decision; it is opened on first use
-//! (URL from [`Registry::set_redis_url`](crate::Registry::set_redis_url), else
-//! `RESILIENCE_REDIS_URL`) and dropped after any error, to be opened again by a later call.
+//! # Key layout
+//!
+//! Each limit is two keys: its TAT (theoretical arrival time) and its holes, the reservations
+//! given back while later ones waited behind them (`give_back.lua`), which the next calls
+//! take first, so callers that abandon their wait never push later ones back:
+//!
+//! ```text
+//! resilience:rate_limit:{<tag>}:tat:<name>                   the unkeyed limit
+//! resilience:rate_limit:{<tag>}:holes:<name>
+//! resilience:rate_limit:{<tag>}:tat:<name>:key:<key bytes>   one key's limit
+//! resilience:rate_limit:{<tag>}:holes:<name>:key:<key bytes>
+//! ```
+//!
+//! `<tag>` is 16 hex digits hashed from the name and, for a keyed limit, the key's bytes
+//! (`base/redis/hash_tag.rs`): in a Redis Cluster only the part in braces decides the slot,
+//! so both keys of a limit, which every decision touches, lie on one node, while the keys
+//! of one limiter spread over the cluster. Hex holds no brace, so no name or key byte can end
+//! the tag early; the name and key bytes after it keep distinct limits in distinct keys
+//! even if two tags collide. Processes of one limit must agree on this layout: processes of
+//! a release before it (`resilience:rate_limit:<name>`, untagged) keep a separate state.
+//!
+//! # Connection
+//!
+//! One connection per limiter carries every decision: multiplexed to one server, or a
+//! cluster connection for a comma-separated list of seeds or `RESILIENCE_REDIS_CLUSTER=1`
+//! (`base/redis/`). It is opened on first use (URL from
+//! [`Registry::set_redis_url`](crate::Registry::set_redis_url), else `RESILIENCE_REDIS_URL`)
+//! and dropped after any error, to be opened again by a later call. A single URL that turns
+//! out to be a cluster node (it answers MOVED or ASK) is taken for the cluster's seed: the
+//! limiter reconnects with the cluster client and asks again, in the same decision.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
-use redis::aio::MultiplexedConnection;
-use redis::{AsyncConnectionConfig, Client, ErrorKind, RedisError, RedisResult, Script};
+use redis::{ErrorKind, RedisResult, Script};
 use tokio::sync::Mutex;
 
 use super::gcra::Gcra;
 use super::traffic::Traffic;
 use crate::base::clock::Nanos;
+use crate::base::redis::connection::Connection;
+use crate::base::redis::endpoint::Endpoint;
+use crate::base::redis::failure::{self, Failure, FailureKind};
+use crate::base::redis::hash_tag::{TAG_LEN, hash_tag};
+use crate::base::redis::url;
 
 const ACQUIRE: &str = include_str!("gcra.lua");
 const GIVE_BACK: &str = include_str!("give_back.lua");
 
 /// Where Lua's numbers (doubles) stop being exact integers.
 const LUA_MAX: u64 = 1 << 52;
+
+/// The start of every key of a rate limit.
+const PREFIX: &[u8] = b"resilience:rate_limit:";
 
 /// A script with its source, so a server that does not know it yet is sent the source.
 struct Lua {
@@ -48,7 +78,7 @@ impl Lua {
     /// it known for the next time).
     async fn run<T: redis::FromRedisValue>(
         &self,
-        connection: &mut MultiplexedConnection,
+        connection: &mut Connection,
         keys: &Keys,
         args: &[i64],
         round_trips: &AtomicU64,
@@ -91,8 +121,10 @@ fn micros_down(nanos: Nanos) -> i64 {
 /// One limiter's view of the server.
 pub(super) struct RedisLimit {
     name: &'static str,
-    prefix: Vec<u8>,
-    connection: Mutex<Option<MultiplexedConnection>>,
+    connection: Mutex<Option<Connection>>,
+    /// A single URL answered with a redirection: it is a cluster node, reached from now on
+    /// as the cluster's seed.
+    cluster_seen: AtomicBool,
     /// `backend_timeout`: bounds connecting and every reply, in the client too, so that its
     /// own defaults (longer, or shorter) never decide instead.
     timeout: Duration,
@@ -103,43 +135,59 @@ impl RedisLimit {
     pub(super) fn new(name: &'static str, timeout: Duration) -> Self {
         Self {
             name,
-            prefix: format!("resilience:rate_limit:{name}").into_bytes(),
             connection: Mutex::new(None),
+            cluster_seen: AtomicBool::new(false),
             timeout,
             acquire: Lua::new(ACQUIRE),
         }
     }
 
+    /// The keys of the limit of `key` (the unkeyed limit for `None`); see the module docs.
     fn keys(&self, key: Option<&[u8]>) -> Keys {
-        let mut tat = self.prefix.clone();
-        if let Some(key) = key {
-            tat.extend_from_slice(b":key:");
-            tat.extend_from_slice(key);
+        let name = self.name.as_bytes();
+        let tag = match key {
+            Some(key) => hash_tag(&[name, key]),
+            None => hash_tag(&[name]),
+        };
+        let of = |role: &[u8]| {
+            let mut bytes = Vec::with_capacity(
+                PREFIX.len()
+                    + TAG_LEN
+                    + role.len()
+                    + name.len()
+                    + key.map_or(0, |key| key.len() + 5),
+            );
+            bytes.extend_from_slice(PREFIX);
+            bytes.extend_from_slice(&tag);
+            bytes.extend_from_slice(role);
+            bytes.extend_from_slice(name);
+            if let Some(key) = key {
+                bytes.extend_from_slice(b":key:");
+                bytes.extend_from_slice(key);
+            }
+            bytes
+        };
+        Keys {
+            tat: of(b":tat:"),
+            holes: of(b":holes:"),
         }
-        let mut holes = tat.clone();
-        holes.extend_from_slice(b":holes");
-        Keys { tat, holes }
     }
 
     /// The open connection, or a new one.
-    async fn connection(&self) -> RedisResult<MultiplexedConnection> {
+    async fn connection(&self) -> Result<Connection, Failure> {
         let mut slot = self.connection.lock().await;
         if let Some(connection) = &*slot {
             return Ok(connection.clone());
         }
-        let url = crate::base::redis_url::get().ok_or_else(|| {
-            RedisError::from((
-                ErrorKind::InvalidClientConfig,
+        let url = url::get().ok_or_else(|| {
+            Failure::new(
+                FailureKind::Other,
                 "no Redis URL: call registry().set_redis_url(..) or set RESILIENCE_REDIS_URL",
-            ))
-        })?;
-        let connection = Client::open(url)?
-            .get_multiplexed_async_connection_with_config(
-                &AsyncConnectionConfig::new()
-                    .set_connection_timeout(Some(self.timeout))
-                    .set_response_timeout(Some(self.timeout)),
             )
-            .await?;
+        })?;
+        let cluster = url::cluster_requested() || self.cluster_seen.load(Ordering::Relaxed);
+        let endpoint = Endpoint::parse(&url, cluster)?;
+        let connection = Connection::open(&endpoint, self.timeout).await?;
         *slot = Some(connection.clone());
         Ok(connection)
     }
@@ -151,6 +199,21 @@ impl RedisLimit {
         }
     }
 
+    /// A single server answered with a redirection: it is a node of a cluster. From now on
+    /// this limiter connects with the cluster client, taking the URL for the seed.
+    #[cold]
+    async fn redirected_by_a_node(&self) {
+        if !self.cluster_seen.swap(true, Ordering::Relaxed) {
+            tracing::info!(
+                target: "resilience_runtime::rate_limit",
+                name = self.name,
+                "the Redis server is a cluster node (it redirected a key): following the \
+                 cluster's redirections from now on"
+            );
+        }
+        *self.connection.lock().await = None;
+    }
+
     /// One decision on the server, for the key whose bytes are `key` (the unkeyed limit for
     /// `None`).
     pub(super) async fn decide(
@@ -160,7 +223,7 @@ impl RedisLimit {
         budget: Nanos,
         max_queue: usize,
         traffic: &Arc<Traffic>,
-    ) -> RedisResult<Reply> {
+    ) -> Result<Reply, Failure> {
         let mut connection = self.connection().await?;
         let keys = self.keys(key);
         let tolerance = micros_down(gcra.tolerance());
@@ -170,15 +233,27 @@ impl RedisLimit {
             micros_down(budget),
             i64::try_from(max_queue).unwrap_or(-1),
         ];
-        let reply: Vec<i64> = self
+        let mut reply: RedisResult<Vec<i64>> = self
             .acquire
             .run(&mut connection, &keys, &args, &traffic.round_trips)
-            .await?;
+            .await;
+        if let Err(error) = &reply
+            && failure::is_redirection(error)
+            && !connection.is_cluster()
+        {
+            self.redirected_by_a_node().await;
+            connection = self.connection().await?;
+            reply = self
+                .acquire
+                .run(&mut connection, &keys, &args, &traffic.round_trips)
+                .await;
+        }
+        let reply = reply.map_err(|error| Failure::from_redis(&error, self.timeout))?;
         let &[admitted, wait, before, after] = reply.as_slice() else {
-            return Err(RedisError::from((
-                ErrorKind::UnexpectedReturnType,
+            return Err(Failure::new(
+                FailureKind::Other,
                 "the rate limit script answered with an unexpected shape",
-            )));
+            ));
         };
         let wait = u64::try_from(wait).unwrap_or(0).saturating_mul(1_000);
         if admitted == 0 {
@@ -216,7 +291,7 @@ pub(super) struct Keys {
 /// What it takes to give a reservation back.
 pub(super) struct Undo {
     name: &'static str,
-    connection: MultiplexedConnection,
+    connection: Connection,
     keys: Keys,
     /// The TAT the reservation stored; -1 for one that took a hole.
     after: i64,

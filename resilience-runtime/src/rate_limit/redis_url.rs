@@ -4,4 +4,4 @@
 /// [`Backend::Redis`](super::Backend::Redis), when
 /// [`Registry::set_redis_url`](crate::Registry::set_redis_url) was not called:
 /// `RESILIENCE_REDIS_URL`, e.g. `redis://127.0.0.1:6379`.
-pub const REDIS_URL_VARIABLE: &str = crate::base::redis_url::VARIABLE;
+pub const REDIS_URL_VARIABLE: &str = crate::base::redis::url::VARIABLE;

@@ -5,6 +5,8 @@
 //! the waiting modes also `max_wait`) counts as a failure. After a failure the backend is
 //! left alone for [`RETRY_AFTER_FAILURE`]: calls in that time go straight to the policy,
 //! without I/O, so an unreachable server costs one slow call per interval, not one per call.
+//! A redirection a cluster client could not complete in time (a key moving between nodes)
+//! fails only its own decision: the server is healthy, and the next call asks again.
 
 use std::hash::{Hash, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,6 +19,8 @@ use super::redis::{RedisLimit, Reply, Undo};
 use super::traffic::Traffic;
 use super::{Backend, BackendStatus, OnBackendError, RateLimitConfig};
 use crate::base::clock::{self, Nanos};
+#[cfg(feature = "redis")]
+use crate::base::redis::failure::{Failure, FailureKind};
 
 /// How long a failed backend is left alone before the next call tries it again.
 pub(super) const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
@@ -172,18 +176,16 @@ impl Remote {
                         Reply::Rejected { wait } => Verdict::Reject(Some(wait)),
                     }
                 }
-                // The client's own time-out is `backend_timeout` too: said the same way.
-                Ok(Err(error)) if error.is_timeout() => {
+                Ok(Err(failure)) => {
                     self.redis.disconnect();
-                    self.failed(now, format!("no answer within {:?}", self.timeout))
-                }
-                Ok(Err(error)) => {
-                    self.redis.disconnect();
-                    self.failed(now, error.to_string())
+                    // A key moving between a cluster's nodes is no outage: the next call
+                    // asks again rather than resting the backend.
+                    let rest = failure.kind() != FailureKind::Redirect;
+                    self.failed(now, failure.into_message(), rest)
                 }
                 Err(_) => {
                     self.redis.disconnect();
-                    self.failed(now, format!("no answer within {limit:?}"))
+                    self.failed(now, Failure::timeout(limit).into_message(), true)
                 }
             }
         }
@@ -193,6 +195,7 @@ impl Remote {
             self.failed(
                 now,
                 String::from("resilience-runtime was built without its `redis` feature"),
+                true,
             )
         }
     }
@@ -216,7 +219,8 @@ impl Remote {
         }
     }
 
-    fn failed(&self, now: Nanos, error: String) -> Verdict {
+    /// A decision the backend did not make; `rest` leaves the backend alone for a while.
+    fn failed(&self, now: Nanos, error: String, rest: bool) -> Verdict {
         let first = self.errors.fetch_add(1, Ordering::Relaxed) == 0;
         if self.available.swap(false, Ordering::Relaxed) || first {
             self.incidents.fetch_add(1, Ordering::Relaxed);
@@ -229,10 +233,12 @@ impl Remote {
                 "rate limiter backend unavailable; following on_backend_error"
             );
         }
-        self.resting_until.store(
-            now.saturating_add(clock::to_nanos(RETRY_AFTER_FAILURE)),
-            Ordering::Relaxed,
-        );
+        if rest {
+            self.resting_until.store(
+                now.saturating_add(clock::to_nanos(RETRY_AFTER_FAILURE)),
+                Ordering::Relaxed,
+            );
+        }
         *self
             .last_error
             .lock()

@@ -193,7 +193,7 @@ impl Registry {
     /// to connections opened from now on (each limiter connects on its first decision).
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn set_redis_url(&self, url: impl Into<String>) {
-        crate::base::redis_url::set(url.into());
+        crate::base::redis::url::set(url.into());
     }
 
     /// The Redis server of Redis-backed rate limiters: the one set with
@@ -201,7 +201,7 @@ impl Registry {
     #[must_use]
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn redis_url(&self) -> Option<String> {
-        crate::base::redis_url::get()
+        crate::base::redis::url::get()
     }
 
     /// Names that attribute sites use without declaring them (`#[circuit_breaker(name = "db")]`

@@ -28,7 +28,9 @@ const GLOBALS: &[(&str, &str)] = &[("disabled", DISABLED), ("clock", CLOCK)];
 
 /// Variables with the prefix that other parts of the crate read.
 const READ_ELSEWHERE: &[&str] = &[
-    crate::base::redis_url::VARIABLE,
+    crate::base::redis::url::VARIABLE,
+    crate::base::redis::url::CA_VARIABLE,
+    crate::base::redis::url::CLUSTER_VARIABLE,
     crate::chaos::ENABLE_VARIABLE,
     crate::chaos::SEED_VARIABLE,
 ];
