@@ -42,7 +42,7 @@ impl Failure {
     /// replies, so that its time-out reads as ours does.
     pub(crate) fn from_redis(error: &RedisError, timeout: Duration) -> Self {
         #[cfg(feature = "redis-tls")]
-        if let Some(tls) = super::tls::describe(error) {
+        if let Some(tls) = super::tls_error::describe(error) {
             return Self::new(FailureKind::Other, tls);
         }
         if error.is_timeout() {
