@@ -2,9 +2,8 @@
 //! files that need a real server (`#[path]`-included, each file uses what it needs).
 #![allow(dead_code)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -12,7 +11,16 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 pub struct RedisServer {
     child: Child,
     port: u16,
-    _dir: TempDir,
+    args: Vec<String>,
+    dir: TempDir,
+}
+
+/// A free loopback port (free when asked: the server binds it right after).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+        .port()
 }
 
 impl RedisServer {
@@ -22,11 +30,20 @@ impl RedisServer {
     ///
     /// When `redis-server` is not on `PATH`: a test that needs it and runs without it fails.
     pub fn start() -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free loopback port")
-            .port();
-        Self::start_on(port)
+        Self::start_with(&[])
+    }
+
+    /// Starts a server on a free loopback port with these extra `redis-server` arguments
+    /// (`--requirepass`, `--tls-port`, ...).
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_with(args: &[&str]) -> Self {
+        Self::spawn(
+            free_port(),
+            args.iter().map(|arg| (*arg).to_owned()).collect(),
+        )
     }
 
     /// Starts a server on `port` (a restart of one that was stopped).
@@ -35,6 +52,10 @@ impl RedisServer {
     ///
     /// As [`start`](Self::start).
     pub fn start_on(port: u16) -> Self {
+        Self::spawn(port, Vec::new())
+    }
+
+    fn spawn(port: u16, args: Vec<String>) -> Self {
         let binary = find_on_path("redis-server").unwrap_or_else(|| {
             panic!("needs redis-server on PATH; install it (e.g. `apt-get install redis-server`)")
         });
@@ -51,6 +72,9 @@ impl RedisServer {
             ])
             .arg("--dir")
             .arg(&dir.0)
+            .arg("--logfile")
+            .arg(dir.0.join("redis.log"))
+            .args(&args)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -58,7 +82,8 @@ impl RedisServer {
         let server = Self {
             child,
             port,
-            _dir: dir,
+            args,
+            dir,
         };
         server.wait_until_ready();
         server
@@ -73,22 +98,45 @@ impl RedisServer {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 
-    /// Waits (a bounded number of short polls) until the server answers `PING`.
+    /// The server's own directory (its log, its sockets), removed on drop.
+    pub fn dir(&self) -> &Path {
+        &self.dir.0
+    }
+
+    /// Waits (a bounded number of short polls) until the server says it is ready: whatever
+    /// it listens on (TCP, TLS, a Unix socket) and whatever it asks of clients first.
     fn wait_until_ready(&self) {
-        for _ in 0..200 {
-            if let Ok(mut stream) = TcpStream::connect(("127.0.0.1", self.port)) {
-                stream.set_read_timeout(Some(Duration::from_secs(1))).ok();
-                let mut reply = [0; 7];
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && stream.read_exact(&mut reply).is_ok()
-                    && &reply == b"+PONG\r\n"
-                {
-                    return;
-                }
+        let log = self.dir.0.join("redis.log");
+        for _ in 0..400 {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("Ready to accept connections") {
+                return;
             }
             std::thread::sleep(Duration::from_millis(25));
         }
-        panic!("redis-server did not start on port {}", self.port);
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        panic!(
+            "redis-server {:?} did not start on port {}: {text}",
+            self.args, self.port
+        );
+    }
+
+    /// A connection of the test's own, for commands the limiter never sends (faults,
+    /// configuration), as user `default` with no password.
+    pub fn admin(&self) -> redis::Connection {
+        self.admin_at(&self.url())
+    }
+
+    /// A connection of the test's own at `url` (with a password, say).
+    pub fn admin_at(&self, url: &str) -> redis::Connection {
+        let client = redis::Client::open(url).expect("a valid admin URL");
+        let connection = client
+            .get_connection_with_timeout(Duration::from_secs(5))
+            .expect("the test reaches its server");
+        connection
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("a read timeout");
+        connection
     }
 
     /// Stops the server now (as a crash would: no goodbye to clients).
@@ -102,6 +150,17 @@ impl Drop for RedisServer {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Runs `args` as one command on `connection`.
+pub fn command<T: redis::FromRedisValue>(connection: &mut redis::Connection, args: &[&str]) -> T {
+    let mut command = redis::cmd(args[0]);
+    for arg in &args[1..] {
+        command.arg(*arg);
+    }
+    command
+        .query(connection)
+        .unwrap_or_else(|error| panic!("{args:?}: {error}"))
 }
 
 /// A directory removed on drop.
