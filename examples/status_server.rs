@@ -136,7 +136,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    let app = resilience_examples::status_api::router().merge(metrics_route(prometheus));
+    let app = resilience_runtime::status::router().merge(metrics_route(prometheus));
     let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
     let listener = tokio::net::TcpListener::bind(address).await?;
     tracing::info!("serving http://{address}/resilience/status and /metrics; Ctrl-C stops");

@@ -1,11 +1,12 @@
-//! The status endpoint over real HTTP: the router served on loopback, called with hyper's
-//! client.
+//! The status endpoint over real HTTP: `resilience_runtime::status::router()` served on
+//! loopback, called with hyper's client.
 
 use std::net::{Ipv4Addr, SocketAddr};
 
 use axum::body::{Body, Bytes};
-use axum::http::{Method, Request, StatusCode, header};
+use axum::http::{Method, Request, Response, StatusCode, header};
 use http_body_util::BodyExt;
+use hyper::body::Incoming;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
@@ -36,7 +37,7 @@ impl Server {
             .expect("bind loopback");
         let address = listener.local_addr().expect("bound address");
         let task = tokio::spawn(async move {
-            axum::serve(listener, resilience_examples::status_api::router())
+            axum::serve(listener, resilience_runtime::status::router())
                 .await
                 .expect("server runs");
         });
@@ -47,6 +48,25 @@ impl Server {
         }
     }
 
+    /// Sends a request; answers with the response, its body unread.
+    async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        accept: Option<&str>,
+    ) -> Response<Incoming> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(format!("{}{path}", self.base));
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        self.client
+            .request(request.body(Body::empty()).expect("valid request"))
+            .await
+            .expect("the server answers")
+    }
+
     /// Sends a request; answers with the status, the content type and the body.
     async fn send(
         &self,
@@ -54,17 +74,7 @@ impl Server {
         path: &str,
         accept: Option<&str>,
     ) -> (StatusCode, String, Bytes) {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base));
-        if let Some(accept) = accept {
-            request = request.header(header::ACCEPT, accept);
-        }
-        let response = self
-            .client
-            .request(request.body(Body::empty()).expect("valid request"))
-            .await
-            .expect("the server answers");
+        let response = self.request(method, path, accept).await;
         let status = response.status();
         let content_type = response
             .headers()
@@ -263,6 +273,19 @@ async fn bad_requests_get_json_errors_and_the_server_keeps_serving() {
             "`DELETE` is not allowed on `/resilience/status`",
         )
         .await;
+    // A 405 names the methods that are allowed.
+    for (method, path, allowed) in [
+        (Method::DELETE, "/resilience/status", "GET,HEAD"),
+        (
+            Method::GET,
+            "/resilience/breakers/http-untouched/reset",
+            "POST",
+        ),
+    ] {
+        let response = server.request(method, path, None).await;
+        assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(response.headers()[header::ALLOW], allowed, "{path}");
+    }
     for path in [
         "/",
         "/resilience",

@@ -25,20 +25,20 @@ pub use crate::base::call::outcome::{
     Attempt, Failure, FailureText, Outcome, attempt, attempt_sync, finish, layer_error, lift,
 };
 pub use crate::base::call::site::{Site, SiteName, method_name};
-pub use crate::base::call::span::{InSpan, in_span, in_span_sync};
+pub use crate::base::call::span::{InSpan, in_span, record_span_outcome};
 pub use crate::base::call::start::{CallStart, call_start};
 pub use crate::base::call::wait::{Waiting, sleep, sleep_blocking};
 pub use crate::base::describe::probe::{DescribeWith, Probe, ProbeDebug, ProbeOther, by_type_name};
 pub use crate::base::describe::{DescribeError, Described};
 pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_wait};
-pub use crate::circuit_breaker::adapter::{ignore_none, record_any, record_outcome};
+pub use crate::circuit_breaker::adapter::{ignore_none, ok_succeeds, record_any, record_outcome};
 pub use crate::rate_limit::adapter::{
     rate_limit_admit, rate_limit_admit_key, rate_limit_block_key, rate_limit_wait,
     rate_limit_wait_key,
 };
 pub use crate::registry::adoption::Adoption;
 pub use crate::registry::declaration::Declaration;
-pub use crate::retry::driver::{no_hint, retry_any, retry_start};
+pub use crate::retry::driver::{keep_ok, no_hint, retry_any, retry_start};
 pub use crate::retry::step::RetryCall;
 pub use crate::timeout::adapter::{timed_out, timeout};
 pub use declare::{
@@ -46,8 +46,8 @@ pub use declare::{
 };
 
 use crate::Error;
-use crate::retry::Retry;
 use crate::retry::step::FailureJudge;
+use crate::retry::{Retry, RetryOn};
 
 /// Whether this crate was built with its `redis` feature: `backend = "redis"` fails the
 /// build, with the reason, when it was not.
@@ -62,21 +62,33 @@ pub fn into_error<E>(failure: Failure<E>, convert: fn(Error) -> E) -> E {
 
 /// Decides after one attempt of the loop `#[retry]` generates: `Break` with the final
 /// outcome, or `Continue` with the delay before the next attempt. The retry step, with the
-/// failures judged as a fused stack's (`retry::step::FailureJudge`).
+/// failures judged as a fused stack's (`retry::step::FailureJudge`) by `on`'s `when` and
+/// `retry_after`, and an `Ok` by its `when_ok`.
 #[inline]
-pub fn retry_step<T, E>(
+pub fn retry_step<T, E, W, K, H>(
     retry: &Retry,
     call: &mut RetryCall,
     outcome: Attempt<T, E>,
-    when: impl Fn(&E) -> bool,
-    hint: impl Fn(&E) -> Option<Duration>,
+    on: RetryOn<T, E, W, K, H>,
     describe: impl DescribeWith<E>,
     // The site's `E::from`: a layer's error is judged as the user's error type.
     convert: fn(Error) -> E,
-) -> ControlFlow<Attempt<T, E>, Duration> {
+) -> ControlFlow<Attempt<T, E>, Duration>
+where
+    W: Fn(&E) -> bool,
+    K: Fn(&T) -> bool,
+    H: Fn(&E) -> Option<Duration>,
+{
+    let RetryOn {
+        when,
+        when_ok,
+        retry_after,
+        ..
+    } = on;
     call.step(
         retry,
         outcome,
-        FailureJudge::new(when, hint, describe, convert),
+        FailureJudge::new(when, retry_after, describe, convert),
+        when_ok,
     )
 }

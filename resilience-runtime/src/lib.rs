@@ -65,7 +65,8 @@
 //! breaker's recent transitions (and prints as tables). Every resilience action is a
 //! `tracing` event with the instance's `name`: retries and opening breakers at `warn`, other
 //! transitions at `info`, rejections, waits and timeouts at `debug`. With the `metrics`
-//! feature, `metrics::record()` publishes the counts through the `metrics` facade.
+//! feature, `metrics::record()` publishes the counts through the `metrics` facade; with the
+//! `axum` feature, `status::router()` serves the snapshot and breaker control over HTTP.
 //!
 //! # Configuration outside code
 //!
@@ -99,6 +100,9 @@
 //! | `metrics` | no | the `metrics` module: counters and gauges through the `metrics` facade |
 //! | `redis` | no | `backend = "redis"`: rate limits shared by many processes through a Redis server |
 //! | `chaos` | no | arms `#[chaos]` fault injection; enable it under `[dev-dependencies]` only |
+//! | `http` | no | the `http` module: `Retry-After` (seconds and HTTP-dates) and transient status codes of the `http` 1.x crate, for `#[retry]` |
+//! | `axum` | no | implies `http`; [`Error`] as an axum response (429/503 with `Retry-After`, 504), and the `status` module: the registry's status and breaker control as a mountable `axum::Router` |
+//! | `tower` | no | the `tower` module: the policies as tower layers, on the named registry |
 //!
 //! On docs.rs every feature is documented, and each item that needs one says which.
 
@@ -114,6 +118,8 @@ pub mod circuit_breaker;
 pub mod clock;
 pub mod config;
 pub mod fallback;
+#[cfg(feature = "http")]
+pub mod http;
 #[cfg(feature = "metrics")]
 pub mod metrics;
 pub mod rate_limit;
@@ -121,8 +127,12 @@ pub mod registry;
 pub mod retry;
 mod settings;
 pub mod spans;
+#[cfg(feature = "axum")]
+pub mod status;
 pub mod testing;
 pub mod timeout;
+#[cfg(feature = "tower")]
+pub mod tower;
 
 #[doc(hidden)]
 pub mod __private;
@@ -152,7 +162,8 @@ pub use retry::{BackoffKind, Jitter, Preset, Retry, RetryConfig, RetryHandle, Re
 /// | `jitter_factor` | `0.1` | ± fraction, with `jitter = "proportional"` only |
 /// | `max_elapsed` | none | overall deadline: no retry starts a sleep that would end past it |
 /// | `when` | every error | path to `fn(&E) -> bool`: retry only errors it accepts |
-/// | `retry_after` | none | path to `fn(&E) -> Option<Duration>`: a server hint replaces the delay (capped by `max_delay`) |
+/// | `when_ok` | no `Ok` | path to `fn(&T) -> bool` (`T`: the fn's `Ok` type): retry an `Ok` it accepts (a 503 response); when attempts run out the last `Ok` is returned, counted as failed in the metrics |
+/// | `retry_after` | none | path to `fn(&E) -> Option<Duration>`: a server hint replaces the delay (capped by `max_delay`); errors only, so a `when_ok` retry waits the backoff |
 /// | `preset` | none | `"conservative"` (3, 1s, 16s, ×2), `"aggressive"` (5, 500ms, 8s, ×1.5), `"patient"` (4, 2s, 60s, ×2.5); explicit keys override it |
 /// | `name` | the fn's path | registry name, for metrics and sharing |
 /// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
@@ -199,6 +210,7 @@ pub use resilience_macros::retry;
 /// | `half_open_max_calls` | `success_threshold` | trial calls admitted in half-open; with `failure_rate`, the breaker decides once all have completed, by the same rates |
 /// | `max_wait_in_half_open` | none | the longest half-open may last before the next call reopens it |
 /// | `record_if` / `ignore_if` | every error / none | paths to `fn(&E) -> bool`; `ignore_if` wins; an unrecorded error counts as a success |
+/// | `record_if_ok` | none | path to `fn(&T) -> bool` (`T`: the fn's `Ok` type): an `Ok` it accepts counts as a failure, and is still returned |
 /// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
 ///
 /// A site that gives only `name` (and predicates) adopts the breaker declared elsewhere.

@@ -353,3 +353,57 @@ pub async fn slowed(value: &str) -> Result<&str, ServiceError> {
 pub fn chaotic_blocking(id: u32) -> Result<u32, ServiceError> {
     Ok(id)
 }
+
+/// A response that arrived, though it may say the service failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status.
+    pub status: u16,
+    /// The body.
+    pub body: String,
+}
+
+impl Response {
+    /// 503: worth trying again.
+    #[must_use]
+    pub fn is_unavailable(&self) -> bool {
+        self.status == 503
+    }
+
+    /// Any 5xx: a failure of the service.
+    #[must_use]
+    pub fn is_server_error(&self) -> bool {
+        self.status >= 500
+    }
+}
+
+/// `Ok` values that failed: a 503 is tried again, and every 5xx counts as a failure for the
+/// breaker, on an async fn and on a sync method with a borrowed result.
+///
+/// # Errors
+/// An open breaker, or the service's error once the retries are spent.
+#[circuit_breaker(name = "lint-ok-outcomes", failure_threshold = 5, record_if_ok = Response::is_server_error)]
+#[retry(max_attempts = 3, initial_delay = "1ms", when = ServiceError::is_transient,
+        when_ok = Response::is_unavailable, retry_after = ServiceError::retry_after)]
+pub async fn fetch_response(status: u16) -> Result<Response, ServiceError> {
+    Ok(Response {
+        status,
+        body: String::new(),
+    })
+}
+
+impl Response {
+    /// The body's first line, tried again while it is blank.
+    ///
+    /// # Errors
+    /// An open breaker.
+    #[circuit_breaker(name = "lint-ok-first-line", failure_threshold = 3, record_if_ok = is_blank)]
+    #[retry(max_attempts = 2, initial_delay = "0s", when_ok = is_blank)]
+    pub fn first_line(&self) -> Result<&str, ServiceError> {
+        Ok(self.body.lines().next().unwrap_or_default())
+    }
+}
+
+fn is_blank(line: &&str) -> bool {
+    line.trim().is_empty()
+}

@@ -4,9 +4,21 @@
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
+use std::convert::Infallible;
+use std::fmt::Debug;
+use std::time::Duration;
+
+use resilience_runtime::bulkhead::BulkheadConfig;
+use resilience_runtime::circuit_breaker::CircuitBreakerConfig;
 use resilience_runtime::clock::{self, ClockSource};
+use resilience_runtime::rate_limit::{Rate, RateLimitConfig};
+use resilience_runtime::retry::RetryConfig;
+use resilience_runtime::tower::{
+    BulkheadLayer, CircuitBreakerLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
+};
 use resilience_runtime::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
 use resilience_tests::ServiceError;
+use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
 
 /// Counts allocations made by the current thread while `COUNTING` is set on it.
 struct CountingAllocator;
@@ -134,7 +146,7 @@ async fn warm_call_sites_allocate_nothing() {
     .await;
     assert_eq!(sync, 0, "sync layers allocated on the happy path");
 
-    // The only test in this binary: switching chaos cannot race with another.
+    // The only test in this binary that switches chaos: it cannot race with another.
     for armed in [false, true] {
         chaos::set_enabled(armed);
         assert_eq!(under_chaos(1).await, Ok(1));
@@ -167,4 +179,64 @@ async fn warm_call_sites_allocate_nothing() {
     .await;
     clock::set_source(ClockSource::Tokio);
     assert_eq!(on_the_counter, 0, "layers on the CPU counter allocated");
+}
+
+/// Sends 1000 warm requests through `service` and checks that none allocated.
+async fn assert_warm_calls_allocate_nothing<S>(layers: &str, mut service: S)
+where
+    S: Service<u32, Response = u32>,
+    S::Error: Debug,
+{
+    // First calls may allocate: a keyed limiter's first use of each of its four keys.
+    for n in 0..4 {
+        assert_eq!(service.ready().await.unwrap().call(n).await.unwrap(), n);
+    }
+    let allocations = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(service.ready().await.unwrap().call(n).await.unwrap(), n);
+        }
+    })
+    .await;
+    assert_eq!(allocations, 0, "{layers} allocated on the happy path");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn warm_tower_layers_allocate_nothing() {
+    // An inner service that allocates nothing: its future is ready at once.
+    let inner = service_fn(|n: u32| std::future::ready(Ok::<_, Infallible>(n)));
+    let many = RateLimitConfig::new(Rate::per_second(1_000_000)).with_burst(1_000_000);
+
+    let breaker = CircuitBreakerLayer::new("alloc-tower-breaker", CircuitBreakerConfig::new())
+        .record_if_ok(|n: &u32| *n == u32::MAX);
+    assert_warm_calls_allocate_nothing("a breaker", breaker.layer(inner)).await;
+    let retry =
+        RetryLayer::new("alloc-tower-retry", RetryConfig::new()).when_ok(|n: &u32| *n == u32::MAX);
+    assert_warm_calls_allocate_nothing("a retry", retry.layer(inner)).await;
+    let timeout = TimeoutLayer::new(Duration::from_secs(1));
+    assert_warm_calls_allocate_nothing("a timeout", timeout.layer(inner)).await;
+    let limit = RateLimitLayer::new("alloc-tower-limit", many);
+    assert_warm_calls_allocate_nothing("a rate limit", limit.layer(inner)).await;
+    let per_key = RateLimitLayer::new("alloc-tower-keyed", many).key_by(|n: &u32| n % 4);
+    assert_warm_calls_allocate_nothing("a keyed rate limit", per_key.layer(inner)).await;
+    let pool = BulkheadLayer::new("alloc-tower-pool", BulkheadConfig::new(4));
+    assert_warm_calls_allocate_nothing("a bulkhead", pool.layer(inner)).await;
+
+    let stacked = ServiceBuilder::new()
+        .layer(CircuitBreakerLayer::named("alloc-tower-breaker"))
+        .layer(RetryLayer::named("alloc-tower-retry"))
+        .layer(TimeoutLayer::new(Duration::from_secs(1)))
+        .layer(RateLimitLayer::named("alloc-tower-limit"))
+        .layer(BulkheadLayer::named("alloc-tower-pool"))
+        .service(inner);
+    assert_warm_calls_allocate_nothing("five stacked layers", stacked).await;
+
+    // A rejection allocates its `BoxError`, and nothing else.
+    let mut full = BulkheadLayer::new("alloc-tower-full", BulkheadConfig::new(0)).layer(inner);
+    let _ = full.ready().await.unwrap().call(0).await;
+    let rejected = allocations_during(async || {
+        let rejection = full.ready().await.unwrap().call(0).await.unwrap_err();
+        drop(std::hint::black_box(rejection));
+    })
+    .await;
+    assert_eq!(rejected, 1, "a rejection's box");
 }

@@ -357,6 +357,12 @@ fn every_bad_value_names_its_key_and_the_accepted_form() {
         ),
         (
             "circuit_breaker",
+            "record_if_ok",
+            "\"f\"",
+            "set only in the attribute",
+        ),
+        (
+            "circuit_breaker",
             "failure_treshold",
             "1",
             "did you mean \"failure_threshold\"?",
@@ -382,6 +388,7 @@ fn every_bad_value_names_its_key_and_the_accepted_form() {
         ("retry", "max_elapsed", "\"0s\"", "greater than zero"),
         ("retry", "preset", "\"lazy\"", "expected one of"),
         ("retry", "when", "\"f\"", "set only in the attribute"),
+        ("retry", "when_ok", "\"f\"", "set only in the attribute"),
         ("retry", "max_attempts", "[1]", "not array"),
         ("rate_limiter", "rate", "\"100\"", "missing \"/\""),
         ("rate_limiter", "rate", "\"0/s\"", "at least 1"),
@@ -417,7 +424,16 @@ fn every_bad_value_names_its_key_and_the_accepted_form() {
             "{message}\n  should say {expected}"
         );
         let issue = &error.issues()[0];
-        let value_problem = !["record_if", "when", "key", "name", "failure_treshold"].contains(key)
+        let value_problem = ![
+            "record_if",
+            "record_if_ok",
+            "when",
+            "when_ok",
+            "key",
+            "name",
+            "failure_treshold",
+        ]
+        .contains(key)
             && !value.starts_with('[');
         assert_eq!(issue.accepted.is_some(), value_problem, "{message}");
     }

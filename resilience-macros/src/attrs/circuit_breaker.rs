@@ -33,6 +33,7 @@ struct CircuitBreakerArgs {
     max_wait_in_half_open: Option<DurationLit>,
     record_if: Option<Path>,
     ignore_if: Option<Path>,
+    record_if_ok: Option<Path>,
     #[darling(rename = "crate")]
     krate: Option<Path>,
 }
@@ -61,6 +62,8 @@ pub(crate) struct CircuitBreakerLayer {
     pub(crate) max_wait_in_half_open: Option<Duration>,
     pub(crate) record_if: Option<Path>,
     pub(crate) ignore_if: Option<Path>,
+    /// `fn(&T) -> bool`: an `Ok` it flags counts as a failure.
+    pub(crate) record_if_ok: Option<Path>,
 }
 
 impl CircuitBreakerLayer {
@@ -265,5 +268,6 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<Circui
         max_wait_in_half_open,
         record_if: args.record_if,
         ignore_if: args.ignore_if,
+        record_if_ok: args.record_if_ok,
     })
 }

@@ -104,6 +104,7 @@ struct RetryArgs {
     jitter_factor: Option<Float>,
     max_elapsed: Option<DurationLit>,
     when: Option<Path>,
+    when_ok: Option<Path>,
     retry_after: Option<Path>,
     preset: Option<Choice<Preset>>,
     name: Option<LitStr>,
@@ -123,6 +124,8 @@ pub(crate) struct RetryLayer {
     pub(crate) jitter: Option<(Jitter, Option<f64>)>,
     pub(crate) max_elapsed: Option<Duration>,
     pub(crate) when: Option<Path>,
+    /// `fn(&T) -> bool`: an `Ok` it flags is tried again.
+    pub(crate) when_ok: Option<Path>,
     pub(crate) retry_after: Option<Path>,
 }
 
@@ -270,6 +273,7 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<RetryL
         jitter,
         max_elapsed,
         when: args.when,
+        when_ok: args.when_ok,
         retry_after: args.retry_after,
     })
 }

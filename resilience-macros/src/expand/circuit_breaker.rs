@@ -38,6 +38,10 @@ pub(super) fn wrap(
         || quote!(#krate::__private::ignore_none),
         |path| predicate(path, &predicate_type),
     );
+    let record_if_ok = layer.record_if_ok.as_ref().map_or_else(
+        || quote!(#krate::__private::ok_succeeds),
+        |path| predicate(path, &site.ok_predicate_type(&quote!(bool))),
+    );
     let (breaker, permit, outcome, error) = (
         local("breaker"),
         local("permit"),
@@ -51,7 +55,7 @@ pub(super) fn wrap(
             match #breaker.try_acquire() {
                 ::core::result::Result::Ok(#permit) => {
                     let #outcome = #inner;
-                    #krate::__private::record_outcome(#permit, &#outcome, #record_if, #ignore_if);
+                    #krate::__private::record_outcome(#permit, &#outcome, #record_if, #ignore_if, #record_if_ok);
                     #outcome
                 }
                 ::core::result::Result::Err(#error) => #krate::__private::layer_error(#error),

@@ -27,6 +27,11 @@ pub(super) fn wrap(
         || quote!(#krate::__private::retry_any),
         |when| predicate(when, &site.predicate_type(&quote!(bool))),
     );
+    let when_ok = layer.when_ok.as_ref().map_or_else(
+        || quote!(#krate::__private::keep_ok),
+        |when_ok| predicate(when_ok, &site.ok_predicate_type(&quote!(bool))),
+    );
+    // `retry_after` reads errors only: a flagged `Ok` waits the backoff's delay.
     let hint = layer.retry_after.as_ref().map_or_else(
         || quote!(#krate::__private::no_hint),
         |hint| {
@@ -47,6 +52,9 @@ pub(super) fn wrap(
         local("delay"),
         conversion(),
     );
+    let on = quote! {
+        #krate::retry::RetryOn::new().when(#when).when_ok(#when_ok).retry_after(#hint)
+    };
     let describe = describe_error(site);
     let get = &handle.get;
     let attempt = local("attempt");
@@ -59,7 +67,7 @@ pub(super) fn wrap(
             loop {
                 #attempt += 1;
                 let #outcome = #inner;
-                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #when, #hint, #describe, #conversion) {
+                match #krate::__private::retry_step(#retry, &mut #state, #outcome, #on, #describe, #conversion) {
                     ::core::ops::ControlFlow::Break(#outcome) => break #outcome,
                     ::core::ops::ControlFlow::Continue(#delay) => #sleep(#delay) #wait,
                 }

@@ -44,21 +44,41 @@ impl<'a> Site<'a> {
         )
     }
 
+    /// The fn's value type (`T` of the body's `Result<T, E>`), or `_` when it cannot be named.
+    pub(super) fn value_type(&self) -> TokenStream {
+        let krate = self.krate;
+        self.plan.body_type.as_ref().map_or_else(
+            || quote!(_),
+            |ty| quote!(<#ty as #krate::__private::Outcome>::Value),
+        )
+    }
+
     /// The type of a user's predicate on the fn's error, `fn(&E) -> output`, for coercing the
     /// predicate's path to, so that a fn of another type is reported at the path in those
-    /// terms. `E` is left to inference when the body type has elided lifetimes, which a fn
-    /// pointer type would bind anew.
+    /// terms.
     pub(super) fn predicate_type(&self, output: &TokenStream) -> TokenStream {
+        self.predicate_on(self.error_type(), output)
+    }
+
+    /// The type of a user's predicate on the fn's `Ok` value, `fn(&T) -> output`, as
+    /// [`predicate_type`](Self::predicate_type) is on its error.
+    pub(super) fn ok_predicate_type(&self, output: &TokenStream) -> TokenStream {
+        self.predicate_on(self.value_type(), output)
+    }
+
+    /// `fn(&argument) -> output`. The argument is left to inference when the body type has
+    /// elided lifetimes, which a fn pointer type would bind anew.
+    fn predicate_on(&self, argument: TokenStream, output: &TokenStream) -> TokenStream {
         let has_elided_lifetime = self.plan.body_type.as_ref().is_some_and(|ty| {
             let tokens = quote!(#ty).to_string();
             tokens.contains('&') || tokens.contains("'_")
         });
-        let error_ty = if has_elided_lifetime {
+        let argument = if has_elided_lifetime {
             quote!(_)
         } else {
-            self.error_type()
+            argument
         };
-        quote!(fn(&#error_ty) -> #output)
+        quote!(fn(&#argument) -> #output)
     }
 
     /// The body's type as written, or `_` when it cannot be named.

@@ -6,6 +6,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Ident;
 
+use super::hygiene::local;
 use super::site::Site;
 
 /// `code` (an expression evaluating to an `Attempt`) run inside the call's span.
@@ -56,7 +57,17 @@ fn in_span(site: &Site<'_>, span: TokenStream, code: TokenStream) -> TokenStream
     if site.is_async() {
         quote!(#krate::__private::in_span(#span, async { #code }).await)
     } else {
-        quote!(#krate::__private::in_span_sync(&#span, || #code))
+        // Entered in place, without a closure around the code, so the sync path stays as
+        // inlinable as without a span.
+        let (span_local, entered, outcome) = (local("span"), local("entered"), local("outcome"));
+        quote!({
+            let #span_local = #span;
+            let #entered = #span_local.enter();
+            let #outcome = #code;
+            ::core::mem::drop(#entered);
+            #krate::__private::record_span_outcome(&#span_local, &#outcome);
+            #outcome
+        })
     }
 }
 

@@ -1,5 +1,5 @@
 //! What a `#[circuit_breaker]` layer calls: feeding an attempt's outcome to its permit, and
-//! the defaults of `record_if` and `ignore_if`.
+//! the defaults of `record_if`, `ignore_if` and `record_if_ok`.
 
 use super::permit::CircuitPermit;
 use crate::Error;
@@ -7,20 +7,37 @@ use crate::base::call::outcome::{Attempt, Failure};
 
 /// Feeds an outcome to a breaker permit.
 ///
-/// A layer's rejection is not the service's failure: its permit is released unrecorded. A
-/// timeout is a failure. For the service's own errors `ignore_if` wins over `record_if`; an
-/// error that is not recorded counts as a success.
+/// An `Ok` that `record_if_ok` flags is a failure, any other `Ok` a success. A layer's
+/// rejection is not the service's failure: its permit is released unrecorded. A timeout is a
+/// failure. For the service's own errors `ignore_if` wins over `record_if`; an error that is
+/// not recorded counts as a success.
 #[inline(always)]
 pub fn record_outcome<T, E>(
     permit: CircuitPermit<'_>,
     outcome: &Attempt<T, E>,
     record_if: impl Fn(&E) -> bool,
     ignore_if: impl Fn(&E) -> bool,
+    record_if_ok: impl Fn(&T) -> bool,
 ) {
     match outcome {
-        Ok(_) => permit.record_success(),
+        Ok(value) => record_service_ok(permit, value, record_if_ok),
         Err(Failure::Service(error)) => record_service_error(permit, error, record_if, ignore_if),
         Err(Failure::Layer(error)) => record_layer_error(permit, error),
+    }
+}
+
+/// Feeds the service's `Ok` to a breaker permit: a failure when `record_if_ok` flags it (the
+/// value still goes to the caller), a success otherwise. Slow calls count either way.
+#[inline(always)]
+pub(crate) fn record_service_ok<T>(
+    permit: CircuitPermit<'_>,
+    value: &T,
+    record_if_ok: impl Fn(&T) -> bool,
+) {
+    if record_if_ok(value) {
+        permit.record_failure();
+    } else {
+        permit.record_success();
     }
 }
 
@@ -57,6 +74,12 @@ pub(crate) fn record_layer_error(permit: CircuitPermit<'_>, error: &Error) {
 #[inline]
 pub fn record_any<E>(_: &E) -> bool {
     true
+}
+
+/// Default `record_if_ok`: every `Ok` is a success.
+#[inline]
+pub fn ok_succeeds<T>(_: &T) -> bool {
+    false
 }
 
 /// Default `ignore_if`: no error is ignored.

@@ -6,8 +6,9 @@ use crate::Error;
 use crate::base::call::noted::{self, Noted};
 
 use super::CircuitBreaker;
-use super::adapter::{ignore_none, record_any, record_layer_error, record_service_error};
+use super::adapter::record_layer_error;
 use super::permit::{CircuitPermit, PermitKind, PermitPeriod};
+use super::record_on::RecordOn;
 use super::state::CircuitState;
 
 impl CircuitBreaker {
@@ -78,7 +79,7 @@ impl CircuitBreaker {
         F: Future<Output = Result<T, E>>,
         E: From<Error>,
     {
-        self.call_with(fut, record_any, ignore_none).await
+        self.call_on(fut, RecordOn::new()).await
     }
 
     /// [`call`](Self::call) with the attribute's `record_if` and `ignore_if`: of the service's
@@ -98,19 +99,58 @@ impl CircuitBreaker {
         F: Future<Output = Result<T, E>>,
         E: From<Error>,
     {
+        let on = RecordOn::new().record_if(record_if).ignore_if(ignore_if);
+        self.call_on(fut, on).await
+    }
+
+    /// [`call`](Self::call) with every way the attribute counts an outcome, given as a
+    /// [`RecordOn`]: which errors are failures (`record_if`), which are not counted
+    /// (`ignore_if`), and which `Ok` values are failures (`record_if_ok`, e.g. a 503 response
+    /// returned as `Ok`). A flagged `Ok` is still returned to the caller as it is; an outer
+    /// [`Retry::run_on`](crate::retry::Retry::run_on) tries it again only if its own
+    /// `when_ok` says so.
+    ///
+    /// ```
+    /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig, CircuitState, RecordOn};
+    /// use resilience_runtime::Error;
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let breaker = CircuitBreaker::new("doc-call-on", CircuitBreakerConfig::new().with_failure_threshold(1));
+    /// let on = RecordOn::new().record_if_ok(|body: &&str| body.is_empty());
+    /// let body: Result<&str, Error> = breaker.call_on(async { Ok("") }, on).await;
+    /// assert_eq!(body.unwrap(), "");
+    /// assert_eq!(breaker.state(), CircuitState::Open);
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`call`](Self::call).
+    pub async fn call_on<T, E, F, R, I, O>(
+        &self,
+        fut: F,
+        on: RecordOn<T, E, R, I, O>,
+    ) -> Result<T, E>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: From<Error>,
+        R: Fn(&E) -> bool,
+        I: Fn(&E) -> bool,
+        O: Fn(&T) -> bool,
+    {
         let permit = match self.try_acquire() {
             Ok(permit) => permit,
             Err(rejection) => return Err(noted::convert(rejection)),
         };
         match Noted::new(fut).await {
             Ok(value) => {
-                permit.record_success();
+                on.record_ok(permit, &value);
                 Ok(value)
             }
             Err(failure) => {
                 match &failure.layer {
                     Some(layer) => record_layer_error(permit, layer),
-                    None => record_service_error(permit, &failure.error, record_if, ignore_if),
+                    None => on.record_error(permit, &failure.error),
                 }
                 Err(failure.pass_on())
             }

@@ -54,6 +54,7 @@ mod calls;
 mod manual_control;
 mod permit;
 mod reconfigure;
+mod record_on;
 
 // The state machine: the packed state word, admission, outcomes, transitions.
 mod acquire;
@@ -85,5 +86,6 @@ pub use config::{CircuitBreakerConfig, MAX_WINDOW_CALLS, MAX_WINDOW_SECS, Slidin
 pub use event::{CircuitEvent, TransitionReason};
 pub use metrics::{CircuitBreakerMetrics, CircuitBreakerSnapshot};
 pub use permit::CircuitPermit;
+pub use record_on::RecordOn;
 pub use state::CircuitState;
 pub use subscription::{RECENT_TRANSITIONS, Subscription};

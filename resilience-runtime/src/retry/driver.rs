@@ -1,6 +1,6 @@
 //! What the loop `#[retry]` generates calls, besides `__private::retry_step` (which stays in
 //! `__private.rs`, where the compiler's notes about its bounds point): the start of a call's
-//! loop and the defaults of `when` and `retry_after`.
+//! loop and the defaults of `when`, `when_ok` and `retry_after`.
 
 use std::time::Duration;
 
@@ -17,6 +17,12 @@ pub fn retry_start(retry: &Retry) -> RetryCall {
 #[inline]
 pub fn retry_any<E>(_: &E) -> bool {
     true
+}
+
+/// Default `when_ok`: every `Ok` is final.
+#[inline]
+pub fn keep_ok<T>(_: &T) -> bool {
+    false
 }
 
 /// Default `retry_after`: no server hint.

@@ -183,8 +183,9 @@ impl Retry {
             name = self.name, attempts, "succeeded after retrying");
     }
 
-    /// Counts a call that ended in `Err` (`error`) after `attempts` attempts; giving up after
-    /// retrying is logged at warn level. For the retry step.
+    /// Counts a call that ended after `attempts` attempts in `Err`, or in an `Ok` that
+    /// `when_ok` flagged, shown as `error`; giving up after retrying is logged at warn level.
+    /// For the retry step.
     pub(crate) fn record_failure(&self, attempts: u32, error: &dyn fmt::Display) {
         self.failed.fetch_add(1, Relaxed);
         if attempts > 1 {

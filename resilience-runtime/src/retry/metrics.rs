@@ -15,13 +15,15 @@ pub struct RetryMetrics {
     pub calls: u64,
     /// Extra attempts made: every attempt after the first of its call.
     pub retries: u64,
-    /// Calls that ended in `Ok`, at any attempt.
+    /// Calls that ended in `Ok`, at any attempt (an `Ok` that `when_ok` flagged counts as
+    /// failed instead).
     pub succeeded: u64,
     /// Calls that ended in `Ok` after at least one retry.
     pub succeeded_after_retry: u64,
-    /// Calls that ended in `Err`, for whatever reason.
+    /// Calls that ended in `Err`, for whatever reason, or in an `Ok` that `when_ok` flagged
+    /// when no retry was left (that `Ok` is still the call's outcome).
     pub failed: u64,
-    /// Calls that ended in `Err` after at least one retry: the attempts or the `max_elapsed`
+    /// Failed calls that ended after at least one retry: the attempts or the `max_elapsed`
     /// budget ran out, or a later error was not retryable. `failed - exhausted` calls failed
     /// on their first attempt and were not retried.
     pub exhausted: u64,

@@ -4,7 +4,8 @@
 //! - [`RetryState`] is the bookkeeping of one call: [`RetryConfig::start`] it, and after each
 //!   retryable failure ask [`RetryState::next_delay`] how long to sleep, or whether to give up.
 //! - [`Retry`] is a *named* policy with counters, as kept in the registry;
-//!   [`Retry::run`] is the whole loop for callers that do not use the `#[retry]` attribute.
+//!   [`Retry::run`] is the whole loop for callers that do not use the `#[retry]` attribute,
+//!   and [`Retry::run_on`] takes a [`RetryOn`]: which errors and which `Ok` values to retry.
 //!
 //! One file per concept: the schedules ([`BackoffKind`]) and [`Jitter`], the policy, the
 //! per-call state, the named instance with its live tuning and metrics, and the
@@ -16,6 +17,7 @@ pub(crate) mod driver;
 mod instance;
 mod jitter;
 mod metrics;
+mod retry_on;
 mod run;
 mod state;
 pub(crate) mod step;
@@ -26,6 +28,7 @@ pub use config::{Preset, RetryConfig};
 pub use instance::{Retry, RetryHandle};
 pub use jitter::Jitter;
 pub use metrics::{RetryMetrics, RetrySnapshot};
+pub use retry_on::RetryOn;
 
 /// The first name of [`RetryConfig`], kept so that code written against it still compiles:
 /// the same type.

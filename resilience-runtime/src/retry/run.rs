@@ -1,5 +1,5 @@
 //! [`Retry::run`] and its siblings: the whole retry loop, for callers that do not use the
-//! `#[retry]` attribute. Each attempt's outcome goes through the same [step](super::step) as
+//! `#[retry]` attribute; [`Retry::run_on`] takes all of the attribute's predicates at once. Each attempt's outcome goes through the same [step](super::step) as
 //! generated code's.
 
 use std::future::Future;
@@ -10,6 +10,7 @@ use crate::base::call::noted::{Noted, NotedError, noted_blocking};
 use crate::base::clock;
 
 use super::instance::Retry;
+use super::retry_on::RetryOn;
 use super::step::{ErrorJudge, RetryCall};
 
 impl Retry {
@@ -49,16 +50,64 @@ impl Retry {
         &self,
         when: impl Fn(&E) -> bool,
         retry_after: impl Fn(&E) -> Option<Duration>,
+        op: F,
+    ) -> Result<T, E>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.run_on(RetryOn::new().when(when).retry_after(retry_after), op)
+            .await
+    }
+
+    /// Like [`run`](Retry::run), with every way the attribute judges an attempt, given as a
+    /// [`RetryOn`]: the errors to retry (`when`), the `Ok` values to retry (`when_ok`, e.g. a
+    /// 503 response returned as `Ok`) and the server's hint (`retry_after`).
+    ///
+    /// A flagged `Ok` is tried again after the backoff's delay, within the policy's attempts
+    /// and `max_elapsed`; when the policy gives up, that last `Ok` is returned, and the
+    /// [metrics](Retry::metrics) count the call as failed (and as exhausted after a retry).
+    ///
+    /// ```
+    /// use resilience_runtime::retry::{Jitter, Retry, RetryConfig, RetryOn};
+    ///
+    /// fn busy(status: &u16) -> bool {
+    ///     *status == 503
+    /// }
+    ///
+    /// # tokio::runtime::Builder::new_current_thread().enable_time().start_paused(true)
+    /// #     .build().unwrap().block_on(async {
+    /// let retry = Retry::new("doc-run-on", RetryConfig::new().with_max_attempts(2).with_jitter(Jitter::None));
+    /// // Always 503: after the two attempts the last `Ok` is the outcome.
+    /// let status: Result<u16, std::io::Error> = retry
+    ///     .run_on(RetryOn::new().when_ok(busy), || async { Ok(503) })
+    ///     .await;
+    /// assert_eq!(status.unwrap(), 503);
+    /// let metrics = retry.metrics();
+    /// assert_eq!((metrics.retries, metrics.failed, metrics.exhausted), (1, 1, 1));
+    /// # });
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error, when it was not retryable or the policy gave up.
+    pub async fn run_on<T, E, W, K, H, F, Fut>(
+        &self,
+        on: RetryOn<T, E, W, K, H>,
         mut op: F,
     ) -> Result<T, E>
     where
+        W: Fn(&E) -> bool,
+        K: Fn(&T) -> bool,
+        H: Fn(&E) -> Option<Duration>,
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
         let mut call = RetryCall::start_eagerly(self);
         loop {
             let outcome = Noted::new(op()).await;
-            match call.step(self, outcome, ErrorJudge::new(&when, &retry_after)) {
+            let judge = ErrorJudge::new(&on.when, &on.retry_after);
+            match call.step(self, outcome, judge, &on.when_ok) {
                 ControlFlow::Break(outcome) => return outcome.map_err(NotedError::pass_on),
                 ControlFlow::Continue(delay) => clock::sleep(delay).await,
             }
@@ -75,7 +124,7 @@ impl Retry {
     where
         F: FnMut() -> Result<T, E>,
     {
-        self.run_blocking_with_hint(when, |_| None, op)
+        self.run_blocking_on(RetryOn::new().when(when), op)
     }
 
     /// The blocking twin of [`run_with_hint`](Retry::run_with_hint).
@@ -87,15 +136,35 @@ impl Retry {
         &self,
         when: impl Fn(&E) -> bool,
         retry_after: impl Fn(&E) -> Option<Duration>,
+        op: F,
+    ) -> Result<T, E>
+    where
+        F: FnMut() -> Result<T, E>,
+    {
+        self.run_blocking_on(RetryOn::new().when(when).retry_after(retry_after), op)
+    }
+
+    /// The blocking twin of [`run_on`](Retry::run_on).
+    ///
+    /// # Errors
+    ///
+    /// The last attempt's error, when it was not retryable or the policy gave up.
+    pub fn run_blocking_on<T, E, W, K, H, F>(
+        &self,
+        on: RetryOn<T, E, W, K, H>,
         mut op: F,
     ) -> Result<T, E>
     where
+        W: Fn(&E) -> bool,
+        K: Fn(&T) -> bool,
+        H: Fn(&E) -> Option<Duration>,
         F: FnMut() -> Result<T, E>,
     {
         let mut call = RetryCall::start_eagerly(self);
         loop {
             let outcome = noted_blocking(&mut op);
-            match call.step(self, outcome, ErrorJudge::new(&when, &retry_after)) {
+            let judge = ErrorJudge::new(&on.when, &on.retry_after);
+            match call.step(self, outcome, judge, &on.when_ok) {
                 ControlFlow::Break(outcome) => return outcome.map_err(NotedError::pass_on),
                 ControlFlow::Continue(delay) => clock::sleep_blocking(delay),
             }
@@ -220,6 +289,36 @@ mod tests {
         // Attempts at 0, 300, 600 and 900 ms; the next would start at 1200 ms > 1 s.
         assert_eq!(calls.get(), 4);
         assert_eq!(start.elapsed(), Duration::from_millis(900));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_flagged_ok_stops_at_max_elapsed_and_is_returned() {
+        let policy = no_jitter()
+            .with_max_attempts(100)
+            .with_backoff(BackoffKind::Fixed)
+            .with_initial_delay(Duration::from_millis(300))
+            .with_max_elapsed(Duration::from_secs(1));
+        let retry = Retry::new("t", policy);
+        let calls = Cell::new(0);
+        let start = Instant::now();
+        let on = RetryOn::new()
+            .when_ok(|n: &u32| *n < 100)
+            .retry_after(|_: &&str| Some(Duration::from_secs(5)));
+        let result = retry
+            .run_on(on, || {
+                calls.set(calls.get() + 1);
+                std::future::ready(Ok::<_, &str>(calls.get()))
+            })
+            .await;
+        // As for errors: attempts at 0, 300, 600 and 900 ms. The hint is an error's only, so
+        // the backoff's delay applies.
+        assert_eq!(result, Ok(4));
+        assert_eq!(start.elapsed(), Duration::from_millis(900));
+        let m = retry.metrics();
+        assert_eq!(
+            (m.calls, m.retries, m.succeeded, m.failed, m.exhausted),
+            (1, 3, 0, 1, 1)
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -2,13 +2,17 @@
 //! siblings and by the loop `#[retry]` generates.
 //!
 //! [`RetryCall::step`] does the bookkeeping of a success or, out of line, judges a failure,
-//! asks the call's [`RetryState`] for the next delay, counts and logs. How a failure is
-//! judged and shown depends on what the loop sees: [`ErrorJudge`] for a plain error (the
-//! `run*` methods), [`FailureJudge`] for a fused stack's [`Failure`] (generated code).
+//! asks the call's [`RetryState`] for the next delay, counts and logs. An `Ok` that the
+//! caller's `when_ok` flags is tried again like a retryable failure, with the backoff's delay
+//! (an `Ok` carries no server hint); when no retry is left it is returned as it is, and the
+//! call counts as failed. How a failure is judged and shown depends on what the loop sees:
+//! [`ErrorJudge`] for a plain error (the `run*` methods), [`FailureJudge`] for a fused
+//! stack's [`Failure`] (generated code).
 //!
 //! [`Retry::run`]: super::Retry::run
 
 use std::fmt;
+use std::marker::PhantomData;
 use std::ops::ControlFlow;
 use std::time::Duration;
 
@@ -75,22 +79,56 @@ impl RetryCall {
     }
 
     /// Decides after one attempt: `Break` with the final outcome, or `Continue` with the
-    /// delay before the next attempt. Retries and giving up are counted and logged, the
-    /// failure shown as `judge` shows it.
+    /// delay before the next attempt. A failure is retried as `judge` decides, an `Ok` when
+    /// `when_ok` flags it. Retries and giving up are counted and logged, the failure shown as
+    /// `judge` shows it.
     #[inline(always)]
     pub(crate) fn step<T, F>(
         &mut self,
         retry: &Retry,
         outcome: Result<T, F>,
         judge: impl Judge<F>,
+        when_ok: impl Fn(&T) -> bool,
     ) -> ControlFlow<Result<T, F>, Duration> {
         match outcome {
-            Ok(value) => {
+            Ok(value) if !when_ok(&value) => {
                 retry.record_success(self.attempts());
                 ControlFlow::Break(Ok(value))
             }
+            Ok(value) => flagged_ok(retry, self.state(retry), value),
             Err(failure) => failed(retry, self.state(retry), failure, judge),
         }
+    }
+}
+
+/// [`RetryCall::step`] after an `Ok` that `when_ok` flagged: tried again after the backoff's
+/// delay while the policy allows; otherwise the `Ok` is the call's outcome, counted as a
+/// failure (the caller said it is one) and logged as giving up.
+#[inline(never)]
+fn flagged_ok<T, F>(
+    retry: &Retry,
+    state: &mut RetryState,
+    value: T,
+) -> ControlFlow<Result<T, F>, Duration> {
+    let shown = FlaggedOk::<T>(PhantomData);
+    if let Some(delay) = state.next_delay(None) {
+        retry.record_retry(state.attempts(), delay, &shown);
+        return ControlFlow::Continue(delay);
+    }
+    retry.record_failure(state.attempts(), &shown);
+    ControlFlow::Break(Ok(value))
+}
+
+/// A flagged `Ok` for a log field: by its type, as `T` need not implement `Debug`.
+struct FlaggedOk<T>(PhantomData<fn(&T)>);
+
+impl<T> fmt::Display for FlaggedOk<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "an `Ok` of type `{}` that `when_ok` flagged",
+            std::any::type_name::<T>()
+        )
     }
 }
 

@@ -44,6 +44,10 @@ pub(crate) static SPEC: KindSpec = KindSpec {
             "ignore_if",
             "`ignore_if` is a path to a fn in the code and is set only in the attribute",
         ),
+        (
+            "record_if_ok",
+            "`record_if_ok` is a path to a fn in the code and is set only in the attribute",
+        ),
     ],
 };
 

@@ -453,6 +453,8 @@ mod tests {
                     "10",
                 ),
                 ("RESILIENCE_RETRY_FETCH_WHEN", "x"),
+                ("RESILIENCE_RETRY_FETCH_WHEN_OK", "x"),
+                ("RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_RECORD_IF_OK", "x"),
                 ("RESILIENCE_RETRY_FETCH_COLOUR", "x"),
                 ("RESILIENCE_DISABLE", "1"),
                 ("RESILIENCE_DISABLED", "maybe"),
@@ -468,6 +470,7 @@ mod tests {
         let messages = messages(&layer);
         let expected = [
             "RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_TRESHOLD: unknown key; did you mean RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD?",
+            "RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_RECORD_IF_OK: `record_if_ok` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
             "RESILIENCE_CIRCUT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD: unknown variable; did you mean RESILIENCE_CIRCUIT_BREAKER_INVENTORY_DB_FAILURE_THRESHOLD?",
             "RESILIENCE_CLOCK: unknown clock \"tsc\"; expected \"tokio\" or \"cpu\" (accepted: tokio (tokio's clock, the default) or cpu (the CPU's time-stamp counter))",
             "RESILIENCE_CLOK: unknown variable; did you mean RESILIENCE_CLOCK?",
@@ -476,6 +479,7 @@ mod tests {
             "RESILIENCE_RETRY_FETCH_COLOUR: unknown key; a retry takes PRESET, MAX_ATTEMPTS",
             "RESILIENCE_RETRY_FETCH_MAX_ATTEMPTS: 0 is out of range: `max_attempts` counts every call including the first, so it must be at least 1 (accepted: a whole number from 1 to 4294967295",
             "RESILIENCE_RETRY_FETCH_WHEN: `when` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
+            "RESILIENCE_RETRY_FETCH_WHEN_OK: `when_ok` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
             "RESILIENCE_SOMETHING_ELSE: unknown variable; expected RESILIENCE_<KIND>_<NAME>_<KEY> with KIND one of CIRCUIT_BREAKER, RATE_LIMITER, BULKHEAD, RETRY; or RESILIENCE_DISABLED or RESILIENCE_CLOCK",
         ];
         assert_eq!(messages.len(), expected.len(), "{messages:#?}");

@@ -33,6 +33,10 @@ pub(crate) static SPEC: KindSpec = KindSpec {
             "`when` is a path to a fn in the code and is set only in the attribute",
         ),
         (
+            "when_ok",
+            "`when_ok` is a path to a fn in the code and is set only in the attribute",
+        ),
+        (
             "retry_after",
             "`retry_after` is a path to a fn in the code and is set only in the attribute",
         ),

@@ -1,6 +1,6 @@
 //! Every `#[circuit_breaker]` key in its valid forms: both trip models, count and time windows,
-//! slow calls, the half-open keys, a growing open wait, `record_if` / `ignore_if`, defaults and
-//! `crate`.
+//! slow calls, the half-open keys, a growing open wait, `record_if` / `ignore_if`,
+//! `record_if_ok`, defaults and `crate`.
 
 use std::time::Duration;
 
@@ -99,6 +99,15 @@ async fn filtered(outcome: Result<(), AppError>) -> Result<(), AppError> {
     outcome
 }
 
+fn is_zero(value: &u8) -> bool {
+    *value == 0
+}
+
+#[circuit_breaker(name = "cb-record-if-ok", failure_threshold = 1, record_if_ok = is_zero)]
+async fn counted_ok(value: u8) -> Result<u8, AppError> {
+    Ok(value)
+}
+
 #[circuit_breaker]
 async fn unnamed() -> Result<u8, AppError> {
     Ok(1)
@@ -179,6 +188,13 @@ fn main() {
         assert_eq!(filtered(Err(AppError::Cancelled)).await, Err(AppError::Cancelled));
         assert_eq!(breaker.state(), CircuitState::Closed);
         assert_eq!(filtered(Err(AppError::Server)).await, Err(AppError::Server));
+        assert_eq!(breaker.state(), CircuitState::Open);
+
+        // A flagged `Ok` is a failure, and still the caller's value.
+        let breaker = registry().circuit_breaker("cb-record-if-ok").unwrap();
+        assert_eq!(counted_ok(1).await, Ok(1));
+        assert_eq!(breaker.state(), CircuitState::Closed);
+        assert_eq!(counted_ok(0).await, Ok(0));
         assert_eq!(breaker.state(), CircuitState::Open);
 
         assert_eq!(unnamed().await, Ok(1));

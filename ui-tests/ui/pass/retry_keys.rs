@@ -78,6 +78,15 @@ async fn everything(service: &Service) -> Result<u32, AppError> {
     service.call()
 }
 
+fn below_three(value: &u32) -> bool {
+    *value < 3
+}
+
+#[retry(name = "retry-when-ok", max_attempts = 5, initial_delay = "1ms", when_ok = below_three)]
+async fn when_ok(service: &Service) -> Result<u32, AppError> {
+    service.call()
+}
+
 #[retry(name = "retry-linear", backoff = "linear", initial_delay = "2s", jitter = "equal")]
 async fn linear(service: &Service) -> Result<u32, AppError> {
     service.call()
@@ -163,6 +172,11 @@ fn main() {
         let service = Service::new(vec![AppError::Transient, AppError::Fatal]);
         assert_eq!(everything(&service).await, Err(AppError::Fatal));
         assert_eq!(service.calls(), 2);
+
+        // `when_ok` tries an `Ok` it flags again: 1 and 2 are, 3 is not.
+        let service = Service::new(vec![]);
+        assert_eq!(when_ok(&service).await, Ok(3));
+        assert_eq!(service.calls(), 3);
 
         let service = Service::new(vec![AppError::Fatal, AppError::Fatal]);
         assert_eq!(linear(&service).await, Ok(3));

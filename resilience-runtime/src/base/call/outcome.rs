@@ -76,14 +76,18 @@ pub fn lift<T, E>(result: Result<T, E>) -> Attempt<T, E> {
     result.map_err(Failure::Service)
 }
 
-/// Names a fn's error type from its return type, so that generated code can write
-/// `fn() -> <Result<T, E> as Outcome>::Error` for an alias such as `anyhow::Result<T>` too.
+/// Names a fn's value and error types from its return type, so that generated code can write
+/// `fn(&<Result<T, E> as Outcome>::Error) -> bool` for an alias such as `anyhow::Result<T>`
+/// too.
 pub trait Outcome {
+    /// `T` of `Result<T, E>`.
+    type Value;
     /// `E` of `Result<T, E>`.
     type Error;
 }
 
 impl<T, E> Outcome for Result<T, E> {
+    type Value = T;
     type Error = E;
 }
 

@@ -47,20 +47,9 @@ where
             let _entered = this.span.enter();
             ready!(this.inner.poll(cx))
         };
-        record_outcome(this.span, &outcome);
+        record_span_outcome(this.span, &outcome);
         Poll::Ready(outcome)
     }
-}
-
-/// Runs the sync code `inner` inside `span`, recording its outcome on the span.
-#[inline(always)]
-pub fn in_span_sync<T, E>(span: &Span, inner: impl FnOnce() -> Attempt<T, E>) -> Attempt<T, E> {
-    let outcome = {
-        let _entered = span.enter();
-        inner()
-    };
-    record_outcome(span, &outcome);
-    outcome
 }
 
 /// The outcome of an attempt or a call, as its span's `resilience.outcome` says it.
@@ -74,8 +63,9 @@ fn outcome_name<T, E>(outcome: &Attempt<T, E>) -> &'static str {
     }
 }
 
+/// Records `outcome` on `span` (sync code enters its span in place, then calls this).
 #[inline(always)]
-fn record_outcome<T, E>(span: &Span, outcome: &Attempt<T, E>) {
+pub fn record_span_outcome<T, E>(span: &Span, outcome: &Attempt<T, E>) {
     if span.is_disabled() {
         return;
     }

@@ -42,7 +42,7 @@ impl Failure {
     /// replies, so that its time-out reads as ours does.
     pub(crate) fn from_redis(error: &RedisError, timeout: Duration) -> Self {
         #[cfg(feature = "redis-tls")]
-        if let Some(tls) = super::tls::describe(error) {
+        if let Some(tls) = super::tls_error::describe(error) {
             return Self::new(FailureKind::Other, tls);
         }
         if error.is_timeout() {
@@ -62,7 +62,9 @@ impl Failure {
         self.kind
     }
 
-    /// The description, for `last_error` and the logs.
+    /// The description, for `last_error` and the logs (read in place by tests; the backend
+    /// takes it with [`into_message`](Self::into_message)).
+    #[cfg(test)]
     pub(crate) fn message(&self) -> &str {
         &self.message
     }

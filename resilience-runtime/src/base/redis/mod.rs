@@ -16,4 +16,6 @@ pub(crate) mod hash_tag;
 mod pem;
 #[cfg(feature = "redis-tls")]
 mod tls;
+#[cfg(feature = "redis-tls")]
+mod tls_error;
 pub(crate) mod url;

@@ -1,14 +1,14 @@
 //! `rediss://` (feature `redis-tls`): which certificates a connection trusts, the crypto
-//! provider it needs, and TLS failures told apart from the rest.
+//! provider it needs (TLS failures are told apart in `tls_error`).
 //!
 //! A connection trusts the platform's roots (read once per process; `SSL_CERT_FILE` and
 //! `SSL_CERT_DIR` override where they are read from) plus every certificate in the PEM file
 //! named by `RESILIENCE_REDIS_CA`, read again at each connection so that a rotated file takes
 //! effect without a restart.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 
-use redis::{RedisError, TlsCertificates};
+use redis::TlsCertificates;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
@@ -80,40 +80,5 @@ fn ensure_crypto_provider() {
     if rustls::crypto::CryptoProvider::get_default().is_none() {
         // Another thread may have installed one meanwhile: either way, one is there.
         let _ = rustls::crypto::ring::default_provider().install_default();
-    }
-}
-
-/// `error`'s TLS failure, said as one (`TLS: invalid peer certificate: UnknownIssuer`), or
-/// `None` when it is not one.
-pub(super) fn describe(error: &RedisError) -> Option<String> {
-    let source = std::error::Error::source(error)?;
-    // The client keeps I/O errors shared; rustls's errors travel inside them.
-    let io = source
-        .downcast_ref::<Arc<dyn std::error::Error + Send + Sync>>()
-        .and_then(|shared| shared.downcast_ref::<std::io::Error>())
-        .or_else(|| source.downcast_ref::<std::io::Error>())?;
-    let tls = io.get_ref()?.downcast_ref::<rustls::Error>()?;
-    Some(format!("TLS: {tls}"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_rustls_error_reads_as_tls_and_others_do_not() {
-        let certificate =
-            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer);
-        let error = RedisError::from(std::io::Error::new(
-            std::io::ErrorKind::InvalidData,
-            certificate,
-        ));
-        let described = describe(&error).expect("a TLS error");
-        assert!(
-            described.starts_with("TLS: invalid peer certificate"),
-            "{described}"
-        );
-        let refused = RedisError::from(std::io::Error::from(std::io::ErrorKind::ConnectionRefused));
-        assert_eq!(describe(&refused), None);
     }
 }

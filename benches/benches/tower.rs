@@ -1,0 +1,252 @@
+//! Happy-path cost per call of our tower layers, next to tower-resilience's corresponding
+//! layers and tower's own (`ConcurrencyLimit`, `RateLimit`, `Timeout`, `Retry`), each around
+//! the same trivial service, on one thread; and five layers stacked.
+//!
+//! ```text
+//! cargo bench -p resilience-benches --bench tower
+//! ```
+//!
+//! Each request goes through `ready().await` and `call(..).await` on a service built once, as
+//! a client holding its stack does. The inner service answers at once, so only the layers are
+//! measured; every call succeeds and no limit is reached.
+
+use std::fmt;
+use std::future::{Ready, ready};
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use resilience_runtime::bulkhead::BulkheadConfig;
+use resilience_runtime::circuit_breaker::CircuitBreakerConfig;
+use resilience_runtime::rate_limit::{Rate, RateLimitConfig};
+use resilience_runtime::retry::RetryConfig;
+use resilience_runtime::tower as ours;
+use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
+use tower_resilience as peer;
+
+/// The inner service's error type; never returned.
+#[derive(Debug, Clone)]
+struct Never;
+
+impl fmt::Display for Never {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("never")
+    }
+}
+
+impl std::error::Error for Never {}
+
+/// The service inside every layer: answers its request at once.
+fn inner() -> impl Service<u64, Response = u64, Error = Never, Future = Ready<Result<u64, Never>>>
++ Clone
++ Send
++ Sync
++ 'static {
+    service_fn(|n: u64| ready(Ok::<_, Never>(black_box(n))))
+}
+
+const CONCURRENT: usize = 64;
+const TIMEOUT: Duration = Duration::from_secs(10);
+/// A rate no call reaches, as a count per second.
+const RATE: u32 = 1_000_000_000;
+
+fn ours_breaker() -> ours::CircuitBreakerLayer {
+    ours::CircuitBreakerLayer::new(
+        "bench-tower-breaker",
+        CircuitBreakerConfig::new().with_failure_threshold(5),
+    )
+}
+
+fn ours_retry() -> ours::RetryLayer {
+    ours::RetryLayer::new("bench-tower-retry", RetryConfig::new().with_max_attempts(3))
+}
+
+fn ours_limit() -> ours::RateLimitLayer {
+    ours::RateLimitLayer::new(
+        "bench-tower-limit",
+        RateLimitConfig::new(Rate::per_second(RATE)).with_burst(RATE),
+    )
+}
+
+fn ours_bulkhead() -> ours::BulkheadLayer {
+    ours::BulkheadLayer::new("bench-tower-pool", BulkheadConfig::new(CONCURRENT))
+}
+
+fn peer_breaker() -> peer::circuitbreaker::CircuitBreakerLayer {
+    peer::circuitbreaker::CircuitBreakerLayer::builder()
+        .consecutive_failures(5)
+        .build()
+        .expect("a valid breaker")
+}
+
+fn peer_retry<E>() -> peer::retry::RetryLayer<u64, u64, E> {
+    peer::retry::RetryLayer::builder().max_attempts(3).build()
+}
+
+fn peer_limit() -> peer::ratelimiter::RateLimiterLayer {
+    peer::ratelimiter::RateLimiterLayer::builder()
+        .limit_for_period(RATE as usize)
+        .refresh_period(Duration::from_secs(1))
+        .timeout_duration(Duration::ZERO)
+        .build()
+        .expect("a valid rate limiter")
+}
+
+fn peer_bulkhead() -> peer::bulkhead::BulkheadLayer {
+    peer::bulkhead::BulkheadLayer::builder()
+        .max_concurrent_calls(CONCURRENT)
+        .build()
+        .expect("a valid bulkhead")
+}
+
+fn peer_timeout() -> peer::timelimiter::TimeLimiterLayer {
+    peer::timelimiter::TimeLimiterLayer::builder()
+        .timeout_duration(TIMEOUT)
+        .build()
+}
+
+/// tower's retry policy for the happy path: up to two more attempts on an error, at once.
+#[derive(Debug, Clone, Copy)]
+struct TwoRetries(u8);
+
+impl<E> tower::retry::Policy<u64, u64, E> for TwoRetries {
+    type Future = Ready<()>;
+
+    fn retry(&mut self, _: &mut u64, result: &mut Result<u64, E>) -> Option<Self::Future> {
+        if result.is_err() && self.0 > 0 {
+            self.0 -= 1;
+            return Some(ready(()));
+        }
+        None
+    }
+
+    fn clone_request(&mut self, request: &u64) -> Option<u64> {
+        Some(*request)
+    }
+}
+
+fn tower_layers(c: &mut Criterion) {
+    resilience_benches::clock_from_env();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .expect("a tokio runtime");
+    // A whole sample of calls in one future: criterion's per-call future would cost the same
+    // on every row, and a held service cannot be lent to it.
+    macro_rules! bench {
+        ($group:expr, $name:literal, $service:expr) => {{
+            let service = $service;
+            $group.bench_function($name, |b| {
+                b.to_async(&runtime).iter_custom(|iterations| {
+                    let mut service = service.clone();
+                    async move {
+                        let start = Instant::now();
+                        for n in 0..iterations {
+                            let ready = service.ready().await.expect("ready");
+                            let answer = ready.call(black_box(n)).await;
+                            black_box(answer.is_ok());
+                        }
+                        start.elapsed()
+                    }
+                })
+            });
+        }};
+    }
+
+    let mut group = c.benchmark_group("tower/circuit_breaker");
+    bench!(group, "resilience", ours_breaker().layer(inner()));
+    bench!(group, "tower-resilience", peer_breaker().layer(inner()));
+    group.finish();
+
+    let mut group = c.benchmark_group("tower/bulkhead");
+    bench!(group, "resilience", ours_bulkhead().layer(inner()));
+    bench!(group, "tower-resilience", peer_bulkhead().layer(inner()));
+    bench!(
+        group,
+        "tower ConcurrencyLimit",
+        tower::limit::ConcurrencyLimitLayer::new(CONCURRENT).layer(inner())
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("tower/rate_limit");
+    bench!(group, "resilience", ours_limit().layer(inner()));
+    bench!(group, "tower-resilience", peer_limit().layer(inner()));
+    // tower's `RateLimit` is not `Clone`; a `Buffer` would measure more than the limit.
+    // It makes its timer when built, which needs the runtime.
+    let mut limited = {
+        let _runtime = runtime.enter();
+        tower::limit::RateLimitLayer::new(u64::from(RATE), Duration::from_secs(1)).layer(inner())
+    };
+    group.bench_function("tower RateLimit", |b| {
+        b.iter_custom(|iterations| {
+            runtime.block_on(async {
+                let start = Instant::now();
+                for n in 0..iterations {
+                    let ready = limited.ready().await.expect("ready");
+                    black_box(ready.call(black_box(n)).await.is_ok());
+                }
+                start.elapsed()
+            })
+        });
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("tower/timeout");
+    bench!(
+        group,
+        "resilience",
+        ours::TimeoutLayer::new(TIMEOUT).layer(inner())
+    );
+    bench!(group, "tower-resilience", peer_timeout().layer(inner()));
+    bench!(
+        group,
+        "tower Timeout",
+        tower::timeout::TimeoutLayer::new(TIMEOUT).layer(inner())
+    );
+    group.finish();
+
+    let mut group = c.benchmark_group("tower/retry");
+    bench!(group, "resilience", ours_retry().layer(inner()));
+    bench!(
+        group,
+        "tower-resilience",
+        peer_retry::<Never>().layer(inner())
+    );
+    bench!(
+        group,
+        "tower Retry",
+        tower::retry::RetryLayer::new(TwoRetries(2)).layer(inner())
+    );
+    group.finish();
+
+    // In the attributes' order: breaker, retry, timeout, rate limit, bulkhead.
+    let mut group = c.benchmark_group("tower/five_layer_stack");
+    bench!(
+        group,
+        "resilience",
+        ServiceBuilder::new()
+            .layer(ours_breaker())
+            .layer(ours_retry())
+            .layer(ours::TimeoutLayer::new(TIMEOUT))
+            .layer(ours_limit())
+            .layer(ours_bulkhead())
+            .service(inner())
+    );
+    bench!(
+        group,
+        "tower-resilience",
+        ServiceBuilder::new()
+            .layer(peer_breaker())
+            .layer(peer_retry())
+            .layer(peer_timeout())
+            .layer(peer_limit())
+            .layer(peer_bulkhead())
+            .service(inner())
+    );
+    group.finish();
+
+    bench!(c, "tower/baseline/service_fn", inner());
+}
+
+criterion_group!(benches, tower_layers);
+criterion_main!(benches);

@@ -1,0 +1,140 @@
+//! [`AdmissionFuture`]: the response future of the layers that admit a call, or make it
+//! wait for its turn, before it reaches the inner service (bulkhead and rate limit).
+//!
+//! The decision is taken in `call`, not in `poll_ready`: the instance is shared with
+//! attribute sites and other services of its name, and a slot or permit reserved by a
+//! service that is ready but never called would be taken from all of them. A call that may
+//! wait does so inside its response future (up to the instance's `max_wait`), holding the
+//! inner service that was made ready for it, and calls it once admitted.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use ::tower::{BoxError, Service};
+
+use super::boxed::{self, into_box};
+use crate::Error;
+use crate::base::admission::Admission;
+use crate::base::call::wait::Waiting;
+
+pin_project_lite::pin_project! {
+    /// The response future of a [`BulkheadService`](super::BulkheadService) or a
+    /// [`RateLimitService`](super::RateLimitService): the inner call holding `P` (a bulkhead's
+    /// slot; nothing for a rate limit), a wait for admission, or a rejection.
+    ///
+    /// Dropped at any point, it gives back what it holds: a slot, or its place among the
+    /// waiters.
+    #[must_use = "futures do nothing unless polled"]
+    pub struct AdmissionFuture<S, Req, P>
+    where
+        S: Service<Req>,
+    {
+        #[pin]
+        stage: Stage<S, Req, P, S::Future>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StageProjection]
+    enum Stage<S, Req, P, F> {
+        // The service made ready for this call, and its request, until admitted.
+        Waiting { wait: Waiting<'static, P>, call: Option<(S, Req)> },
+        Running { #[pin] inner: F, permit: P },
+        Rejected { error: Option<Error> },
+        Done,
+    }
+}
+
+impl<S: Service<Req>, Req, P> AdmissionFuture<S, Req, P> {
+    /// The future of a call `admission` decided on: the call to `service` now, holding the
+    /// permit; the rejection; or the wait `wait` makes, holding the ready `service` (a clone
+    /// is left in its place, as tower's documentation advises).
+    #[inline]
+    pub(super) fn admit(
+        service: &mut S,
+        request: Req,
+        admission: Admission<P>,
+        wait: impl FnOnce() -> Waiting<'static, P>,
+    ) -> Self
+    where
+        S: Clone,
+    {
+        let stage = match admission {
+            // Should `call` panic, the permit is dropped, which releases it.
+            Admission::Admitted(permit) => Stage::Running {
+                inner: service.call(request),
+                permit,
+            },
+            Admission::Rejected(error) => Stage::Rejected { error: Some(error) },
+            Admission::Wait => {
+                let fresh = service.clone();
+                let ready = std::mem::replace(service, fresh);
+                Stage::Waiting {
+                    wait: wait(),
+                    call: Some((ready, request)),
+                }
+            }
+        };
+        Self { stage }
+    }
+}
+
+impl<S, Req, P> Future for AdmissionFuture<S, Req, P>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+{
+    type Output = Result<S::Response, BoxError>;
+
+    #[inline]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut stage = self.project().stage;
+        loop {
+            match stage.as_mut().project() {
+                StageProjection::Running { inner, .. } => {
+                    let outcome = ready!(inner.poll(cx)).map_err(Into::into);
+                    // Released as soon as the call ends, not when the future is dropped.
+                    stage.set(Stage::Done);
+                    return Poll::Ready(outcome);
+                }
+                StageProjection::Waiting { wait, call } => {
+                    let admitted = ready!(wait.as_mut().poll(cx));
+                    let next = match (admitted, call.take()) {
+                        (Ok(permit), Some((mut service, request))) => Stage::Running {
+                            inner: service.call(request),
+                            permit,
+                        },
+                        (Err(error), _) => Stage::Rejected { error: Some(error) },
+                        // Only if `call` panicked during an earlier poll.
+                        (Ok(_), None) => Stage::Done,
+                    };
+                    stage.set(next);
+                }
+                StageProjection::Rejected { error } => {
+                    let error = error.take();
+                    stage.set(Stage::Done);
+                    return Poll::Ready(Err(
+                        error.map_or_else(boxed::polled_after_completion, into_box)
+                    ));
+                }
+                StageProjection::Done => return Poll::Ready(Err(boxed::polled_after_completion())),
+            }
+        }
+    }
+}
+
+impl<S: Service<Req>, Req, P> fmt::Debug for AdmissionFuture<S, Req, P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let stage = match self.stage {
+            Stage::Waiting { .. } => "waiting",
+            Stage::Running { .. } => "running",
+            Stage::Rejected { .. } => "rejected",
+            Stage::Done => "done",
+        };
+        f.debug_struct("AdmissionFuture")
+            .field("stage", &stage)
+            .finish()
+    }
+}
