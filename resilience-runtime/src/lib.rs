@@ -248,7 +248,7 @@ pub use resilience_macros::circuit_breaker;
 /// | `key` | none | an expression over the fn's arguments (any `Hash` value; `&str` is not copied): one limit per key value |
 /// | `max_keys` | `100_000` | with `key`: keys tracked at once (about 25–55 bytes each, whatever the key); beyond it recovered keys, then the least busy, are forgotten |
 /// | `idle_ttl` | `"10m"` | with `key`: how long a key whose limit has recovered is remembered |
-/// | `backend` | `"local"` | `"local"` (this process) or `"redis"`: one limit shared by every process, decided on a Redis server (async fns; needs the crate's `redis` feature; URL from [`Registry::set_redis_url`] or `RESILIENCE_REDIS_URL`) |
+/// | `backend` | `"local"` | `"local"` (this process) or `"redis"`: one limit shared by every process, decided on a Redis server (async fns; needs the crate's `redis` feature; URL from [`Registry::set_redis_url`] or `RESILIENCE_REDIS_URL`: one server, TLS with the `redis-tls` feature, a Unix socket, or a Redis Cluster's seeds) |
 /// | `on_backend_error` | `"local"` | with `backend = "redis"`, while the server cannot decide: `"allow"` the call, `"deny"` it, or decide `"local"`ly in this process |
 /// | `name` | the fn's path | registry name; sites with one name share a limiter |
 /// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |

@@ -191,6 +191,17 @@ impl Registry {
     /// [`Backend::Redis`](crate::rate_limit::Backend::Redis), e.g. `"redis://127.0.0.1:6379"`.
     /// It takes precedence over the `RESILIENCE_REDIS_URL` environment variable and applies
     /// to connections opened from now on (each limiter connects on its first decision).
+    ///
+    /// It takes `redis://[user:password@]host[:port][/db]`, `rediss://..` (TLS, feature
+    /// `redis-tls`: the platform's roots plus the PEM file named by `RESILIENCE_REDIS_CA`),
+    /// `redis+unix:///path/to.sock`, or the comma-separated seeds of a Redis Cluster
+    /// (`"redis://10.0.0.1:7000,redis://10.0.0.2:7000"`; one seed with
+    /// `RESILIENCE_REDIS_CLUSTER=1`). A URL that cannot work is said in the snapshot's
+    /// `backend.last_error` on the first decision, which follows `on_backend_error`.
+    ///
+    /// ```
+    /// resilience_runtime::registry().set_redis_url("redis://limiter:secret@127.0.0.1:6379/");
+    /// ```
     #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
     pub fn set_redis_url(&self, url: impl Into<String>) {
         crate::base::redis::url::set(url.into());
