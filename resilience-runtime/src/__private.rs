@@ -25,7 +25,7 @@ pub use crate::base::call::outcome::{
     Attempt, Failure, FailureText, Outcome, attempt, attempt_sync, finish, layer_error, lift,
 };
 pub use crate::base::call::site::{Site, SiteName, method_name};
-pub use crate::base::call::span::{InSpan, in_span, record_span_outcome};
+pub use crate::base::call::span::{SpanGuard, Traced, traced};
 pub use crate::base::call::start::{CallStart, call_start};
 pub use crate::base::call::wait::{Waiting, sleep, sleep_blocking};
 pub use crate::base::describe::probe::{DescribeWith, Probe, ProbeDebug, ProbeOther, by_type_name};

@@ -18,7 +18,10 @@
 //! dropped before it finishes closes without an outcome.
 //!
 //! With no subscriber interested in these targets the spans are disabled at their
-//! callsites, and a call pays one check per span, nothing more. To keep the events but drop
+//! callsites, and a call pays one check per span and a few untaken branches (BENCHMARKS.md,
+//! "The cost of spans", has the figures). The spans are entered only while the call's code
+//! runs: a call that waits (a backoff, a queue, an await in the body) leaves none of them
+//! entered on the thread. To keep the events but drop
 //! the spans, filter the targets out (`RUST_LOG=info,resilience_runtime::call=off,resilience_runtime::attempt=off`).
 //!
 //! ```

@@ -24,7 +24,7 @@ pub(super) fn wrap(
     let (bulkhead, permit, outcome) = (local("bulkhead"), local("permit"), local("outcome"));
     let exit = exit_label(index);
     let wait = if site.is_async() {
-        quote!(#krate::__private::bulkhead_wait(#bulkhead).await)
+        site.awaited(quote!(#krate::__private::bulkhead_wait(#bulkhead)))
     } else {
         quote!(#bulkhead.acquire_blocking())
     };

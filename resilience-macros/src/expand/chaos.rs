@@ -23,14 +23,14 @@ pub(super) fn wrap(
     let handle = site_handle(site, index, Registered::Chaos, &layer.common, Some(config));
     let injection = local("injection");
     let sleep = if site.is_async() {
-        quote!(#krate::__private::sleep(#injection.latency()).await;)
+        site.awaited(quote!(#krate::__private::sleep(#injection.latency())))
     } else {
-        quote!(#krate::__private::sleep_blocking(#injection.latency());)
+        quote!(#krate::__private::sleep_blocking(#injection.latency()))
     };
     let delay = layer.latency.is_some().then(|| {
         quote! {
             if #injection.delays() {
-                #sleep
+                #sleep;
             }
         }
     });

@@ -46,6 +46,7 @@ pub(super) fn wrap(
         (local_at("error", at_path), local_at("recovery", at_path))
     };
     let recovered = local_at("recovered", at_path);
+    let value = local_at("recovered_value", at_path);
     let ty = site.body_type_or_inferred();
     let error_ty = site.error_type();
     let conversion = conversion();
@@ -67,7 +68,7 @@ pub(super) fn wrap(
             quote_spanned! {at_path=>
                 <_ as #krate::__private::AsyncFallback<_, #error_ty, _, _>>::prepare(&#path, #refs)
             },
-            quote_spanned!(at_path=> #recovery.recover(#error).await),
+            site.awaited(quote_spanned!(at_path=> #recovery.recover(#error))),
         )
     } else {
         (
@@ -87,7 +88,10 @@ pub(super) fn wrap(
                 ::core::result::Result::Err(#failure) => {
                     #krate::__private::falling_back(#get_name, #fallback_name, &#failure, #describe);
                     let #error = #krate::__private::into_error(#failure, #conversion);
-                    let #recovered: #ty = #recover;
+                    // Bound first, by a name at the fallback's path: a value of the wrong type is
+                    // reported there.
+                    let #value = #recover;
+                    let #recovered: #ty = #value;
                     #krate::__private::lift(#recovered)
                 }
                 #other => #other,

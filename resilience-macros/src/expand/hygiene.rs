@@ -17,6 +17,12 @@ pub(super) fn local_at(name: &str, location: Span) -> Ident {
     Ident::new(name, Span::mixed_site().located_at(location))
 }
 
+/// The guard of the innermost span around the code being expanded: the call's, or inside a
+/// retry the attempt's, which shadows it.
+pub(super) fn span_guard() -> Ident {
+    local("span_guard")
+}
+
 /// The site's conversion of a layer's error into the fn's error type, bound once by the stack
 /// and read by every layer that converts.
 pub(super) fn conversion() -> Ident {

@@ -54,9 +54,11 @@ pub(super) fn wrap(
         None => quote!(#krate::__private::rate_limit_admit(#limiter, #start)),
     };
     let wait = match (&layer.key, is_async) {
-        (Some(_), true) => quote!(#krate::__private::rate_limit_wait_key(#limiter, #key).await),
+        (Some(_), true) => {
+            site.awaited(quote!(#krate::__private::rate_limit_wait_key(#limiter, #key)))
+        }
         (Some(_), false) => quote!(#krate::__private::rate_limit_block_key(#limiter, &#key)),
-        (None, true) => quote!(#krate::__private::rate_limit_wait(#limiter).await),
+        (None, true) => site.awaited(quote!(#krate::__private::rate_limit_wait(#limiter))),
         (None, false) => quote!(#limiter.acquire_blocking()),
     };
     let admission = admit_or_wait(krate, &exit, admit, wait);

@@ -44,7 +44,6 @@ pub(super) fn wrap(
     } else {
         quote!(#krate::__private::sleep_blocking)
     };
-    let wait = &site.wait;
     let (retry, state, outcome, delay, conversion) = (
         local("retry"),
         local("state"),
@@ -55,6 +54,7 @@ pub(super) fn wrap(
     let on = quote! {
         #krate::retry::RetryOn::new().when(#when).when_ok(#when_ok).retry_after(#hint)
     };
+    let pause = site.awaited(quote!(#sleep(#delay)));
     let describe = describe_error(site);
     let get = &handle.get;
     let attempt = local("attempt");
@@ -69,7 +69,7 @@ pub(super) fn wrap(
                 let #outcome = #inner;
                 match #krate::__private::retry_step(#retry, &mut #state, #outcome, #on, #describe, #conversion) {
                     ::core::ops::ControlFlow::Break(#outcome) => break #outcome,
-                    ::core::ops::ControlFlow::Continue(#delay) => #sleep(#delay) #wait,
+                    ::core::ops::ControlFlow::Continue(#delay) => #pause,
                 }
             }
         }

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 use syn::{Ident, Path};
 
+use super::hygiene::span_guard;
 use crate::plan::Plan;
 
 /// What every layer needs to know about the site: the plan, the runtime's path and the fn.
@@ -11,8 +12,6 @@ pub(super) struct Site<'a> {
     pub(super) plan: &'a Plan,
     pub(super) krate: &'a Path,
     pub(super) fn_ident: &'a Ident,
-    /// `.await` in an async fn, nothing in a sync one.
-    pub(super) wait: TokenStream,
 }
 
 impl<'a> Site<'a> {
@@ -22,11 +21,17 @@ impl<'a> Site<'a> {
             plan,
             krate: &plan.krate,
             fn_ident,
-            wait: if plan.shape.is_async() {
-                quote!(.await)
-            } else {
-                TokenStream::new()
-            },
+        }
+    }
+
+    /// `future` awaited inside the innermost span around it (see `span.rs`) in an async fn;
+    /// in a sync one, `future` is the blocking call itself and is left as it is.
+    pub(super) fn awaited(&self, future: TokenStream) -> TokenStream {
+        if self.is_async() {
+            let (krate, guard) = (self.krate, span_guard());
+            quote!(#krate::__private::traced(&#guard, #future).await)
+        } else {
+            future
         }
     }
 

@@ -1,12 +1,13 @@
 //! The `tracing` spans of a site: one around the whole stack per call, one around each retry
-//! attempt. Each is a callsite of its own in the user's crate; the runtime enters it around
-//! every poll and records the outcome when the code inside finishes.
+//! attempt. Each is a callsite of its own in the user's crate; the runtime's guard enters it
+//! while the stack's code runs (each await exits it while the call waits) and records the
+//! outcome when the code inside finishes.
 
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::Ident;
 
-use super::hygiene::local;
+use super::hygiene::{local, span_guard};
 use super::site::Site;
 
 /// `code` (an expression evaluating to an `Attempt`) run inside the call's span.
@@ -31,7 +32,7 @@ pub(super) fn around_call(site: &Site<'_>, code: TokenStream) -> TokenStream {
             otel.status_code = #krate::__private::tracing::field::Empty,
         )
     };
-    in_span(site, span, code)
+    in_span(site, span, code, SpanKind::Call)
 }
 
 /// `code` (the layers below a retry) run inside the span of attempt number `attempt`.
@@ -49,26 +50,31 @@ pub(super) fn around_attempt(site: &Site<'_>, attempt: &Ident, code: TokenStream
             otel.status_code = #krate::__private::tracing::field::Empty,
         )
     };
-    in_span(site, span, code)
+    in_span(site, span, code, SpanKind::Attempt)
 }
 
-fn in_span(site: &Site<'_>, span: TokenStream, code: TokenStream) -> TokenStream {
+/// Which of a site's spans `in_span` opens.
+enum SpanKind {
+    Call,
+    Attempt,
+}
+
+fn in_span(site: &Site<'_>, span: TokenStream, code: TokenStream, kind: SpanKind) -> TokenStream {
     let krate = site.krate;
-    if site.is_async() {
-        quote!(#krate::__private::in_span(#span, async { #code }).await)
-    } else {
-        // Entered in place, without a closure around the code, so the sync path stays as
-        // inlinable as without a span.
-        let (span_local, entered, outcome) = (local("span"), local("entered"), local("outcome"));
-        quote!({
-            let #span_local = #span;
-            let #entered = #span_local.enter();
-            let #outcome = #code;
-            ::core::mem::drop(#entered);
-            #krate::__private::record_span_outcome(&#span_local, &#outcome);
-            #outcome
-        })
-    }
+    // The guard enters the span in place; in an async fn every await of `code` goes through
+    // `Site::awaited`, which exits it while the call waits. An attempt's guard shadows the
+    // call's.
+    let (guard, outcome) = (span_guard(), local("outcome"));
+    let enter = match kind {
+        SpanKind::Call => quote!(#krate::__private::SpanGuard::call(#span)),
+        SpanKind::Attempt => quote!(#krate::__private::SpanGuard::attempt(#span, &#guard)),
+    };
+    quote!({
+        let #guard = #enter;
+        let #outcome = #code;
+        #guard.record(&#outcome);
+        #outcome
+    })
 }
 
 /// The fn's name as written, without a raw identifier's `r#`.

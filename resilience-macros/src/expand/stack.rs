@@ -71,8 +71,12 @@ fn innermost(site: &Site<'_>, body: TokenStream) -> TokenStream {
         .as_ref()
         .map_or_else(Span::call_site, Spanned::span);
     if site.is_async() {
+        let attempt = quote_spanned! {span=>
+            #krate::__private::attempt::<#ty, _>(async #body)
+        };
+        let attempt = site.awaited(attempt);
         quote_spanned! {span=>
-            #krate::__private::lift(#krate::__private::attempt::<#ty, _>(async #body).await)
+            #krate::__private::lift(#attempt)
         }
     } else {
         quote_spanned! {span=>

@@ -23,10 +23,11 @@ pub(super) fn wrap(
     let name = fn_name(site, index);
     let get_name = &name.get;
     // `start` is also read by a rate limit right below (see `Plan::limit_reads_timeout_start`).
+    let timed = site.awaited(quote!(#krate::__private::timeout(#start, #after, async { #inner })));
     let code = quote! {
         {
             let #start = #krate::__private::call_start();
-            match #krate::__private::timeout(#start, #after, async { #inner }).await {
+            match #timed {
                 ::core::result::Result::Ok(#outcome) => #outcome,
                 ::core::result::Result::Err(#error) => #krate::__private::timed_out(#get_name, #error),
             }

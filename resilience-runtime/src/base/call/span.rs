@@ -2,53 +2,184 @@
 //! the outcome of what it ran.
 //!
 //! Generated code creates the span (a callsite of its own in the user's crate, so that
-//! subscribers filter it by target and level as any other) and hands it here with the code
-//! it covers. With no subscriber interested the span is disabled and all that is paid is
-//! the callsite's check: entering, exiting and recording a disabled span do nothing.
+//! subscribers filter it by target and level as any other) and hands it here. With no
+//! subscriber interested the span is disabled and all that is paid is the callsite's check and
+//! a few untaken branches: entering, exiting and recording a disabled span do nothing.
+//!
+//! An async stack does not nest its code in another future to run it inside the span (every
+//! nested future is copied whole into its parent, and that copy cost more than the rest of a
+//! small stack). Instead the span's [`SpanGuard`] lives beside the stack's locals: it enters the
+//! span when it is made, and each of the stack's awaits goes through [`traced`], which exits
+//! the span while the call waits and enters it again when the call is polled. So the layers'
+//! code, their events and the body all run inside the span, and a call that waits leaves no
+//! span entered on the thread. Sync code holds the same guard, and has no awaits.
 //!
 //! The spans and their fields are documented in [`crate::spans`].
 
 use std::future::Future;
+use std::mem::ManuallyDrop;
 use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 
 use tracing::Span;
 
 use super::outcome::{Attempt, Failure};
 
+/// The span a call (or one retry attempt, inside its call's span) runs in, entered while the
+/// stack's code runs and exited while it waits.
+///
+/// One pointer wide: `None` while no span of the stack is enabled, so that the disabled case
+/// adds the least to the call's future.
+#[derive(Debug)]
+pub struct SpanGuard<'p> {
+    // Dropped by hand, in a cold fn: the glue of an `Option<Box<_>>` is a call, even for `None`.
+    state: Option<ManuallyDrop<Box<Entered<'p>>>>,
+}
+
+/// An enabled guard's state.
+#[derive(Debug)]
+struct Entered<'p> {
+    /// The span (an attempt's may be disabled while its call's is not).
+    span: Span,
+    /// Whether the span is entered on the thread polling the call.
+    entered: AtomicBool,
+    /// The call's state, for an attempt's: entered below it and exited after it.
+    parent: Option<&'p Entered<'p>>,
+}
+
+impl SpanGuard<'static> {
+    /// Enters a call's `span`.
+    #[inline(always)]
+    #[must_use]
+    pub fn call(span: Span) -> Self {
+        if span.is_disabled() {
+            return Self { state: None };
+        }
+        Self::entered(span, None)
+    }
+}
+
+impl<'p> SpanGuard<'p> {
+    /// Enters an attempt's `span` above its call's.
+    #[inline(always)]
+    #[must_use]
+    pub fn attempt(span: Span, call: &'p SpanGuard<'p>) -> Self {
+        let parent = call.state.as_deref().map(|state| &**state);
+        if span.is_disabled() && parent.is_none() {
+            return Self { state: None };
+        }
+        Self::entered(span, parent)
+    }
+
+    #[cold]
+    fn entered(span: Span, parent: Option<&'p Entered<'p>>) -> Self {
+        let state = Entered {
+            span,
+            entered: AtomicBool::new(false),
+            parent,
+        };
+        state.enter_own();
+        Self {
+            state: Some(ManuallyDrop::new(Box::new(state))),
+        }
+    }
+
+    /// Records the outcome of the code the span covered; the span closes when the guard drops.
+    #[inline(always)]
+    pub fn record<T, E>(&self, outcome: &Attempt<T, E>) {
+        if let Some(state) = &self.state {
+            record_span_outcome(&state.span, outcome);
+        }
+    }
+}
+
+impl Drop for SpanGuard<'_> {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(state) = self.state.take() {
+            close(ManuallyDrop::into_inner(state));
+        }
+    }
+}
+
+/// Exits a guard's own span and closes it. Only its own: an attempt ends inside its call,
+/// whose code goes on.
+#[cold]
+#[inline(never)]
+#[expect(clippy::boxed_local, reason = "it takes the box to free it")]
+fn close(state: Box<Entered<'_>>) {
+    state.exit_own();
+}
+
+impl Entered<'_> {
+    /// Enters the call's span and then this one, each unless it is entered already.
+    fn enter(&self) {
+        if let Some(parent) = self.parent {
+            parent.enter_own();
+        }
+        self.enter_own();
+    }
+
+    /// Exits this span and then the call's, each if it is entered.
+    fn exit(&self) {
+        self.exit_own();
+        if let Some(parent) = self.parent {
+            parent.exit_own();
+        }
+    }
+
+    fn enter_own(&self) {
+        if !self.entered.swap(true, Ordering::Relaxed) {
+            self.span
+                .with_subscriber(|(id, subscriber)| subscriber.enter(id));
+        }
+    }
+
+    fn exit_own(&self) {
+        if self.entered.swap(false, Ordering::Relaxed) {
+            self.span
+                .with_subscriber(|(id, subscriber)| subscriber.exit(id));
+        }
+    }
+}
+
+/// One of the stack's awaits: `inner` polled inside the span of `guard`, which is exited
+/// whenever `inner` is pending.
+#[inline(always)]
+pub fn traced<'g, F: Future>(guard: &'g SpanGuard<'g>, inner: F) -> Traced<'g, F> {
+    Traced {
+        state: guard.state.as_deref().map(|state| &**state),
+        inner,
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// A future polled inside its span, which records the outcome when the future finishes.
-    pub struct InSpan<F> {
-        span: Span,
+    /// The future [`traced`] returns.
+    #[derive(Debug)]
+    pub struct Traced<'g, F> {
+        state: Option<&'g Entered<'g>>,
         #[pin]
         inner: F,
     }
 }
 
-/// Runs the async code `inner` inside `span`, recording its outcome on the span.
-#[inline(always)]
-pub fn in_span<T, E, F>(span: Span, inner: F) -> InSpan<F>
-where
-    F: Future<Output = Attempt<T, E>>,
-{
-    InSpan { span, inner }
-}
+impl<F: Future> Future for Traced<'_, F> {
+    type Output = F::Output;
 
-impl<T, E, F> Future for InSpan<F>
-where
-    F: Future<Output = Attempt<T, E>>,
-{
-    type Output = Attempt<T, E>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    #[inline(always)]
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let outcome = {
-            let _entered = this.span.enter();
-            ready!(this.inner.poll(cx))
-        };
-        record_span_outcome(this.span, &outcome);
-        Poll::Ready(outcome)
+        // After a wait the call is polled again here, with its span exited. One call of the
+        // inner poll, so that it inlines here.
+        if let Some(state) = *this.state {
+            state.enter();
+        }
+        let poll = this.inner.poll(cx);
+        if let (true, Some(state)) = (poll.is_pending(), *this.state) {
+            state.exit();
+        }
+        poll
     }
 }
 
@@ -63,9 +194,9 @@ fn outcome_name<T, E>(outcome: &Attempt<T, E>) -> &'static str {
     }
 }
 
-/// Records `outcome` on `span` (sync code enters its span in place, then calls this).
+/// Records `outcome` on `span`.
 #[inline(always)]
-pub fn record_span_outcome<T, E>(span: &Span, outcome: &Attempt<T, E>) {
+fn record_span_outcome<T, E>(span: &Span, outcome: &Attempt<T, E>) {
     if span.is_disabled() {
         return;
     }
