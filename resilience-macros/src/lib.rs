@@ -64,6 +64,13 @@ pub fn chaos(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_attribute(Kind::Chaos, args.into(), item.into()).into()
 }
 
+/// Runs a second attempt when the first is slow; the first `Ok` wins. See
+/// `resilience_runtime::hedge`.
+#[proc_macro_attribute]
+pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_attribute(Kind::Hedge, args.into(), item.into()).into()
+}
+
 /// The pipeline shared by every attribute: parse → validate → plan → expand.
 ///
 /// On any error the original fn is emitted (without its resilience attributes) next to the

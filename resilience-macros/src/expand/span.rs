@@ -1,5 +1,5 @@
 //! The `tracing` spans of a site: one around the whole stack per call, one around each retry
-//! attempt. Each is a callsite of its own in the user's crate; the runtime enters it around
+//! or hedge attempt. Each is a callsite of its own in the user's crate; the runtime enters it around
 //! every poll and records the outcome when the code inside finishes.
 
 use proc_macro2::TokenStream;
@@ -50,6 +50,28 @@ pub(super) fn around_attempt(site: &Site<'_>, attempt: &Ident, code: TokenStream
         )
     };
     in_span(site, span, code)
+}
+
+/// The future of hedge attempt `attempt` (0 for the first) of `code` (the layers below a
+/// hedge), inside its own attempt span; the span is made when the attempt starts, so the
+/// future captures only what `code` does.
+pub(super) fn hedge_attempt(site: &Site<'_>, attempt: &Ident, code: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let name = format!("{} attempt", plain_fn_name(site));
+    quote! {
+        #krate::__private::in_span(
+            #krate::__private::tracing::span!(
+                target: #krate::spans::ATTEMPT_TARGET,
+                #krate::__private::tracing::Level::INFO,
+                #name,
+                resilience.attempt = ::core::primitive::i64::from(#attempt) + 1,
+                resilience.hedge = #attempt > 0,
+                resilience.outcome = #krate::__private::tracing::field::Empty,
+                otel.status_code = #krate::__private::tracing::field::Empty,
+            ),
+            async { #code },
+        )
+    }
 }
 
 fn in_span(site: &Site<'_>, span: TokenStream, code: TokenStream) -> TokenStream {
