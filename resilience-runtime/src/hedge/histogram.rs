@@ -118,7 +118,7 @@ impl LatencyHistogram {
         let samples = window.samples.fetch_add(1, Relaxed).wrapping_add(1);
         if samples == WINDOW {
             self.turn(turns);
-        } else if samples % REFRESH == 0 {
+        } else if samples.is_multiple_of(REFRESH) {
             self.refresh();
         }
     }
