@@ -66,8 +66,11 @@ struct Progress {
     limit: u32,
     /// The delay between attempts.
     delay: Duration,
-    /// When the call started, on the clock's scale.
+    /// When the call first waited, on the clock's scale: the delay and the latency count
+    /// from there (a poll that does not wait takes no time worth a clock read).
     start: Nanos,
+    /// Whether the call has waited yet (and `start` is read).
+    waited: bool,
     /// The outcome was handed out.
     done: bool,
 }
@@ -93,6 +96,7 @@ impl<'h, A: Attempts, M: MayHedge> Hedging<'h, A, M> {
                 limit: 1,
                 delay: Duration::ZERO,
                 start: 0,
+                waited: false,
                 done: false,
             },
         }
@@ -160,7 +164,7 @@ where
                 if outcome.is_ok() {
                     this.drop_all();
                     this.progress.done = true;
-                    won(this.hedge, index, this.progress.start);
+                    won(this.hedge, index, this.progress);
                     return Poll::Ready(outcome);
                 }
                 if this.progress.running == 0 {
@@ -169,6 +173,10 @@ where
                     this.progress.done = true;
                     return Poll::Ready(outcome);
                 }
+            }
+            if !this.progress.waited {
+                this.progress.waited = true;
+                this.progress.start = clock::now();
             }
             if this.progress.started >= this.progress.limit {
                 return Poll::Pending;
@@ -215,7 +223,6 @@ fn begin<A: Attempts, M>(this: &mut HedgingProjection<'_, '_, A, M>) {
     let hedge = *this.hedge;
     hedge.count_call();
     let config = hedge.config();
-    this.progress.start = clock::now();
     // Without a known delay (a percentile not seen yet) the call does not hedge.
     if let Some(delay) = hedge.delay_of(config) {
         this.progress.delay = delay;
@@ -224,10 +231,14 @@ fn begin<A: Attempts, M>(this: &mut HedgingProjection<'_, '_, A, M>) {
     this.start_next();
 }
 
-/// Counts an `Ok` and records its latency.
+/// Counts an `Ok` and records its latency (none if the call never waited).
 #[inline]
-fn won(hedge: &Hedge, attempt: u32, start: Nanos) {
-    let latency = clock::to_duration(clock::now().saturating_sub(start));
+fn won(hedge: &Hedge, attempt: u32, progress: &Progress) {
+    let latency = if progress.waited {
+        clock::to_duration(clock::now().saturating_sub(progress.start))
+    } else {
+        Duration::ZERO
+    };
     hedge.histogram.record(latency);
     if attempt > 0 {
         hedge_won(hedge, attempt, latency);

@@ -19,8 +19,8 @@ pub struct HedgeMetrics {
 }
 
 /// The latencies a [`Hedge`](super::Hedge) has seen lately (its successful calls, from the
-/// call's start to its `Ok`), as the percentiles a `delay` may name; `None` until enough
-/// calls were seen.
+/// call's start to its `Ok`; a call answered without waiting counts as zero), as the
+/// percentiles a `delay` may name; `None` until enough calls were seen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 #[non_exhaustive]
 pub struct HedgeLatencies {
