@@ -1,8 +1,9 @@
 //! Attribute macros for [`resilience-runtime`](https://docs.rs/resilience-runtime).
 //!
 //! Use them through `resilience_runtime`, which re-exports every attribute and documents each
-//! key. Each attribute wraps the body of an `async fn` (or, except `#[timeout]`, a sync fn)
-//! returning `Result<T, E>` with `E: From<resilience_runtime::Error>`; the signature is kept.
+//! key. Each attribute wraps the body of an `async fn` (or, except `#[timeout]` and
+//! `#[hedge]`, a sync fn) returning `Result<T, E>` with `E: From<resilience_runtime::Error>`;
+//! the signature is kept.
 //! Stacked attributes fuse into one wrapper: the topmost is the outermost layer.
 //!
 //! The crate is a pipeline, run by `expand_attribute` for every attribute: `attrs` parses

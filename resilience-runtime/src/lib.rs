@@ -1,7 +1,8 @@
 //! Resilience for async Rust, as attributes.
 //!
-//! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[timeout]`, `#[bulkhead]` and
-//! `#[fallback]` (and, to test all of them, `#[chaos]`) on an ordinary `async fn` (or, except `#[timeout]`, a sync fn) that returns
+//! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[timeout]`, `#[bulkhead]`,
+//! `#[hedge]` and `#[fallback]` (and, to test all of them, `#[chaos]`) on an ordinary
+//! `async fn` (or, except `#[timeout]` and `#[hedge]`, a sync fn) that returns
 //! `Result<T, E>` with `E: From<resilience_runtime::Error>`. The signature stays as written;
 //! only the body is wrapped. Configuration is checked at compile time: a typo, a malformed
 //! duration or an impossible combination is one compile error at the offending token.
