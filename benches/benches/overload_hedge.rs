@@ -22,7 +22,7 @@ use tower::{Layer, Service, ServiceExt, service_fn};
 use tower_resilience::hedge::HedgeLayer as PeerHedgeLayer;
 
 const CALLS: usize = 4_000;
-const SEED: u64 = 0x5eed_0f_4ed9e;
+const SEED: u64 = 0x05ee_d0f4_ed9e;
 const DELAY: Duration = Duration::from_millis(50);
 
 /// Attempts made so far, per call.

@@ -318,9 +318,6 @@ async fn env_search() -> Result<(), Error> {
 #[tokio::test(start_paused = true)]
 async fn environment_variables_configure_a_hedge() {
     setup();
-    let _environment = ENVIRONMENT
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
     env_search().await.unwrap();
     assert_eq!(
         registry().hedge("env-search").unwrap().config(),

@@ -27,7 +27,7 @@ static POOL_PEAK: AtomicUsize = AtomicUsize::new(0);
 async fn over_pool(all_stuck: bool) -> Result<u32, Error> {
     let attempt = POOL_ATTEMPTS.fetch_add(1, Ordering::SeqCst);
     POOL_PEAK.fetch_max(in_flight(), Ordering::SeqCst);
-    let first = attempt % 3 == 0 || all_stuck;
+    let first = attempt.is_multiple_of(3) || all_stuck;
     sleep(MS(if first { 1_000 } else { 10 })).await;
     Ok(attempt)
 }

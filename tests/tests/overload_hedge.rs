@@ -10,7 +10,7 @@ use resilience_runtime::{Error, hedge, registry};
 use tokio::time::{Instant, sleep};
 
 const CALLS: usize = 4_000;
-const SEED: u64 = 0x5eed_0f_4ed9e;
+const SEED: u64 = 0x05ee_d0f4_ed9e;
 
 /// splitmix64 over a shared counter: the same seed and draw order give the same latencies.
 static DRAWS: AtomicU64 = AtomicU64::new(SEED);
