@@ -67,27 +67,36 @@ pub fn parse_delay(text: &str) -> Result<DelayValue, String> {
         return Ok(DelayValue::Percentile(word));
     }
     let trimmed = text.trim();
-    if let Some(rest) = trimmed.strip_prefix(['p', 'P'])
-        && rest.chars().all(|c| c.is_ascii_digit() || c == '.')
-        && !rest.is_empty()
-    {
-        return Err(format!(
-            "unknown percentile \"{text}\" for `delay`: a hedge tracks {}; or give a \
-             duration such as \"50ms\"",
-            quoted(PERCENTILES)
-        ));
+    if trimmed.starts_with(['p', 'P']) {
+        let rest = &trimmed[1..];
+        let close = crate::did_you_mean(trimmed, PERCENTILES)
+            .filter(|close| close.eq_ignore_ascii_case(trimmed) || !is_number(rest));
+        if let Some(close) = close {
+            return Err(format!(
+                "unknown percentile \"{text}\" for `delay`; did you mean \"{close}\"?"
+            ));
+        }
+        if is_number(rest) {
+            return Err(format!(
+                "unknown percentile \"{text}\" for `delay`: a hedge tracks {}; or give a \
+                 duration such as \"50ms\"",
+                quoted(PERCENTILES)
+            ));
+        }
     }
     if !trimmed.chars().any(|c| c.is_ascii_digit()) {
-        let hint = crate::did_you_mean(trimmed, PERCENTILES)
-            .map(|close| format!("; did you mean \"{close}\"?"))
-            .unwrap_or_default();
         return Err(format!(
-            "`delay` takes a duration such as \"50ms\" or a percentile {}, not \"{text}\"{hint}",
+            "`delay` takes a duration such as \"50ms\" or a percentile {}, not \"{text}\"",
             quoted(PERCENTILES)
         ));
     }
     let delay = crate::parse_duration(text)?;
     check_fixed(delay).map(DelayValue::Fixed)
+}
+
+/// Whether `text` is a number such as `50` or `99.9`.
+fn is_number(text: &str) -> bool {
+    !text.is_empty() && text.chars().all(|c| c.is_ascii_digit() || c == '.')
 }
 
 /// Checks a fixed `delay`: greater than zero, at most [`MAX_DURATION`].
