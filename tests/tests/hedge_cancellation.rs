@@ -1,12 +1,12 @@
 //! Hedging is cancellation-safe: the losers are dropped as soon as the winner answers, and
 //! everything they held below the hedge is back: a bulkhead's slots, a rate limit's
-//! reserved permit. The same when the whole call is dropped mid-flight, or an attempt
-//! panics.
+//! reserved permit, a half-open breaker's trial. The same when the whole call is dropped
+//! mid-flight, or an attempt panics.
 
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use resilience_runtime::{Error, bulkhead, hedge, rate_limit, registry};
+use resilience_runtime::{Error, bulkhead, circuit_breaker, hedge, rate_limit, registry};
 use tokio::time::{Instant, sleep};
 
 const MS: fn(u64) -> Duration = Duration::from_millis;
@@ -136,4 +136,37 @@ async fn a_losers_reserved_permit_goes_to_the_next_caller() {
     assert_eq!(start.elapsed(), MS(100));
     let limiter = registry().rate_limiter("hc-limit").unwrap().metrics();
     assert_eq!((limiter.permitted, limiter.cancelled), (2, 1));
+}
+
+static TRIALS: AtomicU32 = AtomicU32::new(0);
+
+/// Under a half-open breaker, each attempt takes a trial permit.
+#[hedge(name = "hc-trial-hedge", delay = "50ms")]
+#[circuit_breaker(
+    name = "hc-breaker",
+    failure_threshold = 1,
+    success_threshold = 3,
+    half_open_max_calls = 3
+)]
+async fn trial() -> Result<u32, Error> {
+    let attempt = TRIALS.fetch_add(1, Ordering::SeqCst);
+    sleep(MS(if attempt == 0 { 1_000 } else { 10 })).await;
+    Ok(attempt)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_losers_trial_permit_is_given_back() {
+    let breaker = registry().circuit_breaker("hc-breaker").unwrap();
+    breaker.half_open();
+    let left = || breaker.metrics().trial_permits_left;
+    assert_eq!(left(), Some(3));
+    let call = tokio::spawn(trial());
+    sleep(MS(55)).await;
+    // The stuck first attempt and the hedge each hold a trial.
+    assert_eq!(left(), Some(1));
+    assert_eq!(call.await.unwrap().unwrap(), 1);
+    // The winner's trial counted as a success; the loser's was given back, unjudged.
+    assert_eq!(left(), Some(2));
+    let metrics = breaker.metrics();
+    assert_eq!((metrics.successful, metrics.failed), (1, 0));
 }
