@@ -326,3 +326,16 @@ async fn a_live_change_applies_to_the_next_call() {
     assert_eq!(live().await.unwrap(), 1);
     assert_eq!(start.elapsed(), MS(110));
 }
+
+#[tokio::test(start_paused = true)]
+async fn hedged_fns_with_borrowed_arguments_and_results() {
+    let words = vec![String::from("socks"), String::from("shoes")];
+    let found = resilience_tests::hedged(&words, "shoes").await.unwrap();
+    assert_eq!(found, Some(&words[1]));
+    let index = resilience_tests::Index { words };
+    assert!(index.knows("socks").await.unwrap());
+    assert!(!index.knows("hats").await.unwrap());
+    assert_eq!(registry().hedge("lint-hedge").unwrap().metrics().calls, 1);
+    let pool = registry().bulkhead("lint-hedge-pool").unwrap();
+    assert_eq!(pool.in_flight(), 0);
+}

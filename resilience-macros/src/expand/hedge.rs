@@ -14,7 +14,8 @@ use crate::attrs::HedgeLayer;
 
 /// Wraps `inner` (the layers below) in the hedged call. Each attempt is a fresh future of
 /// `inner`, made by a closure that borrows what `inner` borrows, so the attempts run inside
-/// the call's own future and nothing outlives it.
+/// the call's own future and nothing outlives it. Every hedge may start (`AlwaysHedge`): the
+/// check before each hedge is the argument to replace for a budget of an enclosing layer.
 pub(super) fn wrap(
     site: &Site<'_>,
     index: usize,
@@ -30,7 +31,12 @@ pub(super) fn wrap(
     let code = quote! {
         {
             let #hedge = #get;
-            #krate::__private::hedge_call(#hedge, |#attempt: u32| #attempt_future).await
+            #krate::__private::hedge_call(
+                #hedge,
+                |#attempt: u32| #attempt_future,
+                #krate::hedge::AlwaysHedge,
+            )
+            .await
         }
     };
     LayerCode {

@@ -3,12 +3,17 @@
 
 use super::hedging::Hedging;
 use super::instance::Hedge;
-use super::seams::{AlwaysHedge, Attempts};
+use super::seams::{Attempts, MayHedge};
 
-/// The hedged call of a `#[hedge]` site: `attempts(n)` runs the layers below once. Every
-/// hedge may start ([`AlwaysHedge`]); a budget of an enclosing layer goes in through
-/// [`Hedge::run_with`] instead.
+/// The hedged call of a `#[hedge]` site: `attempts(n)` runs the layers below once, and
+/// `may_hedge` is asked before each hedge. Generated code passes
+/// [`AlwaysHedge`](super::AlwaysHedge); an enclosing layer with a budget (a retry's) would
+/// pass its own check here.
 #[inline]
-pub fn hedge_call<A: Attempts>(hedge: &Hedge, attempts: A) -> Hedging<'_, A, AlwaysHedge> {
-    hedge.run(attempts)
+pub fn hedge_call<A: Attempts, M: MayHedge>(
+    hedge: &Hedge,
+    attempts: A,
+    may_hedge: M,
+) -> Hedging<'_, A, M> {
+    hedge.run_with(attempts, may_hedge)
 }
