@@ -14,7 +14,7 @@ use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use recloser::{AsyncRecloser, Recloser};
-use resilience_runtime::{bulkhead, circuit_breaker, rate_limit, retry, timeout};
+use resilience_runtime::{bulkhead, circuit_breaker, hedge, rate_limit, retry, timeout};
 use tokio::sync::Semaphore;
 
 /// The error type of the benchmarked fns.
@@ -44,6 +44,13 @@ async fn ours_bulkhead(n: u64) -> Result<u64, BenchError> {
 
 #[timeout("10s")]
 async fn ours_timeout(n: u64) -> Result<u64, BenchError> {
+    service(n).await
+}
+
+// Answers long before the delay: the cost of a hedge that never needs to hedge, next to a
+// time limit around the same call (the closest hand-wired peer: one timer, one future).
+#[hedge(name = "bench-hedge", delay = "10s")]
+async fn ours_hedge(n: u64) -> Result<u64, BenchError> {
     service(n).await
 }
 
@@ -193,6 +200,7 @@ fn layers(c: &mut Criterion) {
     pair!("bulkhead", ours_bulkhead, peer_bulkhead, "tokio_semaphore");
     pair!("timeout", ours_timeout, peer_timeout, "tokio_timeout");
     pair!("retry", ours_retry, peer_retry, "backon");
+    pair!("hedge", ours_hedge, peer_timeout, "tokio_timeout");
     pair!(
         "five_layer_stack",
         ours_stack,

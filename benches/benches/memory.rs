@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use resilience_runtime::bulkhead::{Bulkhead, BulkheadConfig};
 use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
+use resilience_runtime::hedge::{Hedge, HedgeConfig, HedgeDelay, Percentile};
 use resilience_runtime::rate_limit::{Rate, RateLimitConfig, RateLimiter};
 
 /// A body with nothing to do, bare and under five layers: what the layers add to the size
@@ -28,6 +29,11 @@ async fn bare() -> Result<u64, resilience_runtime::Error> {
 #[resilience_runtime::rate_limit(name = "m-stack-rate", rate = "1000/s")]
 #[resilience_runtime::bulkhead(name = "m-stack-pool", max_concurrent = 64)]
 async fn stacked() -> Result<u64, resilience_runtime::Error> {
+    Ok(black_box(1))
+}
+
+#[resilience_runtime::hedge(name = "m-hedge", delay = "10s")]
+async fn hedged() -> Result<u64, resilience_runtime::Error> {
     Ok(black_box(1))
 }
 
@@ -113,11 +119,24 @@ fn main() {
         "bulkhead",
         footprint(|| Bulkhead::new("m-bulkhead", BulkheadConfig::new(16))),
     );
+    row(
+        "hedge",
+        footprint(|| {
+            Hedge::new(
+                "m-hedge",
+                HedgeConfig::new(HedgeDelay::Percentile(Percentile::P95)),
+            )
+        }),
+    );
     println!(
         "| future of an async fn, bare / under `#[retry]` / under five layers | {} / {} / {} | 0 | |",
         std::mem::size_of_val(&bare()),
         std::mem::size_of_val(&retried()),
         std::mem::size_of_val(&stacked())
+    );
+    println!(
+        "| future of an async fn under `#[hedge]` (room for five attempts and a timer) | {} | 0 | |",
+        std::mem::size_of_val(&hedged())
     );
     for keys in [1_000_u64, 10_000] {
         let limiter = RateLimiter::new(

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use resilience_runtime::bulkhead::BulkheadConfig;
 use resilience_runtime::circuit_breaker::CircuitBreakerConfig;
+use resilience_runtime::hedge::{HedgeConfig, HedgeDelay};
 use resilience_runtime::rate_limit::{Rate, RateLimitConfig};
 use resilience_runtime::retry::RetryConfig;
 use resilience_runtime::tower as ours;
@@ -125,6 +126,20 @@ impl<E> tower::retry::Policy<u64, u64, E> for TwoRetries {
     }
 }
 
+fn ours_hedge() -> ours::HedgeLayer {
+    ours::HedgeLayer::new(
+        "bench-tower-hedge",
+        HedgeConfig::new(HedgeDelay::Fixed(TIMEOUT)),
+    )
+}
+
+fn peer_hedge() -> peer::hedge::HedgeLayer {
+    peer::hedge::HedgeLayer::builder()
+        .delay(TIMEOUT)
+        .max_hedged_attempts(2)
+        .build()
+}
+
 fn tower_layers(c: &mut Criterion) {
     resilience_benches::clock_from_env();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -217,6 +232,11 @@ fn tower_layers(c: &mut Criterion) {
         "tower Retry",
         tower::retry::RetryLayer::new(TwoRetries(2)).layer(inner())
     );
+    group.finish();
+
+    let mut group = c.benchmark_group("tower/hedge");
+    bench!(group, "resilience", ours_hedge().layer(inner()));
+    bench!(group, "tower-resilience", peer_hedge().layer(inner()));
     group.finish();
 
     // In the attributes' order: breaker, retry, timeout, rate limit, bulkhead.

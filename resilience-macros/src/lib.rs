@@ -1,8 +1,9 @@
 //! Attribute macros for [`resilience-runtime`](https://docs.rs/resilience-runtime).
 //!
 //! Use them through `resilience_runtime`, which re-exports every attribute and documents each
-//! key. Each attribute wraps the body of an `async fn` (or, except `#[timeout]`, a sync fn)
-//! returning `Result<T, E>` with `E: From<resilience_runtime::Error>`; the signature is kept.
+//! key. Each attribute wraps the body of an `async fn` (or, except `#[timeout]` and
+//! `#[hedge]`, a sync fn) returning `Result<T, E>` with `E: From<resilience_runtime::Error>`;
+//! the signature is kept.
 //! Stacked attributes fuse into one wrapper: the topmost is the outermost layer.
 //!
 //! The crate is a pipeline, run by `expand_attribute` for every attribute: `attrs` parses
@@ -62,6 +63,13 @@ pub fn fallback(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn chaos(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_attribute(Kind::Chaos, args.into(), item.into()).into()
+}
+
+/// Runs a second attempt when the first is slow; the first `Ok` wins. See
+/// `resilience_runtime::hedge`.
+#[proc_macro_attribute]
+pub fn hedge(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_attribute(Kind::Hedge, args.into(), item.into()).into()
 }
 
 /// The pipeline shared by every attribute: parse → validate → plan → expand.

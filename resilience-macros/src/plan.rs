@@ -83,6 +83,13 @@ fn check_fits_fn(
                      Make the fn async, or bound the blocking work inside it",
                 ));
             }
+            if let Layer::Hedge(hedge) = layer {
+                errors.push(error_at(
+                    hedge.span,
+                    "`#[hedge]` needs an `async fn`: hedging runs a second attempt while the \
+                     first is still running, and a sync fn runs one at a time. Make the fn async",
+                ));
+            }
             if let Layer::RateLimit(limit) = layer
                 && let Some(at) = limit.redis_backend()
             {
@@ -93,6 +100,18 @@ fn check_fits_fn(
                 ));
             }
         }
+    }
+    if let Some(hedge) = layers.iter().find_map(|layer| match layer {
+        Layer::Hedge(hedge) => Some(hedge),
+        _ => None,
+    }) && let Some(receiver) = item.sig.receiver()
+        && matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, Some(_)))
+    {
+        errors.push(error_at(
+            hedge.span,
+            "`#[hedge]` runs the body again while an attempt is still running, so the attempts \
+             share what they borrow: take `&self` rather than `&mut self`",
+        ));
     }
     if let Some(constness) = &item.sig.constness {
         errors.push(error_at(

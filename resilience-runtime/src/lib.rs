@@ -1,7 +1,8 @@
 //! Resilience for async Rust, as attributes.
 //!
-//! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[timeout]`, `#[bulkhead]` and
-//! `#[fallback]` (and, to test all of them, `#[chaos]`) on an ordinary `async fn` (or, except `#[timeout]`, a sync fn) that returns
+//! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[timeout]`, `#[bulkhead]`,
+//! `#[hedge]` and `#[fallback]` (and, to test all of them, `#[chaos]`) on an ordinary
+//! `async fn` (or, except `#[timeout]` and `#[hedge]`, a sync fn) that returns
 //! `Result<T, E>` with `E: From<resilience_runtime::Error>`. The signature stays as written;
 //! only the body is wrapped. Configuration is checked at compile time: a typo, a malformed
 //! duration or an impossible combination is one compile error at the offending token.
@@ -118,6 +119,7 @@ pub mod circuit_breaker;
 pub mod clock;
 pub mod config;
 pub mod fallback;
+pub mod hedge;
 #[cfg(feature = "http")]
 pub mod http;
 #[cfg(feature = "metrics")]
@@ -143,6 +145,7 @@ pub use circuit_breaker::{
     CircuitBreaker, CircuitBreakerConfig, CircuitBreakerHandle, CircuitBreakerMetrics,
     CircuitState, SlidingWindow,
 };
+pub use hedge::{Hedge, HedgeConfig, HedgeHandle};
 pub use rate_limit::{
     Backend, OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiter, RateLimiterHandle,
 };
@@ -431,3 +434,49 @@ pub use resilience_macros::fallback;
 /// # }
 /// ```
 pub use resilience_macros::chaos;
+
+/// Cuts tail latency by hedging: when the call has not answered within `delay`, the layers
+/// below run again alongside it; the first `Ok` wins and the other attempts are dropped.
+/// Only for calls that are safe to make more than once (idempotent): writing the attribute
+/// says so.
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `delay` | required | a duration (`"50ms"`), or `"p90"`, `"p95"`, `"p99"` of the latencies of the hedge's recent successful calls |
+/// | `max_hedges` | `1` | extra attempts a call may start (1 to 4), each `delay` after the one before |
+/// | `name` | the fn's path | registry name; sites with one name share a hedge, its latencies and counters |
+/// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
+///
+/// Only on an `async fn`, with `&self` rather than `&mut self`: the attempts run at the same
+/// time, inside the call's own future (no task is spawned), so they share what the body
+/// borrows. Dropping the losers releases everything they held: a bulkhead slot or a rate
+/// limit permit below the hedge is back as soon as the winner answers.
+///
+/// A failed attempt does not start another: the call waits for the attempts in flight, and
+/// when the last of them fails, its error is the call's. Put `#[retry]` above `#[hedge]` to
+/// retry errors. A percentile delay is known once the hedge has seen 128 successful calls;
+/// until then a call runs its first attempt alone. See the [`hedge`](mod@hedge) module.
+///
+/// ```
+/// use resilience_runtime::{hedge, registry, Error};
+/// use std::sync::atomic::{AtomicU32, Ordering};
+/// use std::time::Duration;
+///
+/// static CALLS: AtomicU32 = AtomicU32::new(0);
+///
+/// #[hedge(name = "doc-search", delay = "50ms")]
+/// async fn search(query: &str) -> Result<usize, Error> {
+///     // The first request is stuck for a second; the second answers in 10 ms.
+///     let latency = if CALLS.fetch_add(1, Ordering::Relaxed) == 0 { 1_000 } else { 10 };
+///     tokio::time::sleep(Duration::from_millis(latency)).await;
+///     Ok(query.len())
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// let start = tokio::time::Instant::now();
+/// assert_eq!(search("socks").await.unwrap(), 5);
+/// assert_eq!(start.elapsed(), Duration::from_millis(60));
+/// assert_eq!(registry().hedge("doc-search").unwrap().metrics().hedges_won, 1);
+/// # }
+/// ```
+pub use resilience_macros::hedge;

@@ -34,6 +34,10 @@
 //! | `resilience_bulkhead_max_concurrent` | gauge | `name` | the limit |
 //! | `resilience_bulkhead_peak_in_flight` | gauge | `name` | the most calls in flight at once so far |
 //! | `resilience_retry_attempts_total` | counter | `name` | retries: attempts after the first of their call |
+//! | `resilience_hedge_calls_total` | counter | `name` | hedged calls started |
+//! | `resilience_hedge_hedges_total` | counter | `name` | extra attempts started after the delay |
+//! | `resilience_hedge_wins_total` | counter | `name` | calls whose `Ok` came from an extra attempt |
+//! | `resilience_hedge_delay_seconds` | gauge | `name` | the delay a call starting now waits before hedging; -1 while a percentile is not known |
 //!
 //! `resilience_calls_total` outcomes, by `layer`:
 //!
@@ -75,6 +79,7 @@ use ::metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
 
 use crate::bulkhead::Bulkhead;
 use crate::circuit_breaker::{CircuitBreaker, CircuitState};
+use crate::hedge::Hedge;
 use crate::rate_limit::RateLimiter;
 use crate::registry::registry;
 use crate::retry::Retry;
@@ -118,6 +123,15 @@ pub const BULKHEAD_PEAK_IN_FLIGHT: &str = "resilience_bulkhead_peak_in_flight";
 /// `resilience_retry_attempts_total{name}`: retries (attempts after the first).
 pub const RETRY_ATTEMPTS_TOTAL: &str = "resilience_retry_attempts_total";
 
+/// `resilience_hedge_calls_total{name}`: hedged calls started.
+pub const HEDGE_CALLS_TOTAL: &str = "resilience_hedge_calls_total";
+/// `resilience_hedge_hedges_total{name}`: extra attempts started.
+pub const HEDGE_HEDGES_TOTAL: &str = "resilience_hedge_hedges_total";
+/// `resilience_hedge_wins_total{name}`: calls an extra attempt answered.
+pub const HEDGE_WINS_TOTAL: &str = "resilience_hedge_wins_total";
+/// `resilience_hedge_delay_seconds{name}`: the delay in force; -1 while not known.
+pub const HEDGE_DELAY_SECONDS: &str = "resilience_hedge_delay_seconds";
+
 /// The shortest period [`spawn_recorder`] accepts; shorter ones are raised to it.
 pub const MIN_RECORD_PERIOD: Duration = Duration::from_millis(10);
 
@@ -156,6 +170,9 @@ pub fn record() {
     }
     for retry in registry.instances::<Retry>() {
         record_retry(&retry);
+    }
+    for hedge in registry.instances::<Hedge>() {
+        record_hedge(&hedge);
     }
 }
 
@@ -257,6 +274,16 @@ fn record_retry(retry: &Retry) {
     counter!(RETRY_ATTEMPTS_TOTAL, "name" => name).absolute(metrics.retries);
 }
 
+fn record_hedge(hedge: &Hedge) {
+    let name = hedge.name();
+    let metrics = hedge.metrics();
+    counter!(HEDGE_CALLS_TOTAL, "name" => name).absolute(metrics.calls);
+    counter!(HEDGE_HEDGES_TOTAL, "name" => name).absolute(metrics.hedges_started);
+    counter!(HEDGE_WINS_TOTAL, "name" => name).absolute(metrics.hedges_won);
+    let delay = hedge.delay().map_or(-1.0, |delay| delay.as_secs_f64());
+    gauge!(HEDGE_DELAY_SECONDS, "name" => name).set(delay);
+}
+
 /// A count as a gauge value; exact below 2^53.
 #[allow(clippy::cast_precision_loss)]
 fn as_gauge(count: usize) -> f64 {
@@ -348,5 +375,21 @@ fn describe() {
         RETRY_ATTEMPTS_TOTAL,
         Unit::Count,
         "Retries: attempts after the first of their call"
+    );
+    describe_counter!(HEDGE_CALLS_TOTAL, Unit::Count, "Hedged calls started");
+    describe_counter!(
+        HEDGE_HEDGES_TOTAL,
+        Unit::Count,
+        "Extra attempts started after the hedge delay"
+    );
+    describe_counter!(
+        HEDGE_WINS_TOTAL,
+        Unit::Count,
+        "Calls whose Ok came from an extra attempt"
+    );
+    describe_gauge!(
+        HEDGE_DELAY_SECONDS,
+        Unit::Seconds,
+        "The delay before a hedge for a call starting now; -1 while a percentile is not known"
     );
 }

@@ -11,7 +11,9 @@ use std::fmt::Display;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use resilience_runtime::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
+use resilience_runtime::{
+    bulkhead, chaos, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
+};
 
 /// The error type of the services below.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -406,4 +408,37 @@ impl Response {
 
 fn is_blank(line: &&str) -> bool {
     line.trim().is_empty()
+}
+
+/// Every `#[hedge]` key, under a retry and above a timeout and a bulkhead, with borrowed
+/// arguments and a borrowed result.
+///
+/// # Errors
+/// The service's error once the retries are spent, a timeout, or a full bulkhead.
+#[retry(max_attempts = 2, initial_delay = "1ms", when = ServiceError::is_transient)]
+#[hedge(name = "lint-hedge", delay = "p95", max_hedges = 2)]
+#[timeout("1s")]
+#[bulkhead(name = "lint-hedge-pool", max_concurrent = 8)]
+pub async fn hedged<'a>(
+    words: &'a [String],
+    word: &str,
+) -> Result<Option<&'a String>, ServiceError> {
+    Ok(words.iter().find(|known| *known == word))
+}
+
+/// A hedged method on `&self`, named by default, with a fixed delay.
+pub struct Index {
+    /// The words it knows.
+    pub words: Vec<String>,
+}
+
+impl Index {
+    /// Whether the index knows `word`.
+    ///
+    /// # Errors
+    /// Never: the body does not fail.
+    #[hedge(delay = "20ms")]
+    pub async fn knows(&self, word: &str) -> Result<bool, ServiceError> {
+        Ok(self.words.iter().any(|known| known == word))
+    }
 }

@@ -11,12 +11,15 @@ use std::time::Duration;
 use resilience_runtime::bulkhead::BulkheadConfig;
 use resilience_runtime::circuit_breaker::CircuitBreakerConfig;
 use resilience_runtime::clock::{self, ClockSource};
+use resilience_runtime::hedge::{HedgeConfig, HedgeDelay};
 use resilience_runtime::rate_limit::{Rate, RateLimitConfig};
 use resilience_runtime::retry::RetryConfig;
 use resilience_runtime::tower::{
-    BulkheadLayer, CircuitBreakerLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
+    BulkheadLayer, CircuitBreakerLayer, HedgeLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
 };
-use resilience_runtime::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
+use resilience_runtime::{
+    bulkhead, chaos, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
+};
 use resilience_tests::ServiceError;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
 
@@ -106,6 +109,46 @@ fn sync_layers(n: u32) -> Result<u32, ServiceError> {
 )]
 async fn under_chaos(n: u32) -> Result<u32, ServiceError> {
     Ok(n)
+}
+
+#[hedge(name = "alloc-hedge", delay = "1s")]
+async fn hedged_at_once(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
+// Waits once (so the hedge's timer is set) and answers long before the delay.
+#[hedge(name = "alloc-hedge-waits", delay = "1s", max_hedges = 4)]
+async fn hedged_after_a_wait(n: u32) -> Result<u32, ServiceError> {
+    tokio::task::yield_now().await;
+    Ok(n)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_warm_hedge_answering_before_the_delay_allocates_nothing() {
+    assert_eq!(hedged_at_once(1).await, Ok(1));
+    assert_eq!(hedged_after_a_wait(1).await, Ok(1));
+    let at_once = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(hedged_at_once(n).await, Ok(n));
+        }
+    })
+    .await;
+    assert_eq!(at_once, 0, "a hedge answered at once allocated");
+    let after_a_wait = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(hedged_after_a_wait(n).await, Ok(n));
+        }
+    })
+    .await;
+    assert_eq!(
+        after_a_wait, 0,
+        "a hedge answered before its delay allocated"
+    );
+    let metrics = resilience_runtime::registry()
+        .hedge("alloc-hedge-waits")
+        .unwrap()
+        .metrics();
+    assert_eq!((metrics.calls, metrics.hedges_started), (1001, 0));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -220,6 +263,11 @@ async fn warm_tower_layers_allocate_nothing() {
     assert_warm_calls_allocate_nothing("a keyed rate limit", per_key.layer(inner)).await;
     let pool = BulkheadLayer::new("alloc-tower-pool", BulkheadConfig::new(4));
     assert_warm_calls_allocate_nothing("a bulkhead", pool.layer(inner)).await;
+    let hedge = HedgeLayer::new(
+        "alloc-tower-hedge",
+        HedgeConfig::new(HedgeDelay::Fixed(Duration::from_secs(1))),
+    );
+    assert_warm_calls_allocate_nothing("a hedge", hedge.layer(inner)).await;
 
     let stacked = ServiceBuilder::new()
         .layer(CircuitBreakerLayer::named("alloc-tower-breaker"))

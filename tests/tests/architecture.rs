@@ -428,6 +428,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "retry",
             "timeout",
             "chaos",
+            "hedge",
         ],
     ),
     ("settings", &["settings"]),

@@ -7,8 +7,9 @@ use std::time::Duration;
 use resilience_runtime::bulkhead::BulkheadConfig;
 use resilience_runtime::clock::{self, ClockSource};
 use resilience_runtime::config::{self, Severity};
+use resilience_runtime::hedge::{HedgeConfig, HedgeDelay, Percentile};
 use resilience_runtime::rate_limit::Rate;
-use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit, registry, retry};
+use resilience_runtime::{Error, bulkhead, circuit_breaker, hedge, rate_limit, registry, retry};
 use resilience_tests::ServiceError;
 
 /// Counts its calls; every call fails.
@@ -33,6 +34,8 @@ const VARIABLES: &[(&str, &str)] = &[
     ("RESILIENCE_BULKHEAD_ENV_POOL_MAX_WAIT", "250ms"),
     ("RESILIENCE_RETRY_ENV_RETRY_MAX_ATTEMPTS", "2"),
     ("RESILIENCE_RATE_LIMITER_ENV_API_RATE", "2/s"),
+    ("RESILIENCE_HEDGE_ENV_SEARCH_DELAY", "p99"),
+    ("RESILIENCE_HEDGE_ENV_SEARCH_MAX_HEDGES", "3"),
     // environment < file
     (
         "RESILIENCE_CIRCUIT_BREAKER_ENV_LAYERS_FAILURE_THRESHOLD",
@@ -304,5 +307,20 @@ fn reload_env_applies_what_changed_and_rejects_typos() {
         config::issues()
             .iter()
             .all(|issue| issue.severity == Severity::Warning)
+    );
+}
+
+#[hedge(name = "env-search", delay = "50ms")]
+async fn env_search() -> Result<(), Error> {
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn environment_variables_configure_a_hedge() {
+    setup();
+    env_search().await.unwrap();
+    assert_eq!(
+        registry().hedge("env-search").unwrap().config(),
+        HedgeConfig::new(HedgeDelay::Percentile(Percentile::P99)).with_max_hedges(3)
     );
 }

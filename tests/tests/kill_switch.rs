@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use resilience_runtime::circuit_breaker::CircuitState;
 use resilience_runtime::{
-    Error, bulkhead, circuit_breaker, config, rate_limit, registry, retry, timeout,
+    Error, bulkhead, circuit_breaker, config, hedge, rate_limit, registry, retry, timeout,
 };
 use resilience_tests::ServiceError;
 
@@ -46,6 +46,13 @@ async fn off_retry(calls: &AtomicU32) -> Result<(), ServiceError> {
 async fn off_timeout() -> Result<&'static str, ServiceError> {
     tokio::time::sleep(Duration::from_secs(1)).await;
     Ok("finished")
+}
+
+#[hedge(name = "off-hedge", delay = "10ms", max_hedges = 4)]
+async fn off_hedge(calls: &AtomicU32) -> Result<(), ServiceError> {
+    calls.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    Ok(())
 }
 
 #[tokio::test(start_paused = true)]
@@ -89,6 +96,11 @@ async fn every_layer_passes_through_while_disabled() {
     // Timeout: never fires.
     assert_eq!(off_timeout().await, Ok("finished"));
 
+    // Hedge: the first attempt alone.
+    let calls = AtomicU32::new(0);
+    assert_eq!(off_hedge(&calls).await, Ok(()));
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+
     // Released: every layer is back, and nothing leaked meanwhile.
     let held = tokio::spawn(off_pool(Duration::from_secs(60)));
     tokio::task::yield_now().await;
@@ -117,6 +129,13 @@ async fn every_layer_passes_through_while_disabled() {
     let calls = AtomicU32::new(0);
     assert!(off_retry(&calls).await.is_err());
     assert_eq!(calls.load(Ordering::SeqCst), 5);
+    let calls = AtomicU32::new(0);
+    assert_eq!(off_hedge(&calls).await, Ok(()));
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        5,
+        "the first attempt and four hedges"
+    );
     assert_eq!(off_api().await, Ok(()), "the first permit in an hour");
     assert!(matches!(
         off_api().await,

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit, retry, timeout};
+use resilience_runtime::{Error, bulkhead, circuit_breaker, hedge, rate_limit, retry, timeout};
 use tracing_subscriber::layer::{Context, SubscriberExt};
 
 #[derive(Clone, Default)]
@@ -62,6 +62,15 @@ async fn limited() -> Result<(), Error> {
     Ok(())
 }
 
+static HEDGED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+#[hedge(name = "targets-hedge", delay = "10ms")]
+async fn hedged() -> Result<(), Error> {
+    let first = HEDGED.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0;
+    tokio::time::sleep(Duration::from_millis(if first { 100 } else { 1 })).await;
+    Ok(())
+}
+
 #[tokio::test(start_paused = true)]
 async fn each_kind_logs_under_its_own_target() {
     let targets = Targets::default();
@@ -71,6 +80,7 @@ async fn each_kind_logs_under_its_own_target() {
     let _ = slow().await;
     limited().await.unwrap();
     let _ = limited().await;
+    hedged().await.unwrap();
 
     let expect = |message: &str, kind: &str| {
         assert_eq!(
@@ -85,4 +95,6 @@ async fn each_kind_logs_under_its_own_target() {
     expect("circuit breaker rejected a call", "circuit_breaker");
     expect("call timed out", "timeout");
     expect("rate limit exceeded; call rejected", "rate_limit");
+    expect("no answer within the delay; hedge started", "hedge");
+    expect("a hedge answered first", "hedge");
 }

@@ -1,12 +1,13 @@
-//! Each call through an attribute stack is a `tracing` span, each retry attempt a child span,
-//! exported through `tracing-opentelemetry` and `opentelemetry_sdk`'s in-memory exporter.
+//! Each call through an attribute stack is a `tracing` span, each retry or hedge attempt a
+//! child span, exported through `tracing-opentelemetry` and `opentelemetry_sdk`'s in-memory
+//! exporter.
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use opentelemetry::trace::{SpanId, Status, TracerProvider as _};
 use opentelemetry::{KeyValue, Value};
 use opentelemetry_sdk::trace::{InMemorySpanExporter, SdkTracerProvider, SpanData};
-use resilience_runtime::{circuit_breaker, registry, retry, spans, timeout};
+use resilience_runtime::{circuit_breaker, hedge, registry, retry, spans, timeout};
 use tracing_subscriber::layer::SubscriberExt;
 
 #[derive(Debug, thiserror::Error)]
@@ -47,6 +48,16 @@ fn load_blocking(failures_left: &AtomicU32) -> Result<u32, StoreError> {
         return Err(StoreError::Unavailable);
     }
     Ok(3)
+}
+
+static SEARCHES: AtomicU32 = AtomicU32::new(0);
+
+#[hedge(name = "spans-hedge", delay = "50ms")]
+async fn search() -> Result<u32, StoreError> {
+    let attempt = SEARCHES.fetch_add(1, Ordering::Relaxed);
+    let latency = if attempt == 0 { 1_000 } else { 10 };
+    tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
+    Ok(attempt)
 }
 
 /// A subscriber exporting every span to an in-memory exporter.
@@ -192,6 +203,36 @@ async fn rejections_and_timeouts_are_outcomes_of_their_own() {
         named(&spans, "slow attempt").is_empty(),
         "no retry, no attempt spans"
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn each_hedge_attempt_is_a_child_span() {
+    let (exported, subscriber) = Exported::new();
+    let _default = tracing::subscriber::set_default(subscriber);
+    assert_eq!(search().await.unwrap(), 1);
+
+    let spans = exported.spans();
+    let call = named(&spans, "search");
+    assert_eq!(call.len(), 1);
+    assert_eq!(text(call[0], "resilience.layers"), "hedge");
+    assert_eq!(text(call[0], "resilience.outcome"), "ok");
+    let mut attempts = named(&spans, "search attempt");
+    attempts.sort_by_key(|span| span.start_time);
+    assert_eq!(attempts.len(), 2, "the first attempt and its hedge");
+    for (number, attempt) in attempts.iter().enumerate() {
+        assert_eq!(attempt.parent_span_id, call[0].span_context.span_id());
+        assert_eq!(
+            attribute(attempt, "resilience.attempt"),
+            Some(&Value::I64(number as i64 + 1))
+        );
+        assert_eq!(
+            attribute(attempt, "resilience.hedge"),
+            Some(&Value::Bool(number > 0))
+        );
+    }
+    // The hedge answered; the first attempt was dropped before it had an outcome.
+    assert_eq!(text(attempts[1], "resilience.outcome"), "ok");
+    assert!(attribute(attempts[0], "resilience.outcome").is_none());
 }
 
 #[test]

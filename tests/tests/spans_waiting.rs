@@ -1,13 +1,13 @@
 //! A call's spans are entered only while its code runs: while the call waits (a retry's
 //! backoff, an await in the body, a bulkhead's queue) no span of it is current on the thread,
 //! and when it is polled again its code is back inside them, including when only the call's
-//! span is enabled. A call dropped while it waits leaves nothing entered.
+//! span is enabled, inside a timeout and in a hedge's attempts. A call dropped while it waits leaves nothing entered.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use resilience_runtime::{bulkhead, retry, spans};
+use resilience_runtime::{bulkhead, hedge, retry, spans, timeout};
 use tracing::Span;
 use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
@@ -45,6 +45,29 @@ async fn paced(
 async fn pooled(hold: Duration) -> Result<Option<&'static str>, FeedError> {
     tokio::time::sleep(hold).await;
     Ok(current())
+}
+
+/// Waits inside a timeout (an await nested in another of the stack's awaits).
+#[timeout("1s")]
+async fn timed(seen: &Mutex<Vec<Option<&'static str>>>) -> Result<u32, FeedError> {
+    seen.lock().unwrap().push(current());
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    seen.lock().unwrap().push(current());
+    Ok(2)
+}
+
+/// The first attempt is slow, so a hedge starts while it waits.
+#[hedge(delay = "10ms")]
+async fn hedged(
+    attempts: &AtomicU32,
+    seen: &Mutex<Vec<Option<&'static str>>>,
+) -> Result<u32, FeedError> {
+    let first = attempts.fetch_add(1, Ordering::Relaxed) == 0;
+    seen.lock().unwrap().push(current());
+    let pause = if first { 50 } else { 5 };
+    tokio::time::sleep(Duration::from_millis(pause)).await;
+    seen.lock().unwrap().push(current());
+    Ok(3)
 }
 
 /// Notes the current span every millisecond for `for_ms`, from the same task as the call.
@@ -117,4 +140,27 @@ async fn a_call_dropped_while_it_waits_leaves_nothing_entered() {
     }
     tracing::info!("after the dropped calls");
     assert_eq!(current(), None);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_await_inside_a_timeout_waits_outside_the_span_too() {
+    let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+    let seen = Mutex::new(Vec::new());
+    let (outcome, observed) = tokio::join!(timed(&seen), observe(10));
+    assert_eq!(outcome.unwrap(), 2);
+    assert!(observed.iter().all(Option::is_none), "{observed:?}");
+    assert_eq!(*seen.lock().unwrap(), [Some("timed"); 2]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn hedge_attempts_wait_outside_their_spans() {
+    let _default = tracing::subscriber::set_default(tracing_subscriber::registry());
+    let (attempts, seen) = (AtomicU32::new(0), Mutex::new(Vec::new()));
+    let (outcome, observed) = tokio::join!(hedged(&attempts, &seen), observe(30));
+    assert_eq!(outcome.unwrap(), 3);
+    assert_eq!(attempts.load(Ordering::Relaxed), 2, "the hedge started");
+    assert!(observed.iter().all(Option::is_none), "{observed:?}");
+    // Both attempts start in their spans; the hedge answers in its own, and the first attempt
+    // is dropped while it waits.
+    assert_eq!(*seen.lock().unwrap(), [Some("hedged attempt"); 3]);
 }

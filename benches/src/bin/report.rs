@@ -43,6 +43,12 @@ const ROWS: &[Row] = &[
         target: Target::Ratio(1.0),
     },
     Row {
+        what: "hedge (answers before the delay)",
+        ours: "hedge/resilience",
+        peers: &["hedge/tokio_timeout"],
+        target: Target::Ratio(1.5),
+    },
+    Row {
         what: "retry (success)",
         ours: "retry/resilience",
         peers: &["retry/backon"],

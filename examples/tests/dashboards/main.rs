@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use exposition::{Exposition, labels_of};
 use resilience_runtime::rate_limit::{Backend, Rate, RateLimitConfig};
-use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit, registry, retry};
+use resilience_runtime::{Error, bulkhead, circuit_breaker, hedge, rate_limit, registry, retry};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -113,6 +113,11 @@ async fn pooled() -> Result<(), Error> {
     Ok(())
 }
 
+#[hedge(name = "dash-hedge", delay = "50ms")]
+async fn hedged() -> Result<(), Error> {
+    Ok(())
+}
+
 /// Calls every kind, so each outcome and state is one a scrape shows, and declares a
 /// limiter with a Redis backend (never called: no server is needed for its metrics).
 async fn exercise_every_kind() {
@@ -132,6 +137,8 @@ async fn exercise_every_kind() {
     tokio::task::yield_now().await;
     assert!(pooled().await.is_err());
     holder.await.unwrap().unwrap();
+
+    hedged().await.unwrap();
 
     registry().register_rate_limiter(
         "dash-shared",

@@ -12,10 +12,11 @@ pub(crate) enum Kind {
     Bulkhead,
     Fallback,
     Chaos,
+    Hedge,
 }
 
 impl Kind {
-    pub(super) const ALL: [Self; 7] = [
+    pub(super) const ALL: [Self; 8] = [
         Self::Retry,
         Self::CircuitBreaker,
         Self::RateLimit,
@@ -23,6 +24,7 @@ impl Kind {
         Self::Bulkhead,
         Self::Fallback,
         Self::Chaos,
+        Self::Hedge,
     ];
 
     pub(crate) const fn name(self) -> &'static str {
@@ -34,6 +36,7 @@ impl Kind {
             Self::Bulkhead => "bulkhead",
             Self::Fallback => "fallback",
             Self::Chaos => "chaos",
+            Self::Hedge => "hedge",
         }
     }
 

@@ -6,6 +6,7 @@ use super::bulkhead::BulkheadLayer;
 use super::chaos::ChaosLayer;
 use super::circuit_breaker::CircuitBreakerLayer;
 use super::fallback::FallbackLayer;
+use super::hedge::HedgeLayer;
 use super::kind::Kind;
 use super::rate_limit::RateLimitLayer;
 use super::retry::RetryLayer;
@@ -20,6 +21,7 @@ pub(crate) enum Layer {
     Bulkhead(BulkheadLayer),
     Fallback(FallbackLayer),
     Chaos(ChaosLayer),
+    Hedge(HedgeLayer),
 }
 
 impl Layer {
@@ -33,6 +35,7 @@ impl Layer {
             Self::Bulkhead(_) => Kind::Bulkhead,
             Self::Fallback(_) => Kind::Fallback,
             Self::Chaos(_) => Kind::Chaos,
+            Self::Hedge(_) => Kind::Hedge,
         }
     }
 
@@ -46,6 +49,7 @@ impl Layer {
             Self::Bulkhead(layer) => layer.common.krate.as_ref(),
             Self::Fallback(layer) => layer.krate.as_ref(),
             Self::Chaos(layer) => layer.common.krate.as_ref(),
+            Self::Hedge(layer) => layer.common.krate.as_ref(),
         }
     }
 }

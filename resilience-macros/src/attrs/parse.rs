@@ -5,7 +5,7 @@ use darling::ast::NestedMeta;
 use super::input::AttrInput;
 use super::kind::Kind;
 use super::layer::Layer;
-use super::{bulkhead, chaos, circuit_breaker, fallback, rate_limit, retry, timeout};
+use super::{bulkhead, chaos, circuit_breaker, fallback, hedge, rate_limit, retry, timeout};
 
 /// Parses and validates one attribute.
 pub(crate) fn parse(input: &AttrInput) -> darling::Result<Layer> {
@@ -20,6 +20,7 @@ pub(crate) fn parse(input: &AttrInput) -> darling::Result<Layer> {
         Kind::Bulkhead => bulkhead::parse(&items, input.span).map(Layer::Bulkhead),
         Kind::Fallback => fallback::parse(&items, input.span).map(Layer::Fallback),
         Kind::Chaos => chaos::parse(&items, input.span).map(Layer::Chaos),
+        Kind::Hedge => hedge::parse(&items, input.span).map(Layer::Hedge),
     }
 }
 
@@ -76,6 +77,7 @@ mod tests {
             "circuit_breaker" => Some("circuit_breaker"),
             "rate_limit" => Some("rate_limiter"),
             "bulkhead" => Some("bulkhead"),
+            "hedge" => Some("hedge"),
             _ => None,
         }
     }
@@ -104,6 +106,7 @@ mod tests {
         let mut entries = match kind {
             "rate_limit" if key != "rate" => vec![("rate", "\"10/s\"")],
             "bulkhead" if key != "max_concurrent" => vec![("max_concurrent", "4")],
+            "hedge" if key != "delay" => vec![("delay", "\"50ms\"")],
             _ => Vec::new(),
         };
         entries.extend(match (kind, key) {
@@ -194,6 +197,20 @@ mod tests {
             ))],
             Form::Duration => vec![duration(too_long())],
             Form::Fraction => Vec::new(),
+            Form::Delay(words) => {
+                let other = |text: &str| {
+                    let message =
+                        resilience_syntax::rules::hedge::parse_delay(text).expect_err("rejected");
+                    Some((format!("\"{text}\""), message, false))
+                };
+                let typo = format!("{}x", words[0]);
+                vec![
+                    duration(String::from("0s")),
+                    other("p50"),
+                    other("fast"),
+                    other(&typo),
+                ]
+            }
         };
         found.into_iter().flatten().collect()
     }

@@ -8,8 +8,8 @@ use syn::{LitStr, Path};
 use super::registered::Registered;
 
 use crate::attrs::{
-    Backend, Backoff, BulkheadLayer, ChaosLayer, CircuitBreakerLayer, Jitter, OnBackendError,
-    OnLimit, Preset, RateLimitLayer, RetryLayer, WindowSpec,
+    Backend, Backoff, BulkheadLayer, ChaosLayer, CircuitBreakerLayer, HedgeLayer, Jitter,
+    OnBackendError, OnLimit, Preset, RateLimitLayer, RetryLayer, WindowSpec,
 };
 use crate::value::duration_tokens;
 
@@ -194,4 +194,29 @@ pub(super) fn chaos(krate: &Path, layer: &ChaosLayer) -> TokenStream {
         with_seed => layer.seed.map(Literal::u64_suffixed),
     };
     quote!(#krate::chaos::ChaosConfig::new() #chain #outage)
+}
+
+/// The config of a `#[hedge]` layer, as a const builder chain.
+pub(super) fn hedge(krate: &Path, layer: &HedgeLayer) -> TokenStream {
+    use resilience_syntax::rules::hedge::DelayValue;
+    let delay = match layer.delay {
+        Some(DelayValue::Fixed(delay)) => {
+            let delay = duration_tokens(delay);
+            quote!(#krate::hedge::HedgeDelay::Fixed(#delay))
+        }
+        Some(DelayValue::Percentile(word)) => {
+            let percentile = match word {
+                "p90" => quote!(P90),
+                "p99" => quote!(P99),
+                _ => quote!(P95),
+            };
+            quote!(#krate::hedge::HedgeDelay::Percentile(#krate::hedge::Percentile::#percentile))
+        }
+        // Only a declaring site has config, and a declaring site has a delay.
+        None => quote!(#krate::hedge::HedgeDelay::Percentile(#krate::hedge::Percentile::P95)),
+    };
+    let chain = setters! {
+        with_max_hedges => layer.max_hedges.map(int),
+    };
+    quote!(#krate::hedge::HedgeConfig::new(#delay) #chain)
 }

@@ -5,7 +5,8 @@
 //! `tracing` span, `handle`
 //! and `name` cache a site's registry handle and name in statics, and `registered` lists the
 //! runtime items each registered kind names. One file per layer kind writes that layer
-//! (`retry`, `circuit_breaker`, `rate_limit`, `timeout`, `bulkhead`, `fallback`, `chaos`),
+//! (`retry`, `circuit_breaker`, `rate_limit`, `timeout`, `bulkhead`, `fallback`, `chaos`,
+//! `hedge`),
 //! with `admission`, `describe` and `predicate` shared between them; `config` writes
 //! declarations and their config.
 
@@ -17,6 +18,7 @@ mod config;
 mod describe;
 mod fallback;
 mod handle;
+mod hedge;
 mod hygiene;
 mod name;
 mod predicate;

@@ -13,6 +13,7 @@ pub(super) enum Registered {
     RateLimit,
     Bulkhead,
     Chaos,
+    Hedge,
 }
 
 impl Registered {
@@ -24,6 +25,7 @@ impl Registered {
             Self::RateLimit => quote!(#krate::rate_limit::RateLimiter),
             Self::Bulkhead => quote!(#krate::bulkhead::Bulkhead),
             Self::Chaos => quote!(#krate::chaos::Chaos),
+            Self::Hedge => quote!(#krate::hedge::Hedge),
         }
     }
 
@@ -35,6 +37,7 @@ impl Registered {
             Self::RateLimit => quote!(#krate::__private::declare_rate_limiter),
             Self::Bulkhead => quote!(#krate::__private::declare_bulkhead),
             Self::Chaos => quote!(#krate::__private::declare_chaos),
+            Self::Hedge => quote!(#krate::__private::declare_hedge),
         }
     }
 
@@ -45,6 +48,7 @@ impl Registered {
             Self::CircuitBreaker => Some(quote!(#krate::__private::Declaration::circuit_breaker)),
             Self::RateLimit => Some(quote!(#krate::__private::Declaration::rate_limiter)),
             Self::Bulkhead => Some(quote!(#krate::__private::Declaration::bulkhead)),
+            Self::Hedge => Some(quote!(#krate::__private::Declaration::hedge)),
             // Chaos sites always declare their configuration, so none is needed at link time.
             Self::Chaos => None,
         }
@@ -57,6 +61,7 @@ impl Registered {
             Self::CircuitBreaker => Some(quote!(#krate::__private::Adoption::circuit_breaker)),
             Self::RateLimit => Some(quote!(#krate::__private::Adoption::rate_limiter)),
             Self::Bulkhead => Some(quote!(#krate::__private::Adoption::bulkhead)),
+            Self::Hedge => Some(quote!(#krate::__private::Adoption::hedge)),
             // Chaos sites always declare their configuration.
             Self::Chaos => None,
         }
@@ -113,6 +118,12 @@ mod tests {
                 quote!(::resilience_runtime::chaos::Chaos),
                 quote!(::resilience_runtime::__private::declare_chaos),
             ),
+            (
+                Kind::Hedge,
+                quote!(name = "h", delay = "50ms"),
+                quote!(::resilience_runtime::hedge::Hedge),
+                quote!(::resilience_runtime::__private::declare_hedge),
+            ),
         ];
         for (kind, args, instance_type, declare) in cases {
             let code = expand(kind, args);
@@ -150,6 +161,11 @@ mod tests {
                 Some(quote!(
                     ::resilience_runtime::__private::Declaration::bulkhead
                 )),
+            ),
+            (
+                Kind::Hedge,
+                quote!(name = "h", delay = "p95"),
+                Some(quote!(::resilience_runtime::__private::Declaration::hedge)),
             ),
             (Kind::Chaos, quote!(name = "x", latency = "1ms"), None),
         ];

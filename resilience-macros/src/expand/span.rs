@@ -1,7 +1,7 @@
 //! The `tracing` spans of a site: one around the whole stack per call, one around each retry
-//! attempt. Each is a callsite of its own in the user's crate; the runtime's guard enters it
-//! while the stack's code runs (each await exits it while the call waits) and records the
-//! outcome when the code inside finishes.
+//! or hedge attempt. Each is a callsite of its own in the user's crate; the runtime's guard
+//! enters it while the stack's code runs (each await exits it while the call waits) and
+//! records the outcome when the code inside finishes.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -51,6 +51,33 @@ pub(super) fn around_attempt(site: &Site<'_>, attempt: &Ident, code: TokenStream
         )
     };
     in_span(site, span, code, SpanKind::Attempt)
+}
+
+/// The future of hedge attempt `attempt` (0 for the first) of `code` (the layers below a
+/// hedge), inside its own attempt span, a child of the span around the hedge; the span is made
+/// when the attempt starts, so the future captures only what `code` does.
+pub(super) fn hedge_attempt(site: &Site<'_>, attempt: &Ident, code: TokenStream) -> TokenStream {
+    let krate = site.krate;
+    let name = format!("{} attempt", plain_fn_name(site));
+    let span = quote! {
+        #krate::__private::tracing::span!(
+            target: #krate::spans::ATTEMPT_TARGET,
+            #krate::__private::tracing::Level::INFO,
+            #name,
+            resilience.attempt = ::core::primitive::i64::from(#attempt) + 1,
+            resilience.hedge = #attempt > 0,
+            resilience.outcome = #krate::__private::tracing::field::Empty,
+            otel.status_code = #krate::__private::tracing::field::Empty,
+        )
+    };
+    // Made outside the async block, which then takes the span rather than borrowing the
+    // attempt's number from the closure that makes it.
+    let span_local = local("attempt_span");
+    let code = in_span(site, quote!(#span_local), code, SpanKind::Attempt);
+    quote!({
+        let #span_local = #span;
+        async { #code }
+    })
 }
 
 /// Which of a site's spans `in_span` opens.

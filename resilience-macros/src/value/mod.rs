@@ -4,6 +4,7 @@
 //! spanned on the offending literal.
 
 mod choice;
+mod delay;
 mod duration;
 mod number;
 #[cfg(test)]
@@ -12,6 +13,7 @@ mod rate;
 mod raw;
 
 pub(crate) use choice::{Choice, Keyword};
+pub(crate) use delay::DelayLit;
 pub(crate) use duration::{DurationLit, duration_tokens};
 pub(crate) use number::{Float, Int};
 pub(crate) use rate::RateLit;

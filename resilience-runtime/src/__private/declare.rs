@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
+use crate::hedge::{Hedge, HedgeConfig};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 use crate::registry::registry;
 use crate::retry::{Retry, RetryConfig};
@@ -57,5 +58,15 @@ pub fn declare_retry(
     config: Option<RetryConfig>,
     location: &'static str,
 ) -> Arc<Retry> {
+    registry().declare(name.into(), config, location)
+}
+
+/// Declares (or adopts) a hedge for a call site.
+#[must_use]
+pub fn declare_hedge(
+    name: &'static str,
+    config: Option<HedgeConfig>,
+    location: &'static str,
+) -> Arc<Hedge> {
     registry().declare(name.into(), config, location)
 }

@@ -5,6 +5,7 @@ use super::declaration::source_order;
 use crate::base::named::Named;
 use crate::bulkhead::Bulkhead;
 use crate::circuit_breaker::CircuitBreaker;
+use crate::hedge::Hedge;
 use crate::rate_limit::RateLimiter;
 use crate::retry::Retry;
 
@@ -43,6 +44,12 @@ impl Adoption {
     #[must_use]
     pub const fn rate_limiter(name: &'static str, location: &'static str) -> Self {
         Self::of::<RateLimiter>(name, location)
+    }
+
+    /// A site at `location` (`file:line`) adopting hedge `name`.
+    #[must_use]
+    pub const fn hedge(name: &'static str, location: &'static str) -> Self {
+        Self::of::<Hedge>(name, location)
     }
 
     /// A site at `location` (`file:line`) adopting bulkhead `name`.

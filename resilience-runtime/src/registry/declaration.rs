@@ -3,6 +3,7 @@
 use super::kinds::DeclaredConfig;
 use crate::bulkhead::BulkheadConfig;
 use crate::circuit_breaker::CircuitBreakerConfig;
+use crate::hedge::HedgeConfig;
 use crate::rate_limit::RateLimitConfig;
 use crate::retry::RetryConfig;
 use crate::settings::env::KnownNames;
@@ -67,6 +68,16 @@ impl Declaration {
         Self {
             name,
             config: DeclaredConfig::Bulkhead(config),
+            location,
+        }
+    }
+
+    /// Declares hedge `name` at `location` (`file:line`).
+    #[must_use]
+    pub const fn hedge(name: &'static str, config: HedgeConfig, location: &'static str) -> Self {
+        Self {
+            name,
+            config: DeclaredConfig::Hedge(config),
             location,
         }
     }

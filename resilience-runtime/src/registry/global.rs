@@ -20,6 +20,7 @@ use crate::base::scope;
 use crate::bulkhead::{BulkheadConfig, BulkheadHandle};
 use crate::chaos::{ChaosConfig, ChaosHandle};
 use crate::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerHandle};
+use crate::hedge::{HedgeConfig, HedgeHandle};
 use crate::rate_limit::{RateLimitConfig, RateLimiterHandle};
 use crate::retry::{RetryConfig, RetryHandle};
 
@@ -134,6 +135,12 @@ impl Registry {
         self.families.retries.get(name)
     }
 
+    /// The hedge named `name`, if one is declared or in use.
+    #[must_use]
+    pub fn hedge(&self, name: &str) -> Option<HedgeHandle> {
+        self.families.hedges.get(name)
+    }
+
     /// The chaos instance named `name`, once its site has run (see [`chaos`](mod@crate::chaos)).
     #[must_use]
     pub fn chaos(&self, name: &str) -> Option<ChaosHandle> {
@@ -176,6 +183,15 @@ impl Registry {
         policy: RetryConfig,
     ) -> RetryHandle {
         self.declare(name.into(), Some(policy), "registered from code")
+    }
+
+    /// Declares a hedge from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_hedge(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: HedgeConfig,
+    ) -> HedgeHandle {
+        self.declare(name.into(), Some(config), "registered from code")
     }
 
     /// Declares a chaos instance from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
@@ -291,6 +307,7 @@ impl Registry {
                 .map(|limiter| limiter.snapshot()),
             bulkheads: self.families.bulkheads.map(|bulkhead| bulkhead.snapshot()),
             retries: self.families.retries.map(|retry| retry.snapshot()),
+            hedges: self.families.hedges.map(|hedge| hedge.snapshot()),
             chaos: self.families.chaos.map(|chaos| chaos.snapshot()),
             conflicts: self.conflicts(),
             undeclared: self.undeclared(),

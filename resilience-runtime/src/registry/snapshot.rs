@@ -10,6 +10,7 @@ use super::undeclared::UndeclaredName;
 use crate::bulkhead::BulkheadSnapshot;
 use crate::chaos::ChaosSnapshot;
 use crate::circuit_breaker::{CircuitBreakerSnapshot, SlidingWindow};
+use crate::hedge::HedgeSnapshot;
 use crate::rate_limit::RateLimiterSnapshot;
 use crate::retry::RetrySnapshot;
 
@@ -33,6 +34,8 @@ pub struct RegistrySnapshot {
     pub bulkheads: Vec<BulkheadSnapshot>,
     /// Named retry policies, by name.
     pub retries: Vec<RetrySnapshot>,
+    /// Hedges, by name.
+    pub hedges: Vec<HedgeSnapshot>,
     /// Chaos instances (fault injection for tests), by name.
     pub chaos: Vec<ChaosSnapshot>,
     /// Names declared twice with different configurations.
@@ -40,6 +43,34 @@ pub struct RegistrySnapshot {
     /// Names sites use that nothing declares (see
     /// [`Registry::undeclared`](super::Registry::undeclared)).
     pub undeclared: Vec<UndeclaredName>,
+}
+
+fn hedge_table(instances: &[HedgeSnapshot]) -> Table<'static> {
+    let mut table = Table::new(
+        "Hedges",
+        &[
+            "name", "delay", "now", "max", "calls", "hedged", "won", "p90", "p95", "p99",
+        ],
+    );
+    let shown = |latency: Option<std::time::Duration>| {
+        latency.map_or_else(|| String::from("-"), |latency| format!("{latency:?}"))
+    };
+    for hedge in instances {
+        let (config, metrics, latencies) = (&hedge.config, &hedge.metrics, &hedge.latencies);
+        table.row(vec![
+            hedge.name.to_owned(),
+            config.delay().to_string(),
+            shown(hedge.delay_in_force),
+            config.max_hedges().to_string(),
+            metrics.calls.to_string(),
+            metrics.hedges_started.to_string(),
+            metrics.hedges_won.to_string(),
+            shown(latencies.p90),
+            shown(latencies.p95),
+            shown(latencies.p99),
+        ]);
+    }
+    table
 }
 
 fn chaos_table(instances: &[ChaosSnapshot]) -> Table<'static> {
@@ -278,6 +309,10 @@ impl fmt::Display for Tables<'_> {
             }
         }
         write!(f, "\n{limiters}\n{bulkheads}\n{retries}")?;
+        // Only where hedges are used, so that status pages without them stay as they were.
+        if !snapshot.hedges.is_empty() {
+            write!(f, "\n{}", hedge_table(&snapshot.hedges))?;
+        }
         // Only where chaos is used, so that production status pages stay as they were.
         if !snapshot.chaos.is_empty() {
             write!(f, "\n{}", chaos_table(&snapshot.chaos))?;
@@ -343,6 +378,7 @@ mod tests {
             rate_limiters: Vec::new(),
             bulkheads: Vec::new(),
             retries: Vec::new(),
+            hedges: Vec::new(),
             chaos: Vec::new(),
             conflicts: Vec::new(),
             undeclared: Vec::new(),

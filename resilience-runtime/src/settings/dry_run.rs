@@ -6,6 +6,7 @@ use super::report::ConfigIssue;
 use crate::base::clock::ClockSource;
 use crate::bulkhead::BulkheadConfig;
 use crate::circuit_breaker::CircuitBreakerConfig;
+use crate::hedge::HedgeConfig;
 use crate::rate_limit::RateLimitConfig;
 use crate::retry::RetryConfig;
 
@@ -27,6 +28,8 @@ pub struct DryRun {
     pub bulkheads: BTreeMap<String, BulkheadConfig>,
     /// Retry policies, by name.
     pub retries: BTreeMap<String, RetryConfig>,
+    /// Hedges, by name.
+    pub hedges: BTreeMap<String, HedgeConfig>,
     /// The kill switch, when the source sets it.
     pub disabled: Option<bool>,
     /// The clock source, when the source sets it.

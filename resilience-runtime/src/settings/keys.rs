@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use resilience_syntax::rules::hedge::DelayValue;
 use resilience_syntax::rules::{self, Form, KeyRule};
 
 use super::value::{self, Raw, WindowValue};
@@ -139,6 +140,11 @@ pub(crate) fn read(rule: &KeyRule, raw: &Raw) -> Result<Setting, String> {
             .map(Setting::Duration),
         Form::Rate => value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),
         Form::Word(words) => word(raw, rule.key, words),
+        // A hedge's delay: a duration, or a percentile's word, as the attribute reads it.
+        Form::Delay(_) => match value::delay(raw)? {
+            DelayValue::Fixed(delay) => Ok(Setting::Duration(delay)),
+            DelayValue::Percentile(word) => Ok(Setting::Word(word)),
+        },
         Form::Window { .. } => match value::window(raw)? {
             WindowValue::Calls(calls) => rule
                 .check_whole(calls)

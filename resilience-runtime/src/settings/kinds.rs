@@ -20,6 +20,8 @@ macro_rules! with_kinds {
                 bulkheads: Bulkhead($crate::bulkhead::Bulkhead)
                     = $crate::bulkhead::BulkheadConfig::new(16);
                 retries: Retry($crate::retry::Retry) = $crate::retry::RetryConfig::new();
+                hedges: Hedge($crate::hedge::Hedge) = $crate::hedge::HedgeConfig::new(
+                    $crate::hedge::HedgeDelay::Percentile($crate::hedge::Percentile::P95));
             }
             run_time_only {
                 chaos: Chaos($crate::chaos::Chaos) = $crate::chaos::ChaosConfig::new();

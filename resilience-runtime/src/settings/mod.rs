@@ -10,6 +10,7 @@ pub(crate) mod dry_run;
 pub(crate) mod env;
 #[cfg(feature = "config-file")]
 pub(crate) mod file;
+pub(crate) mod hedge;
 pub(crate) mod keys;
 pub(crate) mod kinds;
 pub(crate) mod layering;

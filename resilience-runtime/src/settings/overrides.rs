@@ -101,6 +101,11 @@ impl ConfigOverrides {
         self.with("retry", name, key, value)
     }
 
+    /// Sets `key` of the hedge named `name`.
+    pub fn hedge(self, name: impl Into<String>, key: &str, value: impl Into<ConfigValue>) -> Self {
+        self.with("hedge", name, key, value)
+    }
+
     /// Engages (`true`) or releases (`false`) the kill switch.
     pub fn disabled(mut self, disabled: bool) -> Self {
         self.disabled = Some(disabled);

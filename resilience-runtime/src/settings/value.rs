@@ -14,6 +14,8 @@ use resilience_syntax::{
 };
 
 use crate::base::clock::ClockSource;
+use resilience_syntax::rules;
+use resilience_syntax::rules::hedge::{DelayValue, check_fixed, parse_delay};
 
 /// A value given to a configuration key from code ([`ConfigOverrides`](crate::config::ConfigOverrides))
 /// or read from a file.
@@ -185,6 +187,17 @@ pub(crate) fn duration(raw: &Raw) -> Result<Duration, String> {
         Raw::Value(ConfigValue::Time(duration)) => Ok(*duration),
         Raw::Value(ConfigValue::Integer(value)) => Err(duration_without_unit(&value.to_string())),
         Raw::Value(_) => Err(String::from(DURATION_EXPECTED)),
+    }
+}
+
+/// A hedge's delay as the attribute reads it: a duration greater than zero, or a
+/// percentile's word (`"p95"`).
+pub(crate) fn delay(raw: &Raw) -> Result<DelayValue, String> {
+    match raw {
+        Raw::Text(text) | Raw::Value(ConfigValue::Text(text)) => parse_delay(text),
+        Raw::Value(ConfigValue::Time(duration)) => check_fixed(*duration).map(DelayValue::Fixed),
+        Raw::Value(ConfigValue::Integer(value)) => Err(duration_without_unit(&value.to_string())),
+        Raw::Value(_) => Err(format!("expected {}", rules::hedge::DELAY.accepted)),
     }
 }
 

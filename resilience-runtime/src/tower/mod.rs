@@ -1,7 +1,8 @@
 //! The policies as [tower](https://docs.rs/tower) layers, on the named registry (feature
 //! `tower`).
 //!
-//! [`CircuitBreakerLayer`], [`RetryLayer`], [`RateLimitLayer`] and [`BulkheadLayer`] each
+//! [`CircuitBreakerLayer`], [`RetryLayer`], [`RateLimitLayer`], [`BulkheadLayer`] and
+//! [`HedgeLayer`] each
 //! take their instance from the registry: `::named("name")` is the same instance, state and
 //! configuration as every attribute site and layer that gives that name (declared with the
 //! defaults, or by configuration, if nothing declares it), and `::new("name", config)`
@@ -36,7 +37,8 @@
 //! breaker does not count an inner rejection as a failure (a timeout it does), and an outer
 //! retry never retries [`Error::CircuitOpen`](crate::Error::CircuitOpen) but waits out
 //! [`Error::RateLimited`](crate::Error::RateLimited)'s `retry_after`. A timeout inside a
-//! retry limits each attempt; outside, all of them.
+//! retry limits each attempt; outside, all of them. A hedge above a bulkhead or rate limit
+//! takes a slot or permit per attempt, and gives a loser's back as soon as the winner answers.
 //!
 //! # Services
 //!
@@ -59,7 +61,7 @@
 //! counting and no allocation on its happy path. A rejection or timeout allocates its
 //! `BoxError`; waiting for a slot or permit, and sleeping between attempts, allocate their
 //! boxed waits. The retry clones the inner service and the request once per call, as tower's
-//! own retry does.
+//! own retry does; the hedge clones them once per call, and again for each hedge it sends.
 //!
 //! # Tests
 //!
@@ -73,6 +75,8 @@ mod bulkhead;
 mod circuit_breaker;
 mod classify;
 mod declare;
+mod hedge;
+mod hedge_attempt;
 mod rate_limit;
 mod resend;
 mod retry;
@@ -84,6 +88,8 @@ pub use admission::AdmissionFuture;
 pub use bulkhead::{BulkheadFuture, BulkheadLayer, BulkheadService};
 pub use circuit_breaker::{CircuitBreakerFuture, CircuitBreakerLayer, CircuitBreakerService};
 pub use classify::{Always, Hint, Never, NoHint, Predicate};
+pub use hedge::{HedgeFuture, HedgeLayer, HedgeService};
+pub use hedge_attempt::{HedgeAttempt, Resend, SendsAgain};
 pub use rate_limit::{KeyBy, RateLimitFuture, RateLimitLayer, RateLimitService, Unkeyed};
 pub use resend::{CloneRequest, Cloned};
 pub use retry::{RetryLayer, RetryService};

@@ -40,6 +40,9 @@ pub enum Form {
     Rate,
     /// One word of a closed list.
     Word(&'static [&'static str]),
+    /// A duration greater than zero, or one of the words (a hedge's `delay`: `"50ms"` or
+    /// `"p95"`), read by [`hedge::parse_delay`](super::hedge::parse_delay).
+    Delay(&'static [&'static str]),
     /// A breaker window: a number of calls (`Whole`) or whole seconds in `1..=max_secs`.
     Window {
         /// The rule for a number of calls.

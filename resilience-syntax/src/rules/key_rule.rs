@@ -82,10 +82,12 @@ impl KeyRule {
     /// positive one goes, or a window not in whole seconds or too long.
     pub fn check_duration(&self, value: Duration) -> Result<Duration, String> {
         match self.form {
-            Form::Duration | Form::PositiveDuration if value > MAX_DURATION => {
+            Form::Duration | Form::PositiveDuration | Form::Delay(_) if value > MAX_DURATION => {
                 Err(too_long(self.key))
             }
-            Form::PositiveDuration if value.is_zero() => Err(must_be_positive(self.key)),
+            Form::PositiveDuration | Form::Delay(_) if value.is_zero() => {
+                Err(must_be_positive(self.key))
+            }
             Form::Window { max_secs, .. } => {
                 if value < Duration::from_secs(1) || value.subsec_nanos() != 0 {
                     Err(String::from(WINDOW_WHOLE_SECONDS))

@@ -1,15 +1,16 @@
 //! The rule table of every kind, by the attribute's name.
 
 use super::key_rule::KeyRule;
-use super::{bulkhead, chaos, circuit_breaker, rate_limit, retry};
+use super::{bulkhead, chaos, circuit_breaker, hedge, rate_limit, retry};
 
 /// Every kind's key rules, by the attribute's name, for tools and tests that walk them all.
-pub const KINDS: [(&str, &[KeyRule]); 5] = [
+pub const KINDS: [(&str, &[KeyRule]); 6] = [
     ("retry", retry::KEYS),
     ("circuit_breaker", circuit_breaker::KEYS),
     ("rate_limit", rate_limit::KEYS),
     ("bulkhead", bulkhead::KEYS),
     ("chaos", chaos::KEYS),
+    ("hedge", hedge::KEYS),
 ];
 
 #[cfg(test)]

@@ -22,6 +22,7 @@
 pub mod bulkhead;
 pub mod chaos;
 pub mod circuit_breaker;
+pub mod hedge;
 pub mod rate_limit;
 pub mod retry;
 

@@ -19,7 +19,7 @@
 use std::future::Future;
 use std::mem::ManuallyDrop;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::task::{Context, Poll};
 
 use tracing::Span;
@@ -37,13 +37,22 @@ pub struct SpanGuard<'p> {
     state: Option<ManuallyDrop<Box<Entered<'p>>>>,
 }
 
+/// Not entered: the call waits, or the guard has not entered it yet.
+const EXITED: u8 = 0;
+/// Entered, and the stack's code runs in it.
+const ENTERED: u8 = 1;
+/// Entered, and an await's poll is in charge of it: that poll exits it if it is pending.
+/// Awaits nested inside it (a timeout's inner layers, a hedge's attempts) leave it be, so the
+/// code between them stays inside.
+const CLAIMED: u8 = 2;
+
 /// An enabled guard's state.
 #[derive(Debug)]
 struct Entered<'p> {
     /// The span (an attempt's may be disabled while its call's is not).
     span: Span,
-    /// Whether the span is entered on the thread polling the call.
-    entered: AtomicBool,
+    /// [`EXITED`], [`ENTERED`] or [`CLAIMED`], on the thread polling the call.
+    state: AtomicU8,
     /// The call's state, for an attempt's: entered below it and exited after it.
     parent: Option<&'p Entered<'p>>,
 }
@@ -76,10 +85,11 @@ impl<'p> SpanGuard<'p> {
     fn entered(span: Span, parent: Option<&'p Entered<'p>>) -> Self {
         let state = Entered {
             span,
-            entered: AtomicBool::new(false),
+            state: AtomicU8::new(EXITED),
             parent,
         };
-        state.enter_own();
+        state.claim_own();
+        state.release_own(false);
         Self {
             state: Some(ManuallyDrop::new(Box::new(state))),
         }
@@ -112,32 +122,55 @@ fn close(state: Box<Entered<'_>>) {
     state.exit_own();
 }
 
+/// What an await's poll did with a span: whether it is in charge of it until it returns.
+type Claimed = bool;
+
 impl Entered<'_> {
-    /// Enters the call's span and then this one, each unless it is entered already.
-    fn enter(&self) {
-        if let Some(parent) = self.parent {
-            parent.enter_own();
-        }
-        self.enter_own();
+    /// Takes charge of this span and the call's for one poll of an await (see [`Traced`]).
+    fn claim(&self) -> (Claimed, Claimed) {
+        let parent = self.parent.is_some_and(Entered::claim_own);
+        (self.claim_own(), parent)
     }
 
-    /// Exits this span and then the call's, each if it is entered.
-    fn exit(&self) {
-        self.exit_own();
-        if let Some(parent) = self.parent {
-            parent.exit_own();
+    /// Gives back what [`claim`](Self::claim) took: exits those spans if the await is pending.
+    fn release(&self, (own, parent): (Claimed, Claimed), pending: bool) {
+        if own {
+            self.release_own(pending);
+        }
+        if let (true, Some(call)) = (parent, self.parent) {
+            call.release_own(pending);
         }
     }
 
-    fn enter_own(&self) {
-        if !self.entered.swap(true, Ordering::Relaxed) {
-            self.span
-                .with_subscriber(|(id, subscriber)| subscriber.enter(id));
+    /// Enters the span if it is not entered, or takes it over from the stack's code, which
+    /// entered it; false when an await further out is in charge of it already.
+    fn claim_own(&self) -> Claimed {
+        match self.state.load(Ordering::Relaxed) {
+            EXITED => {
+                self.state.store(CLAIMED, Ordering::Relaxed);
+                self.span
+                    .with_subscriber(|(id, subscriber)| subscriber.enter(id));
+                true
+            }
+            ENTERED => {
+                self.state.store(CLAIMED, Ordering::Relaxed);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Exits the span when the await is pending; otherwise the stack's code goes on in it.
+    fn release_own(&self, pending: bool) {
+        if pending {
+            self.exit_own();
+        } else {
+            self.state.store(ENTERED, Ordering::Relaxed);
         }
     }
 
     fn exit_own(&self) {
-        if self.entered.swap(false, Ordering::Relaxed) {
+        if self.state.swap(EXITED, Ordering::Relaxed) != EXITED {
             self.span
                 .with_subscriber(|(id, subscriber)| subscriber.exit(id));
         }
@@ -170,14 +203,11 @@ impl<F: Future> Future for Traced<'_, F> {
     #[inline(always)]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        // After a wait the call is polled again here, with its span exited. One call of the
-        // inner poll, so that it inlines here.
-        if let Some(state) = *this.state {
-            state.enter();
-        }
+        // After a wait the call is polled again here, with its span exited.
+        let claimed = this.state.map(Entered::claim);
         let poll = this.inner.poll(cx);
-        if let (true, Some(state)) = (poll.is_pending(), *this.state) {
-            state.exit();
+        if let (Some(state), Some(claimed)) = (*this.state, claimed) {
+            state.release(claimed, poll.is_pending());
         }
         poll
     }

@@ -1,0 +1,19 @@
+//! What a `#[hedge]` layer calls: the hedged call over the layers below, as generated code
+//! writes it.
+
+use super::hedging::Hedging;
+use super::instance::Hedge;
+use super::seams::{Attempts, MayHedge};
+
+/// The hedged call of a `#[hedge]` site: `attempts(n)` runs the layers below once, and
+/// `may_hedge` is asked before each hedge. Generated code passes
+/// [`AlwaysHedge`](super::AlwaysHedge); an enclosing layer with a budget (a retry's) would
+/// pass its own check here.
+#[inline]
+pub fn hedge_call<A: Attempts, M: MayHedge>(
+    hedge: &Hedge,
+    attempts: A,
+    may_hedge: M,
+) -> Hedging<'_, A, M> {
+    hedge.run_with(attempts, may_hedge)
+}
