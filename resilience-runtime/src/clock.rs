@@ -1,35 +1,40 @@
-//! The clock every policy reads: tokio's by default, or, opted into, the CPU's time-stamp
-//! counter.
+//! The clock every policy reads: tokio's or the CPU's time-stamp counter, the default chosen
+//! by the build.
 //!
 //! Breakers, limiters, retries' deadlines and timeouts read the time once per call, so that
 //! read is a large part of their cost. There are two sources ([`ClockSource`]):
 //!
-//! - **[`Tokio`](ClockSource::Tokio)** (the default): `tokio::time::Instant::now()`. It
-//!   follows a paused tokio clock, so a test with `#[tokio::test(start_paused = true)]`
-//!   drives breakers, limiters, backoff and timeouts deterministically, with no setup.
-//!   Outside a runtime, or in one whose clock runs, it reads the system's monotonic clock.
+//! - **[`Tokio`](ClockSource::Tokio)**: `tokio::time::Instant::now()`. It follows a paused
+//!   tokio clock, so a test with `#[tokio::test(start_paused = true)]` drives breakers,
+//!   limiters, backoff and timeouts deterministically, with no setup. Outside a runtime, or
+//!   in one whose clock runs, it reads the system's monotonic clock.
 //! - **[`CpuCounter`](ClockSource::CpuCounter)**: the CPU's time-stamp counter through
 //!   [`quanta`](https://docs.rs/quanta) (as `governor` uses it): a fraction of the cost to
-//!   read (about a third, where it was measured). It is calibrated against the system's monotonic clock when it is switched on
-//!   (a busy loop of up to a few hundred milliseconds, once per process) and re-anchored to
-//!   that clock every 100 ms of use, so timers (tokio's, which run on the monotonic clock)
-//!   stay within microseconds of it. A re-anchor never steps time back: when the counter ran
-//!   fast, the clock holds still for the drift (microseconds) instead. Threads may still read
-//!   values slightly out of order with one another, as they do with any clock read without
-//!   synchronisation; every policy tolerates that. On machines without a usable invariant
-//!   counter, quanta reads the monotonic clock instead: still correct, just not faster.
+//!   read (about a third, where it was measured). It is calibrated against the system's
+//!   monotonic clock (a busy loop of up to a few hundred milliseconds, once per process) and
+//!   re-anchored to that clock every 100 ms of use, so timers (tokio's, which run on the
+//!   monotonic clock) stay within microseconds of it. A re-anchor never steps time back: when
+//!   the counter ran fast, the clock holds still for the drift (microseconds) instead.
+//!   Threads may still read values slightly out of order with one another, as they do with
+//!   any clock read without synchronisation; every policy tolerates that. On machines
+//!   without a usable invariant counter, quanta reads the monotonic clock instead: still
+//!   correct, just not faster.
 //!
-//! **What the CPU counter gives up**: it knows nothing of tokio's paused clock (tokio keeps
-//! that flag private), so with it a paused test's `tokio::time::advance` no longer moves the
-//! policies' time, and timers and policies disagree. Never switch to it in tests that pause
-//! time; switch in `main`, which tests do not run.
+//! **The default needs no choice.** The counter knows nothing of tokio's paused clock (tokio
+//! keeps that flag private), but time can only be paused in a build of tokio with its
+//! `test-util` feature, which tests turn on (as a dev-dependency) and production builds do
+//! not. So the default is decided by the build: tokio's clock where tokio can pause time
+//! (every paused test stays correct), the counter where it cannot (nothing can pause, and
+//! the counter is cheaper). The counter is calibrated on a thread of its own at the first
+//! read, with tokio's clock read meanwhile, so no call waits for it. A build whose normal
+//! dependencies turn `test-util` on gets tokio's clock: correct, only slower.
 //!
-//! The source is process-wide. Choose it with [`set_source`] (the usual place is the start
-//! of `main`), with `RESILIENCE_CLOCK=tokio|cpu`, or with `clock = "tokio"|"cpu"` under
-//! `[global]` in a configuration file (see the [`config`](crate::config) module; as with
-//! the kill switch, code and files win over the environment). Both sources put time on the
-//! same scale, so switching while calls are in flight is harmless (time may step by
-//! microseconds).
+//! The source is process-wide. Choose it explicitly with [`set_source`] (the usual place is
+//! the start of `main`), with `RESILIENCE_CLOCK=tokio|cpu`, or with `clock = "tokio"|"cpu"`
+//! under `[global]` in a configuration file (see the [`config`](crate::config) module; as with
+//! the kill switch, code and files win over the environment). Never choose the counter in a
+//! test that pauses time. Both sources put time on the same scale, so switching while calls
+//! are in flight is harmless (time may step by microseconds).
 //!
 //! ```
 //! use resilience_runtime::clock::{self, ClockSource};

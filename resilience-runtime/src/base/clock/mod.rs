@@ -2,6 +2,7 @@
 //! or the CPU's counter (the public side is the [`clock`](crate::clock) module).
 
 mod counter;
+mod pausable;
 mod read;
 mod scale;
 mod source;

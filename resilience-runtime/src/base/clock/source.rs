@@ -2,6 +2,9 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::OnceLock;
+
+use super::pausable::tokio_can_pause;
 
 /// The clock every policy reads (see the [`clock`](crate::clock) module).
 ///
@@ -12,18 +15,20 @@ use std::str::FromStr;
 /// use resilience_runtime::clock::ClockSource;
 ///
 /// assert_eq!("cpu".parse(), Ok(ClockSource::CpuCounter));
+/// // Doc tests build tokio with `test-util`, so tokio's clock is the default here.
 /// assert_eq!(ClockSource::default().to_string(), "tokio");
 /// assert!("tsc".parse::<ClockSource>().is_err());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ClockSource {
     /// `tokio::time::Instant::now()`: follows a paused tokio clock, so tests with
-    /// `#[tokio::test(start_paused = true)]` are deterministic. The default.
-    #[default]
+    /// `#[tokio::test(start_paused = true)]` are deterministic. The default in a build where
+    /// tokio can pause time (its `test-util` feature, which tests enable).
     Tokio,
     /// The CPU's time-stamp counter through `quanta`, calibrated against the system's
-    /// monotonic clock: cheaper to read, but blind to a paused tokio clock.
+    /// monotonic clock: cheaper to read, but blind to a paused tokio clock. The default in a
+    /// build where tokio cannot pause time (a production build).
     #[serde(rename = "cpu")]
     CpuCounter,
 }
@@ -38,6 +43,20 @@ impl ClockSource {
         match self {
             Self::Tokio => "tokio",
             Self::CpuCounter => "cpu",
+        }
+    }
+}
+
+impl Default for ClockSource {
+    /// [`Tokio`](Self::Tokio) where this build's tokio can pause time (its `test-util`
+    /// feature), [`CpuCounter`](Self::CpuCounter) where it cannot.
+    fn default() -> Self {
+        // Asked once: it makes a runtime builder.
+        static PAUSABLE: OnceLock<bool> = OnceLock::new();
+        if *PAUSABLE.get_or_init(tokio_can_pause) {
+            Self::Tokio
+        } else {
+            Self::CpuCounter
         }
     }
 }
