@@ -22,14 +22,14 @@ pub const PERCENT_EXPECTED: &str =
 /// ```
 pub fn parse_percent(text: &str) -> Result<f64, String> {
     let Some(number) = text.strip_suffix('%') else {
-        let hint = if text.parse::<f64>().is_ok() {
-            format!("; write \"{}%\"", text.trim())
+        return Err(if text.trim().parse::<f64>().is_ok() {
+            format!(
+                "missing \"%\" in percentage \"{text}\": write \"{}%\"",
+                text.trim()
+            )
         } else {
-            String::new()
-        };
-        return Err(format!(
-            "missing \"%\" in percentage \"{text}\"{hint}; {PERCENT_EXPECTED}"
-        ));
+            format!("missing \"%\" in percentage \"{text}\"; {PERCENT_EXPECTED}")
+        });
     };
     // Only plain decimals: no sign, no exponent, no "inf" or "NaN".
     let plain = !number.is_empty()
