@@ -3,7 +3,8 @@
 //! its last outcome (the error, or a flagged `Ok`), counted each time and logged once per
 //! burst; traffic that succeeds again refills it; the budget is one per name, shared by
 //! attribute sites, the plain API and tower layers; configuration sets it, and a live change
-//! keeps what was spent. All on tokio's paused clock.
+//! keeps what was spent; a `#[hedge]` inside the retry spends the same budget per hedge. All
+//! on tokio's paused clock.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -414,4 +415,57 @@ async fn configuration_sets_the_budget_keys() {
         None,
         "no budget unless one is set"
     );
+}
+
+static SLOW: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static HEDGED_ATTEMPTS: AtomicU32 = AtomicU32::new(0);
+
+#[retry(
+    name = "budget-hedged",
+    max_attempts = 2,
+    backoff = "fixed",
+    initial_delay = "10ms",
+    jitter = "none",
+    budget = "10%",
+    budget_min = "0/s"
+)]
+#[resilience_runtime::hedge(name = "budget-hedge", delay = "50ms")]
+async fn hedged() -> Result<u32, ServiceError> {
+    HEDGED_ATTEMPTS.fetch_add(1, Ordering::SeqCst);
+    if SLOW.load(Ordering::SeqCst) {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    Ok(1)
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_hedge_inside_a_retry_spends_its_budget_and_starts_none_when_it_is_spent() {
+    for _ in 0..10 {
+        assert_eq!(hedged().await.unwrap(), 1);
+    }
+    assert_eq!(
+        HEDGED_ATTEMPTS.swap(0, Ordering::SeqCst),
+        10,
+        "answered before the delay"
+    );
+    SLOW.store(true, Ordering::SeqCst);
+    // 11 calls allow one retry: the hedge takes it.
+    assert_eq!(hedged().await.unwrap(), 1);
+    assert_eq!(HEDGED_ATTEMPTS.swap(0, Ordering::SeqCst), 2);
+    // Spent: the next slow call runs its one attempt to the end.
+    let started = tokio::time::Instant::now();
+    assert_eq!(hedged().await.unwrap(), 1);
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
+    assert_eq!(HEDGED_ATTEMPTS.swap(0, Ordering::SeqCst), 1);
+
+    let retry = registry().retry("budget-hedged").unwrap();
+    let budget = retry.budget().unwrap();
+    assert_eq!((budget.retries_in_window, budget.refused), (1, 1));
+    assert_eq!(
+        retry.metrics().retries,
+        0,
+        "hedges are not the retry's own retries"
+    );
+    let hedge = registry().hedge("budget-hedge").unwrap();
+    assert_eq!(hedge.metrics().hedges_started, 1);
 }

@@ -157,9 +157,14 @@ impl Retry {
     /// Spends one retry of the budget in force at `now`: `true` if it allows one (always,
     /// without a budget), `false` if it is spent (counted, and logged once per burst).
     ///
-    /// The one question every extra attempt on behalf of this retry asks: its own retries
-    /// (the retry step) and the hedges of a `#[hedge]` inside it.
+    /// The question a `#[hedge]` inside this retry asks before each hedge: each is one more
+    /// request, like a retry. (The retry step asks [`try_spend_of`](Self::try_spend_of) with
+    /// the budget of the call's own policy copy.)
     pub(crate) fn try_spend(&self, now: Nanos) -> bool {
+        // One load answers for a retry without a budget.
+        if !self.tuning.has_budget() {
+            return true;
+        }
         match self.policy().budget() {
             Some(budget) => self.try_spend_of(&budget, now),
             None => true,

@@ -37,6 +37,12 @@ impl Tuning {
         self.0.word(0) >> 48 & 1 == 1
     }
 
+    /// Whether the policy in force has a budget: its flag is in the first word too.
+    #[inline]
+    pub(super) fn has_budget(&self) -> bool {
+        self.0.word(0) >> 49 & 1 == 1
+    }
+
     /// Replaces the policy; calls that start from now on follow it.
     pub(super) fn store(&self, policy: &RetryConfig) {
         self.0.store(pack(policy));
