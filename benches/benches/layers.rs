@@ -59,6 +59,12 @@ async fn ours_retry(n: u64) -> Result<u64, BenchError> {
     service(n).await
 }
 
+// The same retry with a budget: a call that needs no retry never asks it.
+#[retry(max_attempts = 3, budget = "20%")]
+async fn ours_retry_budget(n: u64) -> Result<u64, BenchError> {
+    service(n).await
+}
+
 #[circuit_breaker(name = "bench-stack", failure_threshold = 5)]
 #[retry(max_attempts = 3)]
 #[timeout("10s")]
@@ -201,6 +207,12 @@ fn layers(c: &mut Criterion) {
     pair!("timeout", ours_timeout, peer_timeout, "tokio_timeout");
     pair!("retry", ours_retry, peer_retry, "backon");
     pair!("hedge", ours_hedge, peer_timeout, "tokio_timeout");
+    pair!(
+        "retry_budget",
+        ours_retry_budget,
+        ours_retry,
+        "retry_without_budget"
+    );
     pair!(
         "five_layer_stack",
         ours_stack,

@@ -55,6 +55,14 @@ use crate::retry::{Retry, RetryOn};
 /// build, with the reason, when it was not.
 pub const REDIS_BACKEND: bool = cfg!(feature = "redis");
 
+/// The check a `#[hedge]` inside a `#[retry]` of the same stack passes before each hedge:
+/// each hedge spends one retry of that retry's budget, and none starts when it is spent (a
+/// retry without a budget allows every hedge, at the cost of one load).
+#[inline]
+pub fn hedge_within_retry(retry: &Retry) -> impl crate::hedge::MayHedge + '_ {
+    move || retry.try_spend(crate::base::clock::now())
+}
+
 /// A failure as the user's error type, a layer's error converted with `convert` (the site's
 /// `E::from`).
 #[inline]

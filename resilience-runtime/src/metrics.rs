@@ -34,6 +34,10 @@
 //! | `resilience_bulkhead_max_concurrent` | gauge | `name` | the limit |
 //! | `resilience_bulkhead_peak_in_flight` | gauge | `name` | the most calls in flight at once so far |
 //! | `resilience_retry_attempts_total` | counter | `name` | retries: attempts after the first of their call |
+//! | `resilience_retry_budget_exhausted_total` | counter | `name` | retries the budget refused: each ended its call with its last outcome |
+//! | `resilience_retry_budget_exhaustions_total` | counter | `name` | bursts of refusals: how often the budget ran out after having allowed |
+//! | `resilience_retry_budget_spent` | gauge | `name` | with a budget: retries spent over its window |
+//! | `resilience_retry_budget_allowed` | gauge | `name` | with a budget: retries its window allows now (spent ≥ allowed: exhausted) |
 //! | `resilience_hedge_calls_total` | counter | `name` | hedged calls started |
 //! | `resilience_hedge_hedges_total` | counter | `name` | extra attempts started after the delay |
 //! | `resilience_hedge_wins_total` | counter | `name` | calls whose `Ok` came from an extra attempt |
@@ -122,6 +126,14 @@ pub const BULKHEAD_MAX_CONCURRENT: &str = "resilience_bulkhead_max_concurrent";
 pub const BULKHEAD_PEAK_IN_FLIGHT: &str = "resilience_bulkhead_peak_in_flight";
 /// `resilience_retry_attempts_total{name}`: retries (attempts after the first).
 pub const RETRY_ATTEMPTS_TOTAL: &str = "resilience_retry_attempts_total";
+/// `resilience_retry_budget_exhausted_total{name}`: retries the budget refused.
+pub const RETRY_BUDGET_EXHAUSTED_TOTAL: &str = "resilience_retry_budget_exhausted_total";
+/// `resilience_retry_budget_exhaustions_total{name}`: bursts of refusals.
+pub const RETRY_BUDGET_EXHAUSTIONS_TOTAL: &str = "resilience_retry_budget_exhaustions_total";
+/// `resilience_retry_budget_spent{name}`: retries spent over the budget's window.
+pub const RETRY_BUDGET_SPENT: &str = "resilience_retry_budget_spent";
+/// `resilience_retry_budget_allowed{name}`: retries the budget's window allows now.
+pub const RETRY_BUDGET_ALLOWED: &str = "resilience_retry_budget_allowed";
 
 /// `resilience_hedge_calls_total{name}`: hedged calls started.
 pub const HEDGE_CALLS_TOTAL: &str = "resilience_hedge_calls_total";
@@ -272,6 +284,19 @@ fn record_retry(retry: &Retry) {
     );
     calls(name, layer, "failed_with_retry", with_retry);
     counter!(RETRY_ATTEMPTS_TOTAL, "name" => name).absolute(metrics.retries);
+    // Only a retry with a budget has these series: one without pays nothing for them.
+    if let Some(budget) = retry.budget() {
+        counter!(RETRY_BUDGET_EXHAUSTED_TOTAL, "name" => name).absolute(budget.refused);
+        counter!(RETRY_BUDGET_EXHAUSTIONS_TOTAL, "name" => name).absolute(budget.exhaustions);
+        gauge!(RETRY_BUDGET_SPENT, "name" => name).set(count_gauge(budget.retries_in_window));
+        gauge!(RETRY_BUDGET_ALLOWED, "name" => name).set(count_gauge(budget.allowed_in_window));
+    }
+}
+
+/// A `u64` count as a gauge value; exact below 2^53.
+#[allow(clippy::cast_precision_loss)]
+fn count_gauge(count: u64) -> f64 {
+    count as f64
 }
 
 fn record_hedge(hedge: &Hedge) {

@@ -7,6 +7,7 @@
 //!   (units `ns us µs ms s m min h d`): [`parse_duration`], and back to text:
 //!   [`format_duration`].
 //! - Rates: `"N/s"`, `"N/min"`, `"N/h"`, `"N/day"` or `"N/<duration>"`: [`parse_rate`].
+//! - Percentages: `"20%"`, greater than 0 and at most 100: [`parse_percent`].
 //! - Typos: [`did_you_mean`] picks the closest of the accepted words.
 //! - Every policy kind's keys, ranges, keyword lists, defaults and combination rules, with
 //!   their messages: [`rules`].
@@ -14,6 +15,7 @@
 //! Plain `std`, no dependencies.
 
 mod duration;
+mod percent;
 mod rate;
 pub mod rules;
 mod suggest;
@@ -21,5 +23,6 @@ mod suggest;
 pub use duration::{
     DURATION_EXPECTED, duration_without_unit, format_duration, parse_duration, write_duration,
 };
-pub use rate::{RATE_EXPECTED, parse_rate};
+pub use percent::{PERCENT_EXPECTED, parse_percent};
+pub use rate::{RATE_EXPECTED, parse_rate, parse_rate_from_zero};
 pub use suggest::did_you_mean;

@@ -69,9 +69,54 @@ pub fn parse_rate(text: &str) -> Result<(u32, Duration), String> {
     Ok((count, period))
 }
 
+/// [`parse_rate`], but a count of 0 is allowed (`"0/s"`): for a floor that may be nothing.
+///
+/// # Errors
+///
+/// As [`parse_rate`], for the period or a count that does not read.
+///
+/// ```
+/// use resilience_syntax::parse_rate_from_zero;
+/// use std::time::Duration;
+///
+/// assert_eq!(parse_rate_from_zero("0/s"), Ok((0, Duration::from_secs(1))));
+/// assert_eq!(parse_rate_from_zero("10/s"), Ok((10, Duration::from_secs(1))));
+/// ```
+pub fn parse_rate_from_zero(text: &str) -> Result<(u32, Duration), String> {
+    match text.split_once('/') {
+        Some((count, per)) if count.trim() == "0" => {
+            // The period is checked as a rate of one per it would be.
+            parse_rate(&format!("1/{per}"))
+                .map(|(_, period)| (0, period))
+                .map_err(|message| message.replace("\"1/", "\"0/"))
+        }
+        _ => parse_rate(text),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_floor_may_be_zero() {
+        assert_eq!(
+            parse_rate_from_zero("0/min"),
+            Ok((0, Duration::from_secs(60)))
+        );
+        assert_eq!(parse_rate_from_zero("5/250ms"), parse_rate("5/250ms"));
+        assert!(
+            parse_rate_from_zero("0/dya")
+                .unwrap_err()
+                .contains("in rate \"0/dya\"; did you mean \"0/day\"")
+        );
+        assert!(
+            parse_rate_from_zero("0/0s")
+                .unwrap_err()
+                .contains("zero period")
+        );
+        assert!(parse_rate_from_zero("x/s").is_err());
+    }
 
     #[test]
     fn parses_rates() {

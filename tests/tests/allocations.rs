@@ -151,6 +151,62 @@ async fn a_warm_hedge_answering_before_the_delay_allocates_nothing() {
     assert_eq!((metrics.calls, metrics.hedges_started), (1001, 0));
 }
 
+#[retry(
+    name = "alloc-budget",
+    max_attempts = 3,
+    initial_delay = "1ms",
+    budget = "20%"
+)]
+async fn budgeted(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
+#[retry(
+    name = "alloc-budget-spent",
+    max_attempts = 3,
+    initial_delay = "1ms",
+    jitter = "none",
+    budget = "1%",
+    budget_min = "0/s"
+)]
+async fn budget_spent() -> Result<u32, ServiceError> {
+    Err(ServiceError::Permanent)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_warm_retry_with_a_budget_allocates_nothing() {
+    assert_eq!(budgeted(1).await, Ok(1));
+    let happy = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(budgeted(n).await, Ok(n));
+        }
+    })
+    .await;
+    assert_eq!(
+        happy, 0,
+        "a retry with a budget allocated on the happy path"
+    );
+
+    // Failing calls that ask the budget: a few retries, then refusals. Asking allocates
+    // nothing; a retry it allows boxes its sleep (one allocation, as without a budget).
+    assert!(budget_spent().await.is_err());
+    let spent = resilience_runtime::registry()
+        .retry("alloc-budget-spent")
+        .unwrap();
+    let retries_before = spent.metrics().retries;
+    let asking = allocations_during(async || {
+        for _ in 0..1000 {
+            assert_eq!(budget_spent().await, Err(ServiceError::Permanent));
+        }
+    })
+    .await;
+    let metrics = spent.metrics();
+    assert!(metrics.budget_exhausted > 900, "{metrics:?}");
+    let retried = metrics.retries - retries_before;
+    assert!(retried > 0, "{metrics:?}");
+    assert_eq!(asking, retried, "asking the budget allocated");
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn warm_call_sites_allocate_nothing() {
     // The counter sees allocations.

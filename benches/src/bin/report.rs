@@ -16,6 +16,8 @@ enum Target {
     RatioAndNanos(f64, f64),
     /// Ours under this many nanoseconds (peers shown for reference).
     Nanos(f64),
+    /// Ours at most this many nanoseconds over the peer (ours with a feature vs without).
+    NanosOver(f64),
     /// Throughput of two threads over one thread at least this (ours vs itself).
     Scaling(f64),
     /// Shown for reference.
@@ -53,6 +55,12 @@ const ROWS: &[Row] = &[
         ours: "retry/resilience",
         peers: &["retry/backon"],
         target: Target::Ratio(0.25),
+    },
+    Row {
+        what: "retry with a budget (success)",
+        ours: "retry_budget/resilience",
+        peers: &["retry_budget/retry_without_budget"],
+        target: Target::NanosOver(2.0),
     },
     Row {
         what: "five-layer stack",
@@ -227,6 +235,11 @@ fn judge(target: &Target, ours: f64, peer: f64) -> (String, String, Option<bool>
             format!("{ratio:.2}"),
             format!("≤ {nanos} ns"),
             Some(ours <= nanos),
+        ),
+        Target::NanosOver(nanos) => (
+            format!("{ratio:.2}"),
+            format!("≤ {nanos} ns over"),
+            Some(ours - peer <= nanos),
         ),
         Target::Scaling(at_least) => {
             // Time per call per thread: two threads do twice the calls in `ours`.

@@ -90,6 +90,7 @@ static FAILURES_LEFT: AtomicU32 = AtomicU32::new(0);
 #[retry(
     name = "dash-retry",
     max_attempts = 2,
+    budget = "50%",
     initial_delay = "10ms",
     jitter = "none"
 )]

@@ -114,6 +114,7 @@ mod tests {
             ("circuit_breaker", "slow_call_duration") => vec![("slow_call_rate", "50")],
             ("circuit_breaker", "slow_call_rate") => vec![("slow_call_duration", "\"1s\"")],
             ("retry", "jitter_factor") => vec![("jitter", "\"proportional\"")],
+            ("retry", "budget_window" | "budget_min") => vec![("budget", "\"20%\"")],
             ("rate_limit", "max_queue") => vec![("on_limit", "\"queue\"")],
             ("rate_limit", "max_wait") => vec![("on_limit", "\"wait\"")],
             ("circuit_breaker", "max_recovery_timeout") => vec![("recovery_backoff", "2.0")],
@@ -195,6 +196,18 @@ mod tests {
                 resilience_syntax::parse_rate("0/s").expect_err("a zero rate"),
                 false,
             ))],
+            Form::RateFromZero => vec![Some((
+                String::from("\"0/dya\""),
+                resilience_syntax::parse_rate_from_zero("0/dya").expect_err("a typo"),
+                false,
+            ))],
+            Form::Percent => ["20", "0%", "120%"]
+                .into_iter()
+                .map(|text| {
+                    let message = resilience_syntax::parse_percent(text).expect_err("rejected");
+                    Some((format!("\"{text}\""), message, false))
+                })
+                .collect(),
             Form::Duration => vec![duration(too_long())],
             Form::Fraction => Vec::new(),
             Form::Delay(words) => {

@@ -14,7 +14,7 @@ use super::checked::{duration, number};
 use super::common::Common;
 use super::error::{error_at, report};
 use super::items::from_items;
-use crate::value::{Choice, DurationLit, Float, Int, Keyword};
+use crate::value::{Choice, DurationLit, Float, FloorRateLit, Int, Keyword, PercentLit};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Backoff {
@@ -103,6 +103,9 @@ struct RetryArgs {
     jitter: Option<Choice<Jitter>>,
     jitter_factor: Option<Float>,
     max_elapsed: Option<DurationLit>,
+    budget: Option<PercentLit>,
+    budget_window: Option<DurationLit>,
+    budget_min: Option<FloorRateLit>,
     when: Option<Path>,
     when_ok: Option<Path>,
     retry_after: Option<Path>,
@@ -110,6 +113,14 @@ struct RetryArgs {
     name: Option<LitStr>,
     #[darling(rename = "crate")]
     krate: Option<Path>,
+}
+
+/// A validated retry budget: the percentage, and the window and minimum if written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    pub(crate) percent: f64,
+    pub(crate) window: Option<Duration>,
+    pub(crate) min: Option<(u32, Duration)>,
 }
 
 /// A validated `#[retry]`: only the keys the user wrote, over an optional preset.
@@ -123,6 +134,7 @@ pub(crate) struct RetryLayer {
     pub(crate) multiplier: Option<f64>,
     pub(crate) jitter: Option<(Jitter, Option<f64>)>,
     pub(crate) max_elapsed: Option<Duration>,
+    pub(crate) budget: Option<Budget>,
     pub(crate) when: Option<Path>,
     /// `fn(&T) -> bool`: an `Ok` it flags is tried again.
     pub(crate) when_ok: Option<Path>,
@@ -141,6 +153,7 @@ impl RetryLayer {
             || self.multiplier.is_some()
             || self.jitter.is_some()
             || self.max_elapsed.is_some()
+            || self.budget.is_some()
     }
 }
 
@@ -157,6 +170,9 @@ impl RetryArgs {
             ("jitter", self.jitter.is_some()),
             ("jitter_factor", self.jitter_factor.is_some()),
             ("max_elapsed", self.max_elapsed.is_some()),
+            ("budget", self.budget.is_some()),
+            ("budget_window", self.budget_window.is_some()),
+            ("budget_min", self.budget_min.is_some()),
         ]
         .into_iter()
         .filter_map(|(key, written)| written.then_some(key))
@@ -171,6 +187,8 @@ impl RetryArgs {
             "initial_delay" => self.initial_delay.map(|value| value.span),
             "jitter" => self.jitter.map(|value| value.span),
             "jitter_factor" => self.jitter_factor.map(|value| value.span),
+            "budget_window" => self.budget_window.map(|value| value.span),
+            "budget_min" => self.budget_min.map(|value| value.span),
             _ => None,
         }
     }
@@ -203,6 +221,7 @@ impl RetryArgs {
                     is_default: false,
                 },
             ),
+            budget: self.budget.is_some(),
         }
     }
 }
@@ -262,6 +281,15 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<RetryL
 
     let max_elapsed = duration(args.max_elapsed, &rules::MAX_ELAPSED, &mut errors);
 
+    report(rules::budget_window_needs_budget(&view), at, &mut errors);
+    report(rules::budget_min_needs_budget(&view), at, &mut errors);
+    let budget_window = duration(args.budget_window, &rules::BUDGET_WINDOW, &mut errors);
+    let budget = args.budget.map(|percent| Budget {
+        percent: percent.value,
+        window: budget_window,
+        min: args.budget_min.map(|min| (min.count, min.period)),
+    });
+
     errors.finish_with(RetryLayer {
         common,
         preset,
@@ -272,6 +300,7 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<RetryL
         multiplier,
         jitter,
         max_elapsed,
+        budget,
         when: args.when,
         when_ok: args.when_ok,
         retry_after: args.retry_after,

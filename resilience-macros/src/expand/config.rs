@@ -127,6 +127,24 @@ pub(super) fn retry(krate: &Path, layer: &RetryLayer) -> TokenStream {
             quote!(#krate::retry::Jitter::Proportional(#factor))
         }
     });
+    let budget = layer.budget.map(|budget| {
+        let percent = Literal::f64_suffixed(budget.percent);
+        let window = budget
+            .window
+            .map(|window| {
+                let window = duration_tokens(window);
+                quote!(.with_window(#window))
+            })
+            .unwrap_or_default();
+        let min = budget
+            .min
+            .map(|(count, period)| {
+                let (count, period) = (int(count), duration_tokens(period));
+                quote!(.with_min(#count, #period))
+            })
+            .unwrap_or_default();
+        quote!(#krate::retry::RetryBudget::new(#percent) #window #min)
+    });
     let chain = setters! {
         with_max_attempts => layer.max_attempts.map(int),
         with_backoff => backoff,
@@ -135,6 +153,7 @@ pub(super) fn retry(krate: &Path, layer: &RetryLayer) -> TokenStream {
         with_multiplier => layer.multiplier.map(Literal::f64_suffixed),
         with_jitter => jitter,
         with_max_elapsed => layer.max_elapsed.map(duration_tokens),
+        with_budget => budget,
     };
     quote!(#base #chain)
 }

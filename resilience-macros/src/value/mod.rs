@@ -1,4 +1,5 @@
-//! Attribute values parsed at compile time: durations, rates, numbers and keyword strings.
+//! Attribute values parsed at compile time: durations, rates, percentages, numbers and keyword
+//! strings.
 //!
 //! Each value type implements darling's `FromMeta`, so a malformed value becomes one error
 //! spanned on the offending literal.
@@ -7,6 +8,7 @@ mod choice;
 mod delay;
 mod duration;
 mod number;
+mod percent;
 #[cfg(test)]
 mod proptests;
 mod rate;
@@ -16,5 +18,6 @@ pub(crate) use choice::{Choice, Keyword};
 pub(crate) use delay::DelayLit;
 pub(crate) use duration::{DurationLit, duration_tokens};
 pub(crate) use number::{Float, Int};
-pub(crate) use rate::RateLit;
+pub(crate) use percent::PercentLit;
+pub(crate) use rate::{FloorRateLit, RateLit};
 pub(crate) use raw::{RawExpr, Window};

@@ -73,6 +73,33 @@ fn hedge_table(instances: &[HedgeSnapshot]) -> Table<'static> {
     table
 }
 
+/// The retries with a budget: its settings and live figures.
+fn budget_table(retries: &[RetrySnapshot]) -> Table<'static> {
+    let mut table = Table::new(
+        "Retry budgets",
+        &[
+            "name", "budget", "window", "min", "spent", "allowed", "refused", "bursts",
+        ],
+    );
+    for retry in retries {
+        let Some(budget) = &retry.budget else {
+            continue;
+        };
+        let (count, period) = budget.budget.min();
+        table.row(vec![
+            retry.name.to_owned(),
+            format!("{}%", budget.budget.percent()),
+            format!("{:?}", budget.budget.window()),
+            format!("{count}/{period:?}"),
+            budget.retries_in_window.to_string(),
+            budget.allowed_in_window.to_string(),
+            budget.refused.to_string(),
+            budget.exhaustions.to_string(),
+        ]);
+    }
+    table
+}
+
 fn chaos_table(instances: &[ChaosSnapshot]) -> Table<'static> {
     let mut table = Table::new(
         "Chaos",
@@ -309,6 +336,10 @@ impl fmt::Display for Tables<'_> {
             }
         }
         write!(f, "\n{limiters}\n{bulkheads}\n{retries}")?;
+        // Only where budgets are used, so that status pages without them stay as they were.
+        if snapshot.retries.iter().any(|retry| retry.budget.is_some()) {
+            write!(f, "\n{}", budget_table(&snapshot.retries))?;
+        }
         // Only where hedges are used, so that status pages without them stay as they were.
         if !snapshot.hedges.is_empty() {
             write!(f, "\n{}", hedge_table(&snapshot.hedges))?;

@@ -6,6 +6,7 @@ use resilience_syntax::rules::retry as rules;
 use serde::Serialize;
 
 use super::backoff::{self, BackoffKind};
+use super::budget::RetryBudget;
 use super::jitter::{self, Jitter};
 
 /// Ready-made policies for common situations. Start from one with [`RetryConfig::preset`] and
@@ -53,6 +54,7 @@ pub struct RetryConfig {
     multiplier: f64,
     jitter: Jitter,
     max_elapsed: Option<Duration>,
+    budget: Option<RetryBudget>,
 }
 
 impl RetryConfig {
@@ -68,6 +70,7 @@ impl RetryConfig {
             multiplier: rules::DEFAULT_MULTIPLIER,
             jitter: Jitter::Full,
             max_elapsed: None,
+            budget: None,
         }
     }
 
@@ -155,6 +158,21 @@ impl RetryConfig {
         self
     }
 
+    /// A [`RetryBudget`] shared by every call of the named retry: a call that wants to
+    /// retry when the budget is spent ends with its last outcome instead.
+    #[must_use]
+    pub const fn with_budget(mut self, budget: RetryBudget) -> Self {
+        self.budget = Some(budget);
+        self
+    }
+
+    /// The policy without a budget.
+    #[must_use]
+    pub const fn without_budget(mut self) -> Self {
+        self.budget = None;
+        self
+    }
+
     /// Total number of calls allowed, including the first, as configured.
     #[must_use]
     pub const fn max_attempts(&self) -> u32 {
@@ -195,6 +213,12 @@ impl RetryConfig {
     #[must_use]
     pub const fn max_elapsed(&self) -> Option<Duration> {
         self.max_elapsed
+    }
+
+    /// The retry budget, if any.
+    #[must_use]
+    pub const fn budget(&self) -> Option<RetryBudget> {
+        self.budget
     }
 
     /// The delay before retry number `retry` (1 = after the first failure; 0 counts as 1),

@@ -5,11 +5,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
 
+use crate::base::clock::{self, Nanos};
 use crate::base::named::Named;
 use crate::base::stripes::Stripes;
 
+use super::budget_ledger::BudgetLedger;
 use super::config::RetryConfig;
-use super::metrics::{RetryMetrics, RetrySnapshot};
+use super::metrics::{RetryBudgetSnapshot, RetryMetrics, RetrySnapshot};
 use super::tuning::Tuning;
 
 /// A shared handle to a named [`Retry`].
@@ -53,6 +55,9 @@ pub struct Retry {
     succeeded_after_retry: AtomicU64,
     failed: AtomicU64,
     exhausted: AtomicU64,
+    /// The budget's spent retries, if the policy has (or gains) a budget; kept when the
+    /// policy changes.
+    budget: BudgetLedger,
 }
 
 /// Slots of [`Retry::counted`].
@@ -71,6 +76,7 @@ impl Retry {
             succeeded_after_retry: AtomicU64::new(0),
             failed: AtomicU64::new(0),
             exhausted: AtomicU64::new(0),
+            budget: BudgetLedger::new(),
         }
     }
 
@@ -123,7 +129,52 @@ impl Retry {
             succeeded_after_retry: self.succeeded_after_retry.load(Relaxed),
             failed: self.failed.load(Relaxed),
             exhausted: self.exhausted.load(Relaxed),
+            budget_exhausted: self.budget.refused(),
         }
+    }
+
+    /// The budget's live figures (its settings, the retries spent over the window, the
+    /// retries it allows now, its exhaustions), or `None` if the policy has no budget.
+    ///
+    /// ```
+    /// use resilience_runtime::retry::{Retry, RetryBudget, RetryConfig};
+    ///
+    /// let retry = Retry::new("doc-budget", RetryConfig::new().with_budget(RetryBudget::new(20.0)));
+    /// let budget = retry.budget().unwrap();
+    /// assert_eq!(budget.budget.percent(), 20.0);
+    /// assert_eq!(budget.retries_in_window, 0);
+    /// assert_eq!(Retry::new("doc-no-budget", RetryConfig::new()).budget(), None);
+    /// ```
+    #[must_use]
+    pub fn budget(&self) -> Option<RetryBudgetSnapshot> {
+        let budget = self.policy().budget()?;
+        Some(
+            self.budget
+                .snapshot(budget, clock::now(), self.counted.sum(CALLS)),
+        )
+    }
+
+    /// Spends one retry of the budget in force at `now`: `true` if it allows one (always,
+    /// without a budget), `false` if it is spent (counted, and logged once per burst).
+    ///
+    /// The question a `#[hedge]` inside this retry asks before each hedge: each is one more
+    /// request, like a retry. (The retry step asks [`try_spend_of`](Self::try_spend_of) with
+    /// the budget of the call's own policy copy.)
+    pub(crate) fn try_spend(&self, now: Nanos) -> bool {
+        // One load answers for a retry without a budget.
+        if !self.tuning.has_budget() {
+            return true;
+        }
+        match self.policy().budget() {
+            Some(budget) => self.try_spend_of(&budget, now),
+            None => true,
+        }
+    }
+
+    /// [`try_spend`](Self::try_spend) against `budget`, the one a call's policy copy has.
+    pub(crate) fn try_spend_of(&self, budget: &super::RetryBudget, now: Nanos) -> bool {
+        self.budget
+            .try_spend(self.name, budget, now, self.counted.sum(CALLS))
     }
 
     /// Name, policy and counters.
@@ -133,6 +184,7 @@ impl Retry {
             name: self.name,
             policy: self.policy(),
             metrics: self.metrics(),
+            budget: self.budget(),
         }
     }
 
@@ -163,6 +215,22 @@ impl Retry {
             delay = ?delay,
             error = %error,
             "retrying after a failed attempt"
+        );
+    }
+
+    /// Counts a call that the budget ended after `attempts` attempts, shown as `error`:
+    /// logged at debug level only, as the budget warns once per burst. For the retry step.
+    pub(crate) fn record_budget_refusal(&self, attempts: u32, error: &dyn fmt::Display) {
+        self.failed.fetch_add(1, Relaxed);
+        if attempts > 1 {
+            self.exhausted.fetch_add(1, Relaxed);
+        }
+        tracing::debug!(
+            target: "resilience_runtime::retry",
+            name = self.name,
+            attempts,
+            error = %error,
+            "retry budget spent: ending the call with its last outcome"
         );
     }
 
@@ -207,7 +275,11 @@ impl Named for Retry {
     type Config = RetryConfig;
 
     fn create(name: &'static str, config: RetryConfig) -> Self {
-        Self::new(name, config)
+        // The budget's window starts with the instance: its calls are all of known age.
+        Self {
+            budget: BudgetLedger::starting_at(clock::now()),
+            ..Self::new(name, config)
+        }
     }
 }
 

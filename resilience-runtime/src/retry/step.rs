@@ -5,7 +5,9 @@
 //! asks the call's [`RetryState`] for the next delay, counts and logs. An `Ok` that the
 //! caller's `when_ok` flags is tried again like a retryable failure, with the backoff's delay
 //! (an `Ok` carries no server hint); when no retry is left it is returned as it is, and the
-//! call counts as failed. How a failure is judged and shown depends on what the loop sees:
+//! call counts as failed. Before either kind of retry the policy's budget, if any, is asked
+//! for one: when it is spent, the call ends with the outcome it has (the error, or the
+//! flagged `Ok`), counted and not retried. How a failure is judged and shown depends on what the loop sees:
 //! [`ErrorJudge`] for a plain error (the `run*` methods), [`FailureJudge`] for a fused
 //! stack's [`Failure`] (generated code).
 //!
@@ -112,11 +114,24 @@ fn flagged_ok<T, F>(
 ) -> ControlFlow<Result<T, F>, Duration> {
     let shown = FlaggedOk::<T>(PhantomData);
     if let Some(delay) = state.next_delay(None) {
+        if budget_refuses(retry, state) {
+            retry.record_budget_refusal(state.attempts() - 1, &shown);
+            return ControlFlow::Break(Ok(value));
+        }
         retry.record_retry(state.attempts(), delay, &shown);
         return ControlFlow::Continue(delay);
     }
     retry.record_failure(state.attempts(), &shown);
     ControlFlow::Break(Ok(value))
+}
+
+/// Whether the budget of the call's policy refuses the retry its state just counted (the
+/// attempt that would have run is then not made: `state.attempts() - 1` were).
+fn budget_refuses(retry: &Retry, state: &RetryState) -> bool {
+    state
+        .policy()
+        .budget()
+        .is_some_and(|budget| !retry.try_spend_of(&budget, clock::now()))
 }
 
 /// A flagged `Ok` for a log field: by its type, as `T` need not implement `Debug`.
@@ -143,6 +158,10 @@ fn failed<T, F>(
 ) -> ControlFlow<Result<T, F>, Duration> {
     let (retryable, hint) = judge.judge(&failure);
     if retryable && let Some(delay) = state.next_delay(hint) {
+        if budget_refuses(retry, state) {
+            retry.record_budget_refusal(state.attempts() - 1, &judge.show(&failure));
+            return ControlFlow::Break(Err(failure));
+        }
         retry.record_retry(state.attempts(), delay, &judge.show(&failure));
         return ControlFlow::Continue(delay);
     }

@@ -8,11 +8,12 @@
 use std::time::Duration;
 
 use super::backoff::BackoffKind;
+use super::budget::RetryBudget;
 use super::config::RetryConfig;
 use super::jitter::Jitter;
 use crate::base::seqlock::SeqLock;
 
-const WORDS: usize = 8;
+const WORDS: usize = 12;
 
 /// The policy, packed into a [`SeqLock`]'s words.
 #[derive(Debug)]
@@ -34,6 +35,12 @@ impl Tuning {
     #[inline]
     pub(super) fn has_max_elapsed(&self) -> bool {
         self.0.word(0) >> 48 & 1 == 1
+    }
+
+    /// Whether the policy in force has a budget: its flag is in the first word too.
+    #[inline]
+    pub(super) fn has_budget(&self) -> bool {
+        self.0.word(0) >> 49 & 1 == 1
     }
 
     /// Replaces the policy; calls that start from now on follow it.
@@ -88,11 +95,17 @@ const fn pack(policy: &RetryConfig) -> [u64; WORDS] {
     };
     let initial = policy.initial_delay();
     let max = policy.max_delay();
+    let (has_budget, budget) = match policy.budget() {
+        Some(budget) => (1, budget),
+        None => (0, RetryBudget::new(0.0)),
+    };
+    let (min_count, min_period) = budget.min();
     [
         policy.max_attempts() as u64
             | backoff_bits(policy.backoff()) << 32
             | jitter << 40
-            | has_elapsed << 48,
+            | has_elapsed << 48
+            | has_budget << 49,
         initial.as_secs(),
         max.as_secs(),
         elapsed.as_secs(),
@@ -100,7 +113,20 @@ const fn pack(policy: &RetryConfig) -> [u64; WORDS] {
         elapsed.subsec_nanos() as u64,
         policy.multiplier().to_bits(),
         factor.to_bits(),
+        budget.percent().to_bits(),
+        budget.window().as_secs(),
+        budget.window().subsec_nanos() as u64 | (min_period.subsec_nanos() as u64) << 32,
+        // A minimum's period beyond 2^32 s (136 years) allows no retry anyway: cut to it.
+        min_count as u64 | min_secs(min_period) << 32,
     ]
+}
+
+const fn min_secs(period: Duration) -> u64 {
+    if period.as_secs() > u32::MAX as u64 {
+        u32::MAX as u64
+    } else {
+        period.as_secs()
+    }
 }
 
 fn unpack(words: [u64; WORDS]) -> RetryConfig {
@@ -116,8 +142,20 @@ fn unpack(words: [u64; WORDS]) -> RetryConfig {
             (words[0] >> 40) & 0xff,
             f64::from_bits(words[7]),
         ));
-    if words[0] >> 48 & 1 == 1 {
+    let policy = if words[0] >> 48 & 1 == 1 {
         policy.with_max_elapsed(duration(words[3], words[5]))
+    } else {
+        policy
+    };
+    if words[0] >> 49 & 1 == 1 {
+        policy.with_budget(
+            RetryBudget::new(f64::from_bits(words[8]))
+                .with_window(duration(words[9], words[10]))
+                .with_min(
+                    (words[11] & 0xffff_ffff) as u32,
+                    duration(words[11] >> 32, words[10] >> 32),
+                ),
+        )
     } else {
         policy
     }
@@ -145,6 +183,11 @@ mod tests {
                 .with_backoff(BackoffKind::Fixed)
                 .with_jitter(Jitter::None)
                 .with_max_elapsed(Duration::ZERO),
+            RetryConfig::new().with_budget(
+                RetryBudget::new(12.5)
+                    .with_window(Duration::new(30, 7))
+                    .with_min(u32::MAX, Duration::new(2, 999_999_999)),
+            ),
         ]
     }
 

@@ -139,6 +139,11 @@ pub(crate) fn read(rule: &KeyRule, raw: &Raw) -> Result<Setting, String> {
             .check_duration(value::duration(raw)?)
             .map(Setting::Duration),
         Form::Rate => value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),
+        Form::RateFromZero => {
+            value::rate_from_zero(raw).map(|(count, period)| Setting::Rate(count, period))
+        }
+        // A percentage, kept as written (`20.0` for `"20%"`).
+        Form::Percent => value::percent(raw).map(Setting::Number),
         Form::Word(words) => word(raw, rule.key, words),
         // A hedge's delay: a duration, or a percentile's word, as the attribute reads it.
         Form::Delay(_) => match value::delay(raw)? {

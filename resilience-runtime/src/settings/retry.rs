@@ -7,7 +7,7 @@ use resilience_syntax::rules::{InForce, Written};
 use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
 #[cfg(test)]
 use super::value::Raw; // named by the unit tests below
-use crate::retry::{BackoffKind, Jitter, Preset, Retry, RetryConfig};
+use crate::retry::{BackoffKind, Jitter, Preset, Retry, RetryBudget, RetryConfig};
 
 const KEYS: &[Key] = &[
     key!(rules::PRESET),
@@ -19,6 +19,9 @@ const KEYS: &[Key] = &[
     key!(rules::JITTER),
     key!(rules::JITTER_FACTOR),
     key!(rules::MAX_ELAPSED),
+    key!(rules::BUDGET),
+    key!(rules::BUDGET_WINDOW),
+    key!(rules::BUDGET_MIN),
 ];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
@@ -111,6 +114,22 @@ impl Configurable for Retry {
                 _ => policy,
             },
             ("max_elapsed", Setting::Duration(elapsed)) => policy.with_max_elapsed(*elapsed),
+            // A new percentage keeps the window and minimum in force, as the other keys
+            // refine the budget in force; without one they are reported by `check`.
+            ("budget", Setting::Number(percent)) => policy.with_budget(match policy.budget() {
+                Some(budget) => RetryBudget::new(*percent)
+                    .with_window(budget.window())
+                    .with_min(budget.min().0, budget.min().1),
+                None => RetryBudget::new(*percent),
+            }),
+            ("budget_window", Setting::Duration(window)) => match policy.budget() {
+                Some(budget) => policy.with_budget(budget.with_window(*window)),
+                None => policy,
+            },
+            ("budget_min", Setting::Rate(count, period)) => match policy.budget() {
+                Some(budget) => policy.with_budget(budget.with_min(*count, *period)),
+                None => policy,
+            },
             _ => policy,
         }
     }
@@ -127,6 +146,7 @@ impl Configurable for Retry {
                 value: policy.max_delay(),
                 is_default: false,
             },
+            budget: policy.budget().is_some(),
         };
         rules::COMBINATIONS
             .iter()
@@ -182,6 +202,11 @@ mod tests {
             ("jitter_factor", "1.5", "at most 1"),
             ("max_elapsed", "0s", "greater than zero"),
             ("preset", "patience", "did you mean \"patient\""),
+            ("budget", "20", "write \"20%\""),
+            ("budget", "120%", "above 100%"),
+            ("budget", "0%", "greater than 0%"),
+            ("budget_window", "0s", "greater than zero"),
+            ("budget_min", "10/dya", "did you mean \"10/day\""),
         ];
         for (key, raw, expected) in bad {
             let message = read(key, raw).unwrap_err();
@@ -255,6 +280,43 @@ mod tests {
             apply(RetryConfig::new(), &[("preset", "conservative")]),
             RetryConfig::preset(Preset::Conservative)
         );
+    }
+
+    #[test]
+    fn budget_keys_refine_the_budget_in_force() {
+        let policy = apply(
+            RetryConfig::new(),
+            &[
+                ("budget", "20%"),
+                ("budget_window", "30s"),
+                ("budget_min", "0/s"),
+            ],
+        );
+        let expected = RetryBudget::new(20.0)
+            .with_window(Duration::from_secs(30))
+            .with_min(0, Duration::from_secs(1));
+        assert_eq!(policy.budget(), Some(expected));
+        // A later layer changing only the share keeps the window and minimum.
+        let policy = apply(policy, &[("budget", "5%")]);
+        assert_eq!(
+            policy.budget(),
+            Some(
+                RetryBudget::new(5.0)
+                    .with_window(Duration::from_secs(30))
+                    .with_min(0, Duration::from_secs(1))
+            )
+        );
+        // A window without a budget in force changes nothing and is reported.
+        assert_eq!(
+            apply(RetryConfig::new(), &[("budget_window", "5s")]).budget(),
+            None
+        );
+        let problems = Retry::check(&["budget_window", "budget_min"], &RetryConfig::new());
+        assert_eq!(
+            problems.iter().map(|(key, _)| *key).collect::<Vec<_>>(),
+            ["budget_window", "budget_min"]
+        );
+        assert!(Retry::check(&["budget_window"], &policy).is_empty());
     }
 
     #[test]

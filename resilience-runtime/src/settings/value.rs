@@ -9,8 +9,8 @@ use resilience_syntax::rules::{
     number_in_string, unknown_word,
 };
 use resilience_syntax::{
-    DURATION_EXPECTED, RATE_EXPECTED, did_you_mean, duration_without_unit, parse_duration,
-    parse_rate,
+    DURATION_EXPECTED, PERCENT_EXPECTED, RATE_EXPECTED, did_you_mean, duration_without_unit,
+    parse_duration, parse_percent, parse_rate, parse_rate_from_zero,
 };
 
 use crate::base::clock::ClockSource;
@@ -206,6 +206,25 @@ pub(crate) fn rate(raw: &Raw) -> Result<(u32, Duration), String> {
     match raw {
         Raw::Text(text) | Raw::Value(ConfigValue::Text(text)) => parse_rate(text),
         Raw::Value(_) => Err(String::from(RATE_EXPECTED)),
+    }
+}
+
+/// A rate that may be zero (`"0/s"`): a floor.
+pub(crate) fn rate_from_zero(raw: &Raw) -> Result<(u32, Duration), String> {
+    match raw {
+        Raw::Text(text) | Raw::Value(ConfigValue::Text(text)) => parse_rate_from_zero(text),
+        Raw::Value(_) => Err(String::from(RATE_EXPECTED)),
+    }
+}
+
+/// A percentage string, `"20%"`: greater than 0 and at most 100.
+pub(crate) fn percent(raw: &Raw) -> Result<f64, String> {
+    match raw {
+        Raw::Text(text) | Raw::Value(ConfigValue::Text(text)) => parse_percent(text),
+        Raw::Value(ConfigValue::Integer(value)) => {
+            Err(format!("expected a percentage string: write \"{value}%\""))
+        }
+        Raw::Value(_) => Err(String::from(PERCENT_EXPECTED)),
     }
 }
 

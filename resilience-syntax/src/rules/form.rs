@@ -38,6 +38,11 @@ pub enum Form {
     PositiveDuration,
     /// A rate in the shared grammar, `"100/s"`.
     Rate,
+    /// A rate in the shared grammar that may be zero, `"0/s"`: a floor.
+    RateFromZero,
+    /// A percentage greater than 0 and at most 100, `"20%"`, read by
+    /// [`parse_percent`](crate::parse_percent).
+    Percent,
     /// One word of a closed list.
     Word(&'static [&'static str]),
     /// A duration greater than zero, or one of the words (a hedge's `delay`: `"50ms"` or

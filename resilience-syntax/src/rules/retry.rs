@@ -27,6 +27,12 @@ pub const DEFAULT_MULTIPLIER: f64 = 2.0;
 /// The proportional jitter's factor when only `jitter = "proportional"` is given.
 pub const DEFAULT_JITTER_FACTOR: f64 = 0.1;
 
+/// The retry budget's sliding window when `budget` is set without `budget_window`.
+pub const DEFAULT_BUDGET_WINDOW: Duration = Duration::from_secs(10);
+/// The retries a budget always allows, as (count, period), when `budget_min` is not set:
+/// 10 per second of the window.
+pub const DEFAULT_BUDGET_MIN: (u32, Duration) = (10, Duration::from_secs(1));
+
 /// What a preset sets; the keys it does not mention keep their defaults.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PresetValues {
@@ -154,6 +160,27 @@ pub const MAX_ELAPSED: KeyRule = KeyRule {
     accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
+/// `budget`: the share of the retry's calls that retries may add.
+pub const BUDGET: KeyRule = KeyRule {
+    key: "budget",
+    form: Form::Percent,
+    accepted: "a percentage greater than 0% and at most 100%, such as \"20%\"",
+};
+
+/// `budget_window`: the sliding window the budget counts calls and retries over.
+pub const BUDGET_WINDOW: KeyRule = KeyRule {
+    key: "budget_window",
+    form: Form::PositiveDuration,
+    accepted: POSITIVE_DURATION_ACCEPTED,
+};
+
+/// `budget_min`: retries the budget allows whatever the traffic, per period of the window.
+pub const BUDGET_MIN: KeyRule = KeyRule {
+    key: "budget_min",
+    form: Form::RateFromZero,
+    accepted: "a rate such as \"10/s\" or \"0/s\"",
+};
+
 /// The keys that take values, in the order configuration applies them: `preset` first (the
 /// other keys of the same source override it), `jitter` before `jitter_factor`, which
 /// refines it.
@@ -167,6 +194,9 @@ pub const KEYS: &[KeyRule] = &[
     JITTER,
     JITTER_FACTOR,
     MAX_ELAPSED,
+    BUDGET,
+    BUDGET_WINDOW,
+    BUDGET_MIN,
 ];
 
 /// What the combination rules look at: the keys a source sets and the values in force.
@@ -182,6 +212,8 @@ pub struct View<'a> {
     pub initial_delay: Duration,
     /// The longest delay in force.
     pub max_delay: InForce<Duration>,
+    /// Whether a `budget` is in force.
+    pub budget: bool,
 }
 
 /// `multiplier` only with exponential backoff.
@@ -246,6 +278,26 @@ pub fn jitter_factor_needs_proportional(view: &View<'_>) -> Option<Problem> {
     })
 }
 
+/// The message for a budget's refinement (`budget_window`, `budget_min`) without `budget`.
+#[must_use]
+pub fn needs_budget(key: &str) -> String {
+    format!("`{key}` only applies to a retry budget: add `budget`, e.g. `budget = \"20%\"`")
+}
+
+/// `budget_window` only with `budget`.
+#[must_use]
+pub fn budget_window_needs_budget(view: &View<'_>) -> Option<Problem> {
+    (view.set.has("budget_window") && !view.budget)
+        .then(|| Problem::new("budget_window", needs_budget("budget_window")))
+}
+
+/// `budget_min` only with `budget`.
+#[must_use]
+pub fn budget_min_needs_budget(view: &View<'_>) -> Option<Problem> {
+    (view.set.has("budget_min") && !view.budget)
+        .then(|| Problem::new("budget_min", needs_budget("budget_min")))
+}
+
 /// A combination rule over a retry's [`View`].
 pub type Check = fn(&View<'_>) -> Option<Problem>;
 
@@ -272,5 +324,13 @@ pub const COMBINATIONS: &[Combination<Check>] = &[
             &[("jitter_factor", "0.5")],
             &[("jitter", "\"equal\""), ("jitter_factor", "0.5")],
         ],
+    },
+    Combination {
+        check: budget_window_needs_budget,
+        broken_by: &[&[("budget_window", "\"10s\"")]],
+    },
+    Combination {
+        check: budget_min_needs_budget,
+        broken_by: &[&[("budget_min", "\"5/s\"")]],
     },
 ];

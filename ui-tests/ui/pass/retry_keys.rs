@@ -138,6 +138,16 @@ async fn empty_parens(service: &Service) -> Result<u32, AppError> {
     service.call()
 }
 
+#[retry(name = "retry-budget", budget = "2.5%", budget_window = "1m", budget_min = "0/s")]
+async fn budgeted(service: &Service) -> Result<u32, AppError> {
+    service.call()
+}
+
+#[retry(name = "retry-budget-defaults", budget = "100%")]
+async fn budget_defaults(service: &Service) -> Result<u32, AppError> {
+    service.call()
+}
+
 #[retry(crate = "resilience_runtime", max_attempts = 2, initial_delay = "1ms")]
 async fn with_crate(service: &Service) -> Result<u32, AppError> {
     service.call()
@@ -245,5 +255,19 @@ fn main() {
         let service = Service::new(vec![AppError::Fatal, AppError::Fatal]);
         assert_eq!(with_crate(&service).await, Err(AppError::Fatal));
         assert_eq!(service.calls(), 2);
+
+        // A budget with no minimum and no calls before: the first failure is not retried.
+        let service = Service::new(vec![AppError::Fatal]);
+        assert_eq!(budgeted(&service).await, Err(AppError::Fatal));
+        assert_eq!(service.calls(), 1);
+        let budget = registry().retry("retry-budget").unwrap().policy().budget().unwrap();
+        assert_eq!(budget.percent(), 2.5);
+        assert_eq!(budget.window(), Duration::from_secs(60));
+        assert_eq!(budget.min(), (0, Duration::from_secs(1)));
+        // The defaults: a 10 s window and 10/s always allowed.
+        let service = Service::new(vec![AppError::Fatal]);
+        assert_eq!(budget_defaults(&service).await, Ok(2));
+        let budget = registry().retry("retry-budget-defaults").unwrap().policy().budget().unwrap();
+        assert_eq!((budget.window(), budget.min()), (Duration::from_secs(10), (10, Duration::from_secs(1))));
     });
 }
