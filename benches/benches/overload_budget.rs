@@ -72,7 +72,12 @@ async fn attempt(counts: &Counts, in_outage: bool) -> Result<u32, Error> {
     }
 }
 
-#[retry(name = "overload-plain", max_attempts = 5, initial_delay = "10ms", jitter = "none")]
+#[retry(
+    name = "overload-plain",
+    max_attempts = 5,
+    initial_delay = "10ms",
+    jitter = "none"
+)]
 async fn plain(counts: &Counts, in_outage: bool) -> Result<u32, Error> {
     attempt(counts, in_outage).await
 }
@@ -182,12 +187,11 @@ fn main() {
             // One deposit per call: retries may be 20% of them.
             budget.deposit();
             let policy = TpsPolicy { budget, retries: 0 };
-            let service = tower::retry::RetryLayer::new(policy).layer(service_fn(
-                move |in_outage: bool| {
+            let service =
+                tower::retry::RetryLayer::new(policy).layer(service_fn(move |in_outage: bool| {
                     let counts = Arc::clone(&counts);
                     async move { attempt(&counts, in_outage).await }
-                },
-            ));
+                }));
             let _ = service.oneshot(in_outage).await;
         }
     }));
