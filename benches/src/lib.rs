@@ -57,6 +57,12 @@ pub mod redis_server {
                 && &reply == b"+PONG\r\n"
         }
 
+        /// The loopback port it listens on.
+        #[must_use]
+        pub fn port(&self) -> u16 {
+            self.port
+        }
+
         /// `redis://127.0.0.1:<port>/`.
         #[must_use]
         pub fn url(&self) -> String {
