@@ -7,8 +7,8 @@ use super::seams::{Attempts, MayHedge};
 
 /// The hedged call of a `#[hedge]` site: `attempts(n)` runs the layers below once, and
 /// `may_hedge` is asked before each hedge. Generated code passes
-/// [`AlwaysHedge`](super::AlwaysHedge); an enclosing layer with a budget (a retry's) would
-/// pass its own check here.
+/// [`AlwaysHedge`](super::AlwaysHedge), or, inside a `#[retry]` of the same stack, a check
+/// that spends one retry of that retry's budget per hedge.
 #[inline]
 pub fn hedge_call<A: Attempts, M: MayHedge>(
     hedge: &Hedge,
