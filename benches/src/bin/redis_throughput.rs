@@ -12,7 +12,8 @@
 //! cargo run --release -p resilience-benches --features redis --bin redis_throughput
 //! ```
 //! (needs `redis-server`, `redis-cli` and `redis-benchmark` on PATH; `REDIS_THROUGHPUT_SECS`
-//! sets the length of each measurement, 2 by default.)
+//! sets the length of each measurement, 2 by default, and `REDIS_THROUGHPUT_WORKERS` the
+//! tokio runtime's worker threads, 2 by default.)
 
 #[cfg(feature = "redis")]
 fn main() {
@@ -55,8 +56,14 @@ mod measure {
             .unwrap_or(2.0_f64);
         let length = Duration::from_secs_f64(seconds);
         resilience_runtime::registry().set_redis_url(server.url());
+        // Two workers by default, as many services run on this machine's two cores; one
+        // shows what crossing threads costs each round trip.
+        let workers = std::env::var("REDIS_THROUGHPUT_WORKERS")
+            .ok()
+            .and_then(|value| value.parse().ok())
+            .unwrap_or(2);
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(workers)
             .enable_all()
             .build()
             .expect("a tokio runtime");
