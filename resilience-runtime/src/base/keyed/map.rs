@@ -321,7 +321,13 @@ impl<S: KeyState> KeyedStates<S> {
         }
         if removed > 0 {
             self.len.fetch_sub(removed, Ordering::AcqRel);
-            by_kind!(self.target, trace, name = self.name, removed, "forgot idle keys");
+            by_kind!(
+                self.target,
+                trace,
+                name = self.name,
+                removed,
+                "forgot idle keys"
+            );
         }
         let steps_per_round = (table.ring.len() / SWEEP_BATCH).max(1) as u64;
         let pause = (self.idle_ttl / steps_per_round).max(1);
@@ -387,8 +393,7 @@ impl<S: KeyState> KeyedStates<S> {
             let Some(mut table) = self.shards[(home + offset) % SHARDS].try_write() else {
                 continue;
             };
-            let (candidate, found) =
-                sample(&table, &self.context, EVICTION_SAMPLE - sampled, now);
+            let (candidate, found) = sample(&table, &self.context, EVICTION_SAMPLE - sampled, now);
             if found {
                 self.note_evicted(candidate, now);
                 return evict(&mut table, candidate);
