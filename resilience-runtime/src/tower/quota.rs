@@ -144,11 +144,18 @@ impl<S: fmt::Debug, K> fmt::Debug for QuotaService<S, K> {
 pin_project_lite::pin_project! {
     /// The response future of a [`QuotaService`]: the inner call, or the rejection.
     #[must_use = "futures do nothing unless polled"]
-    #[project = QuotaFutureProjection]
-    pub enum QuotaFuture<F> {
-        /// Counted: the inner service's future.
+    pub struct QuotaFuture<F> {
+        #[pin]
+        stage: Stage<F>,
+    }
+}
+
+pin_project_lite::pin_project! {
+    #[project = StageProjection]
+    enum Stage<F> {
+        // Counted: the inner service's future.
         Running { #[pin] inner: F },
-        /// Over the allowance; `None` once returned.
+        // Over the allowance; `None` once returned.
         Rejected { error: Option<Error> },
     }
 }
@@ -156,10 +163,11 @@ pin_project_lite::pin_project! {
 impl<F> QuotaFuture<F> {
     #[inline]
     fn of(decision: Result<(), Error>, call: impl FnOnce() -> F) -> Self {
-        match decision {
-            Ok(()) => Self::Running { inner: call() },
-            Err(error) => Self::Rejected { error: Some(error) },
-        }
+        let stage = match decision {
+            Ok(()) => Stage::Running { inner: call() },
+            Err(error) => Stage::Rejected { error: Some(error) },
+        };
+        Self { stage }
     }
 }
 
@@ -172,11 +180,11 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project() {
-            QuotaFutureProjection::Running { inner } => {
+        match self.project().stage.project() {
+            StageProjection::Running { inner } => {
                 Poll::Ready(ready!(inner.poll(cx)).map_err(Into::into))
             }
-            QuotaFutureProjection::Rejected { error } => Poll::Ready(Err(error
+            StageProjection::Rejected { error } => Poll::Ready(Err(error
                 .take()
                 .map_or_else(boxed::polled_after_completion, into_box))),
         }
@@ -185,9 +193,9 @@ where
 
 impl<F> fmt::Debug for QuotaFuture<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stage = match self {
-            Self::Running { .. } => "running",
-            Self::Rejected { .. } => "rejected",
+        let stage = match self.stage {
+            Stage::Running { .. } => "running",
+            Stage::Rejected { .. } => "rejected",
         };
         f.debug_struct("QuotaFuture")
             .field("stage", &stage)
