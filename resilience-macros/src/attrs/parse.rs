@@ -199,6 +199,14 @@ mod tests {
                 resilience_syntax::parse_rate("0/s").expect_err("a zero rate"),
                 false,
             ))],
+            Form::Limit => ["\"1000\"", "\"1000/fortnight\"", "\"0/day\""]
+                .into_iter()
+                .map(|text| {
+                    let message =
+                        rules::quota::parse_limit(text.trim_matches('"')).expect_err("rejected");
+                    Some((text.to_owned(), message, false))
+                })
+                .collect(),
             Form::RateFromZero => vec![Some((
                 String::from("\"0/dya\""),
                 resilience_syntax::parse_rate_from_zero("0/dya").expect_err("a typo"),

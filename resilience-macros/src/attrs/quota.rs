@@ -14,7 +14,7 @@ use super::checked::{duration, whole};
 use super::common::Common;
 use super::error::{error_at, report};
 use super::items::from_items;
-use crate::value::{Choice, DurationLit, Int, Keyword, RateLit, RawExpr};
+use crate::value::{Choice, DurationLit, Int, Keyword, LimitLit, RawExpr};
 
 /// How a quota counts its periods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +38,7 @@ impl Keyword for QuotaWindow {
 #[derive(FromMeta)]
 struct QuotaArgs {
     name: Option<LitStr>,
-    limit: Option<RateLit>,
+    limit: Option<LimitLit>,
     window: Option<Choice<QuotaWindow>>,
     key: Option<RawExpr>,
     max_keys: Option<Int>,

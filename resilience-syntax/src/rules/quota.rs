@@ -1,9 +1,9 @@
 //! `#[quota]` and `quota` configuration: keys, ranges, keywords, defaults and combinations.
 //!
 //! A quota's `limit` is written as a rate is (`"1000/day"`, `"500/h"`, `"100/10m"`: a count
-//! from 1 and a period of `s`, `min`, `h`, `day` or any duration), and read by the same
-//! [`parse_rate`](crate::parse_rate); its meaning differs: the whole count is available at
-//! once, every period.
+//! from 1 and a period of `s`, `min`, `h`, `day` or any duration) and read by
+//! [`parse_limit`], the rate's grammar in a limit's words; its meaning differs: the whole
+//! count is available at once, every period.
 
 use std::time::Duration;
 
@@ -21,12 +21,39 @@ pub const DEFAULT_MAX_KEYS: usize = 100_000;
 /// `idle_ttl` when none is set.
 pub const DEFAULT_IDLE_TTL: Duration = Duration::from_mins(10);
 
+/// What a limit looks like, for error messages.
+pub const LIMIT_EXPECTED: &str =
+    "expected a limit such as \"1000/day\", \"500/h\", \"100/min\" or \"10/30s\"";
+
 /// `limit`: calls allowed per period.
 pub const LIMIT: KeyRule = KeyRule {
     key: "limit",
-    form: Form::Rate,
+    form: Form::Limit,
     accepted: "a limit such as \"1000/day\", \"500/h\", \"100/min\" or \"10/30s\"",
 };
+
+/// Parses a quota's `limit`, `"N/<period>"`, into the count (at least 1) and the period (not
+/// zero), as [`parse_rate`](crate::parse_rate) reads a rate, with messages about a limit.
+///
+/// # Errors
+///
+/// A message such as `missing "/" in limit "1000"; expected a limit such as "1000/day", ...`.
+///
+/// ```
+/// use resilience_syntax::rules::quota::parse_limit;
+/// use std::time::Duration;
+///
+/// assert_eq!(parse_limit("1000/day"), Ok((1000, Duration::from_secs(86_400))));
+/// assert!(parse_limit("1000").unwrap_err().starts_with("missing \"/\" in limit \"1000\""));
+/// ```
+pub fn parse_limit(text: &str) -> Result<(u32, Duration), String> {
+    crate::parse_rate(text).map_err(|message| {
+        message
+            .replace(crate::RATE_EXPECTED, LIMIT_EXPECTED)
+            .replace("in rate \"", "in limit \"")
+            .replace("rate \"", "limit \"")
+    })
+}
 
 /// `window`: how periods are counted.
 pub const WINDOW: KeyRule = KeyRule {
@@ -108,20 +135,37 @@ mod tests {
     use crate::parse_rate;
 
     #[test]
-    fn limits_read_as_rates_do() {
+    fn limits_read_as_rates_do_in_a_limits_words() {
+        for text in ["1000/day", "500/h", "10/30s", "7/min", "3/1h30m"] {
+            assert_eq!(parse_limit(text), parse_rate(text));
+        }
         assert_eq!(
-            parse_rate("1000/day"),
-            Ok((1000, Duration::from_secs(86_400)))
+            parse_limit("1000"),
+            Err(format!("missing \"/\" in limit \"1000\"; {LIMIT_EXPECTED}"))
         );
-        assert_eq!(parse_rate("500/h"), Ok((500, Duration::from_secs(3600))));
-        assert_eq!(parse_rate("10/30s"), Ok((10, Duration::from_secs(30))));
-        assert!(parse_rate("1000").unwrap_err().contains("missing \"/\""));
+        assert_eq!(
+            parse_limit("1000/fortnight"),
+            Err(format!(
+                "unknown period \"fortnight\" in limit \"1000/fortnight\"; {LIMIT_EXPECTED}"
+            ))
+        );
+        assert_eq!(
+            parse_limit("1000/dya"),
+            Err(String::from(
+                "unknown period \"dya\" in limit \"1000/dya\"; did you mean \"1000/day\"?"
+            ))
+        );
+        assert_eq!(
+            parse_limit("0/day"),
+            Err(String::from(
+                "limit \"0/day\" admits nothing; the count must be at least 1"
+            ))
+        );
         assert!(
-            parse_rate("1000/fortnight")
+            parse_limit("x/day")
                 .unwrap_err()
-                .contains("unknown period \"fortnight\"")
+                .contains("invalid count \"x\" in limit")
         );
-        assert!(parse_rate("0/day").unwrap_err().contains("admits nothing"));
     }
 
     #[test]
