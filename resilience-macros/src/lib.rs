@@ -47,6 +47,13 @@ pub fn timeout(args: TokenStream, item: TokenStream) -> TokenStream {
     expand_attribute(Kind::Timeout, args.into(), item.into()).into()
 }
 
+/// Allows a number of calls per period, rejecting the rest at once. See
+/// `resilience_runtime::quota`.
+#[proc_macro_attribute]
+pub fn quota(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_attribute(Kind::Quota, args.into(), item.into()).into()
+}
+
 /// Limits concurrent calls. See `resilience_runtime::bulkhead`.
 #[proc_macro_attribute]
 pub fn bulkhead(args: TokenStream, item: TokenStream) -> TokenStream {

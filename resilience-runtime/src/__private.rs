@@ -33,6 +33,7 @@ pub use crate::base::describe::{DescribeError, Described};
 pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_wait};
 pub use crate::circuit_breaker::adapter::{ignore_none, ok_succeeds, record_any, record_outcome};
 pub use crate::hedge::adapter::hedge_call;
+pub use crate::quota::adapter::{quota_admit, quota_admit_key};
 pub use crate::rate_limit::adapter::{
     rate_limit_admit, rate_limit_admit_key, rate_limit_block_key, rate_limit_wait,
     rate_limit_wait_key,
@@ -42,6 +43,7 @@ pub use crate::registry::declaration::Declaration;
 pub use crate::retry::driver::{keep_ok, no_hint, retry_any, retry_start};
 pub use crate::retry::step::RetryCall;
 pub use crate::timeout::adapter::{timed_out, timeout};
+pub use declare::declare_quota;
 pub use declare::{
     declare_bulkhead, declare_chaos, declare_circuit_breaker, declare_hedge, declare_rate_limiter,
     declare_retry,

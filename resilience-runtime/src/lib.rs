@@ -1,7 +1,7 @@
 //! Resilience for async Rust, as attributes.
 //!
-//! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[timeout]`, `#[bulkhead]`,
-//! `#[hedge]` and `#[fallback]` (and, to test all of them, `#[chaos]`) on an ordinary
+//! Put `#[retry]`, `#[circuit_breaker]`, `#[rate_limit]`, `#[quota]`, `#[timeout]`,
+//! `#[bulkhead]`, `#[hedge]` and `#[fallback]` (and, to test all of them, `#[chaos]`) on an ordinary
 //! `async fn` (or, except `#[timeout]` and `#[hedge]`, a sync fn) that returns
 //! `Result<T, E>` with `E: From<resilience_runtime::Error>`. The signature stays as written;
 //! only the body is wrapped. Configuration is checked at compile time: a typo, a malformed
@@ -50,7 +50,7 @@
 //! through its own timeout and bulkhead, and the breaker sees the outcome after the retries.
 //! Layers tell each other's errors apart: an outer breaker does not count an inner rate-limit
 //! or bulkhead rejection as a failure, and an outer retry never retries [`Error::CircuitOpen`]
-//! but waits out [`Error::RateLimited`]'s `retry_after`. Inside a layer, `?` and `return` end
+//! or [`Error::QuotaExceeded`] but waits out [`Error::RateLimited`]'s `retry_after`. Inside a layer, `?` and `return` end
 //! the current attempt, not the retry loop.
 //!
 //! # Named sharing and the registry
@@ -124,6 +124,7 @@ pub mod hedge;
 pub mod http;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+pub mod quota;
 pub mod rate_limit;
 pub mod registry;
 pub mod retry;
@@ -146,6 +147,7 @@ pub use circuit_breaker::{
     CircuitState, SlidingWindow,
 };
 pub use hedge::{Hedge, HedgeConfig, HedgeHandle};
+pub use quota::{Quota, QuotaConfig, QuotaHandle, QuotaLimit, QuotaWindow};
 pub use rate_limit::{
     Backend, OnBackendError, OnLimit, Rate, RateLimitConfig, RateLimiter, RateLimiterHandle,
 };
@@ -480,3 +482,43 @@ pub use resilience_macros::chaos;
 /// # }
 /// ```
 pub use resilience_macros::hedge;
+
+/// An allowance of calls per period (`"1000/day"`, `"500/h"`, `"N/<duration>"`), for the
+/// whole fn or per key; a call over it is rejected at once with [`Error::QuotaExceeded`],
+/// whose `resets_in` says when calls are admitted again. A quota never waits. (To smooth
+/// calls out instead, use `#[rate_limit]`; see the README's "Rate limit or quota?".)
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `limit` | required | calls per period: `"1000/day"`, `"500/h"`, `"100/min"`, `"10/30s"` |
+/// | `window` | `"fixed"` | `"fixed"`: counts start again at every boundary, aligned to UTC (days at 00:00 UTC, hours on the hour); `"sliding"`: never more than the limit in any span of one period, a freed slot back at most a thirty-first of the period late |
+/// | `key` | none | an expression over the fn's arguments (any `Hash` value; `&str` is not copied): one allowance per key value |
+/// | `max_keys` | `100_000` | with `key`: keys tracked at once; beyond it keys with nothing counted, then the least busy, are forgotten |
+/// | `idle_ttl` | `"10m"` | with `key`: how long a key with nothing counted is remembered |
+/// | `name` | the fn's path | registry name; sites with one name share a quota and its counts |
+/// | `crate` | `"::resilience_runtime"` | path to this crate if it is renamed |
+///
+/// An outer `#[retry]` never retries a [`Error::QuotaExceeded`] (its period may be a day),
+/// and an outer `#[circuit_breaker]` does not count it as a failure. On a sync fn too. See
+/// the [`quota`](mod@quota) module.
+///
+/// ```
+/// use resilience_runtime::{quota, registry, Error};
+///
+/// #[quota(name = "doc-api-daily", limit = "1000/day", key = client)]
+/// async fn call_api(client: &str) -> Result<(), Error> {
+///     Ok(())
+/// }
+/// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+/// # async fn main() {
+/// for _ in 0..1000 {
+///     call_api("acme").await.unwrap(); // all at once: an allowance, not a rate
+/// }
+/// assert!(matches!(call_api("acme").await, Err(Error::QuotaExceeded { .. })));
+/// assert!(call_api("globex").await.is_ok()); // another key, another allowance
+/// let quota = registry().quota("doc-api-daily").unwrap();
+/// assert_eq!(quota.remaining(&"acme"), 0);
+/// assert!(quota.resets_in(&"acme").unwrap() <= std::time::Duration::from_secs(86_400));
+/// # }
+/// ```
+pub use resilience_macros::quota;

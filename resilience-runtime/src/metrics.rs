@@ -42,6 +42,10 @@
 //! | `resilience_hedge_hedges_total` | counter | `name` | extra attempts started after the delay |
 //! | `resilience_hedge_wins_total` | counter | `name` | calls whose `Ok` came from an extra attempt |
 //! | `resilience_hedge_delay_seconds` | gauge | `name` | the delay a call starting now waits before hedging; -1 while a percentile is not known |
+//! | `resilience_quota_admitted_total` | counter | `name` | calls counted against the quota and let through |
+//! | `resilience_quota_rejected_total` | counter | `name` | calls rejected with `QuotaExceeded` |
+//! | `resilience_quota_remaining` | gauge | `name` | calls the unkeyed quota has left in its period |
+//! | `resilience_quota_tracked_keys` | gauge | `name` | keys a per-key quota tracks |
 //!
 //! `resilience_calls_total` outcomes, by `layer`:
 //!
@@ -84,6 +88,7 @@ use ::metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
 use crate::bulkhead::Bulkhead;
 use crate::circuit_breaker::{CircuitBreaker, CircuitState};
 use crate::hedge::Hedge;
+use crate::quota::Quota;
 use crate::rate_limit::RateLimiter;
 use crate::registry::registry;
 use crate::retry::Retry;
@@ -144,6 +149,15 @@ pub const HEDGE_WINS_TOTAL: &str = "resilience_hedge_wins_total";
 /// `resilience_hedge_delay_seconds{name}`: the delay in force; -1 while not known.
 pub const HEDGE_DELAY_SECONDS: &str = "resilience_hedge_delay_seconds";
 
+/// `resilience_quota_admitted_total{name}`: calls counted and let through.
+pub const QUOTA_ADMITTED_TOTAL: &str = "resilience_quota_admitted_total";
+/// `resilience_quota_rejected_total{name}`: calls rejected with `QuotaExceeded`.
+pub const QUOTA_REJECTED_TOTAL: &str = "resilience_quota_rejected_total";
+/// `resilience_quota_remaining{name}`: what the unkeyed quota has left in its period.
+pub const QUOTA_REMAINING: &str = "resilience_quota_remaining";
+/// `resilience_quota_tracked_keys{name}`: keys a per-key quota tracks.
+pub const QUOTA_TRACKED_KEYS: &str = "resilience_quota_tracked_keys";
+
 /// The shortest period [`spawn_recorder`] accepts; shorter ones are raised to it.
 pub const MIN_RECORD_PERIOD: Duration = Duration::from_millis(10);
 
@@ -185,6 +199,9 @@ pub fn record() {
     }
     for hedge in registry.instances::<Hedge>() {
         record_hedge(&hedge);
+    }
+    for quota in registry.instances::<Quota>() {
+        record_quota(&quota);
     }
 }
 
@@ -309,6 +326,16 @@ fn record_hedge(hedge: &Hedge) {
     gauge!(HEDGE_DELAY_SECONDS, "name" => name).set(delay);
 }
 
+fn record_quota(quota: &Quota) {
+    let name = quota.name();
+    let metrics = quota.metrics();
+    counter!(QUOTA_ADMITTED_TOTAL, "name" => name).absolute(metrics.admitted);
+    counter!(QUOTA_REJECTED_TOTAL, "name" => name).absolute(metrics.rejected);
+    #[allow(clippy::cast_precision_loss)]
+    gauge!(QUOTA_REMAINING, "name" => name).set(quota.remaining(&()) as f64);
+    gauge!(QUOTA_TRACKED_KEYS, "name" => name).set(as_gauge(metrics.tracked_keys));
+}
+
 /// A count as a gauge value; exact below 2^53.
 #[allow(clippy::cast_precision_loss)]
 fn as_gauge(count: usize) -> f64 {
@@ -416,5 +443,25 @@ fn describe() {
         HEDGE_DELAY_SECONDS,
         Unit::Seconds,
         "The delay before a hedge for a call starting now; -1 while a percentile is not known"
+    );
+    describe_counter!(
+        QUOTA_ADMITTED_TOTAL,
+        Unit::Count,
+        "Calls counted against the quota and let through"
+    );
+    describe_counter!(
+        QUOTA_REJECTED_TOTAL,
+        Unit::Count,
+        "Calls rejected because the quota's allowance was used up"
+    );
+    describe_gauge!(
+        QUOTA_REMAINING,
+        Unit::Count,
+        "Calls the unkeyed quota has left in its period"
+    );
+    describe_gauge!(
+        QUOTA_TRACKED_KEYS,
+        Unit::Count,
+        "Keys a per-key quota tracks"
     );
 }

@@ -94,6 +94,37 @@ pub fn parse_rate_from_zero(text: &str) -> Result<(u32, Duration), String> {
     }
 }
 
+/// Writes a count per period as the grammar spells it: `"10/s"`, `"100/min"`, `"1000/h"`,
+/// `"10000/day"`, or `"5/250ms"` for any other period; [`parse_rate`] reads it back.
+///
+/// # Errors
+///
+/// Only those of `out`.
+///
+/// ```
+/// use resilience_syntax::write_rate;
+/// use std::time::Duration;
+///
+/// let mut text = String::new();
+/// write_rate(&mut text, 1000, Duration::from_secs(86_400)).unwrap();
+/// assert_eq!(text, "1000/day");
+/// ```
+pub fn write_rate(
+    out: &mut impl std::fmt::Write,
+    count: u32,
+    period: Duration,
+) -> std::fmt::Result {
+    write!(out, "{count}/")?;
+    match period.as_secs() {
+        _ if period.subsec_nanos() != 0 => crate::write_duration(out, period),
+        1 => out.write_str("s"),
+        60 => out.write_str("min"),
+        3600 => out.write_str("h"),
+        86_400 => out.write_str("day"),
+        _ => crate::write_duration(out, period),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

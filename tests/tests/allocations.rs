@@ -12,13 +12,15 @@ use resilience_runtime::bulkhead::BulkheadConfig;
 use resilience_runtime::circuit_breaker::CircuitBreakerConfig;
 use resilience_runtime::clock::{self, ClockSource};
 use resilience_runtime::hedge::{HedgeConfig, HedgeDelay};
+use resilience_runtime::quota::{QuotaConfig, QuotaLimit, QuotaWindow};
 use resilience_runtime::rate_limit::{Rate, RateLimitConfig};
 use resilience_runtime::retry::RetryConfig;
 use resilience_runtime::tower::{
-    BulkheadLayer, CircuitBreakerLayer, HedgeLayer, RateLimitLayer, RetryLayer, TimeoutLayer,
+    BulkheadLayer, CircuitBreakerLayer, HedgeLayer, QuotaLayer, RateLimitLayer, RetryLayer,
+    TimeoutLayer,
 };
 use resilience_runtime::{
-    bulkhead, chaos, circuit_breaker, fallback, hedge, rate_limit, retry, timeout,
+    Error, bulkhead, chaos, circuit_breaker, fallback, hedge, quota, rate_limit, retry, timeout,
 };
 use resilience_tests::ServiceError;
 use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
@@ -149,6 +151,50 @@ async fn a_warm_hedge_answering_before_the_delay_allocates_nothing() {
         .unwrap()
         .metrics();
     assert_eq!((metrics.calls, metrics.hedges_started), (1001, 0));
+}
+
+#[quota(name = "alloc-quota", limit = "1000000/day")]
+async fn quota_fixed(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
+#[quota(name = "alloc-quota-keyed", limit = "1000000/h", window = "sliding", key = client)]
+async fn quota_sliding(client: &str) -> Result<usize, ServiceError> {
+    Ok(client.len())
+}
+
+#[quota(name = "alloc-quota-spent", limit = "1/day", key = client)]
+fn quota_spent(client: &str) -> Result<usize, ServiceError> {
+    Ok(client.len())
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_warm_quota_allocates_nothing_admitting_or_rejecting() {
+    assert_eq!(quota_fixed(1).await, Ok(1));
+    for client in ["a", "bb", "ccc", "dddd"] {
+        assert_eq!(quota_sliding(client).await, Ok(client.len()));
+        assert_eq!(quota_spent(client), Ok(client.len()));
+    }
+    let admitted = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(quota_fixed(n).await, Ok(n));
+            let client = ["a", "bb", "ccc", "dddd"][n as usize % 4];
+            assert_eq!(quota_sliding(client).await, Ok(client.len()));
+        }
+    })
+    .await;
+    assert_eq!(admitted, 0, "a warm quota allocated admitting calls");
+    let rejected = allocations_during(async || {
+        for n in 0..1000 {
+            let client = ["a", "bb", "ccc", "dddd"][n % 4];
+            assert!(matches!(
+                quota_spent(client),
+                Err(ServiceError::Resilience(Error::QuotaExceeded { .. }))
+            ));
+        }
+    })
+    .await;
+    assert_eq!(rejected, 0, "a used-up quota allocated rejecting calls");
 }
 
 #[retry(
@@ -324,6 +370,17 @@ async fn warm_tower_layers_allocate_nothing() {
         HedgeConfig::new(HedgeDelay::Fixed(Duration::from_secs(1))),
     );
     assert_warm_calls_allocate_nothing("a hedge", hedge.layer(inner)).await;
+    let quota = QuotaLayer::new(
+        "alloc-tower-quota",
+        QuotaConfig::new(QuotaLimit::per_day(1_000_000)),
+    );
+    assert_warm_calls_allocate_nothing("a quota", quota.layer(inner)).await;
+    let per_key = QuotaLayer::new(
+        "alloc-tower-quota-keyed",
+        QuotaConfig::new(QuotaLimit::per_hour(1_000_000)).with_window(QuotaWindow::Sliding),
+    )
+    .key_by(|n: &u32| n % 4);
+    assert_warm_calls_allocate_nothing("a keyed quota", per_key.layer(inner)).await;
 
     let stacked = ServiceBuilder::new()
         .layer(CircuitBreakerLayer::named("alloc-tower-breaker"))

@@ -429,6 +429,7 @@ const FLOORS: &[(&str, &[&str])] = &[
             "timeout",
             "chaos",
             "hedge",
+            "quota",
         ],
     ),
     ("settings", &["settings"]),

@@ -8,8 +8,11 @@ use resilience_runtime::bulkhead::BulkheadConfig;
 use resilience_runtime::clock::{self, ClockSource};
 use resilience_runtime::config::{self, Severity};
 use resilience_runtime::hedge::{HedgeConfig, HedgeDelay, Percentile};
+use resilience_runtime::quota::{QuotaConfig, QuotaLimit, QuotaWindow};
 use resilience_runtime::rate_limit::Rate;
-use resilience_runtime::{Error, bulkhead, circuit_breaker, hedge, rate_limit, registry, retry};
+use resilience_runtime::{
+    Error, bulkhead, circuit_breaker, hedge, quota, rate_limit, registry, retry,
+};
 use resilience_tests::ServiceError;
 
 /// Counts its calls; every call fails.
@@ -36,6 +39,8 @@ const VARIABLES: &[(&str, &str)] = &[
     ("RESILIENCE_RATE_LIMITER_ENV_API_RATE", "2/s"),
     ("RESILIENCE_HEDGE_ENV_SEARCH_DELAY", "p99"),
     ("RESILIENCE_HEDGE_ENV_SEARCH_MAX_HEDGES", "3"),
+    ("RESILIENCE_QUOTA_ENV_DAILY_LIMIT", "3/h"),
+    ("RESILIENCE_QUOTA_ENV_DAILY_WINDOW", "sliding"),
     // environment < file
     (
         "RESILIENCE_CIRCUIT_BREAKER_ENV_LAYERS_FAILURE_THRESHOLD",
@@ -322,5 +327,26 @@ async fn environment_variables_configure_a_hedge() {
     assert_eq!(
         registry().hedge("env-search").unwrap().config(),
         HedgeConfig::new(HedgeDelay::Percentile(Percentile::P99)).with_max_hedges(3)
+    );
+}
+
+#[quota(name = "env-daily", limit = "1000/day")]
+async fn env_daily() -> Result<(), Error> {
+    Ok(())
+}
+
+#[tokio::test(start_paused = true)]
+async fn environment_variables_configure_a_quota() {
+    setup();
+    for _ in 0..3 {
+        env_daily().await.unwrap();
+    }
+    assert!(matches!(
+        env_daily().await,
+        Err(Error::QuotaExceeded { .. })
+    ));
+    assert_eq!(
+        registry().quota("env-daily").unwrap().config(),
+        QuotaConfig::new(QuotaLimit::per_hour(3)).with_window(QuotaWindow::Sliding)
     );
 }

@@ -14,7 +14,9 @@ use std::time::Duration;
 
 use exposition::{Exposition, labels_of};
 use resilience_runtime::rate_limit::{Backend, Rate, RateLimitConfig};
-use resilience_runtime::{Error, bulkhead, circuit_breaker, hedge, rate_limit, registry, retry};
+use resilience_runtime::{
+    Error, bulkhead, circuit_breaker, hedge, quota, rate_limit, registry, retry,
+};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -119,6 +121,12 @@ async fn hedged() -> Result<(), Error> {
     Ok(())
 }
 
+#[quota(name = "dash-quota", limit = "1/day", key = client)]
+async fn metered(client: &str) -> Result<(), Error> {
+    let _ = client;
+    Ok(())
+}
+
 /// Calls every kind, so each outcome and state is one a scrape shows, and declares a
 /// limiter with a Redis backend (never called: no server is needed for its metrics).
 async fn exercise_every_kind() {
@@ -140,6 +148,12 @@ async fn exercise_every_kind() {
     holder.await.unwrap().unwrap();
 
     hedged().await.unwrap();
+
+    metered("a").await.unwrap();
+    assert!(matches!(
+        metered("a").await,
+        Err(Error::QuotaExceeded { .. })
+    ));
 
     registry().register_rate_limiter(
         "dash-shared",

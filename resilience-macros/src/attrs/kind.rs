@@ -13,10 +13,11 @@ pub(crate) enum Kind {
     Fallback,
     Chaos,
     Hedge,
+    Quota,
 }
 
 impl Kind {
-    pub(super) const ALL: [Self; 8] = [
+    pub(super) const ALL: [Self; 9] = [
         Self::Retry,
         Self::CircuitBreaker,
         Self::RateLimit,
@@ -25,6 +26,7 @@ impl Kind {
         Self::Fallback,
         Self::Chaos,
         Self::Hedge,
+        Self::Quota,
     ];
 
     pub(crate) const fn name(self) -> &'static str {
@@ -37,6 +39,7 @@ impl Kind {
             Self::Fallback => "fallback",
             Self::Chaos => "chaos",
             Self::Hedge => "hedge",
+            Self::Quota => "quota",
         }
     }
 

@@ -8,6 +8,7 @@ use super::circuit_breaker::CircuitBreakerLayer;
 use super::fallback::FallbackLayer;
 use super::hedge::HedgeLayer;
 use super::kind::Kind;
+use super::quota::QuotaLayer;
 use super::rate_limit::RateLimitLayer;
 use super::retry::RetryLayer;
 use super::timeout::TimeoutLayer;
@@ -22,6 +23,7 @@ pub(crate) enum Layer {
     Fallback(FallbackLayer),
     Chaos(ChaosLayer),
     Hedge(HedgeLayer),
+    Quota(QuotaLayer),
 }
 
 impl Layer {
@@ -36,6 +38,7 @@ impl Layer {
             Self::Fallback(_) => Kind::Fallback,
             Self::Chaos(_) => Kind::Chaos,
             Self::Hedge(_) => Kind::Hedge,
+            Self::Quota(_) => Kind::Quota,
         }
     }
 
@@ -50,6 +53,7 @@ impl Layer {
             Self::Fallback(layer) => layer.krate.as_ref(),
             Self::Chaos(layer) => layer.common.krate.as_ref(),
             Self::Hedge(layer) => layer.common.krate.as_ref(),
+            Self::Quota(layer) => layer.common.krate.as_ref(),
         }
     }
 }

@@ -5,7 +5,7 @@ use darling::ast::NestedMeta;
 use super::input::AttrInput;
 use super::kind::Kind;
 use super::layer::Layer;
-use super::{bulkhead, chaos, circuit_breaker, fallback, hedge, rate_limit, retry, timeout};
+use super::{bulkhead, chaos, circuit_breaker, fallback, hedge, quota, rate_limit, retry, timeout};
 
 /// Parses and validates one attribute.
 pub(crate) fn parse(input: &AttrInput) -> darling::Result<Layer> {
@@ -21,6 +21,7 @@ pub(crate) fn parse(input: &AttrInput) -> darling::Result<Layer> {
         Kind::Fallback => fallback::parse(&items, input.span).map(Layer::Fallback),
         Kind::Chaos => chaos::parse(&items, input.span).map(Layer::Chaos),
         Kind::Hedge => hedge::parse(&items, input.span).map(Layer::Hedge),
+        Kind::Quota => quota::parse(&items, input.span).map(Layer::Quota),
     }
 }
 
@@ -78,6 +79,7 @@ mod tests {
             "rate_limit" => Some("rate_limiter"),
             "bulkhead" => Some("bulkhead"),
             "hedge" => Some("hedge"),
+            "quota" => Some("quota"),
             _ => None,
         }
     }
@@ -107,6 +109,7 @@ mod tests {
             "rate_limit" if key != "rate" => vec![("rate", "\"10/s\"")],
             "bulkhead" if key != "max_concurrent" => vec![("max_concurrent", "4")],
             "hedge" if key != "delay" => vec![("delay", "\"50ms\"")],
+            "quota" if key != "limit" => vec![("limit", "\"10/day\"")],
             _ => Vec::new(),
         };
         entries.extend(match (kind, key) {
@@ -129,7 +132,7 @@ mod tests {
     /// What the attribute alone needs: a per-key limiter's `key` is code.
     fn attribute_context(kind: &str, key: &str) -> Vec<(&'static str, &'static str)> {
         match (kind, key) {
-            ("rate_limit", "max_keys" | "idle_ttl") => vec![("key", "user")],
+            ("rate_limit" | "quota", "max_keys" | "idle_ttl") => vec![("key", "user")],
             _ => Vec::new(),
         }
     }
@@ -196,6 +199,14 @@ mod tests {
                 resilience_syntax::parse_rate("0/s").expect_err("a zero rate"),
                 false,
             ))],
+            Form::Limit => ["\"1000\"", "\"1000/fortnight\"", "\"0/day\""]
+                .into_iter()
+                .map(|text| {
+                    let message =
+                        rules::quota::parse_limit(text.trim_matches('"')).expect_err("rejected");
+                    Some((text.to_owned(), message, false))
+                })
+                .collect(),
             Form::RateFromZero => vec![Some((
                 String::from("\"0/dya\""),
                 resilience_syntax::parse_rate_from_zero("0/dya").expect_err("a typo"),
@@ -331,7 +342,10 @@ mod tests {
         let chaos = rules::chaos::COMBINATIONS
             .iter()
             .map(|rule| ("chaos", rule.broken_by));
-        for (kind, broken_by) in limiter.chain(chaos) {
+        let quota = rules::quota::ATTRIBUTE_COMBINATIONS
+            .iter()
+            .map(|rule| ("quota", rule.broken_by));
+        for (kind, broken_by) in limiter.chain(chaos).chain(quota) {
             for source in broken_by {
                 let errors = attribute_errors(kind, source);
                 assert_eq!(errors.len(), 1, "#[{kind}] {source:?}: {errors:?}");
@@ -398,6 +412,11 @@ mod tests {
         all_named::<OnLimit>();
         all_named::<Backend>();
         all_named::<OnBackendError>();
+        assert_eq!(
+            <crate::attrs::QuotaWindow as crate::value::Keyword>::RULE.words(),
+            rules::quota::WINDOWS
+        );
+        all_named::<crate::attrs::QuotaWindow>();
         assert_eq!(
             attribute_errors("retry", &[("backoff", "3")]),
             [rules::expects_one_of("backoff", rules::retry::BACKOFFS)]

@@ -9,7 +9,8 @@ use super::registered::Registered;
 
 use crate::attrs::{
     Backend, Backoff, BulkheadLayer, ChaosLayer, CircuitBreakerLayer, HedgeLayer, Jitter,
-    OnBackendError, OnLimit, Preset, RateLimitLayer, RetryLayer, WindowSpec,
+    OnBackendError, OnLimit, Preset, QuotaLayer, QuotaWindow, RateLimitLayer, RetryLayer,
+    WindowSpec,
 };
 use crate::value::duration_tokens;
 
@@ -238,4 +239,23 @@ pub(super) fn hedge(krate: &Path, layer: &HedgeLayer) -> TokenStream {
         with_max_hedges => layer.max_hedges.map(int),
     };
     quote!(#krate::hedge::HedgeConfig::new(#delay) #chain)
+}
+
+/// The config of a `#[quota]` layer, as a const builder chain.
+pub(super) fn quota(krate: &Path, layer: &QuotaLayer) -> TokenStream {
+    let (count, period) = layer
+        .limit
+        .unwrap_or((1, std::time::Duration::from_secs(1)));
+    let count = int(count);
+    let period = duration_tokens(period);
+    let window = layer.window.map(|window| match window {
+        QuotaWindow::Fixed => quote!(#krate::quota::QuotaWindow::Fixed),
+        QuotaWindow::Sliding => quote!(#krate::quota::QuotaWindow::Sliding),
+    });
+    let chain = setters! {
+        with_window => window,
+        with_max_keys => layer.max_keys.map(|keys| Literal::usize_unsuffixed(keys as usize)),
+        with_idle_ttl => layer.idle_ttl.map(duration_tokens),
+    };
+    quote!(#krate::quota::QuotaConfig::new(#krate::quota::QuotaLimit::new(#count, #period)) #chain)
 }

@@ -22,6 +22,7 @@ mod hedge;
 mod hygiene;
 mod name;
 mod predicate;
+mod quota;
 mod rate_limit;
 mod registered;
 mod retry;

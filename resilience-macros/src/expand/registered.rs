@@ -14,6 +14,7 @@ pub(super) enum Registered {
     Bulkhead,
     Chaos,
     Hedge,
+    Quota,
 }
 
 impl Registered {
@@ -26,6 +27,7 @@ impl Registered {
             Self::Bulkhead => quote!(#krate::bulkhead::Bulkhead),
             Self::Chaos => quote!(#krate::chaos::Chaos),
             Self::Hedge => quote!(#krate::hedge::Hedge),
+            Self::Quota => quote!(#krate::quota::Quota),
         }
     }
 
@@ -38,6 +40,7 @@ impl Registered {
             Self::Bulkhead => quote!(#krate::__private::declare_bulkhead),
             Self::Chaos => quote!(#krate::__private::declare_chaos),
             Self::Hedge => quote!(#krate::__private::declare_hedge),
+            Self::Quota => quote!(#krate::__private::declare_quota),
         }
     }
 
@@ -49,6 +52,7 @@ impl Registered {
             Self::RateLimit => Some(quote!(#krate::__private::Declaration::rate_limiter)),
             Self::Bulkhead => Some(quote!(#krate::__private::Declaration::bulkhead)),
             Self::Hedge => Some(quote!(#krate::__private::Declaration::hedge)),
+            Self::Quota => Some(quote!(#krate::__private::Declaration::quota)),
             // Chaos sites always declare their configuration, so none is needed at link time.
             Self::Chaos => None,
         }
@@ -62,6 +66,7 @@ impl Registered {
             Self::RateLimit => Some(quote!(#krate::__private::Adoption::rate_limiter)),
             Self::Bulkhead => Some(quote!(#krate::__private::Adoption::bulkhead)),
             Self::Hedge => Some(quote!(#krate::__private::Adoption::hedge)),
+            Self::Quota => Some(quote!(#krate::__private::Adoption::quota)),
             // Chaos sites always declare their configuration.
             Self::Chaos => None,
         }
@@ -124,6 +129,12 @@ mod tests {
                 quote!(::resilience_runtime::hedge::Hedge),
                 quote!(::resilience_runtime::__private::declare_hedge),
             ),
+            (
+                Kind::Quota,
+                quote!(name = "q", limit = "10/day"),
+                quote!(::resilience_runtime::quota::Quota),
+                quote!(::resilience_runtime::__private::declare_quota),
+            ),
         ];
         for (kind, args, instance_type, declare) in cases {
             let code = expand(kind, args);
@@ -166,6 +177,11 @@ mod tests {
                 Kind::Hedge,
                 quote!(name = "h", delay = "p95"),
                 Some(quote!(::resilience_runtime::__private::Declaration::hedge)),
+            ),
+            (
+                Kind::Quota,
+                quote!(name = "q", limit = "10/h"),
+                Some(quote!(::resilience_runtime::__private::Declaration::quota)),
             ),
             (Kind::Chaos, quote!(name = "x", latency = "1ms"), None),
         ];

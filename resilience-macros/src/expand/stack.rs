@@ -11,7 +11,9 @@ use syn::spanned::Spanned;
 
 use super::hygiene::local;
 use super::site::Site;
-use super::{bulkhead, chaos, circuit_breaker, fallback, hedge, rate_limit, retry, span, timeout};
+use super::{
+    bulkhead, chaos, circuit_breaker, fallback, hedge, quota, rate_limit, retry, span, timeout,
+};
 use crate::attrs::Layer;
 use crate::plan::Plan;
 
@@ -31,6 +33,7 @@ pub(super) fn stack(plan: &Plan, fn_ident: &Ident, body: TokenStream) -> TokenSt
             Layer::Fallback(layer) => fallback::wrap(&site, index, layer, code),
             Layer::Chaos(layer) => chaos::wrap(&site, index, layer, code),
             Layer::Hedge(layer) => hedge::wrap(&site, index, layer, code),
+            Layer::Quota(layer) => quota::wrap(&site, index, layer, code),
         };
         items.push(wrapped.items);
         code = wrapped.code;

@@ -19,5 +19,5 @@ pub(crate) use delay::DelayLit;
 pub(crate) use duration::{DurationLit, duration_tokens};
 pub(crate) use number::{Float, Int};
 pub(crate) use percent::PercentLit;
-pub(crate) use rate::{FloorRateLit, RateLit};
+pub(crate) use rate::{FloorRateLit, LimitLit, RateLit};
 pub(crate) use raw::{RawExpr, Window};

@@ -7,6 +7,7 @@ use crate::bulkhead::{Bulkhead, BulkheadConfig};
 use crate::chaos::{Chaos, ChaosConfig};
 use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 use crate::hedge::{Hedge, HedgeConfig};
+use crate::quota::{Quota, QuotaConfig};
 use crate::rate_limit::{RateLimitConfig, RateLimiter};
 use crate::registry::registry;
 use crate::retry::{Retry, RetryConfig};
@@ -68,5 +69,15 @@ pub fn declare_hedge(
     config: Option<HedgeConfig>,
     location: &'static str,
 ) -> Arc<Hedge> {
+    registry().declare(name.into(), config, location)
+}
+
+/// Declares (or adopts) a quota for a call site.
+#[must_use]
+pub fn declare_quota(
+    name: &'static str,
+    config: Option<QuotaConfig>,
+    location: &'static str,
+) -> Arc<Quota> {
     registry().declare(name.into(), config, location)
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 /// `Sync` and `'static`, so `thiserror`'s `#[from]` and `anyhow` work with it.
 ///
 /// A *rejection* ([`CircuitOpen`](Error::CircuitOpen), [`RateLimited`](Error::RateLimited),
-/// [`BulkheadFull`](Error::BulkheadFull)) says nothing about the health of the service behind
+/// [`BulkheadFull`](Error::BulkheadFull), [`QuotaExceeded`](Error::QuotaExceeded)) says nothing about the health of the service behind
 /// the layer: an outer circuit breaker does not count it as a failure. A
 /// [`Timeout`](Error::Timeout) does count.
 ///
@@ -56,6 +56,16 @@ pub enum Error {
         /// The time limit that elapsed.
         after: Duration,
     },
+    /// The named quota's allowance for its period is used up. A quota never waits: an
+    /// outer retry does not retry this, and an outer breaker does not count it.
+    #[non_exhaustive]
+    QuotaExceeded {
+        /// The quota's registry name.
+        name: &'static str,
+        /// How long until the quota admits a call again (its fixed window ends, or in a
+        /// sliding window its oldest counted call stops counting), when known.
+        resets_in: Option<Duration>,
+    },
 }
 
 impl Error {
@@ -86,20 +96,39 @@ impl Error {
         Self::Timeout { after }
     }
 
+    /// A [`QuotaExceeded`](Error::QuotaExceeded) rejection.
+    ///
+    /// ```
+    /// use resilience_runtime::Error;
+    /// use std::time::Duration;
+    ///
+    /// let err = Error::quota_exceeded("api-daily", Some(Duration::from_secs(90)));
+    /// assert!(err.is_rejection());
+    /// assert_eq!(err.retry_after(), Some(Duration::from_secs(90)));
+    /// assert_eq!(err.to_string(), "quota `api-daily` exceeded; resets in 90s");
+    /// ```
+    #[must_use]
+    pub const fn quota_exceeded(name: &'static str, resets_in: Option<Duration>) -> Self {
+        Self::QuotaExceeded { name, resets_in }
+    }
+
     /// True for a layer that refused the call without running it: an open breaker, an
-    /// exhausted rate limit or a full bulkhead. Rejections are not failures of the service.
+    /// exhausted rate limit or quota, or a full bulkhead. Rejections are not failures of the
+    /// service.
     #[must_use]
     pub const fn is_rejection(&self) -> bool {
         !matches!(self, Self::Timeout { .. })
     }
 
-    /// The hint carried by the error, if any: how long until a retry can succeed.
+    /// The hint carried by the error, if any: how long until a retry can succeed (for a
+    /// quota, its `resets_in`).
     #[must_use]
     pub const fn retry_after(&self) -> Option<Duration> {
         match self {
             Self::CircuitOpen { retry_after, .. } | Self::RateLimited { retry_after, .. } => {
                 *retry_after
             }
+            Self::QuotaExceeded { resets_in, .. } => *resets_in,
             Self::BulkheadFull { .. } | Self::Timeout { .. } => None,
         }
     }
@@ -110,7 +139,8 @@ impl Error {
         match self {
             Self::CircuitOpen { name, .. }
             | Self::RateLimited { name, .. }
-            | Self::BulkheadFull { name, .. } => Some(name),
+            | Self::BulkheadFull { name, .. }
+            | Self::QuotaExceeded { name, .. } => Some(name),
             Self::Timeout { .. } => None,
         }
     }
@@ -141,6 +171,13 @@ impl fmt::Display for Error {
                 "bulkhead `{name}` is full ({max_concurrent} calls in flight)"
             ),
             Self::Timeout { after } => write!(f, "call timed out after {after:?}"),
+            Self::QuotaExceeded { name, resets_in } => {
+                write!(f, "quota `{name}` exceeded")?;
+                if let Some(after) = resets_in {
+                    write!(f, "; resets in {after:?}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

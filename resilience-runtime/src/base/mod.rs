@@ -9,6 +9,7 @@ pub(crate) mod call;
 pub(crate) mod clock;
 pub(crate) mod describe;
 pub(crate) mod error;
+pub(crate) mod keyed;
 pub(crate) mod kill_switch;
 #[cfg(all(test, loom))]
 pub(crate) mod loom_support;

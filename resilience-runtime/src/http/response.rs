@@ -17,6 +17,7 @@ use crate::base::error::Error;
 /// | error | status | `Retry-After` |
 /// |---|---|---|
 /// | [`RateLimited`](Error::RateLimited) | 429 Too Many Requests | its `retry_after` |
+/// | [`QuotaExceeded`](Error::QuotaExceeded) | 429 Too Many Requests | its `resets_in` |
 /// | [`CircuitOpen`](Error::CircuitOpen) | 503 Service Unavailable | its `retry_after` |
 /// | [`BulkheadFull`](Error::BulkheadFull) | 503 Service Unavailable | none |
 /// | [`Timeout`](Error::Timeout) | 504 Gateway Timeout | none |
@@ -43,9 +44,9 @@ impl IntoResponse for Error {
             }
             Self::BulkheadFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, None),
             Self::Timeout { .. } => (StatusCode::GATEWAY_TIMEOUT, None),
+            Self::QuotaExceeded { resets_in, .. } => (StatusCode::TOO_MANY_REQUESTS, *resets_in),
             // Exhaustive on purpose (`non_exhaustive` binds only other crates): a new
-            // variant must choose its status here. A quota's rejection is a 429 with
-            // `Retry-After` from its reset.
+            // variant must choose its status here.
         };
         let mut response = json_error(status, &self.to_string());
         if let Some(delay) = retry_after {
@@ -85,6 +86,7 @@ mod tests {
     fn each_error_answers_with_its_status() {
         let cases = [
             (Error::rate_limited("api", None), 429),
+            (Error::quota_exceeded("daily", None), 429),
             (Error::circuit_open("db", None), 503),
             (Error::bulkhead_full("pool", 4), 503),
             (Error::timeout(Duration::from_secs(1)), 504),
@@ -96,5 +98,9 @@ mod tests {
         }
         let response = Error::circuit_open("db", Some(Duration::ZERO)).into_response();
         assert_eq!(response.headers()[RETRY_AFTER], "0");
+        let response =
+            Error::quota_exceeded("daily", Some(Duration::from_millis(86_399_001))).into_response();
+        assert_eq!(response.status().as_u16(), 429);
+        assert_eq!(response.headers()[RETRY_AFTER], "86400");
     }
 }

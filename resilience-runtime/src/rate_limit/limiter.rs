@@ -7,13 +7,13 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use super::gcra::Gcra;
-use super::keyed::KeyedStates;
 use super::metrics::Counters;
 use super::queue::WaitQueues;
 use super::remote::Remote;
 use super::tuning::Tuning;
 use super::{OnLimit, RateLimitConfig, RateLimiterMetrics, RateLimiterSnapshot};
 use crate::base::clock::{self, Nanos};
+use crate::base::keyed::{KeyedStates, RATE_LIMIT_TARGET};
 
 /// A shared [`RateLimiter`], as the registry hands it out.
 pub type RateLimiterHandle = Arc<RateLimiter>;
@@ -56,7 +56,7 @@ pub struct RateLimiter {
     pub(super) max_queue: usize,
     /// The unkeyed limit's theoretical arrival time.
     pub(super) state: Padded<AtomicU64>,
-    pub(super) keys: KeyedStates,
+    pub(super) keys: KeyedStates<AtomicU64>,
     pub(super) queues: WaitQueues,
     pub(super) counters: Padded<Counters>,
     pub(super) remote: Option<Remote>,
@@ -84,7 +84,13 @@ impl RateLimiter {
             wait_budget,
             max_queue,
             state: Padded::default(),
-            keys: KeyedStates::new(name, config.max_keys(), clock::to_nanos(config.idle_ttl())),
+            keys: KeyedStates::new(
+                name,
+                RATE_LIMIT_TARGET,
+                config.max_keys(),
+                clock::to_nanos(config.idle_ttl()),
+                (),
+            ),
             queues: WaitQueues::default(),
             counters: Padded::default(),
             remote: Remote::new(name, &config),

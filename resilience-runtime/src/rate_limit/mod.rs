@@ -87,7 +87,7 @@ mod waiting;
 
 // The limits' state: the GCRA over one atomic, its live tuning, the per-key table.
 mod gcra;
-mod keyed;
+mod keys;
 mod sync;
 mod tuning;
 
@@ -103,7 +103,7 @@ mod test_support;
 
 pub use config::{Backend, OnBackendError, OnLimit, RateLimitConfig};
 pub use key::{HashedKey, RateLimitKey};
-pub use keyed::BYTES_PER_KEY;
+pub use keys::BYTES_PER_KEY;
 pub use limiter::{RateLimiter, RateLimiterHandle};
 pub use metrics::{BackendStatus, RateLimiterMetrics, RateLimiterSnapshot};
 pub use rate::Rate;

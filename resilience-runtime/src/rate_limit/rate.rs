@@ -73,17 +73,7 @@ impl Rate {
 
 impl fmt::Display for Rate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/", self.count)?;
-        match self.period.as_secs() {
-            _ if self.period.subsec_nanos() != 0 => {
-                resilience_syntax::write_duration(f, self.period)
-            }
-            1 => f.write_str("s"),
-            60 => f.write_str("min"),
-            3600 => f.write_str("h"),
-            86_400 => f.write_str("day"),
-            _ => resilience_syntax::write_duration(f, self.period),
-        }
+        resilience_syntax::write_rate(f, self.count, self.period)
     }
 }
 

@@ -6,6 +6,7 @@ use crate::base::named::Named;
 use crate::bulkhead::Bulkhead;
 use crate::circuit_breaker::CircuitBreaker;
 use crate::hedge::Hedge;
+use crate::quota::Quota;
 use crate::rate_limit::RateLimiter;
 use crate::retry::Retry;
 
@@ -50,6 +51,12 @@ impl Adoption {
     #[must_use]
     pub const fn hedge(name: &'static str, location: &'static str) -> Self {
         Self::of::<Hedge>(name, location)
+    }
+
+    /// A site at `location` (`file:line`) adopting quota `name`.
+    #[must_use]
+    pub const fn quota(name: &'static str, location: &'static str) -> Self {
+        Self::of::<Quota>(name, location)
     }
 
     /// A site at `location` (`file:line`) adopting bulkhead `name`.

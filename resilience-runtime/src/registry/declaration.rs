@@ -4,6 +4,7 @@ use super::kinds::DeclaredConfig;
 use crate::bulkhead::BulkheadConfig;
 use crate::circuit_breaker::CircuitBreakerConfig;
 use crate::hedge::HedgeConfig;
+use crate::quota::QuotaConfig;
 use crate::rate_limit::RateLimitConfig;
 use crate::retry::RetryConfig;
 use crate::settings::env::KnownNames;
@@ -78,6 +79,16 @@ impl Declaration {
         Self {
             name,
             config: DeclaredConfig::Hedge(config),
+            location,
+        }
+    }
+
+    /// Declares quota `name` at `location` (`file:line`).
+    #[must_use]
+    pub const fn quota(name: &'static str, config: QuotaConfig, location: &'static str) -> Self {
+        Self {
+            name,
+            config: DeclaredConfig::Quota(config),
             location,
         }
     }

@@ -21,6 +21,7 @@ use crate::bulkhead::{BulkheadConfig, BulkheadHandle};
 use crate::chaos::{ChaosConfig, ChaosHandle};
 use crate::circuit_breaker::{CircuitBreakerConfig, CircuitBreakerHandle};
 use crate::hedge::{HedgeConfig, HedgeHandle};
+use crate::quota::{QuotaConfig, QuotaHandle};
 use crate::rate_limit::{RateLimitConfig, RateLimiterHandle};
 use crate::retry::{RetryConfig, RetryHandle};
 
@@ -141,6 +142,28 @@ impl Registry {
         self.families.hedges.get(name)
     }
 
+    /// The quota named `name`, if one is declared or in use.
+    ///
+    /// ```
+    /// use resilience_runtime::{quota, registry, Error};
+    ///
+    /// #[quota(name = "doc-registry-quota", limit = "2/day", key = client)]
+    /// async fn fetch(client: &str) -> Result<(), Error> {
+    ///     Ok(())
+    /// }
+    /// # #[tokio::main(flavor = "current_thread", start_paused = true)]
+    /// # async fn main() {
+    /// fetch("acme").await.unwrap();
+    /// let quota = registry().quota("doc-registry-quota").unwrap();
+    /// assert_eq!(quota.remaining(&"acme"), 1);
+    /// assert_eq!(quota.limit().to_string(), "2/day");
+    /// # }
+    /// ```
+    #[must_use]
+    pub fn quota(&self, name: &str) -> Option<QuotaHandle> {
+        self.families.quotas.get(name)
+    }
+
     /// The chaos instance named `name`, once its site has run (see [`chaos`](mod@crate::chaos)).
     #[must_use]
     pub fn chaos(&self, name: &str) -> Option<ChaosHandle> {
@@ -191,6 +214,15 @@ impl Registry {
         name: impl Into<Cow<'static, str>>,
         config: HedgeConfig,
     ) -> HedgeHandle {
+        self.declare(name.into(), Some(config), "registered from code")
+    }
+
+    /// Declares a quota from code; see [`register_circuit_breaker`](Self::register_circuit_breaker).
+    pub fn register_quota(
+        &self,
+        name: impl Into<Cow<'static, str>>,
+        config: QuotaConfig,
+    ) -> QuotaHandle {
         self.declare(name.into(), Some(config), "registered from code")
     }
 
@@ -308,6 +340,7 @@ impl Registry {
             bulkheads: self.families.bulkheads.map(|bulkhead| bulkhead.snapshot()),
             retries: self.families.retries.map(|retry| retry.snapshot()),
             hedges: self.families.hedges.map(|hedge| hedge.snapshot()),
+            quotas: self.families.quotas.map(|quota| quota.snapshot()),
             chaos: self.families.chaos.map(|chaos| chaos.snapshot()),
             conflicts: self.conflicts(),
             undeclared: self.undeclared(),

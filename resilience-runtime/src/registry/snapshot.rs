@@ -11,6 +11,7 @@ use crate::bulkhead::BulkheadSnapshot;
 use crate::chaos::ChaosSnapshot;
 use crate::circuit_breaker::{CircuitBreakerSnapshot, SlidingWindow};
 use crate::hedge::HedgeSnapshot;
+use crate::quota::QuotaSnapshot;
 use crate::rate_limit::RateLimiterSnapshot;
 use crate::retry::RetrySnapshot;
 
@@ -36,6 +37,8 @@ pub struct RegistrySnapshot {
     pub retries: Vec<RetrySnapshot>,
     /// Hedges, by name.
     pub hedges: Vec<HedgeSnapshot>,
+    /// Quotas, by name.
+    pub quotas: Vec<QuotaSnapshot>,
     /// Chaos instances (fault injection for tests), by name.
     pub chaos: Vec<ChaosSnapshot>,
     /// Names declared twice with different configurations.
@@ -43,6 +46,34 @@ pub struct RegistrySnapshot {
     /// Names sites use that nothing declares (see
     /// [`Registry::undeclared`](super::Registry::undeclared)).
     pub undeclared: Vec<UndeclaredName>,
+}
+
+fn quota_table(instances: &[QuotaSnapshot]) -> Table<'static> {
+    let mut table = Table::new(
+        "Quotas",
+        &[
+            "name",
+            "limit",
+            "window",
+            "remaining",
+            "admitted",
+            "rejected",
+            "keys",
+        ],
+    );
+    for quota in instances {
+        let (config, metrics) = (&quota.config, &quota.metrics);
+        table.row(vec![
+            quota.name.to_owned(),
+            config.limit().to_string(),
+            config.window().to_string(),
+            quota.remaining.to_string(),
+            metrics.admitted.to_string(),
+            metrics.rejected.to_string(),
+            metrics.tracked_keys.to_string(),
+        ]);
+    }
+    table
 }
 
 fn hedge_table(instances: &[HedgeSnapshot]) -> Table<'static> {
@@ -344,6 +375,10 @@ impl fmt::Display for Tables<'_> {
         if !snapshot.hedges.is_empty() {
             write!(f, "\n{}", hedge_table(&snapshot.hedges))?;
         }
+        // Only where quotas are used, so that status pages without them stay as they were.
+        if !snapshot.quotas.is_empty() {
+            write!(f, "\n{}", quota_table(&snapshot.quotas))?;
+        }
         // Only where chaos is used, so that production status pages stay as they were.
         if !snapshot.chaos.is_empty() {
             write!(f, "\n{}", chaos_table(&snapshot.chaos))?;
@@ -410,6 +445,7 @@ mod tests {
             bulkheads: Vec::new(),
             retries: Vec::new(),
             hedges: Vec::new(),
+            quotas: Vec::new(),
             chaos: Vec::new(),
             conflicts: Vec::new(),
             undeclared: Vec::new(),

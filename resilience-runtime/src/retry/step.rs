@@ -214,18 +214,19 @@ where
 }
 
 /// What a layer's error decides by itself, whatever `when` says: an open circuit is never
-/// retried, a rate limit is waited out for its `retry_after`; `None` for the others, which go
+/// retried, nor is a used-up quota (waiting out its period is not a retry's job: it may be a
+/// day); a rate limit is waited out for its `retry_after`; `None` for the others, which go
 /// through `when` as the caller's error.
 fn layer_verdict(error: &Error) -> Option<(bool, Option<Duration>)> {
     match error {
-        Error::CircuitOpen { .. } => Some((false, None)),
+        Error::CircuitOpen { .. } | Error::QuotaExceeded { .. } => Some((false, None)),
         Error::RateLimited { retry_after, .. } => Some((true, *retry_after)),
         _ => None,
     }
 }
 
-/// Judges a fused stack's [`Failure`]: an open circuit is never retried; a rate limit is
-/// waited out using its `retry_after`; timeouts and full bulkheads go through `when` (and
+/// Judges a fused stack's [`Failure`]: an open circuit or a used-up quota is never retried; a
+/// rate limit is waited out using its `retry_after`; timeouts and full bulkheads go through `when` (and
 /// `hint`) as the user's error type, as the service's own errors do. Shows the error as
 /// `describe` picks. A layer's error becomes the user's error type through `convert` (the
 /// site's `E::from`, which generated code names once so that a missing conversion is reported

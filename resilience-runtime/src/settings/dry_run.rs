@@ -7,6 +7,7 @@ use crate::base::clock::ClockSource;
 use crate::bulkhead::BulkheadConfig;
 use crate::circuit_breaker::CircuitBreakerConfig;
 use crate::hedge::HedgeConfig;
+use crate::quota::QuotaConfig;
 use crate::rate_limit::RateLimitConfig;
 use crate::retry::RetryConfig;
 
@@ -30,6 +31,8 @@ pub struct DryRun {
     pub retries: BTreeMap<String, RetryConfig>,
     /// Hedges, by name.
     pub hedges: BTreeMap<String, HedgeConfig>,
+    /// Quotas, by name.
+    pub quotas: BTreeMap<String, QuotaConfig>,
     /// The kill switch, when the source sets it.
     pub disabled: Option<bool>,
     /// The clock source, when the source sets it.

@@ -480,7 +480,7 @@ mod tests {
             "RESILIENCE_RETRY_FETCH_MAX_ATTEMPTS: 0 is out of range: `max_attempts` counts every call including the first, so it must be at least 1 (accepted: a whole number from 1 to 4294967295",
             "RESILIENCE_RETRY_FETCH_WHEN: `when` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
             "RESILIENCE_RETRY_FETCH_WHEN_OK: `when_ok` is a path to a fn in the code and is set only in the attribute; it cannot be configured",
-            "RESILIENCE_SOMETHING_ELSE: unknown variable; expected RESILIENCE_<KIND>_<NAME>_<KEY> with KIND one of CIRCUIT_BREAKER, RATE_LIMITER, BULKHEAD, RETRY, HEDGE; or RESILIENCE_DISABLED or RESILIENCE_CLOCK",
+            "RESILIENCE_SOMETHING_ELSE: unknown variable; expected RESILIENCE_<KIND>_<NAME>_<KEY> with KIND one of CIRCUIT_BREAKER, RATE_LIMITER, BULKHEAD, RETRY, HEDGE, QUOTA; or RESILIENCE_DISABLED or RESILIENCE_CLOCK",
         ];
         assert_eq!(messages.len(), expected.len(), "{messages:#?}");
         for (message, expected) in messages.iter().zip(expected) {

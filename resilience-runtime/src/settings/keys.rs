@@ -139,6 +139,7 @@ pub(crate) fn read(rule: &KeyRule, raw: &Raw) -> Result<Setting, String> {
             .check_duration(value::duration(raw)?)
             .map(Setting::Duration),
         Form::Rate => value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),
+        Form::Limit => value::limit(raw).map(|(count, period)| Setting::Rate(count, period)),
         Form::RateFromZero => {
             value::rate_from_zero(raw).map(|(count, period)| Setting::Rate(count, period))
         }

@@ -22,6 +22,8 @@ macro_rules! with_kinds {
                 retries: Retry($crate::retry::Retry) = $crate::retry::RetryConfig::new();
                 hedges: Hedge($crate::hedge::Hedge) = $crate::hedge::HedgeConfig::new(
                     $crate::hedge::HedgeDelay::Percentile($crate::hedge::Percentile::P95));
+                quotas: Quota($crate::quota::Quota) = $crate::quota::QuotaConfig::new(
+                    $crate::quota::QuotaLimit::per_day(1000));
             }
             run_time_only {
                 chaos: Chaos($crate::chaos::Chaos) = $crate::chaos::ChaosConfig::new();

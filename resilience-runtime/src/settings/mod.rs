@@ -15,6 +15,7 @@ pub(crate) mod keys;
 pub(crate) mod kinds;
 pub(crate) mod layering;
 pub(crate) mod overrides;
+pub(crate) mod quota;
 pub(crate) mod rate_limit;
 pub(crate) mod report;
 pub(crate) mod resolve;

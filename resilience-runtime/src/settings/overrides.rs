@@ -101,6 +101,11 @@ impl ConfigOverrides {
         self.with("retry", name, key, value)
     }
 
+    /// Sets `key` of the quota named `name`.
+    pub fn quota(self, name: impl Into<String>, key: &str, value: impl Into<ConfigValue>) -> Self {
+        self.with("quota", name, key, value)
+    }
+
     /// Sets `key` of the hedge named `name`.
     pub fn hedge(self, name: impl Into<String>, key: &str, value: impl Into<ConfigValue>) -> Self {
         self.with("hedge", name, key, value)

@@ -209,6 +209,14 @@ pub(crate) fn rate(raw: &Raw) -> Result<(u32, Duration), String> {
     }
 }
 
+/// A quota's limit, `"1000/day"`.
+pub(crate) fn limit(raw: &Raw) -> Result<(u32, Duration), String> {
+    match raw {
+        Raw::Text(text) | Raw::Value(ConfigValue::Text(text)) => rules::quota::parse_limit(text),
+        Raw::Value(_) => Err(String::from(rules::quota::LIMIT_EXPECTED)),
+    }
+}
+
 /// A rate that may be zero (`"0/s"`): a floor.
 pub(crate) fn rate_from_zero(raw: &Raw) -> Result<(u32, Duration), String> {
     match raw {

@@ -1,9 +1,8 @@
 //! The policies as [tower](https://docs.rs/tower) layers, on the named registry (feature
 //! `tower`).
 //!
-//! [`CircuitBreakerLayer`], [`RetryLayer`], [`RateLimitLayer`], [`BulkheadLayer`] and
-//! [`HedgeLayer`] each
-//! take their instance from the registry: `::named("name")` is the same instance, state and
+//! [`CircuitBreakerLayer`], [`RetryLayer`], [`RateLimitLayer`], [`QuotaLayer`],
+//! [`BulkheadLayer`] and [`HedgeLayer`] each take their instance from the registry: `::named("name")` is the same instance, state and
 //! configuration as every attribute site and layer that gives that name (declared with the
 //! defaults, or by configuration, if nothing declares it), and `::new("name", config)`
 //! declares it, as an attribute with keys does. [`TimeoutLayer::new`] has no name.
@@ -35,7 +34,8 @@
 //! is, and the layers read each other's errors as the attributes do: a rejection or timeout
 //! is a [`resilience_runtime::Error`](crate::Error) inside the `BoxError`, so an outer
 //! breaker does not count an inner rejection as a failure (a timeout it does), and an outer
-//! retry never retries [`Error::CircuitOpen`](crate::Error::CircuitOpen) but waits out
+//! retry never retries [`Error::CircuitOpen`](crate::Error::CircuitOpen) or
+//! [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) but waits out
 //! [`Error::RateLimited`](crate::Error::RateLimited)'s `retry_after`. A timeout inside a
 //! retry limits each attempt; outside, all of them. A hedge above a bulkhead or rate limit
 //! takes a slot or permit per attempt, and gives a loser's back as soon as the winner answers.
@@ -77,6 +77,7 @@ mod classify;
 mod declare;
 mod hedge;
 mod hedge_attempt;
+mod quota;
 mod rate_limit;
 mod resend;
 mod retry;
@@ -90,6 +91,7 @@ pub use circuit_breaker::{CircuitBreakerFuture, CircuitBreakerLayer, CircuitBrea
 pub use classify::{Always, Hint, Never, NoHint, Predicate};
 pub use hedge::{HedgeFuture, HedgeLayer, HedgeService};
 pub use hedge_attempt::{HedgeAttempt, Resend, SendsAgain};
+pub use quota::{QuotaFuture, QuotaLayer, QuotaService};
 pub use rate_limit::{KeyBy, RateLimitFuture, RateLimitLayer, RateLimitService, Unkeyed};
 pub use resend::{CloneRequest, Cloned};
 pub use retry::{RetryLayer, RetryService};

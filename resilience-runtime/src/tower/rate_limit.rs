@@ -55,13 +55,26 @@ pub struct RateLimitLayer<K = Unkeyed> {
     key: K,
 }
 
-/// One limit for every request: the default of a [`RateLimitLayer`].
+/// One limit for every request: the default of a [`RateLimitLayer`] (and a
+/// [`QuotaLayer`](super::QuotaLayer)).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Unkeyed;
 
-/// One limit per key, the key read from each request: see [`RateLimitLayer::key_by`].
+/// One limit (or quota allowance) per key, the key read from each request: see
+/// [`RateLimitLayer::key_by`] and [`QuotaLayer::key_by`](super::QuotaLayer::key_by).
 #[derive(Clone, Copy)]
 pub struct KeyBy<F>(F);
+
+impl<F> KeyBy<F> {
+    pub(super) const fn new(key: F) -> Self {
+        Self(key)
+    }
+
+    /// The fn that reads a request's key.
+    pub(super) const fn get(&self) -> &F {
+        &self.0
+    }
+}
 
 impl<F> fmt::Debug for KeyBy<F> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -22,7 +22,8 @@ use crate::retry::{Retry, RetryConfig};
 /// After a failed attempt the layer sleeps the backoff delay (on tokio's clock), waits for
 /// the inner service to be ready, and sends the request again. What is retried follows the
 /// attribute's rules: an inner breaker's [`Error::CircuitOpen`](crate::Error::CircuitOpen)
-/// never, an inner rate limit's [`Error::RateLimited`](crate::Error::RateLimited) after its
+/// and an inner quota's [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) never, an inner
+/// rate limit's [`Error::RateLimited`](crate::Error::RateLimited) after its
 /// `retry_after`; timeouts, full bulkheads and the service's own errors when
 /// [`when`](Self::when) accepts them (all, by default), after the delay
 /// [`retry_after`](Self::retry_after) reads from them, if any. A response

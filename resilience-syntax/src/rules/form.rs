@@ -40,6 +40,9 @@ pub enum Form {
     Rate,
     /// A rate in the shared grammar that may be zero, `"0/s"`: a floor.
     RateFromZero,
+    /// A quota's limit, `"1000/day"`: a rate's grammar with a limit's words, read by
+    /// [`quota::parse_limit`](super::quota::parse_limit).
+    Limit,
     /// A percentage greater than 0 and at most 100, `"20%"`, read by
     /// [`parse_percent`](crate::parse_percent).
     Percent,

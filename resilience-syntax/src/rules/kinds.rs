@@ -1,16 +1,17 @@
 //! The rule table of every kind, by the attribute's name.
 
 use super::key_rule::KeyRule;
-use super::{bulkhead, chaos, circuit_breaker, hedge, rate_limit, retry};
+use super::{bulkhead, chaos, circuit_breaker, hedge, quota, rate_limit, retry};
 
 /// Every kind's key rules, by the attribute's name, for tools and tests that walk them all.
-pub const KINDS: [(&str, &[KeyRule]); 6] = [
+pub const KINDS: [(&str, &[KeyRule]); 7] = [
     ("retry", retry::KEYS),
     ("circuit_breaker", circuit_breaker::KEYS),
     ("rate_limit", rate_limit::KEYS),
     ("bulkhead", bulkhead::KEYS),
     ("chaos", chaos::KEYS),
     ("hedge", hedge::KEYS),
+    ("quota", quota::KEYS),
 ];
 
 #[cfg(test)]

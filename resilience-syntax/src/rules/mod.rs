@@ -23,6 +23,7 @@ pub mod bulkhead;
 pub mod chaos;
 pub mod circuit_breaker;
 pub mod hedge;
+pub mod quota;
 pub mod rate_limit;
 pub mod retry;
 

@@ -1,19 +1,20 @@
-//! Per-key GCRA states in a bounded, sharded map.
+//! Per-key states in a bounded, sharded map: a rate limit's GCRA states, a quota's counts.
 //!
 //! Keys are reduced to a 64-bit hash and only the hash is stored, so hashing a `&str` key
 //! allocates nothing and every entry has the same small size whatever the key's type. The map
-//! is split into [`SHARDS`] `RwLock`ed shards: a key already present costs a read lock and the
-//! GCRA's atomics; only a new key takes a shard's write lock.
+//! is split into [`SHARDS`] `RwLock`ed shards: a key already present costs a read lock and
+//! whatever its state costs (a rate limit's atomics); only a new key takes a shard's write
+//! lock. What a state is, and when it is as good as a fresh one, is its [`KeyState`].
 //!
-//! **Collisions.** Two keys with the same hash share one limit. With a 64-bit hash the
+//! **Collisions.** Two keys with the same hash share one state. With a 64-bit hash the
 //! chance is negligible for accidental collisions (about `n² / 2⁶⁵` for `n` live keys: under
 //! one in a billion at 100 000 keys). Each limiter seeds its hasher randomly
 //! ([`RandomState`]), so callers who choose keys (e.g. client ids in a request) cannot
 //! compute collisions in advance to share, and so exhaust, a victim's limit.
 //!
-//! **Memory.** A key costs one hash-table slot (its hash and its state: 16 bytes, plus one
-//! control byte) and one 8-byte place in its shard's ring, whatever the key's own size:
-//! [`BYTES_PER_KEY`] = 25 bytes at full occupancy. Tables and rings grow by doubling and a
+//! **Memory.** A key costs one hash-table slot (its hash and its state, plus one control
+//! byte) and one 8-byte place in its shard's ring, whatever the key's own size:
+//! [`bytes_per_key`] (25 bytes for a rate limit's state) at full occupancy. Tables and rings grow by doubling and a
 //! hash table keeps at most 7/8 of its slots in use; replacing keys leaves tombstones that can
 //! make a full table double once more. The `rate_limit_memory` integration test measures it
 //! through the allocator: 32.8 bytes per key at 100 000 keys, 55 at the peak of a flood of a
@@ -21,15 +22,16 @@
 //!
 //! **Bounded, never blocking, O(1) amortised.** Each shard keeps its keys in a ring (a
 //! `VecDeque` of hashes), which is how keys are chosen for removal without a scan:
-//! - *Idle keys* (`idle_ttl`): a key whose limit has fully recovered (TAT ≤ now) has the same
-//!   state as a key never seen, so forgetting it loses nothing. A sweep looks at a few keys at
+//! - *Idle keys* (`idle_ttl`): a key whose state is free again ([`KeyState::free_at`] ≤ now:
+//!   a limit fully recovered, a quota's window over) has the same state as a key never seen,
+//!   so forgetting it loses nothing. A sweep looks at a few keys at
 //!   the front of a shard's ring, forgets those recovered for at least `idle_ttl` and moves
 //!   the others to the back (a clock). Sweeps are paced so that every key is looked at about
 //!   once per `idle_ttl`, run only when a call passes by the shard, and only with
 //!   `try_write`: a caller never waits for one.
 //! - *Full table* (`max_keys`): a new key first replaces a recovered key among the first
 //!   [`EVICTION_SAMPLE`] of its shard's ring; if none of them has recovered, the least busy
-//!   of those (smallest TAT) is forgotten and starts over with a fresh burst. That is the
+//!   of those (earliest `free_at`) is forgotten and starts over fresh. That is the
 //!   price of bounded memory: a flood of distinct keys can reset busy keys, never grow the
 //!   map. The work is bounded by the sample size and one shard's lock is held at a time.
 
@@ -38,7 +40,24 @@ use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
+use super::state::KeyState;
 use crate::base::clock::Nanos;
+
+/// A log event under the target of the map's kind: `tracing` needs the target as a literal.
+macro_rules! by_kind {
+    ($target:expr, $level:ident, $($field:tt)*) => {
+        if $target == QUOTA_TARGET {
+            tracing::$level!(target: "resilience_runtime::quota", $($field)*)
+        } else {
+            tracing::$level!(target: "resilience_runtime::rate_limit", $($field)*)
+        }
+    };
+}
+
+/// The log target of a rate limit's keys.
+pub(crate) const RATE_LIMIT_TARGET: &str = "resilience_runtime::rate_limit";
+/// The log target of a quota's keys.
+pub(crate) const QUOTA_TARGET: &str = "resilience_runtime::quota";
 
 /// Number of shards; a power of two well above typical core counts keeps write-lock
 /// contention on inserts low.
@@ -50,53 +69,71 @@ const SWEEP_BATCH: usize = 32;
 /// Keys looked at to choose one to forget when the table is full.
 pub(super) const EVICTION_SAMPLE: usize = 8;
 
-/// Bytes of memory one tracked key costs at full table occupancy, whatever the key's type
-/// (only a 64-bit hash of it is stored); see the [module docs](super).
+/// Bytes of memory one tracked key with state `S` costs at full table occupancy, whatever the
+/// key's type (only a 64-bit hash of it is stored); see the module docs.
 ///
 /// They are the key's hash-table slot (hash and state), the slot's control byte, and its
 /// place in the ring.
-pub const BYTES_PER_KEY: usize = size_of::<(u64, AtomicU64)>() + 1 + size_of::<u64>();
+pub(crate) const fn bytes_per_key<S>() -> usize {
+    size_of::<(u64, S)>() + 1 + size_of::<u64>()
+}
 
-type StateMap = HashMap<u64, AtomicU64, BuildHasherDefault<Prehashed>>;
+type StateMap<S> = HashMap<u64, S, BuildHasherDefault<Prehashed>>;
 
 /// One shard's keys: their states, and their order for sweeping and eviction.
-#[derive(Default)]
-struct Table {
-    states: StateMap,
+struct Table<S> {
+    states: StateMap<S>,
     /// Every key of `states` exactly once. Keys leave `states` only from the ring's front.
     ring: VecDeque<u64>,
 }
 
-impl Table {
-    fn tat(&self, hash: u64) -> Nanos {
+impl<S> Default for Table<S> {
+    fn default() -> Self {
+        Self {
+            states: StateMap::default(),
+            ring: VecDeque::new(),
+        }
+    }
+}
+
+impl<S: KeyState> Table<S> {
+    fn free_at(&self, hash: u64, context: &S::Context, now: Nanos) -> Nanos {
         self.states
             .get(&hash)
-            .map_or(0, |state| state.load(Ordering::Acquire))
+            .map_or(0, |state| state.free_at(context, now))
     }
 }
 
 /// One shard, cache-line aligned so readers of neighbouring shards do not contend on the
 /// lock word.
 #[repr(align(128))]
-#[derive(Default)]
-struct Shard {
-    table: RwLock<Table>,
+struct Shard<S> {
+    table: RwLock<Table<S>>,
     /// When the next sweep step is due.
     next_sweep: AtomicU64,
 }
 
-impl Shard {
+impl<S> Default for Shard<S> {
+    fn default() -> Self {
+        Self {
+            table: RwLock::new(Table::default()),
+            next_sweep: AtomicU64::new(0),
+        }
+    }
+}
+
+impl<S> Shard<S> {
     // The tables hold plain data and no code panics while holding a guard, so a poisoned
     // lock (a panic elsewhere in the thread) leaves consistent data: keep using it.
-    fn read(&self) -> RwLockReadGuard<'_, Table> {
+    fn read(&self) -> RwLockReadGuard<'_, Table<S>> {
         self.table.read().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn write(&self) -> RwLockWriteGuard<'_, Table> {
+    fn write(&self) -> RwLockWriteGuard<'_, Table<S>> {
         self.table.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn try_write(&self) -> Option<RwLockWriteGuard<'_, Table>> {
+    fn try_write(&self) -> Option<RwLockWriteGuard<'_, Table<S>>> {
         match self.table.try_write() {
             Ok(table) => Some(table),
             Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
@@ -126,16 +163,21 @@ impl Hasher for Prehashed {
     }
 }
 
-/// Looks at the first `count` keys of `table`'s ring: the first recovered one (`true`), or
-/// the least busy one (`false`), as its ring index and TAT.
-fn sample(table: &Table, count: usize, now: Nanos) -> (Option<(usize, Nanos)>, bool) {
+/// Looks at the first `count` keys of `table`'s ring: the first free one (`true`), or
+/// the least busy one (`false`), as its ring index and `free_at`.
+fn sample<S: KeyState>(
+    table: &Table<S>,
+    context: &S::Context,
+    count: usize,
+    now: Nanos,
+) -> (Option<(usize, Nanos)>, bool) {
     let mut best: Option<(usize, Nanos)> = None;
     for (index, &hash) in table.ring.iter().take(count).enumerate() {
-        let tat = table.tat(hash);
-        if best.is_none_or(|(_, least)| tat < least) {
-            best = Some((index, tat));
+        let free_at = table.free_at(hash, context, now);
+        if best.is_none_or(|(_, least)| free_at < least) {
+            best = Some((index, free_at));
         }
-        if tat <= now {
+        if free_at <= now {
             return (best, true);
         }
     }
@@ -145,14 +187,14 @@ fn sample(table: &Table, count: usize, now: Nanos) -> (Option<(usize, Nanos)>, b
 /// Whether `candidate` is less busy than `best` (any candidate beats none).
 fn less_busy(candidate: Option<(usize, Nanos)>, best: Option<(usize, Nanos)>) -> bool {
     match (candidate, best) {
-        (Some((_, tat)), Some((_, least))) => tat < least,
+        (Some((_, free_at)), Some((_, least))) => free_at < least,
         (candidate, _) => candidate.is_some(),
     }
 }
 
 /// Forgets the candidate of `table` chosen by [`sample`]; the keys before it in the ring
 /// move to the back. Returns whether there was one.
-fn evict(table: &mut Table, candidate: Option<(usize, Nanos)>) -> bool {
+fn evict<S>(table: &mut Table<S>, candidate: Option<(usize, Nanos)>) -> bool {
     let Some((index, _)) = candidate else {
         return false;
     };
@@ -170,52 +212,64 @@ fn shard_of(hash: u64) -> usize {
     (hash.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) as usize
 }
 
-/// The GCRA states of every tracked key of one limiter.
-pub(super) struct KeyedStates {
+/// The states of every tracked key of one instance (a rate limiter, a quota).
+pub(crate) struct KeyedStates<S: KeyState> {
     name: &'static str,
-    shards: [Shard; SHARDS],
+    /// The log target of the instance's kind (see [`by_kind`]).
+    target: &'static str,
+    shards: [Shard<S>; SHARDS],
     /// Stored keys; never above `max_keys`. Changed only under the write lock of the shard
     /// that gains or loses the key.
     len: AtomicUsize,
     max_keys: usize,
     idle_ttl: Nanos,
     hasher: RandomState,
+    context: S::Context,
 }
 
-impl KeyedStates {
-    /// An empty map holding at most `max_keys` keys (at least 1) and forgetting recovered
-    /// keys `idle_ttl` after they recovered. Allocates nothing until the first key arrives.
-    pub(super) fn new(name: &'static str, max_keys: usize, idle_ttl: Nanos) -> Self {
+impl<S: KeyState> KeyedStates<S> {
+    /// An empty map holding at most `max_keys` keys (at least 1) and forgetting free keys
+    /// `idle_ttl` after they became free, whose states read their free time with `context`.
+    /// Allocates nothing until the first key arrives.
+    pub(crate) fn new(
+        name: &'static str,
+        target: &'static str,
+        max_keys: usize,
+        idle_ttl: Nanos,
+        context: S::Context,
+    ) -> Self {
         Self {
             name,
-            shards: Default::default(),
+            target,
+            shards: std::array::from_fn(|_| Shard::default()),
             len: AtomicUsize::new(0),
             max_keys: max_keys.max(1),
             idle_ttl,
             hasher: RandomState::new(),
+            context,
         }
+    }
+
+    /// What the states read their free time with.
+    pub(crate) fn context(&self) -> &S::Context {
+        &self.context
     }
 
     /// The 64-bit hash that identifies `key`.
     #[inline]
-    pub(super) fn hash<K: Hash + ?Sized>(&self, key: &K) -> u64 {
+    pub(crate) fn hash<K: Hash + ?Sized>(&self, key: &K) -> u64 {
         self.hasher.hash_one(key)
     }
 
     /// The number of tracked keys.
-    pub(super) fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.len.load(Ordering::Relaxed)
     }
 
     /// Runs `f` on the state of `hash`, inserting a fresh state (making room if the map is
     /// full) when the key is not tracked yet.
     #[inline]
-    pub(super) fn with_state<R>(
-        &self,
-        hash: u64,
-        now: Nanos,
-        f: impl FnOnce(&AtomicU64) -> R,
-    ) -> R {
+    pub(crate) fn with_state<R>(&self, hash: u64, now: Nanos, f: impl FnOnce(&S) -> R) -> R {
         let shard = &self.shards[shard_of(hash)];
         let out = {
             let table = shard.read();
@@ -234,27 +288,31 @@ impl KeyedStates {
     }
 
     /// Runs `f` on the state of `hash` if the key is still tracked.
-    pub(super) fn with_existing<R>(&self, hash: u64, f: impl FnOnce(&AtomicU64) -> R) -> Option<R> {
+    pub(crate) fn with_existing<R>(&self, hash: u64, f: impl FnOnce(&S) -> R) -> Option<R> {
         self.shards[shard_of(hash)].read().states.get(&hash).map(f)
     }
 
     #[cold]
-    fn sweep_if_free(&self, shard: &Shard, now: Nanos) {
+    fn sweep_if_free(&self, shard: &Shard<S>, now: Nanos) {
         if let Some(mut table) = shard.try_write() {
             self.sweep(shard, &mut table, now);
         }
     }
 
-    /// One sweep step over the front of `table`'s ring: forgets keys recovered for at least
+    /// One sweep step over the front of `table`'s ring: forgets keys free for at least
     /// `idle_ttl`, moves the others to the back, and schedules the next step so that the
     /// whole ring is looked at about once per `idle_ttl`.
-    fn sweep(&self, shard: &Shard, table: &mut Table, now: Nanos) {
+    fn sweep(&self, shard: &Shard<S>, table: &mut Table<S>, now: Nanos) {
         let mut removed = 0;
         for _ in 0..SWEEP_BATCH.min(table.ring.len()) {
             let Some(hash) = table.ring.pop_front() else {
                 break;
             };
-            if table.tat(hash).saturating_add(self.idle_ttl) <= now {
+            if table
+                .free_at(hash, &self.context, now)
+                .saturating_add(self.idle_ttl)
+                <= now
+            {
                 table.states.remove(&hash);
                 removed += 1;
             } else {
@@ -263,9 +321,13 @@ impl KeyedStates {
         }
         if removed > 0 {
             self.len.fetch_sub(removed, Ordering::AcqRel);
-            tracing::trace!(
-                target: "resilience_runtime::rate_limit",
-                name = self.name, removed, "forgot idle rate limiter keys");
+            by_kind!(
+                self.target,
+                trace,
+                name = self.name,
+                removed,
+                "forgot idle keys"
+            );
         }
         let steps_per_round = (table.ring.len() / SWEEP_BATCH).max(1) as u64;
         let pause = (self.idle_ttl / steps_per_round).max(1);
@@ -275,7 +337,7 @@ impl KeyedStates {
     }
 
     #[cold]
-    fn insert_with<R>(&self, hash: u64, now: Nanos, f: impl FnOnce(&AtomicU64) -> R) -> R {
+    fn insert_with<R>(&self, hash: u64, now: Nanos, f: impl FnOnce(&S) -> R) -> R {
         let home = shard_of(hash);
         let shard = &self.shards[home];
         loop {
@@ -316,8 +378,8 @@ impl KeyedStates {
     /// nothing waits). The first recovered candidate goes, else the least busy. Candidates
     /// looked at and kept move to the back of their ring. Returns whether a key was
     /// forgotten.
-    fn make_room(&self, home_table: &mut Table, home: usize, now: Nanos) -> bool {
-        let (mut best, found) = sample(home_table, EVICTION_SAMPLE, now);
+    fn make_room(&self, home_table: &mut Table<S>, home: usize, now: Nanos) -> bool {
+        let (mut best, found) = sample(home_table, &self.context, EVICTION_SAMPLE, now);
         if found {
             return evict(home_table, best);
         }
@@ -331,7 +393,7 @@ impl KeyedStates {
             let Some(mut table) = self.shards[(home + offset) % SHARDS].try_write() else {
                 continue;
             };
-            let (candidate, found) = sample(&table, EVICTION_SAMPLE - sampled, now);
+            let (candidate, found) = sample(&table, &self.context, EVICTION_SAMPLE - sampled, now);
             if found {
                 self.note_evicted(candidate, now);
                 return evict(&mut table, candidate);
@@ -351,11 +413,12 @@ impl KeyedStates {
     }
 
     fn note_evicted(&self, victim: Option<(usize, Nanos)>, now: Nanos) {
-        if victim.is_some_and(|(_, tat)| tat > now) {
-            tracing::debug!(
-                target: "resilience_runtime::rate_limit",
+        if victim.is_some_and(|(_, free_at)| free_at > now) {
+            by_kind!(
+                self.target,
+                debug,
                 name = self.name,
-                "rate limiter key table full and no key recovered; forgot the least busy of a sample"
+                "key table full and no key free; forgot the least busy of a sample"
             );
         }
     }
@@ -381,21 +444,27 @@ mod tests {
 
     const TTL: Nanos = 1_000;
 
+    type Tats = KeyedStates<AtomicU64>;
+
+    fn map(max_keys: usize, idle_ttl: Nanos) -> Tats {
+        KeyedStates::new("t", RATE_LIMIT_TARGET, max_keys, idle_ttl, ())
+    }
+
     /// Marks the key busy until `until` (what a permit does to the TAT).
-    fn touch(keys: &KeyedStates, key: &str, now: Nanos, until: Nanos) {
+    fn touch(keys: &Tats, key: &str, now: Nanos, until: Nanos) {
         let hash = keys.hash(key);
         keys.with_state(hash, now, |state| {
             state.fetch_max(until, Ordering::AcqRel);
         });
     }
 
-    fn tat(keys: &KeyedStates, key: &str) -> Option<Nanos> {
+    fn tat(keys: &Tats, key: &str) -> Option<Nanos> {
         keys.with_existing(keys.hash(key), |state| state.load(Ordering::Acquire))
     }
 
     #[test]
     fn bytes_per_key_is_at_most_64() {
-        assert_eq!(BYTES_PER_KEY, 25);
+        assert_eq!(bytes_per_key::<AtomicU64>(), 25);
         // Worst case right after tables and rings doubled: slots at 7/16 occupancy, ring
         // half used.
         let worst = (size_of::<(u64, AtomicU64)>() + 1) * 16 / 7 + size_of::<u64>() * 2;
@@ -404,7 +473,7 @@ mod tests {
 
     #[test]
     fn hashing_is_per_key_and_str_string_agree() {
-        let keys = KeyedStates::new("t", 10, TTL);
+        let keys = map(10, TTL);
         assert_eq!(keys.hash("alice"), keys.hash(&String::from("alice")));
         assert_ne!(keys.hash("alice"), keys.hash("bob"));
         assert_eq!(keys.hash(&(1u32, "x")), keys.hash(&(1u32, "x")));
@@ -412,7 +481,7 @@ mod tests {
 
     #[test]
     fn bounded_when_every_key_is_busy() {
-        let keys = KeyedStates::new("t", 8, TTL);
+        let keys = map(8, TTL);
         for i in 0..80 {
             touch(&keys, &format!("k{i}"), 10, 1_000);
             assert!(keys.len() <= 8);
@@ -425,7 +494,7 @@ mod tests {
 
     #[test]
     fn recovered_keys_go_before_busy_ones() {
-        let keys = KeyedStates::new("t", 4, Nanos::MAX);
+        let keys = map(4, Nanos::MAX);
         touch(&keys, "busy", 10, 1_000);
         for i in 0..3 {
             touch(&keys, &format!("idle{i}"), 10, 20);
@@ -446,7 +515,7 @@ mod tests {
 
     #[test]
     fn idle_keys_are_swept_after_idle_ttl() {
-        let keys = KeyedStates::new("t", 100, TTL);
+        let keys = map(100, TTL);
         for i in 0..10 {
             touch(&keys, &format!("k{i}"), 0, 50);
         }
@@ -476,7 +545,7 @@ mod tests {
 
     #[test]
     fn max_keys_zero_means_one() {
-        let keys = KeyedStates::new("t", 0, TTL);
+        let keys = map(0, TTL);
         touch(&keys, "a", 0, 10);
         touch(&keys, "b", 0, 10);
         assert_eq!(keys.len(), 1);
@@ -486,7 +555,7 @@ mod tests {
     #[test]
     fn concurrent_churn_stays_bounded() {
         const MAX: usize = 32;
-        let keys = Arc::new(KeyedStates::new("t", MAX, 100));
+        let keys = Arc::new(map(MAX, 100));
         std::thread::scope(|s| {
             for t in 0..4u64 {
                 let keys = &keys;

@@ -1,0 +1,119 @@
+//! Cost per quota decision: `#[quota]`'s `Quota` (fixed and sliding windows) next to our rate
+//! limit and `governor`, unkeyed and per key, admitting and rejecting.
+//!
+//! ```sh
+//! cargo bench -p resilience-benches --bench quota
+//! ```
+//!
+//! A fixed window's decision is the clock, a division by the period and one compare-and-swap;
+//! a sliding one's takes an uncontended lock on its 32 buckets. Figures are in BENCHMARKS.md.
+
+use std::hint::black_box;
+use std::num::NonZeroU32;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use governor::{Quota as GovernorQuota, RateLimiter as Governor};
+use resilience_runtime::quota::{Quota, QuotaConfig, QuotaLimit, QuotaWindow};
+use resilience_runtime::rate_limit::{OnLimit, Rate, RateLimitConfig, RateLimiter};
+
+const KEYS: usize = 1_000;
+
+fn keys() -> Vec<String> {
+    (0..KEYS).map(|i| format!("client-{i}")).collect()
+}
+
+/// A quota never used up while benchmarking.
+fn open(window: QuotaWindow) -> QuotaConfig {
+    QuotaConfig::new(QuotaLimit::per_day(u32::MAX)).with_window(window)
+}
+
+/// A quota always used up: every decision is a rejection.
+fn closed(window: QuotaWindow) -> QuotaConfig {
+    QuotaConfig::new(QuotaLimit::per_day(1)).with_window(window)
+}
+
+fn direct(c: &mut Criterion) {
+    resilience_benches::clock_from_env();
+    let mut group = c.benchmark_group("quota/direct");
+    for (window, name) in [
+        (QuotaWindow::Fixed, "fixed"),
+        (QuotaWindow::Sliding, "sliding"),
+    ] {
+        let ours = Quota::new("bench-quota", open(window));
+        group.bench_function(format!("resilience {name}/admitted"), |b| {
+            b.iter(|| black_box(ours.try_acquire()).is_ok());
+        });
+        let ours = Quota::new("bench-quota-closed", closed(window));
+        let _ = ours.try_acquire();
+        group.bench_function(format!("resilience {name}/rejected"), |b| {
+            b.iter(|| black_box(ours.try_acquire()).is_err());
+        });
+    }
+    let limit = RateLimiter::new(
+        "bench-quota-rate",
+        RateLimitConfig::new(Rate::per_second(u32::MAX))
+            .with_burst(u32::MAX)
+            .with_on_limit(OnLimit::Reject),
+    );
+    group.bench_function("resilience rate limit/admitted", |b| {
+        b.iter(|| black_box(limit.try_acquire()).is_ok());
+    });
+    let governor =
+        Governor::direct(GovernorQuota::per_second(NonZeroU32::MAX).allow_burst(NonZeroU32::MAX));
+    group.bench_function("governor/admitted", |b| {
+        b.iter(|| black_box(governor.check()).is_ok());
+    });
+    group.finish();
+}
+
+fn keyed(c: &mut Criterion) {
+    let keys = keys();
+    let mut group = c.benchmark_group("quota/keyed");
+    let mut i = 0;
+    for (window, name) in [
+        (QuotaWindow::Fixed, "fixed"),
+        (QuotaWindow::Sliding, "sliding"),
+    ] {
+        let ours = Quota::new("bench-quota-keyed", open(window));
+        group.bench_function(format!("resilience {name}/admitted/1000 keys"), |b| {
+            b.iter(|| {
+                i = (i + 1) % KEYS;
+                black_box(ours.try_acquire_key(keys[i].as_str())).is_ok()
+            });
+        });
+        let ours = Quota::new("bench-quota-keyed-closed", closed(window));
+        for key in &keys {
+            let _ = ours.try_acquire_key(key.as_str());
+        }
+        group.bench_function(format!("resilience {name}/rejected/1000 keys"), |b| {
+            b.iter(|| {
+                i = (i + 1) % KEYS;
+                black_box(ours.try_acquire_key(keys[i].as_str())).is_err()
+            });
+        });
+    }
+    let limit = RateLimiter::new(
+        "bench-quota-rate-keyed",
+        RateLimitConfig::new(Rate::per_second(u32::MAX))
+            .with_burst(u32::MAX)
+            .with_on_limit(OnLimit::Reject),
+    );
+    group.bench_function("resilience rate limit/admitted/1000 keys", |b| {
+        b.iter(|| {
+            i = (i + 1) % KEYS;
+            black_box(limit.try_acquire_key(keys[i].as_str())).is_ok()
+        });
+    });
+    let governor =
+        Governor::keyed(GovernorQuota::per_second(NonZeroU32::MAX).allow_burst(NonZeroU32::MAX));
+    group.bench_function("governor/admitted/1000 keys", |b| {
+        b.iter(|| {
+            i = (i + 1) % KEYS;
+            black_box(governor.check_key(&keys[i])).is_ok()
+        });
+    });
+    group.finish();
+}
+
+criterion_group!(benches, direct, keyed);
+criterion_main!(benches);

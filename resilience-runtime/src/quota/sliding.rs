@@ -1,0 +1,239 @@
+//! A sliding window's admissions, exactly: never more than the limit in any span of one
+//! period, in bounded memory.
+//!
+//! Time is cut into buckets of `width` = ⌈period / 31⌉ and each admission is counted in its
+//! bucket. An admission made in bucket `b` counts until `(b + 1) · width + period`: at least
+//! one full period after it was made (so no span of one period ever holds more than the
+//! limit: the count a decision reads includes every admission of the period before it), and
+//! at most one bucket later than that. **A freed slot comes back up to one bucket late**,
+//! `period / 31`: 46 minutes for a daily quota, under 2 minutes for an hourly one, 2 seconds
+//! for one per minute; never early. The buckets a decision can see span at most 32, so a key
+//! costs a ring of 32 counters and three words (about 160 bytes with its lock), whatever the
+//! limit.
+
+use std::sync::{Mutex, PoisonError};
+
+use crate::base::clock::Nanos;
+use crate::base::keyed::KeyState;
+
+/// Counters in the ring: one more than the buckets a period spans.
+const SLOTS: usize = 32;
+/// Buckets per period.
+const BUCKETS: u64 = SLOTS as u64 - 1;
+
+/// A sliding window's period and bucket width, in nanoseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct SlidingWindows {
+    period: Nanos,
+    width: Nanos,
+}
+
+impl SlidingWindows {
+    /// Buckets for `period` (0 counts as 1 ns).
+    pub(super) const fn new(period: Nanos) -> Self {
+        let period = if period == 0 { 1 } else { period };
+        Self {
+            period,
+            width: period.div_ceil(BUCKETS),
+        }
+    }
+
+    /// When an admission counted in `bucket` stops counting.
+    const fn frees(&self, bucket: u64) -> Nanos {
+        (bucket.saturating_add(1))
+            .saturating_mul(self.width)
+            .saturating_add(self.period)
+    }
+}
+
+/// The counts of one key (or of an unkeyed quota): see the module docs.
+#[derive(Debug, Clone, Default)]
+pub(super) struct SlidingLog {
+    /// The first bucket that may still count; every slot outside `oldest..=newest` is zero.
+    oldest: u64,
+    /// The newest bucket with an admission.
+    newest: u64,
+    /// The latest time seen: time never moves back for the log.
+    latest: Nanos,
+    /// The sum of `counts`.
+    total: u64,
+    counts: [u32; SLOTS],
+}
+
+impl SlidingLog {
+    /// Forgets the buckets that no longer count at `now`; returns the time the log decides
+    /// at (`now`, or a later time already seen).
+    fn expire(&mut self, windows: SlidingWindows, now: Nanos) -> Nanos {
+        let now = now.max(self.latest);
+        self.latest = now;
+        // The first bucket `b` with `frees(b) > now`.
+        let first = now.saturating_sub(windows.period) / windows.width;
+        if first > self.oldest {
+            if first - self.oldest >= SLOTS as u64 {
+                self.counts = [0; SLOTS];
+                self.total = 0;
+            } else {
+                for bucket in self.oldest..first {
+                    let slot = &mut self.counts[slot_of(bucket)];
+                    self.total -= u64::from(*slot);
+                    *slot = 0;
+                }
+            }
+            self.oldest = first;
+        }
+        now
+    }
+
+    /// Counts one admission at `now` if fewer than `limit` count: the count after it, or
+    /// `Err` with how long until a slot frees.
+    pub(super) fn admit(
+        &mut self,
+        windows: SlidingWindows,
+        now: Nanos,
+        limit: u32,
+    ) -> Result<u64, Nanos> {
+        let now = self.expire(windows, now);
+        if self.total >= u64::from(limit) {
+            return Err(self.next_free(windows, now).unwrap_or(windows.period));
+        }
+        // `now`'s bucket is at most 31 after `oldest` (module docs), so its slot is its own.
+        let bucket = now / windows.width;
+        let slot = &mut self.counts[slot_of(bucket)];
+        *slot = slot.saturating_add(1);
+        self.total += 1;
+        self.newest = self.newest.max(bucket);
+        Ok(self.total)
+    }
+
+    /// The admissions that count at `now`.
+    pub(super) fn count(&mut self, windows: SlidingWindows, now: Nanos) -> u64 {
+        self.expire(windows, now);
+        self.total
+    }
+
+    /// How long from `now` until the oldest admission that counts stops counting.
+    pub(super) fn next_free(&self, windows: SlidingWindows, now: Nanos) -> Option<Nanos> {
+        (self.oldest..=self.newest.max(self.oldest))
+            .take(SLOTS)
+            .find(|&bucket| self.counts[slot_of(bucket)] > 0)
+            .map(|bucket| windows.frees(bucket).saturating_sub(now))
+    }
+
+    /// When every admission made so far stops counting (long ago for none).
+    fn all_free_at(&self, windows: SlidingWindows) -> Nanos {
+        if self.total == 0 {
+            0
+        } else {
+            windows.frees(self.newest)
+        }
+    }
+}
+
+/// The ring slot of `bucket`.
+#[allow(clippy::cast_possible_truncation)]
+const fn slot_of(bucket: u64) -> usize {
+    // Below SLOTS, so the cast keeps it whole.
+    (bucket % SLOTS as u64) as usize
+}
+
+/// A [`SlidingLog`] behind a lock, as a keyed map stores it.
+#[derive(Debug, Default)]
+pub(super) struct SlidingCount(Mutex<SlidingLog>);
+
+impl SlidingCount {
+    /// Runs `f` on the log. The log holds plain counts and nothing panics while it is held,
+    /// so a poisoned lock (a panic elsewhere in the thread) leaves it consistent.
+    #[inline]
+    pub(super) fn with<R>(&self, f: impl FnOnce(&mut SlidingLog) -> R) -> R {
+        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl KeyState for SlidingCount {
+    type Context = SlidingWindows;
+
+    fn free_at(&self, windows: &SlidingWindows, _now: Nanos) -> Nanos {
+        self.with(|log| log.all_free_at(*windows))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    const SECOND: Nanos = 1_000_000_000;
+
+    #[test]
+    fn a_full_log_frees_a_slot_one_period_and_at_most_a_bucket_after_it_counted() {
+        let windows = SlidingWindows::new(31 * SECOND);
+        assert_eq!(windows.width, SECOND);
+        let mut log = SlidingLog::default();
+        let start = 100 * SECOND + SECOND / 2;
+        assert_eq!(log.admit(windows, start, 2), Ok(1));
+        assert_eq!(log.admit(windows, start + 3 * SECOND, 2), Ok(2));
+        // Full: the first admission (bucket 100) frees at 101 s + 31 s.
+        let wait = log.admit(windows, start + 4 * SECOND, 2).unwrap_err();
+        assert_eq!(start + 4 * SECOND + wait, 132 * SECOND);
+        assert_eq!(log.admit(windows, 132 * SECOND - 1, 2), Err(1));
+        assert_eq!(log.admit(windows, 132 * SECOND, 2), Ok(2));
+        assert_eq!(log.count(windows, 132 * SECOND), 2);
+        // Long after, the log is empty and free.
+        assert_eq!(log.count(windows, 1_000 * SECOND), 0);
+        assert_eq!(log.all_free_at(windows), 0);
+    }
+
+    #[test]
+    fn time_never_moves_back_and_tiny_periods_work() {
+        let windows = SlidingWindows::new(0);
+        assert_eq!((windows.period, windows.width), (1, 1));
+        let mut log = SlidingLog::default();
+        assert_eq!(log.admit(windows, 10, 1), Ok(1));
+        // An earlier reading decides as of the latest one.
+        assert_eq!(log.admit(windows, 5, 1), Err(2));
+        assert_eq!(log.admit(windows, 12, 1), Ok(1));
+    }
+
+    /// Admitted times of a log fed attempts at `times` (sorted), limit `limit`.
+    fn run(windows: SlidingWindows, limit: u32, times: &[Nanos]) -> Vec<(Nanos, bool)> {
+        let mut log = SlidingLog::default();
+        times
+            .iter()
+            .map(|&now| (now, log.admit(windows, now, limit).is_ok()))
+            .collect()
+    }
+
+    proptest! {
+        /// Against a brute-force log of every admission: no closed span of one period ever
+        /// holds more than the limit; and a call is refused only when the period and one
+        /// bucket before it hold the limit (a freed slot is never more than a bucket late).
+        #[test]
+        fn exact_against_a_brute_force_log(
+            period in 1u64..10_000,
+            limit in 1u32..20,
+            gaps in prop::collection::vec(0u64..3_000, 1..400),
+        ) {
+            let windows = SlidingWindows::new(period);
+            let times: Vec<Nanos> = gaps
+                .iter()
+                .scan(1_000_000u64, |now, gap| { *now += gap; Some(*now) })
+                .collect();
+            let decisions = run(windows, limit, &times);
+            let admitted: Vec<Nanos> =
+                decisions.iter().filter(|(_, ok)| *ok).map(|(t, _)| *t).collect();
+            for (i, &start) in admitted.iter().enumerate() {
+                let within = admitted[i..].iter().take_while(|&&t| t <= start + period).count();
+                prop_assert!(within <= limit as usize, "{within} admissions in [{start}, {start} + {period}]");
+            }
+            for &(now, ok) in &decisions {
+                if !ok {
+                    let recent = admitted
+                        .iter()
+                        .filter(|&&t| t <= now && t + period + windows.width > now)
+                        .count();
+                    prop_assert!(recent >= limit as usize, "refused at {now} with {recent} recent");
+                }
+            }
+        }
+    }
+}
