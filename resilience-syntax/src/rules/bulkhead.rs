@@ -112,7 +112,7 @@ pub type Check = fn(&View<'_>) -> Option<Problem>;
 pub const COMBINATIONS: &[Combination<Check>] = &[
     Combination {
         check: min_concurrent_needs_adaptive,
-        broken_by: &[&[("min_concurrent", "2")]],
+        broken_by: &[&[("max_concurrent", "4"), ("min_concurrent", "2")]],
     },
     Combination {
         check: min_concurrent_at_most_max,
