@@ -9,7 +9,8 @@
 //! bulkhead was at least half full adds `1 / limit` (one per round trip, as TCP's congestion
 //! avoidance); a less busy bulkhead says nothing about a higher limit (it is app-limited).
 //! Until the first congestion, each call adds 1 (the limit doubles every round trip, TCP's slow
-//! start), so a bulkhead that starts at `min_concurrent` reaches its working limit quickly.
+//! start), so a bulkhead that starts at `min_concurrent` reaches its working limit quickly; as
+//! in TCP, that first congestion halves the limit, since slow start can overshoot by as much.
 
 use super::min_latency::MinLatency;
 use super::sample::{Bounds, Sample};
@@ -55,7 +56,7 @@ impl Aimd {
             .is_some_and(|min| sample.latency as f64 > TOLERANCE * min as f64);
         if sample.failed || too_slow {
             if sample.started >= self.cut_at {
-                self.limit *= BACKOFF;
+                self.limit *= if self.slow_start { 0.5 } else { BACKOFF };
                 self.cut_at = sample.ended();
                 self.slow_start = false;
             }
@@ -90,10 +91,18 @@ mod tests {
             limit = aimd.on_sample(&calls.next(10.0, limit as usize, false), BOUNDS);
         }
         assert_eq!(limit, 11.0, "slow start: one per call");
-        let cut = aimd.on_sample(&calls.next(20.0, 11, false), BOUNDS);
-        assert!((cut - 9.9).abs() < 1e-9, "{cut}");
-        let after = aimd.on_sample(&calls.next(10.0, 9, false), BOUNDS);
-        assert!((after - (9.9 + 1.0 / 9.9)).abs() < 1e-9, "{after}");
+        assert_eq!(
+            aimd.on_sample(&calls.next(20.0, 11, false), BOUNDS),
+            5.5,
+            "halved"
+        );
+        let after = aimd.on_sample(&calls.next(10.0, 5, false), BOUNDS);
+        assert!((after - (5.5 + 1.0 / 5.5)).abs() < 1e-9, "{after}");
+        let cut = aimd.on_sample(&calls.next(20.0, 5, false), BOUNDS);
+        assert!(
+            (cut - after * BACKOFF).abs() < 1e-9,
+            "then cut by BACKOFF: {cut}"
+        );
     }
 
     #[test]
@@ -108,6 +117,7 @@ mod tests {
     #[test]
     fn errors_cut_the_limit_once_per_round_trip() {
         let mut aimd = Aimd::new(50.0);
+        aimd.slow_start = false;
         let mut calls = Stream::new();
         aimd.on_sample(&calls.next(10.0, 10, false), BOUNDS);
         let first = calls.next(10.0, 50, true);

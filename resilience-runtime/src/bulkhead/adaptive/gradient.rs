@@ -1,16 +1,20 @@
 //! `adaptive = "gradient"`: the limit follows the ratio of the no-load latency to the recent
 //! latency, as Netflix concurrency-limits' `Gradient2Limit`, with its drift fixed.
 //!
-//! Each call updates a short average of the latency (about the last ten calls) and
-//! `gradient = clamp(TOLERANCE × no_load / recent, 0.5, 1)`; the new limit is
-//! `limit × gradient + queue`, where `queue = √limit` is the headroom that lets it grow, and
-//! the limit moves a fifth of the way there (smoothing). Gradient2 compares the recent latency
-//! with a long-term average of all latencies, which includes the queueing the limit causes:
-//! under steady load that average rises with the limit, the gradient stays at 1, and the limit
-//! ratchets up to its maximum (Netflix concurrency-limits issues #134 and #141). Here the
-//! comparison is with [`MinLatency`], which steady load never raises. A failed call cuts the
-//! limit by [`BACKOFF`] once per round trip, as AIMD's; a call that started while the bulkhead
-//! was less than half full moves nothing (it says nothing about a higher limit).
+//! The calls admitted under the limit in force are averaged over one round trip (as many
+//! calls as the limit, each started after the last move; Netflix pairs Gradient2 with such a
+//! window): a limit moved on every call reacts to evidence one round trip old and
+//! oscillates. Then `gradient = clamp(TOLERANCE × no_load / average, 0.5, 1)`, the new limit
+//! is `limit × gradient + √limit` (the square root is the headroom that lets it grow), and the
+//! limit moves half of the way there.
+//!
+//! Gradient2 compares the recent latency with a long-term average of all latencies, which
+//! includes the queueing the limit causes: under steady load that average rises with the
+//! limit, the gradient stays at 1, and the limit ratchets up to its maximum (Netflix
+//! concurrency-limits issues #134 and #141). Here the comparison is with [`MinLatency`], which
+//! steady load never raises. A failed call cuts the limit by [`BACKOFF`] at once, once per
+//! round trip, as AIMD's; a call that started while the bulkhead was less than half full is
+//! left out of the average (it says nothing about a higher limit).
 
 use super::min_latency::MinLatency;
 use super::sample::{Bounds, Sample};
@@ -19,20 +23,19 @@ use super::sample::{Bounds, Sample};
 pub(crate) const TOLERANCE: f64 = 1.25;
 /// The limit's factor on a failure.
 pub(crate) const BACKOFF: f64 = 0.9;
-/// How far the limit moves towards its new value on each call.
-const SMOOTHING: f64 = 0.2;
-/// The weight of a call in the short latency average (about the last ten calls).
-const RECENT_WEIGHT: f64 = 0.1;
+/// How far the limit moves towards its new value at the end of a round trip.
+const SMOOTHING: f64 = 0.5;
 
 /// The state of a gradient limit.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Gradient {
     limit: f64,
     min_latency: MinLatency,
-    /// The short latency average, in nanoseconds; 0 before the first call.
-    recent: f64,
-    /// Calls that started before this instant predate the last cut for a failure.
-    cut_at: u64,
+    /// Calls that started before this instant predate the last move.
+    moved_at: u64,
+    /// The latencies (nanoseconds) of this round trip's calls, summed, and their count.
+    window_sum: f64,
+    window_calls: u32,
 }
 
 impl Gradient {
@@ -41,8 +44,9 @@ impl Gradient {
         Self {
             limit,
             min_latency: MinLatency::new(),
-            recent: 0.0,
-            cut_at: 0,
+            moved_at: 0,
+            window_sum: 0.0,
+            window_calls: 0,
         }
     }
 
@@ -54,29 +58,40 @@ impl Gradient {
     /// The limit after `sample`, inside `bounds`.
     pub(crate) fn on_sample(&mut self, sample: &Sample, bounds: Bounds) -> f64 {
         self.min_latency.observe(sample, self.limit, bounds.min);
-        if sample.failed {
-            if sample.started >= self.cut_at {
-                self.limit = bounds.clamp(self.limit * BACKOFF);
-                self.cut_at = sample.ended();
-            }
+        if sample.started < self.moved_at {
             return self.limit;
         }
-        let latency = sample.latency.max(1) as f64;
-        self.recent = if self.recent == 0.0 {
-            latency
-        } else {
-            self.recent + RECENT_WEIGHT * (latency - self.recent)
-        };
+        if sample.failed {
+            self.move_to(bounds.clamp(self.limit * BACKOFF), sample);
+            return self.limit;
+        }
         let Some(no_load) = self.min_latency.estimate() else {
             return self.limit;
         };
         if (sample.in_flight as f64) * 2.0 < self.limit {
             return self.limit;
         }
-        let gradient = (TOLERANCE * no_load as f64 / self.recent).clamp(0.5, 1.0);
+        self.window_sum += sample.latency.max(1) as f64;
+        self.window_calls += 1;
+        if f64::from(self.window_calls) < self.limit.floor() {
+            return self.limit;
+        }
+        let average = self.window_sum / f64::from(self.window_calls);
+        let gradient = (TOLERANCE * no_load as f64 / average).clamp(0.5, 1.0);
         let target = self.limit * gradient + self.limit.sqrt();
-        self.limit = bounds.clamp(self.limit + SMOOTHING * (target - self.limit));
+        self.move_to(
+            bounds.clamp(self.limit + SMOOTHING * (target - self.limit)),
+            sample,
+        );
         self.limit
+    }
+
+    /// Sets the limit and starts a new round trip after the call `sample`.
+    fn move_to(&mut self, limit: f64, sample: &Sample) {
+        self.limit = limit;
+        self.moved_at = sample.ended();
+        self.window_sum = 0.0;
+        self.window_calls = 0;
     }
 }
 
@@ -95,12 +110,12 @@ mod tests {
         let mut gradient = Gradient::new(4.0);
         let mut calls = Stream::new();
         let mut limit = 4.0;
-        for _ in 0..60 {
+        for _ in 0..300 {
             limit = gradient.on_sample(&calls.next(10.0, limit as usize, false), BOUNDS);
         }
         assert!(limit > 20.0, "{limit}");
         let high = limit;
-        for _ in 0..20 {
+        for _ in 0..200 {
             limit = gradient.on_sample(&calls.next(30.0, limit as usize, false), BOUNDS);
         }
         assert!(limit < high / 2.0, "{high} -> {limit}");
@@ -128,14 +143,16 @@ mod tests {
         let mut gradient = Gradient::new(10.0);
         let mut calls = Stream::new();
         let mut limit = 10.0;
-        for _ in 0..1_000 {
+        for _ in 0..2_000 {
             limit = gradient.on_sample(&calls.next(10.0, limit as usize, false), bounds);
         }
         assert_eq!(limit, 30.0);
-        // Within one window of the no-load estimate (60 calls of 100 ms): it has not been
-        // re-stated yet, and the limit shrinks to its floor.
-        for _ in 0..60 {
-            limit = gradient.on_sample(&calls.next(100.0, limit as usize, false), bounds);
+        // Within one window of the no-load estimate (240 calls of 40 ms after the first): it
+        // has not been re-stated yet, and the limit shrinks to its floor.
+        let mut gradient = Gradient::new(30.0);
+        gradient.on_sample(&calls.next(10.0, 30, false), bounds);
+        for _ in 0..240 {
+            limit = gradient.on_sample(&calls.next(40.0, limit as usize, false), bounds);
         }
         assert_eq!(limit, 5.0);
     }
@@ -174,9 +191,9 @@ mod tests {
         );
     }
 
-    /// Gradient2's comparison with a long-term exponential average of every latency (600
-    /// calls), as the published algorithm does: only to show the drift the test above rules
-    /// out.
+    /// Gradient2 as published, moved on every call: a short average (ten calls) compared with
+    /// a long-term exponential average of every latency (600 calls), smoothing 0.2. Only to
+    /// show the drift the test above rules out.
     struct NaiveGradient2 {
         limit: f64,
         recent: f64,
@@ -200,14 +217,14 @@ mod tests {
                     value + weight * (latency - value)
                 }
             };
-            self.recent = average(self.recent, RECENT_WEIGHT);
+            self.recent = average(self.recent, 0.1);
             self.long = average(self.long, 2.0 / 601.0);
             if in_flight * 2.0 < self.limit {
                 return self.limit;
             }
             let gradient = (TOLERANCE * self.long / self.recent).clamp(0.5, 1.0);
             let target = self.limit * gradient + self.limit.sqrt();
-            self.limit = bounds.clamp(self.limit + SMOOTHING * (target - self.limit));
+            self.limit = bounds.clamp(self.limit + 0.2 * (target - self.limit));
             self.limit
         }
     }
