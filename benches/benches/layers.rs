@@ -37,6 +37,15 @@ async fn service(n: u64) -> Result<u64, BenchError> {
     Ok(black_box(n))
 }
 
+#[bulkhead(
+    name = "bench-bulkhead-adaptive",
+    max_concurrent = 64,
+    adaptive = "vegas"
+)]
+async fn ours_bulkhead_adaptive(n: u64) -> Result<u64, BenchError> {
+    service(n).await
+}
+
 #[bulkhead(name = "bench-bulkhead", max_concurrent = 64)]
 async fn ours_bulkhead(n: u64) -> Result<u64, BenchError> {
     service(n).await
@@ -204,6 +213,12 @@ fn layers(c: &mut Criterion) {
         }};
     }
     pair!("bulkhead", ours_bulkhead, peer_bulkhead, "tokio_semaphore");
+    pair!(
+        "adaptive_bulkhead",
+        ours_bulkhead_adaptive,
+        ours_bulkhead,
+        "static_bulkhead"
+    );
     pair!("timeout", ours_timeout, peer_timeout, "tokio_timeout");
     pair!("retry", ours_retry, peer_retry, "backon");
     pair!("hedge", ours_hedge, peer_timeout, "tokio_timeout");

@@ -30,7 +30,7 @@ pub use crate::base::call::start::{CallStart, call_start};
 pub use crate::base::call::wait::{Waiting, sleep, sleep_blocking};
 pub use crate::base::describe::probe::{DescribeWith, Probe, ProbeDebug, ProbeOther, by_type_name};
 pub use crate::base::describe::{DescribeError, Described};
-pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_wait};
+pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_finish, bulkhead_wait};
 pub use crate::circuit_breaker::adapter::{ignore_none, ok_succeeds, record_any, record_outcome};
 pub use crate::hedge::adapter::hedge_call;
 pub use crate::quota::adapter::{quota_admit, quota_admit_key};

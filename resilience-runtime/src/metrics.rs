@@ -31,7 +31,8 @@
 //! | `resilience_rate_limit_backend_fallback_decisions_total` | counter | `name` | remote backend only: decisions made by `on_backend_error` |
 //! | `resilience_bulkhead_in_flight` | gauge | `name` | calls holding a slot |
 //! | `resilience_bulkhead_waiting` | gauge | `name` | calls waiting for a slot |
-//! | `resilience_bulkhead_max_concurrent` | gauge | `name` | the limit |
+//! | `resilience_bulkhead_max_concurrent` | gauge | `name` | the configured limit (an adaptive bulkhead's highest) |
+//! | `resilience_bulkhead_limit` | gauge | `name` | the limit in force (an adaptive bulkhead's moves) |
 //! | `resilience_bulkhead_peak_in_flight` | gauge | `name` | the most calls in flight at once so far |
 //! | `resilience_retry_attempts_total` | counter | `name` | retries: attempts after the first of their call |
 //! | `resilience_retry_budget_exhausted_total` | counter | `name` | retries the budget refused: each ended its call with its last outcome |
@@ -127,6 +128,8 @@ pub const BULKHEAD_IN_FLIGHT: &str = "resilience_bulkhead_in_flight";
 pub const BULKHEAD_WAITING: &str = "resilience_bulkhead_waiting";
 /// `resilience_bulkhead_max_concurrent{name}`.
 pub const BULKHEAD_MAX_CONCURRENT: &str = "resilience_bulkhead_max_concurrent";
+/// `resilience_bulkhead_limit{name}`.
+pub const BULKHEAD_LIMIT: &str = "resilience_bulkhead_limit";
 /// `resilience_bulkhead_peak_in_flight{name}`.
 pub const BULKHEAD_PEAK_IN_FLIGHT: &str = "resilience_bulkhead_peak_in_flight";
 /// `resilience_retry_attempts_total{name}`: retries (attempts after the first).
@@ -276,6 +279,7 @@ fn record_bulkhead(bulkhead: &Bulkhead) {
     gauge!(BULKHEAD_IN_FLIGHT, "name" => name).set(as_gauge(metrics.in_flight));
     gauge!(BULKHEAD_WAITING, "name" => name).set(as_gauge(metrics.waiting));
     gauge!(BULKHEAD_MAX_CONCURRENT, "name" => name).set(as_gauge(bulkhead.max_concurrent()));
+    gauge!(BULKHEAD_LIMIT, "name" => name).set(as_gauge(metrics.limit));
     gauge!(BULKHEAD_PEAK_IN_FLIGHT, "name" => name).set(as_gauge(metrics.peak_in_flight));
 }
 
@@ -417,7 +421,16 @@ fn describe() {
         Unit::Count,
         "Calls waiting for a bulkhead slot"
     );
-    describe_gauge!(BULKHEAD_MAX_CONCURRENT, Unit::Count, "The bulkhead's limit");
+    describe_gauge!(
+        BULKHEAD_MAX_CONCURRENT,
+        Unit::Count,
+        "The bulkhead's configured limit"
+    );
+    describe_gauge!(
+        BULKHEAD_LIMIT,
+        Unit::Count,
+        "The bulkhead's limit in force (an adaptive one moves it)"
+    );
     describe_gauge!(
         BULKHEAD_PEAK_IN_FLIGHT,
         Unit::Count,

@@ -253,6 +253,53 @@ async fn a_warm_retry_with_a_budget_allocates_nothing() {
     assert_eq!(asking, retried, "asking the budget allocated");
 }
 
+#[bulkhead(name = "alloc-adaptive", max_concurrent = 4, adaptive = "aimd")]
+async fn adaptive_pool(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
+#[bulkhead(name = "alloc-adaptive-sync", max_concurrent = 4, adaptive = "vegas")]
+fn adaptive_sync_pool(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
+#[bulkhead(
+    name = "alloc-adaptive-gradient",
+    max_concurrent = 4,
+    adaptive = "gradient"
+)]
+async fn gradient_pool(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
+/// An adaptive bulkhead times each call and feeds its algorithm when it ends: none of it
+/// allocates.
+#[tokio::test(flavor = "current_thread")]
+async fn a_warm_adaptive_bulkhead_allocates_nothing() {
+    assert_eq!(adaptive_pool(1).await, Ok(1));
+    assert_eq!(adaptive_sync_pool(1), Ok(1));
+    assert_eq!(gradient_pool(1).await, Ok(1));
+    let allocations = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(adaptive_pool(n).await, Ok(n));
+            assert_eq!(adaptive_sync_pool(n), Ok(n));
+            assert_eq!(gradient_pool(n).await, Ok(n));
+        }
+    })
+    .await;
+    assert_eq!(allocations, 0, "an adaptive bulkhead allocated");
+    let pool = resilience_runtime::registry()
+        .bulkhead("alloc-adaptive")
+        .unwrap();
+    assert_eq!(pool.metrics().permitted, 1001);
+    let pool = BulkheadLayer::new(
+        "alloc-tower-adaptive",
+        BulkheadConfig::new(4).with_adaptive(resilience_runtime::bulkhead::Adaptive::Aimd),
+    );
+    let inner = service_fn(|n: u32| std::future::ready(Ok::<_, Infallible>(n)));
+    assert_warm_calls_allocate_nothing("an adaptive bulkhead", pool.layer(inner)).await;
+}
+
 #[tokio::test(flavor = "current_thread")]
 async fn warm_call_sites_allocate_nothing() {
     // The counter sees allocations.

@@ -35,7 +35,7 @@ pub(crate) use kind::Kind;
 pub(crate) use layer::Layer;
 pub(crate) use parse::parse;
 
-pub(crate) use bulkhead::BulkheadLayer;
+pub(crate) use bulkhead::{Adaptive, BulkheadLayer};
 pub(crate) use chaos::ChaosLayer;
 pub(crate) use circuit_breaker::{CircuitBreakerLayer, WindowSpec};
 pub(crate) use fallback::FallbackLayer;

@@ -305,10 +305,14 @@ mod tests {
         let limiter = rules::rate_limit::COMBINATIONS
             .iter()
             .map(|rule| rule.broken_by);
+        let bulkhead = rules::bulkhead::COMBINATIONS
+            .iter()
+            .map(|rule| rule.broken_by);
         let sources = retry
             .map(|sources| ("retry", sources))
             .chain(breaker.map(|sources| ("circuit_breaker", sources)))
-            .chain(limiter.map(|sources| ("rate_limit", sources)));
+            .chain(limiter.map(|sources| ("rate_limit", sources)))
+            .chain(bulkhead.map(|sources| ("bulkhead", sources)));
         let mut checked = 0;
         for (kind, broken_by) in sources {
             let section = section(kind).expect("a configured kind");

@@ -1,4 +1,5 @@
-//! `#[bulkhead]`: holds one of the bulkhead's permits while the layers below run.
+//! `#[bulkhead]`: holds one of the bulkhead's permits while the layers below run, and gives
+//! it back with their outcome (which an adaptive bulkhead learns from).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -41,7 +42,7 @@ pub(super) fn wrap(
             #exit: {
                 let #permit = #admission;
                 let #outcome = #inner;
-                ::core::mem::drop(#permit);
+                #krate::__private::bulkhead_finish(#permit, &#outcome);
                 #outcome
             }
         }

@@ -8,7 +8,7 @@ use syn::{LitStr, Path};
 use super::registered::Registered;
 
 use crate::attrs::{
-    Backend, Backoff, BulkheadLayer, ChaosLayer, CircuitBreakerLayer, HedgeLayer, Jitter,
+    Adaptive, Backend, Backoff, BulkheadLayer, ChaosLayer, CircuitBreakerLayer, HedgeLayer, Jitter,
     OnBackendError, OnLimit, Preset, QuotaLayer, QuotaWindow, RateLimitLayer, RetryLayer,
     WindowSpec,
 };
@@ -195,8 +195,19 @@ pub(super) fn rate_limit(krate: &Path, layer: &RateLimitLayer) -> TokenStream {
 /// The config of a `#[bulkhead]` layer, as a const builder chain.
 pub(super) fn bulkhead(krate: &Path, layer: &BulkheadLayer) -> TokenStream {
     let max_concurrent = Literal::usize_unsuffixed(layer.max_concurrent.unwrap_or(1) as usize);
+    let adaptive = layer.adaptive.and_then(|adaptive| {
+        let variant = match adaptive {
+            Adaptive::Aimd => quote!(Aimd),
+            Adaptive::Gradient => quote!(Gradient),
+            Adaptive::Vegas => quote!(Vegas),
+            Adaptive::Off => return None,
+        };
+        Some(quote!(#krate::bulkhead::Adaptive::#variant))
+    });
     let chain = setters! {
         with_max_wait => layer.max_wait.map(duration_tokens),
+        with_adaptive => adaptive,
+        with_min_concurrent => layer.min_concurrent.map(|min| Literal::usize_unsuffixed(min as usize)),
     };
     quote!(#krate::bulkhead::BulkheadConfig::new(#max_concurrent) #chain)
 }

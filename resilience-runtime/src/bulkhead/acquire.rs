@@ -5,11 +5,11 @@ use std::future::Future;
 
 use crate::Error;
 use crate::base::admission::Admission;
-use crate::base::call::noted;
+use crate::base::call::noted::{self, Noted, noted_blocking};
 
 use super::handle::Bulkhead;
 use super::handle::REJECTED;
-use super::permit::BulkheadPermit;
+use super::permit::{BulkheadPermit, Verdict};
 
 impl Bulkhead {
     /// Takes a slot if one is free right now, without waiting (whatever `max_wait` says).
@@ -77,8 +77,26 @@ impl Bulkhead {
     {
         // A rejection is noted for the layer around this one (see `CircuitBreaker::call`);
         // `fut`'s own outcome, noted or not, passes through as it is.
-        let _permit = self.acquire().await.map_err(noted::convert)?;
-        fut.await
+        let permit = self.acquire().await.map_err(noted::convert)?;
+        if permit.started.is_none() {
+            return fut.await;
+        }
+        // An adaptive bulkhead tells an inner layer's rejection (noted) from a failure.
+        match Noted::new(fut).await {
+            Ok(value) => {
+                permit.finish(Verdict::Succeeded);
+                Ok(value)
+            }
+            Err(failure) => {
+                permit.finish(
+                    failure
+                        .layer
+                        .as_ref()
+                        .map_or(Verdict::Failed, Verdict::of_layer_error),
+                );
+                Err(failure.pass_on())
+            }
+        }
     }
 
     /// Runs `f` holding a slot (see [`acquire_blocking`](Bulkhead::acquire_blocking)).
@@ -91,15 +109,32 @@ impl Bulkhead {
         F: FnOnce() -> Result<T, E>,
         E: From<Error>,
     {
-        let _permit = self.acquire_blocking().map_err(noted::convert)?;
-        f()
+        let permit = self.acquire_blocking().map_err(noted::convert)?;
+        if permit.started.is_none() {
+            return f();
+        }
+        match noted_blocking(f) {
+            Ok(value) => {
+                permit.finish(Verdict::Succeeded);
+                Ok(value)
+            }
+            Err(failure) => {
+                permit.finish(
+                    failure
+                        .layer
+                        .as_ref()
+                        .map_or(Verdict::Failed, Verdict::of_layer_error),
+                );
+                Err(failure.pass_on())
+            }
+        }
     }
 
     /// The rejection of a call, counted and logged. The error is built inline, in the
     /// caller's result (see the rate limiter's `reject`).
     #[inline(always)]
     pub(super) fn reject(&self) -> Error {
-        let max_concurrent = self.max_concurrent();
+        let max_concurrent = self.limit();
         self.note_rejection(max_concurrent);
         Error::bulkhead_full(self.name, max_concurrent)
     }

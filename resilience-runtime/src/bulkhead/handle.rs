@@ -2,7 +2,7 @@
 //! changing that while calls run.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 use crate::base::named::Named;
 use crate::base::stripes::Stripes;
 
+use super::adaptive::Controller;
 use super::config::BulkheadConfig;
 use super::sync::{RELAXED, SEQ, SlotCounter};
 
@@ -38,6 +39,15 @@ pub struct Bulkhead {
     pub(super) name: &'static str,
     // The configuration lives in atomics so that it can change while calls are in flight.
     pub(super) max_concurrent: SlotCounter,
+    /// The limit admission reads: `max_concurrent` for a static bulkhead, the algorithm's
+    /// latest for an adaptive one.
+    pub(super) limit: SlotCounter,
+    /// The algorithm as [`algorithm_code`](super::limit::algorithm_code) writes it (0: static),
+    /// read without a lock by admission (whether to time the call) and the reports.
+    pub(super) algorithm: AtomicU8,
+    pub(super) min_concurrent: AtomicUsize,
+    /// The algorithm's state, updated by finished calls (a try-lock: see `limit.rs`).
+    pub(super) controller: Mutex<Option<Controller>>,
     pub(super) max_wait_nanos: AtomicU64,
     pub(super) in_flight: SlotCounter,
     pub(super) async_waiters: AtomicUsize,
@@ -58,6 +68,10 @@ macro_rules! empty_bulkhead {
         Bulkhead {
             name: $name,
             max_concurrent: SlotCounter::new($config.max_concurrent()),
+            limit: SlotCounter::new(super::limit::starting_limit(&$config)),
+            algorithm: AtomicU8::new(super::limit::algorithm_code($config.adaptive())),
+            min_concurrent: AtomicUsize::new($config.min_concurrent()),
+            controller: Mutex::new(super::limit::starting_controller(&$config)),
             max_wait_nanos: AtomicU64::new(saturating_nanos($config.max_wait())),
             in_flight: SlotCounter::new(0),
             async_waiters: AtomicUsize::new(0),
@@ -93,10 +107,18 @@ impl Bulkhead {
     }
 
     /// The configuration in force: as declared, or as last changed with
-    /// [`set_max_concurrent`](Self::set_max_concurrent) and [`set_max_wait`](Self::set_max_wait).
+    /// [`set_max_concurrent`](Self::set_max_concurrent), [`set_max_wait`](Self::set_max_wait),
+    /// [`set_adaptive`](Self::set_adaptive) and
+    /// [`set_min_concurrent`](Self::set_min_concurrent).
     #[must_use]
     pub fn config(&self) -> BulkheadConfig {
-        BulkheadConfig::new(self.max_concurrent()).with_max_wait(self.max_wait())
+        let config = BulkheadConfig::new(self.max_concurrent())
+            .with_max_wait(self.max_wait())
+            .with_min_concurrent(self.min_concurrent.load(RELAXED));
+        match self.adaptive() {
+            Some(algorithm) => config.with_adaptive(algorithm),
+            None => config,
+        }
     }
 
     /// Permits held right now.
@@ -105,7 +127,8 @@ impl Bulkhead {
         self.in_flight.load(RELAXED)
     }
 
-    /// The concurrency limit.
+    /// The configured concurrency limit: for an adaptive bulkhead, the highest its limit goes
+    /// ([`limit`](Self::limit) is the one in force).
     #[must_use]
     pub fn max_concurrent(&self) -> usize {
         self.max_concurrent.load(RELAXED)
@@ -117,7 +140,9 @@ impl Bulkhead {
         Duration::from_nanos(self.max_wait_nanos.load(RELAXED))
     }
 
-    /// Changes the concurrency limit while calls run.
+    /// Changes the concurrency limit while calls run. An adaptive bulkhead keeps its
+    /// algorithm's state: a lower `max_concurrent` clamps the limit in force, a higher one
+    /// lets the algorithm grow it.
     ///
     /// Calls in flight keep their slots and give them back as usual, so nothing leaks: after
     /// lowering the limit below the calls in flight, new calls wait (or are rejected) until
@@ -137,6 +162,8 @@ impl Bulkhead {
     /// ```
     pub fn set_max_concurrent(&self, max_concurrent: usize) {
         let before = self.max_concurrent.swap(max_concurrent, SEQ);
+        let limit_before = self.limit.load(SEQ);
+        let limit = self.clamp_limit();
         tracing::info!(
             target: "resilience_runtime::bulkhead",
             name = self.name,
@@ -144,7 +171,7 @@ impl Bulkhead {
             after = max_concurrent,
             "bulkhead resized"
         );
-        if max_concurrent > before {
+        if limit > limit_before {
             self.wake_all();
         }
     }

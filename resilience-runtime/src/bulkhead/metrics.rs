@@ -21,6 +21,9 @@ pub struct BulkheadMetrics {
     pub peak_in_flight: usize,
     /// Callers waiting for a slot right now.
     pub waiting: usize,
+    /// The limit in force: `max_concurrent`, or where an adaptive bulkhead's algorithm has
+    /// moved it ([`Bulkhead::limit`]).
+    pub limit: usize,
 }
 
 /// A point-in-time view of a [`Bulkhead`], for status pages.
@@ -45,6 +48,7 @@ impl Bulkhead {
             in_flight: self.in_flight.load(RELAXED),
             peak_in_flight: self.peak.load(RELAXED),
             waiting: self.async_waiters.load(RELAXED) + self.blocking_waiters.load(RELAXED),
+            limit: self.limit(),
         }
     }
 

@@ -10,8 +10,14 @@
 //! `Mutex` + `Condvar` (blocking); a release only touches them when someone is waiting.
 //! Waiting is not FIFO-fair: a caller arriving while a slot is free takes it even if others
 //! are queued.
+//!
+//! An adaptive bulkhead (`BulkheadConfig::with_adaptive`) moves its limit between
+//! `min_concurrent` and `max_concurrent` from its calls' latency and errors: admission reads
+//! the limit from the same atomic and also reads the clock; a finished call feeds its
+//! algorithm (`adaptive/`) under a try-lock (`limit.rs`).
 
 // The public face: the bulkhead and its handle, its configuration, its permits, its metrics.
+mod adaptive;
 mod config;
 mod handle;
 mod metrics;
@@ -20,6 +26,7 @@ mod permit;
 // Admission: the lock-free slot counting, the acquire calls, the waiting for a slot.
 mod acquire;
 pub(crate) mod adapter;
+mod limit;
 mod slots;
 mod sync;
 mod waiting;
@@ -27,7 +34,9 @@ mod waiting;
 #[cfg(all(test, not(loom)))]
 mod test_support;
 
+pub use adaptive::Adaptive;
 pub use config::BulkheadConfig;
 pub use handle::{Bulkhead, BulkheadHandle};
 pub use metrics::{BulkheadMetrics, BulkheadSnapshot};
 pub use permit::BulkheadPermit;
+pub(crate) use permit::Verdict;

@@ -3,12 +3,71 @@
 
 use std::fmt;
 
+use crate::Error;
+use crate::base::call::outcome::{Attempt, Failure};
+use crate::base::clock::Nanos;
+
 use super::handle::Bulkhead;
 
+/// When a call admitted by an adaptive bulkhead started, and how many were in flight then.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Started {
+    pub(crate) at: Nanos,
+    pub(crate) in_flight: usize,
+}
+
+/// What a finished call tells an adaptive bulkhead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Verdict {
+    /// The service answered.
+    Succeeded,
+    /// The service failed, or the call timed out.
+    Failed,
+    /// Nothing about the service: an inner layer rejected the call.
+    NotASample,
+}
+
+impl Verdict {
+    /// The verdict on a layer's error: a timeout is the service's slowness, any other error
+    /// a rejection by an inner layer (which never reached the service).
+    pub(crate) const fn of_layer_error(error: &Error) -> Self {
+        match error {
+            Error::Timeout { .. } => Self::Failed,
+            _ => Self::NotASample,
+        }
+    }
+
+    /// The verdict on the layers below an attribute's bulkhead.
+    pub(crate) const fn of_attempt<T, E>(outcome: &Attempt<T, E>) -> Self {
+        match outcome {
+            Ok(_) => Self::Succeeded,
+            Err(Failure::Service(_)) => Self::Failed,
+            Err(Failure::Layer(error)) => Self::of_layer_error(error),
+        }
+    }
+}
+
 /// A slot in a [`Bulkhead`], given back when dropped.
+///
+/// For an adaptive bulkhead, the call's outcome is what moves the limit: end it with
+/// [`succeeded`](Self::succeeded) or [`failed`](Self::failed). A permit just dropped gives its
+/// slot back and tells the algorithm nothing (a call cancelled or panicking says nothing
+/// certain about the service); a static bulkhead ignores the outcome.
+///
+/// ```
+/// use resilience_runtime::bulkhead::{Adaptive, Bulkhead, BulkheadConfig};
+///
+/// let pool = Bulkhead::new("manual", BulkheadConfig::new(8).with_adaptive(Adaptive::Aimd));
+/// let permit = pool.try_acquire().unwrap();
+/// // ... the call ...
+/// permit.succeeded();
+/// assert_eq!(pool.in_flight(), 0);
+/// ```
 #[must_use = "the slot is released as soon as the permit is dropped"]
 pub struct BulkheadPermit<'a> {
     pub(super) bulkhead: &'a Bulkhead,
+    /// Set only by an adaptive bulkhead.
+    pub(super) started: Option<Started>,
 }
 
 impl BulkheadPermit<'_> {
@@ -16,6 +75,28 @@ impl BulkheadPermit<'_> {
     #[must_use]
     pub const fn bulkhead(&self) -> &Bulkhead {
         self.bulkhead
+    }
+
+    /// Gives the slot back after a call that succeeded: an adaptive bulkhead counts its
+    /// latency.
+    pub fn succeeded(self) {
+        self.finish(Verdict::Succeeded);
+    }
+
+    /// Gives the slot back after a call that failed (an error of the service, or a timeout):
+    /// an adaptive bulkhead counts it as a sign of overload.
+    pub fn failed(self) {
+        self.finish(Verdict::Failed);
+    }
+
+    /// Gives the slot back, the call's `verdict` told to an adaptive bulkhead first.
+    #[inline(always)]
+    pub(crate) fn finish(mut self, verdict: Verdict) {
+        if let Some(started) = self.started.take()
+            && verdict != Verdict::NotASample
+        {
+            self.bulkhead.record(started, verdict == Verdict::Failed);
+        }
     }
 }
 

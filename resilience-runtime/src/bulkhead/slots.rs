@@ -3,10 +3,11 @@
 //! waits). The loom models at the bottom check it under every interleaving of a few threads
 //! (`RUSTFLAGS="--cfg loom" cargo test -p resilience-runtime --release --lib loom`).
 
-use crate::base::kill_switch;
+use crate::base::{clock, kill_switch};
 
 use super::handle::{Bulkhead, PERMITTED};
-use super::permit::BulkheadPermit;
+use super::limit::STATIC;
+use super::permit::{BulkheadPermit, Started};
 use super::sync::{RELAXED, SEQ};
 
 // The slot counter and the waiter counters form a Dekker-style handshake (a releaser writes
@@ -15,7 +16,8 @@ use super::sync::{RELAXED, SEQ};
 // other. On x86 and ARMv8 SeqCst loads and RMWs cost the same as Acquire/AcqRel ones.
 
 impl Bulkhead {
-    /// The lock-free fast path: claims a slot with a CAS loop if the count is below the limit.
+    /// The lock-free fast path: claims a slot with a CAS loop if the count is below the limit
+    /// (an adaptive bulkhead's too: its algorithm publishes the limit in the same atomic).
     #[inline(always)]
     pub(super) fn try_take(&self) -> Option<BulkheadPermit<'_>> {
         // The kill switch lifts the limit but keeps the count, so that releasing it leaks
@@ -23,7 +25,7 @@ impl Bulkhead {
         let max = if kill_switch::engaged() {
             usize::MAX
         } else {
-            self.max_concurrent.load(SEQ)
+            self.limit.load(SEQ)
         };
         let mut current = self.in_flight.load(SEQ);
         loop {
@@ -44,7 +46,16 @@ impl Bulkhead {
         if now > self.peak.load(RELAXED) {
             self.peak.fetch_max(now, RELAXED);
         }
-        Some(BulkheadPermit { bulkhead: self })
+        // An adaptive bulkhead times the call: one relaxed load decides, a static one reads no
+        // clock.
+        let started = (self.algorithm.load(RELAXED) != STATIC).then(|| Started {
+            at: clock::now(),
+            in_flight: now,
+        });
+        Some(BulkheadPermit {
+            bulkhead: self,
+            started,
+        })
     }
 
     /// Gives a slot back, and hands it to a waiter if anyone waits.

@@ -18,6 +18,7 @@ use super::boxed::{self, into_box};
 use crate::Error;
 use crate::base::admission::Admission;
 use crate::base::call::wait::Waiting;
+use crate::bulkhead::Verdict;
 
 pin_project_lite::pin_project! {
     /// The response future of a [`BulkheadService`](super::BulkheadService) or a
@@ -33,6 +34,8 @@ pin_project_lite::pin_project! {
     {
         #[pin]
         stage: Stage<S, Req, P, S::Future>,
+        // Gives the permit back with what the call's outcome says of the service.
+        finish: fn(P, Verdict),
     }
 }
 
@@ -41,7 +44,8 @@ pin_project_lite::pin_project! {
     enum Stage<S, Req, P, F> {
         // The service made ready for this call, and its request, until admitted.
         Waiting { wait: Waiting<'static, P>, call: Option<(S, Req)> },
-        Running { #[pin] inner: F, permit: P },
+        // The permit is taken out when the call ends, to be finished with its outcome.
+        Running { #[pin] inner: F, permit: Option<P> },
         Rejected { error: Option<Error> },
         Done,
     }
@@ -50,13 +54,15 @@ pin_project_lite::pin_project! {
 impl<S: Service<Req>, Req, P> AdmissionFuture<S, Req, P> {
     /// The future of a call `admission` decided on: the call to `service` now, holding the
     /// permit; the rejection; or the wait `wait` makes, holding the ready `service` (a clone
-    /// is left in its place, as tower's documentation advises).
+    /// is left in its place, as tower's documentation advises). `finish` gives the permit back
+    /// when the call ends, with the verdict of its outcome (an adaptive bulkhead learns from it).
     #[inline]
     pub(super) fn admit(
         service: &mut S,
         request: Req,
         admission: Admission<P>,
         wait: impl FnOnce() -> Waiting<'static, P>,
+        finish: fn(P, Verdict),
     ) -> Self
     where
         S: Clone,
@@ -65,7 +71,7 @@ impl<S: Service<Req>, Req, P> AdmissionFuture<S, Req, P> {
             // Should `call` panic, the permit is dropped, which releases it.
             Admission::Admitted(permit) => Stage::Running {
                 inner: service.call(request),
-                permit,
+                permit: Some(permit),
             },
             Admission::Rejected(error) => Stage::Rejected { error: Some(error) },
             Admission::Wait => {
@@ -77,7 +83,7 @@ impl<S: Service<Req>, Req, P> AdmissionFuture<S, Req, P> {
                 }
             }
         };
-        Self { stage }
+        Self { stage, finish }
     }
 }
 
@@ -90,12 +96,16 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let mut stage = self.project().stage;
+        let this = self.project();
+        let (mut stage, finish) = (this.stage, *this.finish);
         loop {
             match stage.as_mut().project() {
-                StageProjection::Running { inner, .. } => {
-                    let outcome = ready!(inner.poll(cx)).map_err(Into::into);
+                StageProjection::Running { inner, permit } => {
+                    let outcome: Result<_, BoxError> = ready!(inner.poll(cx)).map_err(Into::into);
                     // Released as soon as the call ends, not when the future is dropped.
+                    if let Some(permit) = permit.take() {
+                        finish(permit, verdict_of(&outcome));
+                    }
                     stage.set(Stage::Done);
                     return Poll::Ready(outcome);
                 }
@@ -104,7 +114,7 @@ where
                     let next = match (admitted, call.take()) {
                         (Ok(permit), Some((mut service, request))) => Stage::Running {
                             inner: service.call(request),
-                            permit,
+                            permit: Some(permit),
                         },
                         (Err(error), _) => Stage::Rejected { error: Some(error) },
                         // Only if `call` panicked during an earlier poll.
@@ -122,6 +132,15 @@ where
                 StageProjection::Done => return Poll::Ready(Err(boxed::polled_after_completion())),
             }
         }
+    }
+}
+
+/// What a call's outcome says of the service: an inner layer's rejection (a resilience
+/// [`Error`] other than a timeout) says nothing.
+fn verdict_of<R>(outcome: &Result<R, BoxError>) -> Verdict {
+    match outcome {
+        Ok(_) => Verdict::Succeeded,
+        Err(error) => boxed::layer_error(error).map_or(Verdict::Failed, Verdict::of_layer_error),
     }
 }
 

@@ -12,7 +12,9 @@ use crate::bulkhead::{Bulkhead, BulkheadConfig, BulkheadPermit};
 use crate::registry::registry;
 
 /// Caps the calls in flight with the named bulkhead: the same instance, slots and
-/// configuration as every `#[bulkhead]` site and layer of that name.
+/// configuration as every `#[bulkhead]` site and layer of that name. An adaptive bulkhead
+/// learns from the calls here as from an attribute's: the latency of each, and whether it
+/// failed (the inner service's error, or a timeout; an inner layer's rejection is no sample).
 ///
 /// A call takes a slot for as long as its response future runs. When none is free it waits
 /// up to the bulkhead's `max_wait` (by default not at all), then fails with
@@ -139,8 +141,12 @@ where
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         let bulkhead = self.bulkhead;
-        AdmissionFuture::admit(&mut self.inner, request, bulkhead_admit(bulkhead), || {
-            bulkhead_wait(bulkhead)
-        })
+        AdmissionFuture::admit(
+            &mut self.inner,
+            request,
+            bulkhead_admit(bulkhead),
+            || bulkhead_wait(bulkhead),
+            BulkheadPermit::finish,
+        )
     }
 }

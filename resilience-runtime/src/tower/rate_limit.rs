@@ -197,9 +197,14 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         let limiter = self.limiter;
         let admission = rate_limit_admit(limiter, None);
-        AdmissionFuture::admit(&mut self.inner, request, admission, || {
-            rate_limit_wait(limiter)
-        })
+        // A rate limit's permit is nothing: the outcome is no one's concern here.
+        AdmissionFuture::admit(
+            &mut self.inner,
+            request,
+            admission,
+            || rate_limit_wait(limiter),
+            |(), _| {},
+        )
     }
 }
 
@@ -225,8 +230,12 @@ where
         // Hashed at once: neither the admission nor a wait holds the key or the request.
         let key = (self.key.0)(&request).hashed_for(limiter);
         let admission = rate_limit_admit_key(limiter, None, &key);
-        AdmissionFuture::admit(&mut self.inner, request, admission, || {
-            rate_limit_wait_key(limiter, key)
-        })
+        AdmissionFuture::admit(
+            &mut self.inner,
+            request,
+            admission,
+            || rate_limit_wait_key(limiter, key),
+            |(), _| {},
+        )
     }
 }

@@ -1,8 +1,9 @@
 //! Every `#[bulkhead]` key: `max_concurrent`, `max_wait` (default: fail fast), `name`, adopting
-//! a bulkhead by name, and `crate`.
+//! a bulkhead by name, `crate`, and `adaptive` with `min_concurrent`.
 
 use std::time::Duration;
 
+use resilience_runtime::bulkhead::Adaptive;
 use resilience_runtime::{bulkhead, registry, Error};
 use tokio::time::sleep;
 
@@ -45,6 +46,26 @@ async fn with_crate(id: u32) -> Result<u32, AppError> {
     Ok(id)
 }
 
+#[bulkhead(name = "bh-adaptive", max_concurrent = 32, adaptive = "aimd", min_concurrent = 2)]
+async fn adaptive(id: u32) -> Result<u32, AppError> {
+    Ok(id)
+}
+
+#[bulkhead(name = "bh-gradient", max_concurrent = 8, adaptive = "gradient", max_wait = "5ms")]
+async fn gradient(id: u32) -> Result<u32, AppError> {
+    Ok(id)
+}
+
+#[bulkhead(name = "bh-vegas", max_concurrent = 8, adaptive = "vegas")]
+async fn vegas(id: u32) -> Result<u32, AppError> {
+    Ok(id)
+}
+
+#[bulkhead(name = "bh-off", max_concurrent = 8, adaptive = "off")]
+fn static_again(id: u32) -> Result<u32, AppError> {
+    Ok(id)
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -67,5 +88,18 @@ fn main() {
         assert_eq!(pool.metrics().permitted, 2);
 
         assert_eq!(with_crate(3).await, Ok(3));
+
+        assert_eq!(adaptive(4).await, Ok(4));
+        let pool = registry().bulkhead("bh-adaptive").unwrap();
+        assert_eq!(pool.adaptive(), Some(Adaptive::Aimd));
+        assert_eq!((pool.min_concurrent(), pool.max_concurrent()), (2, 32));
+        assert_eq!((gradient(5).await, vegas(6).await), (Ok(5), Ok(6)));
+        assert_eq!(
+            registry().bulkhead("bh-vegas").unwrap().adaptive(),
+            Some(Adaptive::Vegas)
+        );
+        assert_eq!(static_again(7), Ok(7));
+        let pool = registry().bulkhead("bh-off").unwrap();
+        assert_eq!((pool.adaptive(), pool.limit()), (None, 8));
     });
 }
