@@ -11,6 +11,9 @@ use std::sync::{Arc, PoisonError};
 
 use crate::base::clock;
 
+use super::backend::BackendStatus;
+#[cfg(not(feature = "redis"))]
+use super::backend::{Backend, FleetLink};
 use super::config::CircuitBreakerConfig;
 use super::event::CircuitEvent;
 use super::metrics::{self, CircuitBreakerMetrics, CircuitBreakerSnapshot, Counters};
@@ -51,6 +54,9 @@ pub struct CircuitBreaker {
     pub(super) windows: Windows,
     pub(super) counters: Counters,
     pub(super) events: Arc<EventLog>,
+    /// A fleet breaker's link to the shared state; `None` for a local one.
+    #[cfg(feature = "redis")]
+    pub(super) fleet: Option<Box<super::fleet::Link>>,
 }
 
 impl fmt::Debug for CircuitBreaker {
@@ -79,6 +85,79 @@ impl CircuitBreaker {
             windows: Windows::new(&config),
             counters: Counters::default(),
             events: EventLog::new(0),
+            #[cfg(feature = "redis")]
+            fleet: super::fleet::Link::of(name, &config),
+        }
+    }
+
+    /// A shared breaker named `name`: the same as `Arc::new(CircuitBreaker::new(..))`, and
+    /// for a fleet breaker ([`Backend::Redis`](super::Backend::Redis)) what lets it sync with
+    /// the fleet on its own, in a task its first call inside a tokio runtime starts. The
+    /// registry makes its breakers this way.
+    ///
+    /// ```
+    /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
+    ///
+    /// let breaker = CircuitBreaker::shared("doc-shared", CircuitBreakerConfig::new());
+    /// assert!(breaker.try_acquire().is_ok());
+    /// ```
+    #[must_use]
+    pub fn shared(name: &'static str, config: CircuitBreakerConfig) -> CircuitBreakerHandle {
+        Arc::new_cyclic(|_me| {
+            let breaker = Self::new(name, config);
+            #[cfg(feature = "redis")]
+            if let Some(link) = &breaker.fleet {
+                let _ = link.breaker.set(_me.clone());
+            }
+            breaker
+        })
+    }
+
+    /// Whether the fleet decides this breaker's state right now: a fleet breaker whose last
+    /// exchange succeeded. Its own rules then never open it, nor move it to half-open.
+    #[inline]
+    pub(super) fn fleet_decides(&self) -> bool {
+        #[cfg(feature = "redis")]
+        {
+            self.fleet.as_ref().is_some_and(|link| link.joined())
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            false
+        }
+    }
+
+    /// Hands a manual transition made here to the fleet, for a fleet breaker.
+    #[cfg(feature = "redis")]
+    pub(super) fn tell_fleet(&self, action: super::fleet::ManualAction) {
+        if let Some(link) = &self.fleet {
+            link.note(action);
+        }
+    }
+
+    /// The backend's status for the snapshot; `None` for a local breaker.
+    fn backend_status(&self, config: &CircuitBreakerConfig) -> Option<BackendStatus> {
+        #[cfg(feature = "redis")]
+        {
+            self.fleet.as_ref().map(|link| link.status(config))
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            (config.backend() == Backend::Redis).then(|| BackendStatus {
+                backend: Backend::Redis,
+                link: FleetLink::LocalOnly,
+                available: false,
+                sync_interval: config.sync_interval(),
+                syncs: 0,
+                round_trips: 0,
+                errors: 0,
+                incidents: 0,
+                fleet_generation: None,
+                holds_trial: false,
+                last_error: Some(String::from(
+                    "resilience-runtime was built without its `redis` feature",
+                )),
+            })
         }
     }
 
@@ -168,12 +247,15 @@ impl CircuitBreaker {
     /// snapshot.
     #[must_use]
     pub fn snapshot(&self) -> CircuitBreakerSnapshot {
+        let config = self.config();
         CircuitBreakerSnapshot {
             name: self.name,
             state: self.state(),
-            config: self.config(),
+            config,
             metrics: self.metrics(),
             recent_transitions: self.recent_transitions(),
+            backend: config.backend(),
+            backend_status: self.backend_status(&config),
         }
     }
 
@@ -231,6 +313,10 @@ impl crate::base::named::Named for CircuitBreaker {
 
     fn create(name: &'static str, config: Self::Config) -> Self {
         Self::new(name, config)
+    }
+
+    fn shared(name: &'static str, config: Self::Config) -> Arc<Self> {
+        Self::shared(name, config)
     }
 }
 

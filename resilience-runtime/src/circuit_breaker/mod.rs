@@ -68,6 +68,7 @@ mod trial;
 
 // What the state machine reads and counts: configuration, live tuning, sliding windows.
 mod append_only;
+mod backend;
 mod config;
 mod sliding_window;
 mod tuning;
@@ -75,15 +76,22 @@ mod window_switch;
 
 // What the breaker reports: metrics, events and their subscribers.
 mod event;
+mod fleet_cause;
 mod metrics;
 mod subscription;
+
+// A breaker shared by a fleet of processes.
+#[cfg(feature = "redis")]
+mod fleet;
 
 #[cfg(all(test, not(loom)))]
 mod test_support;
 
+pub use backend::{Backend, BackendStatus, FleetLink};
 pub use breaker::{CircuitBreaker, CircuitBreakerHandle};
 pub use config::{CircuitBreakerConfig, MAX_WINDOW_CALLS, MAX_WINDOW_SECS, SlidingWindow};
 pub use event::{CircuitEvent, TransitionReason};
+pub use fleet_cause::FleetCause;
 pub use metrics::{CircuitBreakerMetrics, CircuitBreakerSnapshot};
 pub use permit::CircuitPermit;
 pub use record_on::RecordOn;
