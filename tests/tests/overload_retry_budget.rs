@@ -95,7 +95,7 @@ impl Service {
         let failing = match phase {
             Phase::Healthy => false,
             Phase::Outage => true,
-            Phase::Recovering | Phase::Settled => self.draws.next() % 10 == 0,
+            Phase::Recovering | Phase::Settled => self.draws.next().is_multiple_of(10),
         };
         if failing {
             Err(ServiceError::Transient(String::from("unavailable")))

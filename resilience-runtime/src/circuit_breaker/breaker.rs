@@ -57,6 +57,10 @@ pub struct CircuitBreaker {
     /// A fleet breaker's link to the shared state; `None` for a local one.
     #[cfg(feature = "redis")]
     pub(super) fleet: Option<Box<super::fleet::Link>>,
+    /// The breaker's own handle, for a fleet breaker's sync task; set when it is made
+    /// [`shared`](Self::shared).
+    #[cfg(feature = "redis")]
+    pub(super) me: std::sync::OnceLock<std::sync::Weak<CircuitBreaker>>,
 }
 
 impl fmt::Debug for CircuitBreaker {
@@ -87,6 +91,8 @@ impl CircuitBreaker {
             events: EventLog::new(0),
             #[cfg(feature = "redis")]
             fleet: super::fleet::Link::of(name, &config),
+            #[cfg(feature = "redis")]
+            me: std::sync::OnceLock::new(),
         }
     }
 
@@ -106,8 +112,8 @@ impl CircuitBreaker {
         Arc::new_cyclic(|_me| {
             let breaker = Self::new(name, config);
             #[cfg(feature = "redis")]
-            if let Some(link) = &breaker.fleet {
-                let _ = link.breaker.set(_me.clone());
+            if breaker.fleet.is_some() {
+                let _ = breaker.me.set(_me.clone());
             }
             breaker
         })

@@ -43,7 +43,7 @@ impl CircuitBreaker {
         if let Some(link) = &self.fleet
             && !link.running()
         {
-            link.start();
+            self.start_fleet_sync(link);
         }
         let current = self.load();
         if current.state() == CircuitState::Closed {

@@ -3,9 +3,8 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, OnceLock, PoisonError, Weak};
+use std::sync::{Mutex, PoisonError};
 
-use super::super::CircuitBreaker;
 use super::super::backend::{Backend, BackendStatus, FleetLink};
 use super::super::config::CircuitBreakerConfig;
 use super::exchange::ManualAction;
@@ -29,8 +28,6 @@ pub(crate) struct Link {
     /// This process's name to the fleet: random, so that two processes (or two breakers of
     /// one name in one process) never take each other's trial lease.
     pub(crate) process: String,
-    /// The breaker itself, for the task that syncs it; set when it is made shared.
-    pub(crate) breaker: OnceLock<Weak<CircuitBreaker>>,
     /// A sync task runs.
     pub(crate) running: AtomicBool,
     /// The last exchange succeeded: the fleet decides, the local rules wait.
@@ -61,7 +58,6 @@ impl Link {
         }
         Some(Box::new(Self {
             process: process_id(),
-            breaker: OnceLock::new(),
             running: AtomicBool::new(false),
             joined: AtomicBool::new(false),
             link: AtomicU8::new(link_code(FleetLink::Connecting)),

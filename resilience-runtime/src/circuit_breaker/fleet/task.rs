@@ -9,27 +9,29 @@ use super::super::CircuitBreaker;
 use super::super::backend::FleetLink;
 use super::link::Link;
 
-impl Link {
-    /// Starts the sync task if it can: this breaker is shared (its handle can be reached) and
-    /// the caller runs inside a tokio runtime. Otherwise the breaker decides alone, and says
-    /// so in its snapshot.
+impl CircuitBreaker {
+    /// Starts the sync task of fleet breaker `link` if it can: this breaker is shared (its
+    /// handle can be reached) and the caller runs inside a tokio runtime. Otherwise the
+    /// breaker decides alone, and says so in its snapshot.
     #[cold]
     #[inline(never)]
-    pub(crate) fn start(&self) {
-        let Some(breaker) = self.breaker.get().cloned() else {
-            self.stay_local();
+    pub(in super::super) fn start_fleet_sync(&self, link: &Link) {
+        let Some(breaker) = self.me.get().cloned() else {
+            link.stay_local();
             return;
         };
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            self.stay_local();
+            link.stay_local();
             return;
         };
-        if self.running.swap(true, Ordering::AcqRel) {
+        if link.running.swap(true, Ordering::AcqRel) {
             return; // Another call started it.
         }
         runtime.spawn(sync_loop(breaker));
     }
+}
 
+impl Link {
     fn stay_local(&self) {
         if self.link() == FleetLink::Connecting {
             self.set_link(FleetLink::LocalOnly);
