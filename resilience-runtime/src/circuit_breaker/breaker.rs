@@ -11,9 +11,9 @@ use std::sync::{Arc, PoisonError};
 
 use crate::base::clock;
 
-use super::backend::BackendStatus;
 #[cfg(not(feature = "redis"))]
-use super::backend::{Backend, FleetLink};
+use super::backend::Backend;
+use super::backend::{BackendStatus, FleetLink};
 use super::config::CircuitBreakerConfig;
 use super::event::CircuitEvent;
 use super::metrics::{self, CircuitBreakerMetrics, CircuitBreakerSnapshot, Counters};
@@ -117,6 +117,25 @@ impl CircuitBreaker {
             }
             breaker
         })
+    }
+
+    /// One exchange with the fleet, now: this process's outcomes since the last one and its
+    /// latest manual transition go to the shared state, and the shared state comes back and
+    /// is applied here (see the [fleet section](super#a-breaker-for-the-fleet)). The sync
+    /// task does this every `sync_interval`; call it to make sure the fleet has everything
+    /// (before a shutdown), or to sync a breaker made with [`new`](Self::new) rather than
+    /// [`shared`](Self::shared). Waits at most `backend_timeout`; returns the link as it then
+    /// is: a local breaker's, or any breaker's without the `redis` feature, is
+    /// [`LocalOnly`](FleetLink::LocalOnly).
+    pub async fn sync_fleet(&self) -> FleetLink {
+        #[cfg(feature = "redis")]
+        {
+            self.exchange_with_fleet().await
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            FleetLink::LocalOnly
+        }
     }
 
     /// Whether the fleet decides this breaker's state right now: a fleet breaker whose last

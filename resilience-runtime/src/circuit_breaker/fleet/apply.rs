@@ -18,14 +18,8 @@ use crate::base::redis::failure::Failure;
 pub(crate) const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
 
 impl CircuitBreaker {
-    /// One exchange with the fleet, now: this process's outcomes since the last one and its
-    /// latest manual transition go to the shared state, and the shared state comes back and
-    /// is applied here. The sync task does this every `sync_interval`; call it to make sure
-    /// the fleet has everything (before a shutdown), or to sync a breaker made with
-    /// [`new`](Self::new) rather than [`shared`](Self::shared). Waits at most
-    /// `backend_timeout`; returns the link as it then is (a local breaker's is
-    /// [`LocalOnly`](FleetLink::LocalOnly)).
-    pub async fn sync_fleet(&self) -> FleetLink {
+    /// One exchange with the fleet (see [`sync_fleet`](Self::sync_fleet)).
+    pub(in super::super) async fn exchange_with_fleet(&self) -> FleetLink {
         let Some(link) = &self.fleet else {
             return FleetLink::LocalOnly;
         };

@@ -67,7 +67,7 @@ async fn sync_loop(breaker: Weak<CircuitBreaker>) {
             let Some(breaker) = breaker.upgrade() else {
                 return;
             };
-            breaker.sync_fleet().await;
+            breaker.exchange_with_fleet().await;
             breaker.config().sync_interval()
         };
         tokio::time::sleep(interval).await;
