@@ -92,6 +92,13 @@ async fn keyed(tenant: &str) -> Result<usize, ServiceError> {
     Ok(tenant.len())
 }
 
+// A breaker shared by a fleet: its calls are decided locally, as any breaker's.
+#[cfg(feature = "redis")]
+#[circuit_breaker(name = "alloc-fleet", backend = "redis", failure_threshold = 5)]
+async fn fleet_breaker(n: u32) -> Result<u32, ServiceError> {
+    Ok(n)
+}
+
 #[circuit_breaker(name = "alloc-sync", failure_threshold = 5)]
 #[retry(max_attempts = 2, initial_delay = "1ms")]
 #[bulkhead(name = "alloc-sync-pool", max_concurrent = 4)]
@@ -447,4 +454,28 @@ async fn warm_tower_layers_allocate_nothing() {
     })
     .await;
     assert_eq!(rejected, 1, "a rejection's box");
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_warm_call_on_a_fleet_breaker_allocates_nothing() {
+    use resilience_runtime::circuit_breaker::FleetLink;
+    // The first call declares the breaker and starts its sync task, which then runs its
+    // first exchange while this test yields (no Redis URL here: it falls back at once).
+    assert_eq!(fleet_breaker(1).await, Ok(1));
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let breaker = resilience_runtime::registry()
+        .circuit_breaker("alloc-fleet")
+        .expect("declared");
+    let status = breaker.snapshot().backend_status.expect("a fleet breaker");
+    assert_eq!(status.link, FleetLink::FallenBack);
+    let allocations = allocations_during(async || {
+        for n in 0..1000 {
+            assert_eq!(fleet_breaker(n).await, Ok(n));
+        }
+    })
+    .await;
+    assert_eq!(allocations, 0, "a fleet breaker's warm call allocated");
 }

@@ -14,7 +14,8 @@ use super::checked::{duration, number, whole};
 use super::common::Common;
 use super::error::report;
 use super::items::from_items;
-use crate::value::{DurationLit, Float, Int, Window};
+use super::rate_limit::Backend;
+use crate::value::{Choice, DurationLit, Float, Int, Window};
 
 #[derive(FromMeta)]
 struct CircuitBreakerArgs {
@@ -31,6 +32,8 @@ struct CircuitBreakerArgs {
     success_threshold: Option<Int>,
     half_open_max_calls: Option<Int>,
     max_wait_in_half_open: Option<DurationLit>,
+    backend: Option<Choice<Backend>>,
+    backend_timeout: Option<DurationLit>,
     record_if: Option<Path>,
     ignore_if: Option<Path>,
     record_if_ok: Option<Path>,
@@ -60,6 +63,9 @@ pub(crate) struct CircuitBreakerLayer {
     pub(crate) success_threshold: Option<u32>,
     pub(crate) half_open_max_calls: Option<u32>,
     pub(crate) max_wait_in_half_open: Option<Duration>,
+    /// The backend and where it was written.
+    pub(crate) backend: Option<Choice<Backend>>,
+    pub(crate) backend_timeout: Option<Duration>,
     pub(crate) record_if: Option<Path>,
     pub(crate) ignore_if: Option<Path>,
     /// `fn(&T) -> bool`: an `Ok` it flags counts as a failure.
@@ -82,6 +88,15 @@ impl CircuitBreakerLayer {
             || self.success_threshold.is_some()
             || self.half_open_max_calls.is_some()
             || self.max_wait_in_half_open.is_some()
+            || self.backend.is_some()
+            || self.backend_timeout.is_some()
+    }
+
+    /// Where `backend = "redis"` is written, if it is.
+    pub(crate) fn redis_backend(&self) -> Option<Span> {
+        self.backend
+            .filter(|backend| backend.value == Backend::Redis)
+            .map(|backend| backend.span)
     }
 }
 
@@ -104,6 +119,8 @@ impl CircuitBreakerArgs {
                 "max_wait_in_half_open",
                 self.max_wait_in_half_open.is_some(),
             ),
+            ("backend", self.backend.is_some()),
+            ("backend_timeout", self.backend_timeout.is_some()),
         ]
         .into_iter()
         .filter_map(|(key, written)| written.then_some(key))
@@ -127,6 +144,8 @@ impl CircuitBreakerArgs {
             "success_threshold" => int(&self.success_threshold),
             "half_open_max_calls" => int(&self.half_open_max_calls),
             "max_wait_in_half_open" => duration(&self.max_wait_in_half_open),
+            "backend" => self.backend.map(|value| value.span),
+            "backend_timeout" => duration(&self.backend_timeout),
             _ => None,
         }
     }
@@ -168,6 +187,13 @@ impl CircuitBreakerArgs {
             half_open_max_calls: self
                 .half_open_max_calls
                 .and_then(|calls| rules::HALF_OPEN_MAX_CALLS.check_whole(calls.value).ok()),
+            backend: match self.backend {
+                Some(Choice {
+                    value: Backend::Redis,
+                    ..
+                }) => "redis",
+                _ => rules::BACKENDS[0],
+            },
         }
     }
 }
@@ -251,6 +277,8 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<Circui
         &mut errors,
     );
     report(rules::half_open_admits_successes(&view), at, &mut errors);
+    report(rules::backend_timeout_needs_remote(&view), at, &mut errors);
+    let backend_timeout = duration(args.backend_timeout, &rules::BACKEND_TIMEOUT, &mut errors);
 
     errors.finish_with(CircuitBreakerLayer {
         common,
@@ -258,6 +286,8 @@ pub(super) fn parse(items: &[NestedMeta], _span: Span) -> darling::Result<Circui
         failure_rate,
         window,
         minimum_calls,
+        backend: args.backend,
+        backend_timeout,
         slow_call_duration,
         slow_call_rate,
         recovery_timeout,

@@ -121,9 +121,8 @@ mod tests {
             ("rate_limit", "max_queue") => vec![("on_limit", "\"queue\"")],
             ("rate_limit", "max_wait") => vec![("on_limit", "\"wait\"")],
             ("circuit_breaker", "max_recovery_timeout") => vec![("recovery_backoff", "2.0")],
-            ("rate_limit", "on_backend_error" | "backend_timeout") => {
-                vec![("backend", "\"redis\"")]
-            }
+            ("rate_limit", "on_backend_error" | "backend_timeout")
+            | ("circuit_breaker", "backend_timeout") => vec![("backend", "\"redis\"")],
             _ => Vec::new(),
         });
         entries

@@ -62,8 +62,9 @@ pub(super) fn wrap(
             }
         }
     };
-    LayerCode {
-        items: handle.items,
-        code,
+    let mut items = handle.items;
+    if let Some(at) = layer.redis_backend() {
+        items.extend(super::rate_limit::needs_redis_feature(krate, at));
     }
+    LayerCode { items, code }
 }

@@ -96,6 +96,11 @@ pub(super) fn circuit_breaker(krate: &Path, layer: &CircuitBreakerLayer) -> Toke
         with_success_threshold => layer.success_threshold.map(int),
         with_half_open_max_calls => layer.half_open_max_calls.map(int),
         with_max_wait_in_half_open => layer.max_wait_in_half_open.map(duration_tokens),
+        with_backend => layer.backend.map(|backend| match backend.value {
+            Backend::Local => quote!(#krate::circuit_breaker::Backend::Local),
+            Backend::Redis => quote!(#krate::circuit_breaker::Backend::Redis),
+        }),
+        with_backend_timeout => layer.backend_timeout.map(duration_tokens),
     };
     quote!(#krate::circuit_breaker::CircuitBreakerConfig::new() #window #chain)
 }

@@ -12,6 +12,23 @@ use super::registered::Registered;
 use super::site::{LayerCode, Site};
 use crate::attrs::RateLimitLayer;
 
+/// An item that fails to compile, with the reason, when the runtime lacks its `redis`
+/// feature. The panic is written here, spanned at `"redis"` (`at`), so rustc points there and
+/// names no runtime fn.
+pub(super) fn needs_redis_feature(krate: &syn::Path, at: proc_macro2::Span) -> TokenStream {
+    let check = quote_spanned! {at=>
+        if !#krate::__private::REDIS_BACKEND {
+            ::core::panic!(
+                "`backend = \"redis\"` needs the `redis` feature of resilience-runtime: \
+                 depend on it with `features = [\"redis\"]`"
+            );
+        }
+    };
+    quote! {
+        const _: () = { #check };
+    }
+}
+
 /// Wraps `inner` (the layers below) in the limiter's admission.
 pub(super) fn wrap(
     site: &Site<'_>,
@@ -24,20 +41,7 @@ pub(super) fn wrap(
     let handle = site_handle(site, index, Registered::RateLimit, &layer.common, config);
     let mut items = handle.items;
     if let Some(at) = layer.redis_backend() {
-        // Fails to compile, with the reason, when the runtime lacks its `redis` feature. The
-        // panic is written here, spanned at `"redis"`, so rustc points there and names no
-        // runtime fn.
-        let check = quote_spanned! {at=>
-            if !#krate::__private::REDIS_BACKEND {
-                ::core::panic!(
-                    "`backend = \"redis\"` needs the `redis` feature of resilience-runtime: \
-                     depend on it with `features = [\"redis\"]`"
-                );
-            }
-        };
-        items.extend(quote! {
-            const _: () = { #check };
-        });
+        items.extend(needs_redis_feature(krate, at));
     }
     let (limiter, start, key) = (local("limiter"), local("start"), local("key"));
     let exit = exit_label(index);

@@ -11,4 +11,10 @@ pub(crate) trait Named: Send + Sync + Sized + 'static {
 
     /// A fresh instance.
     fn create(name: &'static str, config: Self::Config) -> Self;
+
+    /// A fresh instance as the registry keeps it; a kind whose instance needs its own
+    /// handle (to run a task of its own) makes it here.
+    fn shared(name: &'static str, config: Self::Config) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Self::create(name, config))
+    }
 }

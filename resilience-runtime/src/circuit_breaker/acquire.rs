@@ -38,6 +38,11 @@ impl CircuitBreaker {
                     if remaining > 0 {
                         return Err(self.reject(current, Some(clock::to_duration(remaining))));
                     }
+                    if self.fleet_decides() {
+                        // The fleet hands its trial to one process; until this one holds
+                        // it, the breaker stays open here.
+                        return Err(self.reject(current, None));
+                    }
                     // The caller that wins this swap makes the transition and takes the first
                     // trial permit in the same step.
                     let next = current

@@ -11,6 +11,9 @@ use std::sync::{Arc, PoisonError};
 
 use crate::base::clock;
 
+#[cfg(not(feature = "redis"))]
+use super::backend::Backend;
+use super::backend::{BackendStatus, FleetLink};
 use super::config::CircuitBreakerConfig;
 use super::event::CircuitEvent;
 use super::metrics::{self, CircuitBreakerMetrics, CircuitBreakerSnapshot, Counters};
@@ -51,6 +54,13 @@ pub struct CircuitBreaker {
     pub(super) windows: Windows,
     pub(super) counters: Counters,
     pub(super) events: Arc<EventLog>,
+    /// A fleet breaker's link to the shared state; `None` for a local one.
+    #[cfg(feature = "redis")]
+    pub(super) fleet: Option<Box<super::fleet::Link>>,
+    /// The breaker's own handle, for a fleet breaker's sync task; set when it is made
+    /// [`shared`](Self::shared).
+    #[cfg(feature = "redis")]
+    pub(super) me: std::sync::OnceLock<std::sync::Weak<CircuitBreaker>>,
 }
 
 impl fmt::Debug for CircuitBreaker {
@@ -79,6 +89,100 @@ impl CircuitBreaker {
             windows: Windows::new(&config),
             counters: Counters::default(),
             events: EventLog::new(0),
+            #[cfg(feature = "redis")]
+            fleet: super::fleet::Link::of(name, &config),
+            #[cfg(feature = "redis")]
+            me: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// A shared breaker named `name`: the same as `Arc::new(CircuitBreaker::new(..))`, and
+    /// for a fleet breaker ([`Backend::Redis`](super::Backend::Redis)) what lets it sync with
+    /// the fleet on its own, in a task its first call inside a tokio runtime starts. The
+    /// registry makes its breakers this way.
+    ///
+    /// ```
+    /// use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
+    ///
+    /// let breaker = CircuitBreaker::shared("doc-shared", CircuitBreakerConfig::new());
+    /// assert!(breaker.try_acquire().is_ok());
+    /// ```
+    #[must_use]
+    pub fn shared(name: &'static str, config: CircuitBreakerConfig) -> CircuitBreakerHandle {
+        Arc::new_cyclic(|_me| {
+            let breaker = Self::new(name, config);
+            #[cfg(feature = "redis")]
+            if breaker.fleet.is_some() {
+                let _ = breaker.me.set(_me.clone());
+            }
+            breaker
+        })
+    }
+
+    /// One exchange with the fleet, now: this process's outcomes since the last one and its
+    /// latest manual transition go to the shared state, and the shared state comes back and
+    /// is applied here (see the [fleet section](super#a-breaker-for-the-fleet)). The sync
+    /// task does this every `sync_interval`; call it to make sure the fleet has everything
+    /// (before a shutdown), or to sync a breaker made with [`new`](Self::new) rather than
+    /// [`shared`](Self::shared). Waits at most `backend_timeout`; returns the link as it then
+    /// is: a local breaker's, or any breaker's without the `redis` feature, is
+    /// [`LocalOnly`](FleetLink::LocalOnly).
+    pub async fn sync_fleet(&self) -> FleetLink {
+        #[cfg(feature = "redis")]
+        {
+            self.exchange_with_fleet().await
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            FleetLink::LocalOnly
+        }
+    }
+
+    /// Whether the fleet decides this breaker's state right now: a fleet breaker whose last
+    /// exchange succeeded. Its own rules then never open it, nor move it to half-open.
+    #[inline]
+    pub(super) fn fleet_decides(&self) -> bool {
+        #[cfg(feature = "redis")]
+        {
+            self.fleet.as_ref().is_some_and(|link| link.joined())
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            false
+        }
+    }
+
+    /// Hands a manual transition made here to the fleet, for a fleet breaker.
+    #[cfg(feature = "redis")]
+    pub(super) fn tell_fleet(&self, action: super::fleet::ManualAction) {
+        if let Some(link) = &self.fleet {
+            link.note(action);
+        }
+    }
+
+    /// The backend's status for the snapshot; `None` for a local breaker.
+    fn backend_status(&self, config: &CircuitBreakerConfig) -> Option<BackendStatus> {
+        #[cfg(feature = "redis")]
+        {
+            self.fleet.as_ref().map(|link| link.status(config))
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            (config.backend() == Backend::Redis).then(|| BackendStatus {
+                backend: Backend::Redis,
+                link: FleetLink::LocalOnly,
+                available: false,
+                sync_interval: config.sync_interval(),
+                syncs: 0,
+                round_trips: 0,
+                errors: 0,
+                incidents: 0,
+                fleet_generation: None,
+                holds_trial: false,
+                last_error: Some(String::from(
+                    "resilience-runtime was built without its `redis` feature",
+                )),
+            })
         }
     }
 
@@ -168,12 +272,15 @@ impl CircuitBreaker {
     /// snapshot.
     #[must_use]
     pub fn snapshot(&self) -> CircuitBreakerSnapshot {
+        let config = self.config();
         CircuitBreakerSnapshot {
             name: self.name,
             state: self.state(),
-            config: self.config(),
+            config,
             metrics: self.metrics(),
             recent_transitions: self.recent_transitions(),
+            backend: config.backend(),
+            backend_status: self.backend_status(&config),
         }
     }
 
@@ -231,6 +338,10 @@ impl crate::base::named::Named for CircuitBreaker {
 
     fn create(name: &'static str, config: Self::Config) -> Self {
         Self::new(name, config)
+    }
+
+    fn shared(name: &'static str, config: Self::Config) -> Arc<Self> {
+        Self::shared(name, config)
     }
 }
 

@@ -37,6 +37,14 @@ impl CircuitBreaker {
                 started: 0,
             });
         }
+        // A fleet breaker starts its sync on its first call inside a runtime; after that
+        // this is one relaxed load, and a local breaker's a test of an empty field.
+        #[cfg(feature = "redis")]
+        if let Some(link) = &self.fleet
+            && !link.running()
+        {
+            self.start_fleet_sync(link);
+        }
         let current = self.load();
         if current.state() == CircuitState::Closed {
             return Ok(self.permit(current.generation(), PermitKind::Closed));

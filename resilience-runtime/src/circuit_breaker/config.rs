@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use super::backend::Backend;
 use super::state::MAX_HALF_OPEN_CALLS;
 
 /// The largest count window, in calls; larger requests are clamped to it.
@@ -82,6 +83,9 @@ pub struct CircuitBreakerConfig {
     success_threshold: u32,
     half_open_max_calls: Option<u32>,
     max_wait_in_half_open: Option<Duration>,
+    backend: Backend,
+    backend_timeout: Duration,
+    sync_interval: Duration,
 }
 
 impl Default for CircuitBreakerConfig {
@@ -132,8 +136,25 @@ impl CircuitBreakerConfig {
             success_threshold: resilience_syntax::rules::circuit_breaker::DEFAULT_SUCCESS_THRESHOLD,
             half_open_max_calls: None,
             max_wait_in_half_open: None,
+            backend: Backend::Local,
+            backend_timeout: Self::DEFAULT_BACKEND_TIMEOUT,
+            sync_interval: Self::DEFAULT_SYNC_INTERVAL,
         }
     }
+
+    /// The default `backend_timeout` of a fleet breaker: 100 milliseconds.
+    pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_millis(100);
+
+    /// How often a fleet breaker ([`Backend::Redis`]) exchanges its counts and state with the
+    /// fleet by default: every 100 milliseconds.
+    pub const DEFAULT_SYNC_INTERVAL: Duration = Duration::from_millis(100);
+
+    /// The longest `sync_interval`: no process of a fleet learns of a change of the shared
+    /// state later than this (plus one `backend_timeout`) while the backend answers.
+    pub const MAX_SYNC_INTERVAL: Duration = Duration::from_millis(500);
+
+    /// The shortest `sync_interval`.
+    pub const MIN_SYNC_INTERVAL: Duration = Duration::from_millis(10);
 
     /// Consecutive failures that open the breaker (at least 1). Used only when no
     /// [`failure_rate`](Self::with_failure_rate) is set.
@@ -257,6 +278,59 @@ impl CircuitBreakerConfig {
     pub const fn with_max_wait_in_half_open(mut self, max: Duration) -> Self {
         self.max_wait_in_half_open = Some(max);
         self
+    }
+
+    /// Where the breaker's state lives: in this process ([`Backend::Local`], the default), or
+    /// shared by every process that names it ([`Backend::Redis`], feature `redis`; see the
+    /// [fleet section](super#a-breaker-for-the-fleet)).
+    #[must_use]
+    pub const fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// How long a fleet breaker's backend may take to connect and to answer one exchange
+    /// (zero is raised to 1 ms); past it the exchange counts as failed.
+    #[must_use]
+    pub const fn with_backend_timeout(mut self, timeout: Duration) -> Self {
+        self.backend_timeout = if timeout.is_zero() {
+            Duration::from_millis(1)
+        } else {
+            timeout
+        };
+        self
+    }
+
+    /// How often a fleet breaker sends its outcomes and reads the shared state, clamped to
+    /// [`MIN_SYNC_INTERVAL`](Self::MIN_SYNC_INTERVAL)`..=`[`MAX_SYNC_INTERVAL`](Self::MAX_SYNC_INTERVAL).
+    #[must_use]
+    pub const fn with_sync_interval(mut self, interval: Duration) -> Self {
+        self.sync_interval = if interval.as_nanos() < Self::MIN_SYNC_INTERVAL.as_nanos() {
+            Self::MIN_SYNC_INTERVAL
+        } else if interval.as_nanos() > Self::MAX_SYNC_INTERVAL.as_nanos() {
+            Self::MAX_SYNC_INTERVAL
+        } else {
+            interval
+        };
+        self
+    }
+
+    /// Where the breaker's state lives.
+    #[must_use]
+    pub const fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The bound on connecting to a fleet breaker's backend and on each of its answers.
+    #[must_use]
+    pub const fn backend_timeout(&self) -> Duration {
+        self.backend_timeout
+    }
+
+    /// How often a fleet breaker exchanges its outcomes and state with the fleet.
+    #[must_use]
+    pub const fn sync_interval(&self) -> Duration {
+        self.sync_interval
     }
 
     /// Consecutive failures that open the breaker in the consecutive model.

@@ -3,6 +3,7 @@
 use std::fmt;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use super::fleet_cause::FleetCause;
 use super::state::CircuitState;
 
 /// One state change of a [`CircuitBreaker`](super::CircuitBreaker).
@@ -142,6 +143,14 @@ pub enum TransitionReason {
     Disabled,
     /// [`metrics_only`](super::CircuitBreaker::metrics_only).
     MetricsOnly,
+    /// A fleet breaker applied the fleet's shared state (see the
+    /// [fleet section](super#a-breaker-for-the-fleet)).
+    Fleet {
+        /// Why the fleet's state is what it is.
+        cause: FleetCause,
+        /// The shared state's generation.
+        generation: u64,
+    },
 }
 
 impl serde::Serialize for TransitionReason {
@@ -232,6 +241,9 @@ impl fmt::Display for TransitionReason {
             Self::Reset => f.write_str("reset"),
             Self::Disabled => f.write_str("disabled"),
             Self::MetricsOnly => f.write_str("metrics only"),
+            Self::Fleet { cause, generation } => {
+                write!(f, "from the fleet: {cause} (generation {generation})")
+            }
         }
     }
 }

@@ -16,6 +16,8 @@ impl CircuitBreaker {
     /// running). Permits acquired before the reset no longer affect the breaker. Resetting a
     /// closed breaker starts a fresh period but emits no transition event.
     pub fn reset(&self) {
+        #[cfg(feature = "redis")]
+        self.tell_fleet(super::fleet::ManualAction::Reset);
         let mut current = self.load();
         loop {
             match self.transition(
@@ -38,6 +40,8 @@ impl CircuitBreaker {
     /// Closes the breaker by hand, from any state, with an empty window; the call counts keep
     /// running (unlike [`reset`](Self::reset)). Does nothing if it is closed already.
     pub fn close(&self) {
+        #[cfg(feature = "redis")]
+        self.tell_fleet(super::fleet::ManualAction::Close);
         self.move_to(CircuitState::Closed, TransitionReason::ManualClose);
     }
 
@@ -46,6 +50,8 @@ impl CircuitBreaker {
     /// [`Error::CircuitOpen`](crate::Error::CircuitOpen) without a retry hint. Does nothing if
     /// it is forced open already.
     pub fn force_open(&self) {
+        #[cfg(feature = "redis")]
+        self.tell_fleet(super::fleet::ManualAction::ForceOpen);
         self.move_to(CircuitState::ForcedOpen, TransitionReason::ForcedOpen);
     }
 
@@ -70,6 +76,8 @@ impl CircuitBreaker {
     /// # });
     /// ```
     pub fn open_for(&self, duration: Duration) {
+        #[cfg(feature = "redis")]
+        self.tell_fleet(super::fleet::ManualAction::OpenFor(duration));
         // Frozen lengths have one writer at a time: the reconfiguring one, under this lock.
         let _writer = self.in_force.lock().unwrap_or_else(PoisonError::into_inner);
         let length = clock::to_nanos(duration);
@@ -87,6 +95,8 @@ impl CircuitBreaker {
     /// Moves the breaker to half-open now, from any state, with a fresh set of trial permits:
     /// the next calls are its trial calls (pybreaker's half-open scenarios).
     pub fn half_open(&self) {
+        #[cfg(feature = "redis")]
+        self.tell_fleet(super::fleet::ManualAction::HalfOpen);
         let mut current = self.load();
         loop {
             let next = current.next(CircuitState::HalfOpen);
@@ -100,12 +110,16 @@ impl CircuitBreaker {
     /// Switches the breaker off until another manual transition: every call passes and
     /// nothing is recorded, not even in the metrics.
     pub fn disable(&self) {
+        #[cfg(feature = "redis")]
+        self.tell_fleet(super::fleet::ManualAction::Disable);
         self.move_to(CircuitState::Disabled, TransitionReason::Disabled);
     }
 
     /// Keeps recording every call as a closed breaker does, with a fresh window, but never
     /// opens, until another manual transition. For trying a configuration on live traffic.
     pub fn metrics_only(&self) {
+        #[cfg(feature = "redis")]
+        self.tell_fleet(super::fleet::ManualAction::MetricsOnly);
         self.move_to(CircuitState::MetricsOnly, TransitionReason::MetricsOnly);
     }
 

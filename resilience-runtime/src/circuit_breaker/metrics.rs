@@ -1,5 +1,6 @@
 //! What a breaker reports about itself.
 
+use super::backend::{Backend, BackendStatus};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -70,6 +71,11 @@ pub struct CircuitBreakerSnapshot {
     pub metrics: CircuitBreakerMetrics,
     /// The last few state changes, oldest first.
     pub recent_transitions: Vec<CircuitEvent>,
+    /// Where the state lives: `"local"`, or `"redis"` for a breaker shared by a fleet.
+    pub backend: Backend,
+    /// A fleet breaker's link to the shared state: connected, or fallen back to this
+    /// process's own breaker and why; `None` for a local breaker.
+    pub backend_status: Option<BackendStatus>,
 }
 
 /// Call counts since the breaker was created, resets included: what a metrics exporter

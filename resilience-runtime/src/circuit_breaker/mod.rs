@@ -46,6 +46,47 @@
 //! # });
 //! ```
 //!
+//! # A breaker for the fleet
+//!
+//! With [`Backend::Redis`] (`backend = "redis"`, feature `redis`) every process that names the
+//! breaker sees one state. Each process still decides each call with its own breaker: no round
+//! trip per call, and a warm call allocates nothing and takes no lock, as a local breaker's.
+//! A task per breaker, started by its first call inside a tokio runtime, runs one *exchange*
+//! with the server every [`sync_interval`](CircuitBreakerConfig::with_sync_interval) (100 ms
+//! by default, at most 500 ms): one atomic Lua script that
+//!
+//! 1. takes over the process's latest manual transition ([`force_open`](CircuitBreaker::force_open),
+//!    [`close`](CircuitBreaker::close), [`reset`](CircuitBreaker::reset),
+//!    [`open_for`](CircuitBreaker::open_for), [`half_open`](CircuitBreaker::half_open),
+//!    [`disable`](CircuitBreaker::disable), [`metrics_only`](CircuitBreaker::metrics_only),
+//!    the status API's actions), so that it reaches every process;
+//! 2. adds the process's outcomes since its last exchange to the shared window (one-second
+//!    buckets by the server's clock, which expire with the window);
+//! 3. judges the fleet's counts by the breaker's own rules: `failure_rate`, `slow_call_rate`,
+//!    `minimum_calls` and the window over the fleet's calls, so one bad replica with few calls
+//!    cannot open the breaker for everyone; in the consecutive model a batch with any success
+//!    ends the fleet's run of failures;
+//! 4. hands the half-open trial to one process: when the fleet's open wait is over, the first
+//!    process to exchange wins a *trial lease* (for `max_wait_in_half_open`, else 10 s); its
+//!    breaker goes half-open and its trial calls decide for the fleet, which closes or reopens
+//!    on its verdict; the others stay open (rejecting without a retry hint) until then, and a
+//!    lease whose holder goes quiet passes to the next process that asks;
+//! 5. returns the state with its generation (one more per change), which the process applies
+//!    to its breaker as a transition like any other, logged and sent to subscribers with
+//!    [`TransitionReason::Fleet`].
+//!
+//! So a change of the shared state reaches every process within one `sync_interval` plus one
+//! `backend_timeout` (default 100 ms). While the process is joined, its own rules never open
+//! its breaker nor move it to half-open: the fleet does. When an exchange fails (the server
+//! is down, slow past `backend_timeout`, or the script fails) the process falls back to its
+//! own breaker, which decides alone by the same rules from then on; the snapshot says so
+//! ([`BackendStatus`]: `link: "fallen_back"`, `last_error`), the server is tried again after
+//! a second, and the first exchange that succeeds re-joins the fleet: its state wins, and a
+//! manual action made meanwhile is sent with it. Outcomes recorded while fallen back are not
+//! sent later (they were judged here). A breaker made with [`CircuitBreaker::new`] cannot
+//! start the task (it has no handle to itself): make it with [`CircuitBreaker::shared`] (as the
+//! registry does), or call [`sync_fleet`](CircuitBreaker::sync_fleet) yourself.
+//!
 //! [`Error::CircuitOpen`]: crate::Error::CircuitOpen
 
 // The public face: the breaker, its handle and permits, manual control, reconfiguration.
@@ -68,6 +109,7 @@ mod trial;
 
 // What the state machine reads and counts: configuration, live tuning, sliding windows.
 mod append_only;
+mod backend;
 mod config;
 mod sliding_window;
 mod tuning;
@@ -75,15 +117,22 @@ mod window_switch;
 
 // What the breaker reports: metrics, events and their subscribers.
 mod event;
+mod fleet_cause;
 mod metrics;
 mod subscription;
+
+// A breaker shared by a fleet of processes.
+#[cfg(feature = "redis")]
+mod fleet;
 
 #[cfg(all(test, not(loom)))]
 mod test_support;
 
+pub use backend::{Backend, BackendStatus, FleetLink};
 pub use breaker::{CircuitBreaker, CircuitBreakerHandle};
 pub use config::{CircuitBreakerConfig, MAX_WINDOW_CALLS, MAX_WINDOW_SECS, SlidingWindow};
 pub use event::{CircuitEvent, TransitionReason};
+pub use fleet_cause::FleetCause;
 pub use metrics::{CircuitBreakerMetrics, CircuitBreakerSnapshot};
 pub use permit::CircuitPermit;
 pub use record_on::RecordOn;

@@ -125,6 +125,9 @@ impl CircuitBreaker {
     /// Opens the breaker from `current` if the window's `counts` say so; whether they did.
     #[cold]
     fn open_if_judged(&self, current: Word, model: Model, counts: Counts) -> bool {
+        if self.fleet_decides() {
+            return false; // The fleet judges the fleet's counts.
+        }
         let Some(reason) = self.judge(model, counts) else {
             return false;
         };
@@ -166,6 +169,7 @@ impl CircuitBreaker {
             && call.failed
             && model.failure_rate.is_none()
             && consecutive >= u64::from(model.failure_threshold)
+            && !self.fleet_decides()
         {
             let reason = TransitionReason::ConsecutiveFailures {
                 failures: consecutive,

@@ -129,7 +129,7 @@ impl<P: Configurable> Family<P> {
         });
         let in_force = layers.overlay::<P>(name, config.clone(), location, entries.keys().copied());
         drop(layers);
-        let instance = Arc::new(P::create(name, in_force));
+        let instance = P::shared(name, in_force);
         entries.insert(
             name,
             Entry {

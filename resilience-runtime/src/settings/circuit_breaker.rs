@@ -12,9 +12,11 @@ use {
 
 use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
 use super::value::WindowValue;
-use crate::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
+use crate::circuit_breaker::{Backend, CircuitBreaker, CircuitBreakerConfig};
 
 const KEYS: &[Key] = &[
+    key!(rules::BACKEND),
+    key!(rules::BACKEND_TIMEOUT),
     key!(rules::FAILURE_THRESHOLD),
     key!(rules::FAILURE_RATE),
     key!(rules::WINDOW),
@@ -96,6 +98,14 @@ impl Configurable for CircuitBreaker {
             ("max_wait_in_half_open", Setting::Duration(duration)) => {
                 config.with_max_wait_in_half_open(*duration)
             }
+            ("backend", Setting::Word(name)) => config.with_backend(if *name == "redis" {
+                Backend::Redis
+            } else {
+                Backend::Local
+            }),
+            ("backend_timeout", Setting::Duration(timeout)) => {
+                config.with_backend_timeout(*timeout)
+            }
             _ => config,
         }
     }
@@ -119,12 +129,26 @@ impl Configurable for CircuitBreaker {
                 is_default: false,
             }),
             half_open_max_calls: config.explicit_half_open_max_calls().map(u64::from),
+            backend: match config.backend() {
+                Backend::Local => "local",
+                Backend::Redis => "redis",
+            },
         };
-        rules::COMBINATIONS
+        let mut problems: Vec<(&'static str, String)> = rules::COMBINATIONS
             .iter()
             .filter_map(|rule| (rule.check)(&view))
             .map(|problem| (problem.key, problem.message))
-            .collect()
+            .collect();
+        if set.contains(&"backend")
+            && config.backend() == Backend::Redis
+            && !cfg!(feature = "redis")
+        {
+            problems.push((
+                "backend",
+                String::from("`backend = \"redis\"` needs resilience-runtime's `redis` feature"),
+            ));
+        }
+        problems
     }
 
     fn in_force(&self) -> CircuitBreakerConfig {
@@ -132,10 +156,30 @@ impl Configurable for CircuitBreaker {
     }
 
     fn fixed_while_running(
-        _before: &CircuitBreakerConfig,
-        _after: &CircuitBreakerConfig,
+        before: &CircuitBreakerConfig,
+        after: &CircuitBreakerConfig,
     ) -> Vec<(&'static str, String)> {
-        Vec::new()
+        // The link to the fleet is made with the breaker, once.
+        [
+            ("backend", before.backend() != after.backend()),
+            (
+                "backend_timeout",
+                before.backend_timeout() != after.backend_timeout(),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, changed)| *changed)
+        .map(|(key, _)| {
+            (
+                key,
+                format!(
+                    "`{key}` of a running circuit breaker cannot change: set it before the \
+                     breaker is created (environment variables, or config::load/apply before \
+                     the registry starts)"
+                ),
+            )
+        })
+        .collect()
     }
 
     fn reconfigure(&self, config: CircuitBreakerConfig) {

@@ -1,6 +1,8 @@
 //! `#[circuit_breaker]` and `circuit_breaker` configuration: keys, ranges, defaults and
 //! combinations.
 
+/// `backend` and `backend_timeout`: the rate limit's keys, with the same words and forms.
+pub use super::rate_limit::{BACKEND, BACKEND_TIMEOUT, BACKENDS};
 use std::time::Duration;
 
 use super::combination::{Combination, InForce, Written};
@@ -156,6 +158,8 @@ pub const MAX_WAIT_IN_HALF_OPEN: KeyRule = KeyRule {
 
 /// The keys that take values, in the order configuration applies them.
 pub const KEYS: &[KeyRule] = &[
+    BACKEND,
+    BACKEND_TIMEOUT,
     FAILURE_THRESHOLD,
     FAILURE_RATE,
     WINDOW,
@@ -192,6 +196,8 @@ pub struct View<'a> {
     pub success_threshold: Option<InForce<u64>>,
     /// The trial calls admitted, if given (and valid).
     pub half_open_max_calls: Option<u64>,
+    /// `backend` in force, one of [`BACKENDS`].
+    pub backend: &'a str,
 }
 
 impl View<'_> {
@@ -318,6 +324,12 @@ pub fn half_open_admits_successes(view: &View<'_>) -> Option<Problem> {
     ))
 }
 
+/// `backend_timeout` only with a remote backend (the rate limit's rule).
+#[must_use]
+pub fn backend_timeout_needs_remote(view: &View<'_>) -> Option<Problem> {
+    super::rate_limit::remote_only(view.set, view.backend, "backend_timeout")
+}
+
 /// A combination rule over a breaker's [`View`].
 pub type Check = fn(&View<'_>) -> Option<Problem>;
 
@@ -361,5 +373,9 @@ pub const COMBINATIONS: &[Combination<Check>] = &[
     Combination {
         check: half_open_admits_successes,
         broken_by: &[&[("success_threshold", "3"), ("half_open_max_calls", "2")]],
+    },
+    Combination {
+        check: backend_timeout_needs_remote,
+        broken_by: &[&[("backend_timeout", "\"250ms\"")]],
     },
 ];

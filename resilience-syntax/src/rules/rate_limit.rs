@@ -192,7 +192,14 @@ pub fn backend_timeout_needs_remote(view: &View<'_>) -> Option<Problem> {
 }
 
 fn needs_remote(view: &View<'_>, key: &'static str) -> Option<Problem> {
-    (view.set.has(key) && view.backend == "local").then(|| {
+    remote_only(view.set, view.backend, key)
+}
+
+/// `key`, set in `set`, only applies to a remote backend (any kind with a `backend`: rate
+/// limits, breakers).
+#[must_use]
+pub fn remote_only(set: Written<'_>, backend: &str, key: &'static str) -> Option<Problem> {
+    (set.has(key) && backend == "local").then(|| {
         Problem::new(
             key,
             format!("`{key}` only applies to a remote backend, e.g. `backend = \"redis\"`"),

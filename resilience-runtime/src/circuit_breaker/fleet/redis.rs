@@ -1,0 +1,199 @@
+//! The fleet's shared state on Redis: its keys and the one script (`exchange.lua`, next to
+//! this file) that every exchange runs.
+//!
+//! # Key layout
+//!
+//! ```text
+//! resilience:circuit_breaker:{<tag>}:state:<name>     state, generation, open period, lease
+//! resilience:circuit_breaker:{<tag>}:slices:<name>    the window's one-second slices
+//! resilience:circuit_breaker:{<tag>}:buckets:<name>   the window's counts per slice, totals
+//! ```
+//!
+//! `<tag>` is the breaker name's hash tag (`base/redis/hash_tag.rs`), so the three keys lie
+//! on one node of a Redis Cluster. Each expires an hour (plus the window and the longest open
+//! wait) after the last exchange of any process.
+//!
+//! # Connection
+//!
+//! One connection per breaker, opened on the first exchange (URL from
+//! [`Registry::set_redis_url`](crate::Registry::set_redis_url), else
+//! `RESILIENCE_REDIS_URL`), dropped after any error and opened again by a later exchange; a
+//! single URL that answers with a redirection is taken for a cluster's seed, as for rate
+//! limits.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use redis::{ErrorKind, RedisResult, Script};
+use tokio::sync::Mutex;
+
+use super::exchange::{Exchange, Rules};
+use crate::base::redis::connection::Connection;
+use crate::base::redis::endpoint::Endpoint;
+use crate::base::redis::failure::{self, Failure, FailureKind};
+use crate::base::redis::hash_tag::hash_tag;
+use crate::base::redis::url;
+
+const EXCHANGE: &str = include_str!("exchange.lua");
+
+/// The start of every key of a fleet breaker.
+const PREFIX: &[u8] = b"resilience:circuit_breaker:";
+
+/// One fleet breaker's view of the server.
+pub(crate) struct FleetRedis {
+    name: &'static str,
+    connection: Mutex<Option<Connection>>,
+    /// A single URL answered with a redirection: it is a cluster node.
+    cluster_seen: AtomicBool,
+    timeout: Duration,
+    script: Script,
+    keys: [Vec<u8>; 3],
+    pub(crate) round_trips: AtomicU64,
+}
+
+impl FleetRedis {
+    pub(crate) fn new(name: &'static str, timeout: Duration) -> Self {
+        let tag = hash_tag(&[name.as_bytes()]);
+        let key = |role: &[u8]| {
+            let mut bytes = Vec::with_capacity(PREFIX.len() + tag.len() + role.len() + name.len());
+            bytes.extend_from_slice(PREFIX);
+            bytes.extend_from_slice(&tag);
+            bytes.extend_from_slice(role);
+            bytes.extend_from_slice(name.as_bytes());
+            bytes
+        };
+        Self {
+            name,
+            connection: Mutex::new(None),
+            cluster_seen: AtomicBool::new(false),
+            timeout,
+            script: Script::new(EXCHANGE),
+            keys: [key(b":state:"), key(b":slices:"), key(b":buckets:")],
+            round_trips: AtomicU64::new(0),
+        }
+    }
+
+    /// The open connection, or a new one.
+    async fn connection(&self) -> Result<Connection, Failure> {
+        let mut slot = self.connection.lock().await;
+        if let Some(connection) = &*slot {
+            return Ok(connection.clone());
+        }
+        let url = url::get().ok_or_else(|| {
+            Failure::new(
+                FailureKind::Other,
+                "no Redis URL: call registry().set_redis_url(..) or set RESILIENCE_REDIS_URL",
+            )
+        })?;
+        let cluster = url::cluster_requested() || self.cluster_seen.load(Ordering::Relaxed);
+        let endpoint = Endpoint::parse(&url, cluster)?;
+        let connection = Connection::open(&endpoint, self.timeout).await?;
+        *slot = Some(connection.clone());
+        Ok(connection)
+    }
+
+    /// Forgets the connection after an error; the next exchange opens a new one.
+    pub(crate) fn disconnect(&self) {
+        if let Ok(mut slot) = self.connection.try_lock() {
+            *slot = None;
+        }
+    }
+
+    /// One exchange: this process's part in, the shared state's reply out.
+    pub(crate) async fn exchange(
+        &self,
+        process: &str,
+        exchange: &Exchange,
+        rules: &Rules,
+    ) -> Result<Vec<i64>, Failure> {
+        let mut connection = self.connection().await?;
+        let mut reply = self.run(&mut connection, process, exchange, rules).await;
+        if let Err(error) = &reply
+            && failure::is_redirection(error)
+            && !connection.is_cluster()
+        {
+            if !self.cluster_seen.swap(true, Ordering::Relaxed) {
+                tracing::info!(
+                    target: "resilience_runtime::circuit_breaker",
+                    name = self.name,
+                    "the Redis server is a cluster node (it redirected a key): following the \
+                     cluster's redirections from now on"
+                );
+            }
+            *self.connection.lock().await = None;
+            connection = self.connection().await?;
+            reply = self.run(&mut connection, process, exchange, rules).await;
+        }
+        reply.map_err(|error| Failure::from_redis(&error, self.timeout))
+    }
+
+    /// `EVALSHA`, or `EVAL` when the server does not know the script yet.
+    async fn run(
+        &self,
+        connection: &mut Connection,
+        process: &str,
+        exchange: &Exchange,
+        rules: &Rules,
+    ) -> RedisResult<Vec<i64>> {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        let hash = self.script.get_hash();
+        match self
+            .command("EVALSHA", hash, process, exchange, rules)
+            .query_async(connection)
+            .await
+        {
+            Err(error) if error.kind() == ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                self.round_trips.fetch_add(1, Ordering::Relaxed);
+                self.command("EVAL", EXCHANGE, process, exchange, rules)
+                    .query_async(connection)
+                    .await
+            }
+            other => other,
+        }
+    }
+
+    fn command(
+        &self,
+        name: &str,
+        script: &str,
+        process: &str,
+        exchange: &Exchange,
+        rules: &Rules,
+    ) -> redis::Cmd {
+        let mut command = redis::cmd(name);
+        command.arg(script).arg(self.keys.len());
+        for key in &self.keys {
+            command.arg(key);
+        }
+        command.arg(process);
+        for arg in exchange.args() {
+            command.arg(arg);
+        }
+        // Arguments 10 to 20: the rules, the backoff factor (17) as text among them.
+        let [
+            threshold,
+            rate,
+            slow_rate,
+            minimum,
+            kind,
+            size,
+            recovery,
+            longest,
+            lease,
+            expiry,
+        ] = rules.ints;
+        command
+            .arg(threshold)
+            .arg(rate)
+            .arg(slow_rate)
+            .arg(minimum)
+            .arg(kind)
+            .arg(size)
+            .arg(recovery)
+            .arg(&rules.backoff)
+            .arg(longest)
+            .arg(lease)
+            .arg(expiry);
+        command
+    }
+}
