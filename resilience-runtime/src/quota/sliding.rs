@@ -157,7 +157,7 @@ impl KeyState for SlidingCount {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use proptest::prelude::*;
