@@ -36,20 +36,18 @@
 //! limiter reconnects with the cluster client and asks again, in the same decision.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use redis::{ErrorKind, RedisResult, Script};
-use tokio::sync::Mutex;
 
 use super::gcra::Gcra;
 use super::traffic::Traffic;
 use crate::base::clock::Nanos;
 use crate::base::redis::connection::Connection;
-use crate::base::redis::endpoint::Endpoint;
 use crate::base::redis::failure::{self, Failure, FailureKind};
 use crate::base::redis::hash_tag::{TAG_LEN, hash_tag};
-use crate::base::redis::url;
+use crate::base::redis::lazy::LazyConnection;
 
 const ACQUIRE: &str = include_str!("gcra.lua");
 const GIVE_BACK: &str = include_str!("give_back.lua");
@@ -121,13 +119,8 @@ fn micros_down(nanos: Nanos) -> i64 {
 /// One limiter's view of the server.
 pub(super) struct RedisLimit {
     name: &'static str,
-    connection: Mutex<Option<Connection>>,
-    /// A single URL answered with a redirection: it is a cluster node, reached from now on
-    /// as the cluster's seed.
-    cluster_seen: AtomicBool,
-    /// `backend_timeout`: bounds connecting and every reply, in the client too, so that its
-    /// own defaults (longer, or shorter) never decide instead.
-    timeout: Duration,
+    /// With `backend_timeout`, which bounds connecting and every reply.
+    connection: LazyConnection,
     acquire: Lua,
 }
 
@@ -135,9 +128,7 @@ impl RedisLimit {
     pub(super) fn new(name: &'static str, timeout: Duration) -> Self {
         Self {
             name,
-            connection: Mutex::new(None),
-            cluster_seen: AtomicBool::new(false),
-            timeout,
+            connection: LazyConnection::new(timeout),
             acquire: Lua::new(ACQUIRE),
         }
     }
@@ -173,37 +164,16 @@ impl RedisLimit {
         }
     }
 
-    /// The open connection, or a new one.
-    async fn connection(&self) -> Result<Connection, Failure> {
-        let mut slot = self.connection.lock().await;
-        if let Some(connection) = &*slot {
-            return Ok(connection.clone());
-        }
-        let url = url::get().ok_or_else(|| {
-            Failure::new(
-                FailureKind::Other,
-                "no Redis URL: call registry().set_redis_url(..) or set RESILIENCE_REDIS_URL",
-            )
-        })?;
-        let cluster = url::cluster_requested() || self.cluster_seen.load(Ordering::Relaxed);
-        let endpoint = Endpoint::parse(&url, cluster)?;
-        let connection = Connection::open(&endpoint, self.timeout).await?;
-        *slot = Some(connection.clone());
-        Ok(connection)
-    }
-
     /// Forgets the connection after an error; the next decision opens a new one.
     pub(super) fn disconnect(&self) {
-        if let Ok(mut slot) = self.connection.try_lock() {
-            *slot = None;
-        }
+        self.connection.disconnect();
     }
 
     /// A single server answered with a redirection: it is a node of a cluster. From now on
     /// this limiter connects with the cluster client, taking the URL for the seed.
     #[cold]
     async fn redirected_by_a_node(&self) {
-        if !self.cluster_seen.swap(true, Ordering::Relaxed) {
+        if self.connection.follow_cluster().await {
             tracing::info!(
                 target: "resilience_runtime::rate_limit",
                 name = self.name,
@@ -211,7 +181,6 @@ impl RedisLimit {
                  cluster's redirections from now on"
             );
         }
-        *self.connection.lock().await = None;
     }
 
     /// One decision on the server, for the key whose bytes are `key` (the unkeyed limit for
@@ -224,7 +193,7 @@ impl RedisLimit {
         max_queue: usize,
         traffic: &Arc<Traffic>,
     ) -> Result<Reply, Failure> {
-        let mut connection = self.connection().await?;
+        let mut connection = self.connection.get().await?;
         let keys = self.keys(key);
         let tolerance = micros_down(gcra.tolerance());
         let args = [
@@ -242,13 +211,14 @@ impl RedisLimit {
             && !connection.is_cluster()
         {
             self.redirected_by_a_node().await;
-            connection = self.connection().await?;
+            connection = self.connection.get().await?;
             reply = self
                 .acquire
                 .run(&mut connection, &keys, &args, &traffic.round_trips)
                 .await;
         }
-        let reply = reply.map_err(|error| Failure::from_redis(&error, self.timeout))?;
+        let reply =
+            reply.map_err(|error| Failure::from_redis(&error, self.connection.timeout()))?;
         let &[admitted, wait, before, after] = reply.as_slice() else {
             return Err(Failure::new(
                 FailureKind::Other,

@@ -21,18 +21,16 @@
 //! single URL that answers with a redirection is taken for a cluster's seed, as for rate
 //! limits.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use redis::{ErrorKind, RedisResult, Script};
-use tokio::sync::Mutex;
 
 use super::exchange::{Exchange, Rules};
 use crate::base::redis::connection::Connection;
-use crate::base::redis::endpoint::Endpoint;
-use crate::base::redis::failure::{self, Failure, FailureKind};
+use crate::base::redis::failure::{self, Failure};
 use crate::base::redis::hash_tag::hash_tag;
-use crate::base::redis::url;
+use crate::base::redis::lazy::LazyConnection;
 
 const EXCHANGE: &str = include_str!("exchange.lua");
 
@@ -42,10 +40,7 @@ const PREFIX: &[u8] = b"resilience:circuit_breaker:";
 /// One fleet breaker's view of the server.
 pub(crate) struct FleetRedis {
     name: &'static str,
-    connection: Mutex<Option<Connection>>,
-    /// A single URL answered with a redirection: it is a cluster node.
-    cluster_seen: AtomicBool,
-    timeout: Duration,
+    connection: LazyConnection,
     script: Script,
     keys: [Vec<u8>; 3],
     pub(crate) round_trips: AtomicU64,
@@ -64,39 +59,16 @@ impl FleetRedis {
         };
         Self {
             name,
-            connection: Mutex::new(None),
-            cluster_seen: AtomicBool::new(false),
-            timeout,
+            connection: LazyConnection::new(timeout),
             script: Script::new(EXCHANGE),
             keys: [key(b":state:"), key(b":slices:"), key(b":buckets:")],
             round_trips: AtomicU64::new(0),
         }
     }
 
-    /// The open connection, or a new one.
-    async fn connection(&self) -> Result<Connection, Failure> {
-        let mut slot = self.connection.lock().await;
-        if let Some(connection) = &*slot {
-            return Ok(connection.clone());
-        }
-        let url = url::get().ok_or_else(|| {
-            Failure::new(
-                FailureKind::Other,
-                "no Redis URL: call registry().set_redis_url(..) or set RESILIENCE_REDIS_URL",
-            )
-        })?;
-        let cluster = url::cluster_requested() || self.cluster_seen.load(Ordering::Relaxed);
-        let endpoint = Endpoint::parse(&url, cluster)?;
-        let connection = Connection::open(&endpoint, self.timeout).await?;
-        *slot = Some(connection.clone());
-        Ok(connection)
-    }
-
     /// Forgets the connection after an error; the next exchange opens a new one.
     pub(crate) fn disconnect(&self) {
-        if let Ok(mut slot) = self.connection.try_lock() {
-            *slot = None;
-        }
+        self.connection.disconnect();
     }
 
     /// One exchange: this process's part in, the shared state's reply out.
@@ -106,13 +78,13 @@ impl FleetRedis {
         exchange: &Exchange,
         rules: &Rules,
     ) -> Result<Vec<i64>, Failure> {
-        let mut connection = self.connection().await?;
+        let mut connection = self.connection.get().await?;
         let mut reply = self.run(&mut connection, process, exchange, rules).await;
         if let Err(error) = &reply
             && failure::is_redirection(error)
             && !connection.is_cluster()
         {
-            if !self.cluster_seen.swap(true, Ordering::Relaxed) {
+            if self.connection.follow_cluster().await {
                 tracing::info!(
                     target: "resilience_runtime::circuit_breaker",
                     name = self.name,
@@ -120,11 +92,10 @@ impl FleetRedis {
                      cluster's redirections from now on"
                 );
             }
-            *self.connection.lock().await = None;
-            connection = self.connection().await?;
+            connection = self.connection.get().await?;
             reply = self.run(&mut connection, process, exchange, rules).await;
         }
-        reply.map_err(|error| Failure::from_redis(&error, self.timeout))
+        reply.map_err(|error| Failure::from_redis(&error, self.connection.timeout()))
     }
 
     /// `EVALSHA`, or `EVAL` when the server does not know the script yet.
