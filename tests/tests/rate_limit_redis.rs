@@ -14,10 +14,8 @@
 //! scheduling delays.
 #![cfg(feature = "redis")]
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -26,9 +24,12 @@ use resilience_runtime::rate_limit::{
 };
 use resilience_runtime::{Error, rate_limit, registry};
 
+#[path = "support/child_processes.rs"]
+mod child_processes;
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::{RedisServer, TempDir};
+use child_processes::Children;
+use redis_server::RedisServer;
 
 /// One test at a time: each points the registry at its own server.
 fn one_at_a_time() -> MutexGuard<'static, ()> {
@@ -269,7 +270,6 @@ fn a_silent_server_never_holds_a_call_past_max_wait() {
 
 // ---- Several processes sharing one limit ----------------------------------------------
 
-const CHILD_OUT: &str = "RESILIENCE_TEST_CHILD_OUT";
 const PROCESSES: usize = 3;
 /// 200/s: one permit every 5ms, with a burst of 10.
 const INTERVAL_MICROS: u64 = 5_000;
@@ -301,7 +301,7 @@ fn micros_now() -> u64 {
 /// only this test selected. It does nothing when run normally.
 #[test]
 fn child_process() {
-    let Ok(out) = std::env::var(CHILD_OUT) else {
+    let Some((_, out)) = child_processes::child() else {
         return;
     };
     // The child finds its server through the environment, as a deployed service would.
@@ -361,9 +361,8 @@ struct Report {
     rejected: u64,
 }
 
-fn read_report(path: &Path) -> Report {
-    let file = std::fs::File::open(path).expect("the child wrote its report");
-    let mut lines = BufReader::new(file).lines().map(Result::unwrap);
+fn read_report(report: &str) -> Report {
+    let mut lines = report.lines();
     let status = lines.next().expect("a status line");
     let numbers: Vec<u64> = status
         .split_whitespace()
@@ -413,29 +412,16 @@ fn violations(mut calls: Vec<(u64, u64)>) -> (usize, usize) {
 fn processes_share_one_limit_with_zero_violations() {
     let _serial = one_at_a_time();
     let server = RedisServer::start();
-    let dir = TempDir::new("processes");
-    let me = std::env::current_exe().unwrap();
-    let children: Vec<(Child, PathBuf)> = (0..PROCESSES)
-        .map(|i| {
-            let out = dir.0.join(format!("child-{i}.txt"));
-            let child = Command::new(&me)
-                .args(["child_process", "--exact", "--test-threads=1", "--quiet"])
-                .env(
-                    resilience_runtime::rate_limit::REDIS_URL_VARIABLE,
-                    server.url(),
-                )
-                .env(CHILD_OUT, &out)
-                .stdout(Stdio::null())
-                .spawn()
-                .unwrap();
-            (child, out)
-        })
-        .collect();
+    let url = server.url();
+    let children = Children::spawn(
+        "child_process",
+        PROCESSES,
+        &[(resilience_runtime::rate_limit::REDIS_URL_VARIABLE, &url)],
+    );
     let mut admitted = Vec::new();
     let (mut decisions, mut rejected) = (0, 0);
-    for (mut child, out) in children {
-        assert!(child.wait().unwrap().success(), "a child process failed");
-        let report = read_report(&out);
+    for report in children.reports() {
+        let report = read_report(&report);
         assert_eq!(report.errors, 0, "every decision was the server's");
         assert!(!report.admitted.is_empty(), "every process got permits");
         decisions += report.decisions;
