@@ -2,7 +2,7 @@
 //! changing that while calls run.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU8, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize};
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
@@ -46,6 +46,9 @@ pub struct Bulkhead {
     /// read without a lock by admission (whether to time the call) and the reports.
     pub(super) algorithm: AtomicU8,
     pub(super) min_concurrent: AtomicUsize,
+    /// An adaptive bulkhead times one call in this many (a power of two; see
+    /// `adaptive/sampling.rs`), read without a lock by admission.
+    pub(super) sample_stride: AtomicU32,
     /// The algorithm's state, updated by finished calls (a try-lock: see `limit.rs`).
     pub(super) controller: Mutex<Option<Controller>>,
     pub(super) max_wait_nanos: AtomicU64,
@@ -71,6 +74,7 @@ macro_rules! empty_bulkhead {
             limit: SlotCounter::new(super::limit::starting_limit(&$config)),
             algorithm: AtomicU8::new(super::limit::algorithm_code($config.adaptive())),
             min_concurrent: AtomicUsize::new($config.min_concurrent()),
+            sample_stride: AtomicU32::new(1),
             controller: Mutex::new(super::limit::starting_controller(&$config)),
             max_wait_nanos: AtomicU64::new(saturating_nanos($config.max_wait())),
             in_flight: SlotCounter::new(0),

@@ -1,8 +1,8 @@
 //! The limit admission reads, and how an adaptive bulkhead moves it: finished calls feed the
 //! algorithm ([`adaptive`](super::adaptive)), which publishes the new limit in one atomic.
 //!
-//! Admission stays lock-free: it reads the limit and, only when the bulkhead is adaptive,
-//! the clock. A finished call takes the algorithm's lock with `try_lock`: when another call
+//! Admission stays lock-free: it reads the limit and, only when the bulkhead is adaptive and
+//! the call is one it samples (`adaptive/sampling.rs`), the clock. A finished call takes the algorithm's lock with `try_lock`: when another call
 //! holds it (two calls finishing at the same instant), this call's sample is skipped rather
 //! than waited for. The algorithms need a stream of samples, not every one, and a release
 //! must never block.
@@ -106,6 +106,7 @@ impl Bulkhead {
             return;
         }
         *controller = algorithm.map(|algorithm| Controller::new(algorithm, self.limit() as f64));
+        self.sample_stride.store(1, RELAXED);
         self.algorithm.store(algorithm_code(algorithm), SEQ);
         let limit = self.clamp_limit_locked(&mut controller);
         drop(controller);
@@ -179,14 +180,59 @@ impl Bulkhead {
             latency: now.saturating_sub(started.at),
             in_flight: started.in_flight,
             failed,
+            weight: started.weight,
         };
         let bounds = self.bounds();
         let limit = bounds.clamp(controller.on_sample(&sample, bounds)) as usize;
-        let before = self.limit.swap(limit, SEQ);
+        let stride = controller.stride_after(&sample);
+        if stride != self.sample_stride.load(RELAXED) {
+            self.sample_stride.store(stride, RELAXED);
+        }
+        // Most samples leave the whole limit where it was: read before writing, so that the
+        // cache line admission reads stays shared.
+        let before = self.limit.load(SEQ);
+        if limit == before {
+            return;
+        }
+        self.limit.store(limit, SEQ);
         if limit > before
             && (self.async_waiters.load(SEQ) != 0 || self.blocking_waiters.load(SEQ) != 0)
         {
             self.wake_all();
         }
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::super::adaptive::Adaptive;
+    use super::super::test_support::*;
+    use super::RELAXED;
+
+    /// Rounds of calls, each filling the bulkhead to its limit at once and ending them all
+    /// `latency` later; the limit after.
+    async fn rounds(pool: &Bulkhead, rounds: usize, latency: Duration) -> usize {
+        for _ in 0..rounds {
+            let permits: Vec<_> = std::iter::from_fn(|| pool.try_acquire().ok()).collect();
+            tokio::time::advance(latency).await;
+            for permit in permits {
+                permit.succeeded();
+            }
+        }
+        pool.limit()
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fast_calls_are_sampled_and_still_move_the_limit() {
+        let config = BulkheadConfig::new(200).with_adaptive(Adaptive::Aimd);
+        let pool = Bulkhead::new("sampled", config);
+        // Calls of 10 µs, as many at once as the limit: millions a second once it has grown.
+        assert_eq!(rounds(&pool, 2_000, Duration::from_micros(10)).await, 200);
+        let stride = pool.sample_stride.load(RELAXED);
+        assert!(stride >= 32, "fast calls are sampled: one in {stride}");
+        // The service slows down tenfold: the sampled calls still show it and the limit falls.
+        let slowed = rounds(&pool, 2_000, Duration::from_micros(100)).await;
+        assert!(slowed < 20, "{slowed}");
+        assert_eq!(pool.in_flight(), 0);
     }
 }

@@ -9,11 +9,13 @@ use crate::base::clock::Nanos;
 
 use super::handle::Bulkhead;
 
-/// When a call admitted by an adaptive bulkhead started, and how many were in flight then.
+/// When a call timed by an adaptive bulkhead started, and how many were in flight then.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Started {
     pub(crate) at: Nanos,
     pub(crate) in_flight: usize,
+    /// One call in this many was timed when it started (see `adaptive/sampling.rs`).
+    pub(crate) weight: u32,
 }
 
 /// What a finished call tells an adaptive bulkhead.

@@ -5,6 +5,7 @@
 
 use crate::base::{clock, kill_switch};
 
+use super::adaptive::drawn;
 use super::handle::{Bulkhead, PERMITTED};
 use super::limit::STATIC;
 use super::permit::{BulkheadPermit, Started};
@@ -46,12 +47,18 @@ impl Bulkhead {
         if now > self.peak.load(RELAXED) {
             self.peak.fetch_max(now, RELAXED);
         }
-        // An adaptive bulkhead times the call: one relaxed load decides, a static one reads no
-        // clock.
-        let started = (self.algorithm.load(RELAXED) != STATIC).then(|| Started {
-            at: clock::now(),
-            in_flight: now,
-        });
+        // An adaptive bulkhead times the call, or one in a few when calls come fast
+        // (`adaptive/sampling.rs`): one relaxed load decides, a static one reads no clock.
+        let started = if self.algorithm.load(RELAXED) == STATIC {
+            None
+        } else {
+            let weight = self.sample_stride.load(RELAXED);
+            drawn(weight).then(|| Started {
+                at: clock::now(),
+                in_flight: now,
+                weight,
+            })
+        };
         Some(BulkheadPermit {
             bulkhead: self,
             started,

@@ -61,11 +61,14 @@ impl Aimd {
                 self.slow_start = false;
             }
         } else if sample.in_flight as f64 * 2.0 >= self.limit {
-            self.limit += if self.slow_start {
-                1.0
-            } else {
-                1.0 / self.limit.max(1.0)
-            };
+            // A sample stands for `weight` calls, each of which would have added its share.
+            let calls = f64::from(sample.weight.max(1));
+            self.limit += calls
+                * if self.slow_start {
+                    1.0
+                } else {
+                    1.0 / self.limit.max(1.0)
+                };
         }
         self.limit = bounds.clamp(self.limit);
         self.limit

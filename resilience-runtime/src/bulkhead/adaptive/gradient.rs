@@ -71,8 +71,10 @@ impl Gradient {
         if (sample.in_flight as f64) * 2.0 < self.limit {
             return self.limit;
         }
-        self.window_sum += sample.latency.max(1) as f64;
-        self.window_calls += 1;
+        // A sample stands for `weight` calls of its latency.
+        let calls = sample.weight.max(1);
+        self.window_sum += sample.latency.max(1) as f64 * f64::from(calls);
+        self.window_calls = self.window_calls.saturating_add(calls);
         if f64::from(self.window_calls) < self.limit.floor() {
             return self.limit;
         }

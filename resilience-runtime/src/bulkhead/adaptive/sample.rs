@@ -12,6 +12,8 @@ pub(crate) struct Sample {
     pub(crate) in_flight: usize,
     /// The service failed or the call timed out (a rejection by an inner layer is no sample).
     pub(crate) failed: bool,
+    /// How many calls this one stands for: one in `weight` calls was timed when it started.
+    pub(crate) weight: u32,
 }
 
 impl Sample {
@@ -80,6 +82,7 @@ pub(crate) mod test_samples {
                 latency,
                 in_flight,
                 failed,
+                weight: 1,
             };
             self.now += latency.max(MS);
             sample
@@ -104,6 +107,7 @@ mod tests {
             latency: 5,
             in_flight: 1,
             failed: false,
+            weight: 1,
         };
         assert_eq!(sample.ended(), 15);
     }
