@@ -5,8 +5,9 @@
 //! cargo bench -p resilience-benches --bench quota
 //! ```
 //!
-//! A fixed window's decision is the clock, a division by the period and one compare-and-swap;
-//! a sliding one's takes an uncontended lock on its 32 buckets. Figures are in BENCHMARKS.md.
+//! A fixed window's decision is the clock, a multiplication by the period's reciprocal and one
+//! compare-and-swap; a sliding one's takes an uncontended lock on its 32 buckets, except while
+//! it is full (a rejection reads a note without the lock). Figures are in BENCHMARKS.md.
 
 use std::hint::black_box;
 use std::num::NonZeroU32;

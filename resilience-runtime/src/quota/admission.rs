@@ -1,7 +1,6 @@
 //! The decision: a call counted against its allowance, or rejected at once.
 
 use std::hash::Hash;
-use std::sync::atomic::Ordering;
 
 use super::fixed::window_at;
 use super::instance::{Counts, Quota};
@@ -61,27 +60,25 @@ impl Quota {
     /// has (`None`: never, a limit of zero).
     #[inline(always)]
     fn count_one(&self, slot: Slot, now: Nanos) -> Result<(), Option<Nanos>> {
-        let limit = self.limit.load(Ordering::Relaxed);
+        let limit = self.limit.load();
         // Don't fill the key table for a quota that admits nothing anyway.
-        if limit == 0 {
+        if limit.count == 0 {
             return Err(None);
         }
         match &self.counts {
             Counts::Fixed { unkeyed, keys } => {
                 let (index, left) = window_at(self.period, now);
                 let counted = match slot {
-                    Slot::Unkeyed => unkeyed.0.admit(index, limit),
+                    Slot::Unkeyed => unkeyed.0.admit(index, limit.count),
                     Slot::Key(hash) => {
-                        keys.with_state(hash, now, |state| state.admit(index, limit))
+                        keys.with_state(hash, now, |state| state.admit(index, limit.count))
                     }
                 };
                 counted.map(drop).map_err(|_| Some(left))
             }
             Counts::Sliding { unkeyed, keys } => {
                 let windows = *keys.context();
-                let admit = |state: &super::sliding::SlidingCount| {
-                    state.with(|log| log.admit(windows, now, limit))
-                };
+                let admit = |state: &super::sliding::SlidingCount| state.admit(windows, now, limit);
                 let counted = match slot {
                     Slot::Unkeyed => admit(&unkeyed.0),
                     Slot::Key(hash) => keys.with_state(hash, now, admit),

@@ -11,6 +11,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::divisor::Divisor;
 use super::window::fixed_window;
 use crate::base::clock::{Nanos, wall_at};
 use crate::base::keyed::KeyState;
@@ -22,12 +23,12 @@ pub(super) struct FixedCount(AtomicU64);
 /// The window length a map of [`FixedCount`]s reads free times with.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct FixedWindows {
-    pub(super) period: Nanos,
+    pub(super) period: Divisor,
 }
 
 /// Where `now` falls: the window's number and the nanoseconds until it ends.
 #[inline]
-pub(super) fn window_at(period: Nanos, now: Nanos) -> (u64, Nanos) {
+pub(super) fn window_at(period: Divisor, now: Nanos) -> (u64, Nanos) {
     fixed_window(wall_at(now), period)
 }
 
@@ -106,13 +107,12 @@ impl KeyState for FixedCount {
         #[allow(clippy::cast_possible_truncation)]
         let offset = ahead(window, index as u32);
         let end = now.saturating_add(left);
+        let period = windows.period.get();
         match offset {
             // The current window, or the next one a racing caller started: busy until its end.
-            0 | 1 => end.saturating_add(u64::from(offset.unsigned_abs()) * windows.period),
+            0 | 1 => end.saturating_add(u64::from(offset.unsigned_abs()) * period),
             // An older window: it ended before the current one began.
-            _ => {
-                end.saturating_sub(u64::from(offset.unsigned_abs()).saturating_mul(windows.period))
-            }
+            _ => end.saturating_sub(u64::from(offset.unsigned_abs()).saturating_mul(period)),
         }
     }
 }
@@ -153,7 +153,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn free_at_the_end_of_the_window_that_counted() {
         let windows = FixedWindows {
-            period: 1_000_000_000,
+            period: Divisor::new(1_000_000_000),
         };
         let state = FixedCount::default();
         let now = crate::base::clock::now();
@@ -162,7 +162,7 @@ mod tests {
         state.admit(index, 10).unwrap();
         assert_eq!(state.free_at(&windows, now), now + left);
         // Three windows later it ended two and a bit windows ago, at the same instant.
-        let later = now + left + 2 * windows.period + 5;
+        let later = now + left + 2 * windows.period.get() + 5;
         assert_eq!(state.free_at(&windows, later), now + left);
     }
 }

@@ -3,15 +3,16 @@
 
 use std::fmt;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use super::divisor::Divisor;
 use super::fixed::{FixedCount, FixedWindows};
+use super::live_limit::LiveLimit;
 use super::metrics::Counters;
 use super::sliding::{SlidingCount, SlidingWindows};
 use super::slot::Slot;
 use super::{QuotaConfig, QuotaLimit, QuotaMetrics, QuotaSnapshot, QuotaWindow};
-use crate::base::clock::{self, Nanos};
+use crate::base::clock;
 use crate::base::keyed::{KeyedStates, QUOTA_TARGET};
 
 /// A shared [`Quota`], as the registry hands it out.
@@ -55,9 +56,9 @@ pub struct Quota {
     /// The configuration in force: the declared one with `set_limit` applied.
     current: Mutex<QuotaConfig>,
     /// The count in force, read by every decision.
-    pub(super) limit: AtomicU32,
+    pub(super) limit: LiveLimit,
     /// The period in nanoseconds (at least 1).
-    pub(super) period: Nanos,
+    pub(super) period: Divisor,
     pub(super) counts: Counts,
     pub(super) counters: Counters,
     /// The hash of `()`, the unkeyed quota's key.
@@ -68,7 +69,8 @@ impl Quota {
     /// A quota with its whole allowance available.
     #[must_use]
     pub fn new(name: &'static str, config: QuotaConfig) -> Self {
-        let period = clock::to_nanos(config.limit().period()).max(1);
+        let nanos = clock::to_nanos(config.limit().period()).max(1);
+        let period = Divisor::new(nanos);
         let (max_keys, idle_ttl) = (config.max_keys(), clock::to_nanos(config.idle_ttl()));
         let counts = match config.window() {
             QuotaWindow::Fixed => Counts::Fixed {
@@ -88,14 +90,14 @@ impl Quota {
                     QUOTA_TARGET,
                     max_keys,
                     idle_ttl,
-                    SlidingWindows::new(period),
+                    SlidingWindows::new(nanos),
                 ),
             },
         };
         let mut quota = Self {
             name,
             current: Mutex::new(config),
-            limit: AtomicU32::new(config.limit().count()),
+            limit: LiveLimit::new(config.limit().count()),
             period,
             counts,
             counters: Counters::new(),
@@ -130,7 +132,7 @@ impl Quota {
         let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
         let limit = QuotaLimit::new(count, current.limit().period());
         *current = current.with_limit(limit);
-        self.limit.store(count, Ordering::Relaxed);
+        self.limit.set(count);
         tracing::info!(
             target: "resilience_runtime::quota",
             name = self.name, limit = %limit, "quota limit changed");

@@ -56,7 +56,10 @@ mod admission;
 mod remaining;
 
 // The counts: fixed windows on the wall clock, sliding windows in buckets.
+mod blocked;
+mod divisor;
 mod fixed;
+mod live_limit;
 mod sliding;
 mod window;
 

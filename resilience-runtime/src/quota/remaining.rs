@@ -2,7 +2,6 @@
 //! never counted.
 
 use std::hash::Hash;
-use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::fixed::window_at;
@@ -26,7 +25,7 @@ impl Quota {
     #[must_use]
     pub fn remaining<K: Hash + ?Sized>(&self, key: &K) -> u64 {
         let counted = self.counted(self.slot_of(key), clock::now());
-        u64::from(self.limit.load(Ordering::Relaxed)).saturating_sub(counted)
+        u64::from(self.limit.load().count).saturating_sub(counted)
     }
 
     /// How long until `key`'s count resets (`&()`: the unkeyed quota): with a fixed

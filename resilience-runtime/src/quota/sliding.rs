@@ -13,6 +13,9 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use super::blocked::Blocked;
+use super::divisor::Divisor;
+use super::live_limit::Limit;
 use crate::base::clock::Nanos;
 use crate::base::keyed::KeyState;
 
@@ -25,7 +28,8 @@ const BUCKETS: u64 = SLOTS as u64 - 1;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct SlidingWindows {
     period: Nanos,
-    width: Nanos,
+    /// A bucket's width, as the divisor every decision finds its buckets with.
+    width: Divisor,
 }
 
 impl SlidingWindows {
@@ -34,14 +38,14 @@ impl SlidingWindows {
         let period = if period == 0 { 1 } else { period };
         Self {
             period,
-            width: period.div_ceil(BUCKETS),
+            width: Divisor::new(period.div_ceil(BUCKETS)),
         }
     }
 
     /// When an admission counted in `bucket` stops counting.
     const fn frees(&self, bucket: u64) -> Nanos {
         (bucket.saturating_add(1))
-            .saturating_mul(self.width)
+            .saturating_mul(self.width.get())
             .saturating_add(self.period)
     }
 }
@@ -67,7 +71,7 @@ impl SlidingLog {
         let now = now.max(self.latest);
         self.latest = now;
         // The first bucket `b` with `frees(b) > now`.
-        let first = now.saturating_sub(windows.period) / windows.width;
+        let first = windows.width.div(now.saturating_sub(windows.period));
         if first > self.oldest {
             if first - self.oldest >= SLOTS as u64 {
                 self.counts = [0; SLOTS];
@@ -97,7 +101,7 @@ impl SlidingLog {
             return Err(self.next_free(windows, now).unwrap_or(windows.period));
         }
         // `now`'s bucket is at most 31 after `oldest` (module docs), so its slot is its own.
-        let bucket = now / windows.width;
+        let bucket = windows.width.div(now);
         let slot = &mut self.counts[slot_of(bucket)];
         *slot = slot.saturating_add(1);
         self.total += 1;
@@ -136,16 +140,39 @@ const fn slot_of(bucket: u64) -> usize {
     (bucket % SLOTS as u64) as usize
 }
 
-/// A [`SlidingLog`] behind a lock, as a keyed map stores it.
+/// A [`SlidingLog`] behind a lock, as a keyed map stores it, with the note that lets calls
+/// be rejected without the lock while it is full ([`Blocked`]).
 #[derive(Debug, Default)]
-pub(super) struct SlidingCount(Mutex<SlidingLog>);
+pub(super) struct SlidingCount {
+    log: Mutex<SlidingLog>,
+    blocked: Blocked,
+}
 
 impl SlidingCount {
+    /// [`SlidingLog::admit`] under `limit`, answered from the note while one says the log is
+    /// full.
+    #[inline]
+    pub(super) fn admit(
+        &self,
+        windows: SlidingWindows,
+        now: Nanos,
+        limit: Limit,
+    ) -> Result<u64, Nanos> {
+        if let Some(resets_in) = self.blocked.resets_in(limit, now) {
+            return Err(resets_in);
+        }
+        let decided = self.with(|log| log.admit(windows, now, limit.count));
+        if let Err(resets_in) = decided {
+            self.blocked.note(limit, now, resets_in);
+        }
+        decided
+    }
+
     /// Runs `f` on the log. The log holds plain counts and nothing panics while it is held,
     /// so a poisoned lock (a panic elsewhere in the thread) leaves it consistent.
     #[inline]
     pub(super) fn with<R>(&self, f: impl FnOnce(&mut SlidingLog) -> R) -> R {
-        f(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+        f(&mut self.log.lock().unwrap_or_else(PoisonError::into_inner))
     }
 }
 
@@ -167,7 +194,7 @@ mod tests {
     #[test]
     fn a_full_log_frees_a_slot_one_period_and_at_most_a_bucket_after_it_counted() {
         let windows = SlidingWindows::new(31 * SECOND);
-        assert_eq!(windows.width, SECOND);
+        assert_eq!(windows.width.get(), SECOND);
         let mut log = SlidingLog::default();
         let start = 100 * SECOND + SECOND / 2;
         assert_eq!(log.admit(windows, start, 2), Ok(1));
@@ -186,7 +213,7 @@ mod tests {
     #[test]
     fn time_never_moves_back_and_tiny_periods_work() {
         let windows = SlidingWindows::new(0);
-        assert_eq!((windows.period, windows.width), (1, 1));
+        assert_eq!((windows.period, windows.width.get()), (1, 1));
         let mut log = SlidingLog::default();
         assert_eq!(log.admit(windows, 10, 1), Ok(1));
         // An earlier reading decides as of the latest one.
@@ -229,9 +256,41 @@ mod tests {
                 if !ok {
                     let recent = admitted
                         .iter()
-                        .filter(|&&t| t <= now && t + period + windows.width > now)
+                        .filter(|&&t| t <= now && t + period + windows.width.get() > now)
                         .count();
                     prop_assert!(recent >= limit as usize, "refused at {now} with {recent} recent");
+                }
+            }
+        }
+
+        /// The note that rejects without the lock changes no decision: the same calls are
+        /// admitted as by the log alone, and a rejection's `resets_in` is the log's or up to a
+        /// microsecond later.
+        #[test]
+        fn the_lock_free_rejection_decides_as_the_log(
+            period_micros in 10u64..10_000,
+            limit in 1u32..20,
+            gaps in prop::collection::vec(0u64..300_000, 1..400),
+            raise_at in 0usize..400,
+        ) {
+            let windows = SlidingWindows::new(period_micros * 1_000);
+            let (noted, mut log) = (SlidingCount::default(), SlidingLog::default());
+            let mut now = crate::base::clock::ORIGIN_NANOS + 1_000_000_000;
+            for (i, gap) in gaps.iter().enumerate() {
+                now += gap;
+                // Once, the limit is raised (a new epoch) mid-way.
+                let limit = if i >= raise_at {
+                    Limit { count: limit + 1, epoch: 1 }
+                } else {
+                    Limit { count: limit, epoch: 0 }
+                };
+                let expected = log.admit(windows, now, limit.count);
+                match (noted.admit(windows, now, limit), expected) {
+                    (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                    (Err(noted), Err(exact)) => {
+                        prop_assert!(noted >= exact && noted <= exact + 1_024, "{noted} vs {exact}");
+                    }
+                    (noted, exact) => prop_assert!(false, "at {now}: {noted:?} vs {exact:?}"),
                 }
             }
         }

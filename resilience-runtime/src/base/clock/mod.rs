@@ -11,7 +11,7 @@ mod wait;
 mod wall;
 
 pub(crate) use read::{apply, current, now};
-pub(crate) use scale::{Nanos, instant_at, to_duration, to_nanos};
+pub(crate) use scale::{Nanos, ORIGIN_NANOS, instant_at, to_duration, to_nanos};
 pub use source::{ClockSource, ParseClockSourceError};
 pub(crate) use wait::{sleep, sleep_blocking};
 pub(crate) use wall::wall_at;

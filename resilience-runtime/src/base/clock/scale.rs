@@ -20,7 +20,7 @@ fn origin() -> Instant {
 /// Where the origin sits on the `Nanos` scale: far from zero, so that an instant read before
 /// the origin was fixed (a paused test runtime created earlier, say) still maps to a value
 /// below it rather than saturating at zero. Zero therefore means "long ago".
-const ORIGIN_NANOS: Nanos = 1 << 62;
+pub(crate) const ORIGIN_NANOS: Nanos = 1 << 62;
 
 /// `instant` on the process-wide scale.
 #[inline]
