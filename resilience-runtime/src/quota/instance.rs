@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use super::fixed::{FixedCount, FixedWindows};
 use super::metrics::Counters;
+use super::remote::Remote;
 use super::sliding::{SlidingCount, SlidingWindows};
 use super::slot::Slot;
 use super::{QuotaConfig, QuotaLimit, QuotaMetrics, QuotaSnapshot, QuotaWindow};
@@ -62,6 +63,8 @@ pub struct Quota {
     pub(super) counters: Counters,
     /// The hash of `()`, the unkeyed quota's key.
     unit: u64,
+    /// The shared count of a quota with a remote backend; `None` for a local one.
+    pub(super) remote: Option<Remote>,
 }
 
 impl Quota {
@@ -100,6 +103,7 @@ impl Quota {
             counts,
             counters: Counters::new(),
             unit: 0,
+            remote: Remote::new(name, &config, period),
         };
         quota.unit = quota.hash(&());
         quota
@@ -154,6 +158,7 @@ impl Quota {
             config: self.config(),
             metrics: self.metrics(),
             remaining: self.remaining(&()),
+            backend: self.remote.as_ref().map(Remote::status),
         }
     }
 
