@@ -90,9 +90,12 @@ fn check_fits_fn(
                      first is still running, and a sync fn runs one at a time. Make the fn async",
                 ));
             }
-            if let Layer::RateLimit(limit) = layer
-                && let Some(at) = limit.redis_backend()
-            {
+            let redis_backend = match layer {
+                Layer::RateLimit(limit) => limit.redis_backend(),
+                Layer::Quota(quota) => quota.redis_backend(),
+                _ => None,
+            };
+            if let Some(at) = redis_backend {
                 errors.push(error_at(
                     at,
                     "`backend = \"redis\"` needs an `async fn`: its decisions are network \

@@ -33,7 +33,9 @@ pub use crate::base::describe::{DescribeError, Described};
 pub use crate::bulkhead::adapter::{bulkhead_admit, bulkhead_finish, bulkhead_wait};
 pub use crate::circuit_breaker::adapter::{ignore_none, ok_succeeds, record_any, record_outcome};
 pub use crate::hedge::adapter::hedge_call;
-pub use crate::quota::adapter::{quota_admit, quota_admit_key};
+pub use crate::quota::adapter::{
+    quota_admit, quota_admit_key, quota_ask, quota_ask_key, quota_decide, quota_decide_key,
+};
 pub use crate::rate_limit::adapter::{
     rate_limit_admit, rate_limit_admit_key, rate_limit_block_key, rate_limit_wait,
     rate_limit_wait_key,

@@ -121,7 +121,7 @@ mod tests {
             ("rate_limit", "max_queue") => vec![("on_limit", "\"queue\"")],
             ("rate_limit", "max_wait") => vec![("on_limit", "\"wait\"")],
             ("circuit_breaker", "max_recovery_timeout") => vec![("recovery_backoff", "2.0")],
-            ("rate_limit", "on_backend_error" | "backend_timeout")
+            ("rate_limit" | "quota", "on_backend_error" | "backend_timeout")
             | ("circuit_breaker", "backend_timeout") => vec![("backend", "\"redis\"")],
             _ => Vec::new(),
         });
@@ -307,11 +307,13 @@ mod tests {
         let bulkhead = rules::bulkhead::COMBINATIONS
             .iter()
             .map(|rule| rule.broken_by);
+        let quota = rules::quota::COMBINATIONS.iter().map(|rule| rule.broken_by);
         let sources = retry
             .map(|sources| ("retry", sources))
             .chain(breaker.map(|sources| ("circuit_breaker", sources)))
             .chain(limiter.map(|sources| ("rate_limit", sources)))
-            .chain(bulkhead.map(|sources| ("bulkhead", sources)));
+            .chain(bulkhead.map(|sources| ("bulkhead", sources)))
+            .chain(quota.map(|sources| ("quota", sources)));
         let mut checked = 0;
         for (kind, broken_by) in sources {
             let section = section(kind).expect("a configured kind");

@@ -268,10 +268,22 @@ pub(super) fn quota(krate: &Path, layer: &QuotaLayer) -> TokenStream {
         QuotaWindow::Fixed => quote!(#krate::quota::QuotaWindow::Fixed),
         QuotaWindow::Sliding => quote!(#krate::quota::QuotaWindow::Sliding),
     });
+    let backend = layer.backend.map(|backend| match backend.value {
+        Backend::Local => quote!(#krate::quota::Backend::Local),
+        Backend::Redis => quote!(#krate::quota::Backend::Redis),
+    });
+    let on_backend_error = layer.on_backend_error.map(|policy| match policy {
+        OnBackendError::Allow => quote!(#krate::quota::OnBackendError::Allow),
+        OnBackendError::Deny => quote!(#krate::quota::OnBackendError::Deny),
+        OnBackendError::Local => quote!(#krate::quota::OnBackendError::Local),
+    });
     let chain = setters! {
         with_window => window,
         with_max_keys => layer.max_keys.map(|keys| Literal::usize_unsuffixed(keys as usize)),
         with_idle_ttl => layer.idle_ttl.map(duration_tokens),
+        with_backend => backend,
+        with_on_backend_error => on_backend_error,
+        with_backend_timeout => layer.backend_timeout.map(duration_tokens),
     };
     quote!(#krate::quota::QuotaConfig::new(#krate::quota::QuotaLimit::new(#count, #period)) #chain)
 }

@@ -1,10 +1,12 @@
 //! The ground floor: what every policy stands on and nothing above it: the error type, the
-//! clock, the kill switch, the Redis connection, the trait of a named kind, and small
+//! clock, the kill switch, the Redis connection, what
+//! every kind with a remote backend shares (`backend/`), the trait of a named kind, and small
 //! lock-free utilities.
 //!
 //! Nothing here imports from a policy, the settings, the registry or a facade.
 
 pub(crate) mod admission;
+pub(crate) mod backend;
 pub(crate) mod call;
 pub(crate) mod clock;
 pub(crate) mod describe;

@@ -7,11 +7,15 @@ use super::instance::{Counts, Quota};
 use super::key::QuotaKeyHash;
 use super::slot::Slot;
 use crate::Error;
+use crate::base::admission::Admission;
 use crate::base::clock::{self, Nanos};
 use crate::base::kill_switch;
 
 impl Quota {
-    /// Counts a call against the unkeyed quota.
+    /// Counts a call against the unkeyed quota, in this process: also for a quota with a
+    /// remote backend (its in-process count, what `on_backend_error = "local"` falls back
+    /// to); only [`acquire`](Self::acquire) and [`acquire_key`](Self::acquire_key) ask the
+    /// backend.
     ///
     /// # Errors
     ///
@@ -39,6 +43,19 @@ impl Quota {
     #[inline]
     pub(crate) fn try_acquire_hashed(&self, key: &QuotaKeyHash) -> Result<(), Error> {
         self.decide(key.slot, clock::now())
+    }
+
+    /// The decision generated code takes first, in place: with a remote backend,
+    /// [`Admission::Wait`] (ask it with [`acquire_hashed`](Self::acquire_hashed)).
+    #[inline(always)]
+    pub(super) fn admit_now(&self, slot: Slot) -> Admission<()> {
+        if self.remote.is_some() {
+            return Admission::Wait;
+        }
+        match self.decide(slot, clock::now()) {
+            Ok(()) => Admission::Admitted(()),
+            Err(error) => Admission::Rejected(error),
+        }
     }
 
     /// The decision for `slot` at `now`.
@@ -91,7 +108,7 @@ impl Quota {
     /// The rejection of a call to `slot`, counted and logged; built inline in the caller's
     /// result.
     #[inline(always)]
-    fn reject(&self, slot: Slot, resets_in: Option<Nanos>) -> Error {
+    pub(super) fn reject(&self, slot: Slot, resets_in: Option<Nanos>) -> Error {
         self.note_rejection(slot, resets_in);
         Error::quota_exceeded(self.name, resets_in.map(clock::to_duration))
     }

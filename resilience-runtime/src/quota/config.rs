@@ -5,6 +5,8 @@ use std::time::Duration;
 
 use resilience_syntax::rules::quota as rules;
 
+use super::{Backend, OnBackendError};
+
 /// How a quota counts its periods.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -114,6 +116,9 @@ pub struct QuotaConfig {
     window: QuotaWindow,
     max_keys: usize,
     idle_ttl: Duration,
+    backend: Backend,
+    on_backend_error: OnBackendError,
+    backend_timeout: Duration,
 }
 
 impl QuotaConfig {
@@ -121,9 +126,12 @@ impl QuotaConfig {
     pub const DEFAULT_MAX_KEYS: usize = rules::DEFAULT_MAX_KEYS;
     /// The default `idle_ttl`: 10 minutes.
     pub const DEFAULT_IDLE_TTL: Duration = rules::DEFAULT_IDLE_TTL;
+    /// The default `backend_timeout`: 100 milliseconds, as for rate limits.
+    pub const DEFAULT_BACKEND_TIMEOUT: Duration = Duration::from_millis(100);
 
-    /// A quota of `limit` with a [`QuotaWindow::Fixed`] window and, for per-key quotas, at
-    /// most 100 000 tracked keys, each forgotten 10 minutes after nothing of it counts.
+    /// A quota of `limit` with a [`QuotaWindow::Fixed`] window, counted in this process
+    /// ([`Backend::Local`]) and, for per-key quotas, at most 100 000 tracked keys, each
+    /// forgotten 10 minutes after nothing of it counts.
     #[must_use]
     pub const fn new(limit: QuotaLimit) -> Self {
         Self {
@@ -131,6 +139,9 @@ impl QuotaConfig {
             window: QuotaWindow::Fixed,
             max_keys: Self::DEFAULT_MAX_KEYS,
             idle_ttl: Self::DEFAULT_IDLE_TTL,
+            backend: Backend::Local,
+            on_backend_error: OnBackendError::Local,
+            backend_timeout: Self::DEFAULT_BACKEND_TIMEOUT,
         }
     }
 
@@ -165,6 +176,31 @@ impl QuotaConfig {
         self
     }
 
+    /// Where the quota counts: in this process, or on a Redis server shared by every
+    /// process that names it ([`Backend::Redis`], feature `redis`; see the
+    /// [module docs](super#quotas-on-redis)).
+    #[must_use]
+    pub const fn with_backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    /// What to do while a remote backend cannot decide: let the call through, reject it, or
+    /// decide with this process's own count of the same quota.
+    #[must_use]
+    pub const fn with_on_backend_error(mut self, on_backend_error: OnBackendError) -> Self {
+        self.on_backend_error = on_backend_error;
+        self
+    }
+
+    /// The longest a remote backend may take to connect and to decide before
+    /// [`on_backend_error`](Self::on_backend_error) applies.
+    #[must_use]
+    pub const fn with_backend_timeout(mut self, backend_timeout: Duration) -> Self {
+        self.backend_timeout = backend_timeout;
+        self
+    }
+
     /// The limit.
     #[must_use]
     pub const fn limit(&self) -> QuotaLimit {
@@ -188,6 +224,24 @@ impl QuotaConfig {
     pub const fn idle_ttl(&self) -> Duration {
         self.idle_ttl
     }
+
+    /// Where the quota counts.
+    #[must_use]
+    pub const fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// What happens while a remote backend cannot decide.
+    #[must_use]
+    pub const fn on_backend_error(&self) -> OnBackendError {
+        self.on_backend_error
+    }
+
+    /// The longest a remote backend may take to decide.
+    #[must_use]
+    pub const fn backend_timeout(&self) -> Duration {
+        self.backend_timeout
+    }
 }
 
 #[cfg(test)]
@@ -200,12 +254,40 @@ mod tests {
             .with_window(QuotaWindow::Sliding)
             .with_max_keys(3)
             .with_idle_ttl(Duration::from_secs(5))
-            .with_limit(QuotaLimit::per_hour(9));
+            .with_limit(QuotaLimit::per_hour(9))
+            .with_backend(Backend::Redis)
+            .with_on_backend_error(OnBackendError::Deny)
+            .with_backend_timeout(Duration::from_millis(20));
         assert_eq!(config.limit(), QuotaLimit::per_hour(9));
         assert_eq!(config.window(), QuotaWindow::Sliding);
         assert_eq!(
             (config.max_keys(), config.idle_ttl()),
             (3, Duration::from_secs(5))
+        );
+        assert_eq!(
+            (
+                config.backend(),
+                config.on_backend_error(),
+                config.backend_timeout()
+            ),
+            (
+                Backend::Redis,
+                OnBackendError::Deny,
+                Duration::from_millis(20)
+            )
+        );
+        let plain = QuotaConfig::new(QuotaLimit::per_day(1));
+        assert_eq!(
+            (
+                plain.backend(),
+                plain.on_backend_error(),
+                plain.backend_timeout()
+            ),
+            (
+                Backend::Local,
+                OnBackendError::Local,
+                Duration::from_millis(100)
+            )
         );
         assert_eq!(QuotaLimit::per_minute(100).to_string(), "100/min");
         assert_eq!(
@@ -215,5 +297,7 @@ mod tests {
         let json = serde_json::to_value(config).unwrap();
         assert_eq!(json["limit"], "9/h");
         assert_eq!(json["window"], "sliding");
+        assert_eq!(json["backend"], "redis");
+        assert_eq!(json["on_backend_error"], "deny");
     }
 }

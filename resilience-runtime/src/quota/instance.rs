@@ -9,6 +9,7 @@ use super::divisor::Divisor;
 use super::fixed::{FixedCount, FixedWindows};
 use super::live_limit::LiveLimit;
 use super::metrics::Counters;
+use super::remote::Remote;
 use super::sliding::{SlidingCount, SlidingWindows};
 use super::slot::Slot;
 use super::{QuotaConfig, QuotaLimit, QuotaMetrics, QuotaSnapshot, QuotaWindow};
@@ -63,6 +64,8 @@ pub struct Quota {
     pub(super) counters: Counters,
     /// The hash of `()`, the unkeyed quota's key.
     unit: u64,
+    /// The shared count of a quota with a remote backend; `None` for a local one.
+    pub(super) remote: Option<Remote>,
 }
 
 impl Quota {
@@ -102,6 +105,7 @@ impl Quota {
             counts,
             counters: Counters::new(),
             unit: 0,
+            remote: Remote::new(name, &config, period),
         };
         quota.unit = quota.hash(&());
         quota
@@ -156,6 +160,7 @@ impl Quota {
             config: self.config(),
             metrics: self.metrics(),
             remaining: self.remaining(&()),
+            backend: self.remote.as_ref().map(Remote::status),
         }
     }
 

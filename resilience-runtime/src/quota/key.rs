@@ -8,6 +8,7 @@ use std::hash::Hash;
 
 use super::instance::Quota;
 use super::slot::Slot;
+use crate::base::backend::remote_key::RemoteKey;
 
 /// A value that can key a quota: every `Hash` type (`&str`, `String`, integers, tuples of
 /// keys, a type deriving `Hash`). The unit `()` names the unkeyed quota.
@@ -29,22 +30,28 @@ use super::slot::Slot;
     note = "derive `Hash` on the key's type, or key by one of its fields that is `Hash` (`key = user.id`)"
 )]
 pub trait QuotaKey {
-    /// This key as `quota` tells it apart: hashed by the quota's hasher.
+    /// This key as `quota` tells it apart: hashed by the quota's hasher, and for a quota
+    /// with a remote backend also encoded as the backend stores it.
     fn hashed_for(&self, quota: &Quota) -> QuotaKeyHash;
 }
 
 impl<K: Hash + ?Sized> QuotaKey for K {
     #[inline]
     fn hashed_for(&self, quota: &Quota) -> QuotaKeyHash {
-        QuotaKeyHash {
-            slot: quota.slot_of(self),
-        }
+        let slot = quota.slot_of(self);
+        let remote = match slot {
+            Slot::Key(_) if quota.remote.is_some() => Some(RemoteKey::of(self)),
+            _ => None,
+        };
+        QuotaKeyHash { slot, remote }
     }
 }
 
-/// A key prepared by [`QuotaKey::hashed_for`] for one quota; it holds no borrow of the key.
+/// A key prepared by [`QuotaKey::hashed_for`] for one quota; it holds no borrow of the key,
+/// so a call asking a remote backend does not keep the key alive.
 /// Meaningful only to the quota it was made for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QuotaKeyHash {
     pub(super) slot: Slot,
+    pub(super) remote: Option<RemoteKey>,
 }

@@ -1,6 +1,6 @@
 //! [`QuotaMetrics`] and [`QuotaSnapshot`]: what a quota reports.
 
-use super::QuotaConfig;
+use super::{BackendStatus, QuotaConfig};
 use crate::base::stripes::Stripes;
 
 /// Counters of one [`Quota`](super::Quota) since it was created.
@@ -25,8 +25,12 @@ pub struct QuotaSnapshot {
     pub config: QuotaConfig,
     /// Its counters.
     pub metrics: QuotaMetrics,
-    /// Calls left in the current period for the unkeyed quota.
+    /// Calls left in the current period for the unkeyed quota, as this process counts them
+    /// (with a remote backend: its own count, what `on_backend_error = "local"` decides
+    /// with).
     pub remaining: u64,
+    /// Its remote backend's status; `None` for [`Backend::Local`](super::Backend::Local).
+    pub backend: Option<BackendStatus>,
 }
 
 /// The live counters: striped, as every call writes one of them.

@@ -30,6 +30,31 @@
 //! **Live changes.** [`Quota::set_limit`] (and configuration reloads) change the count at
 //! once and keep what is counted; the period and window are fixed once a quota runs.
 //!
+//! # Quotas on Redis
+//!
+//! With the crate's `redis` feature, [`Backend::Redis`] (`backend = "redis"`) keeps the
+//! counts on a Redis server, so every process naming the quota shares one allowance,
+//! exactly: each decision is one Lua script run atomically on the server (one round trip,
+//! `EVALSHA`), which checks the count before it counts, so no number of processes ever gets
+//! more than the limit through. The server's clock decides: fixed windows start and end when
+//! the server's `TIME` crosses a UTC boundary, the same instant for every process, and
+//! `resets_in` is measured on it. Fixed windows are one key per window, expiring when it
+//! ends; sliding windows the same 31 buckets per period as in process, one hash of at most
+//! 32 fields per key, expiring with its newest call; keys are hash-tagged, so a keyed quota
+//! spreads over a Redis Cluster with each decision on one slot (the key layout is in
+//! `quota/redis.rs`).
+//!
+//! While the server is unreachable or slower than `backend_timeout` (100 ms by default),
+//! [`OnBackendError`] decides: `"allow"` lets calls through, `"deny"` rejects them with
+//! [`Error::QuotaExceeded`](crate::Error::QuotaExceeded) and no `resets_in`, `"local"` (the
+//! default) counts them in this process with the same configuration (each process then
+//! allows the whole limit on its own until the server is back). The server is tried again
+//! once a second; the snapshot's [`BackendStatus`] shows decisions, errors, incidents and the
+//! last error, cleared once the server answers. Only [`Quota::acquire`] and
+//! [`Quota::acquire_key`] (and `#[quota]` on an async fn) ask the server;
+//! [`Quota::try_acquire`], [`Quota::remaining`] and [`Quota::resets_in`] read this process's
+//! own count.
+//!
 //! ```
 //! use resilience_runtime::quota::{Quota, QuotaConfig, QuotaLimit};
 //! use resilience_runtime::Error;
@@ -55,6 +80,13 @@ pub(crate) mod adapter;
 mod admission;
 mod remaining;
 
+// Shared counts: the remote backend, its status, the path that asks it.
+mod backend_status;
+#[cfg(feature = "redis")]
+mod redis;
+mod remote;
+mod remote_admission;
+
 // The counts: fixed windows on the wall clock, sliding windows in buckets.
 mod blocked;
 mod divisor;
@@ -63,6 +95,8 @@ mod live_limit;
 mod sliding;
 mod window;
 
+pub use crate::base::backend::{Backend, OnBackendError};
+pub use backend_status::BackendStatus;
 pub use config::{QuotaConfig, QuotaLimit, QuotaWindow};
 pub use instance::{Quota, QuotaHandle};
 pub use key::{QuotaKey, QuotaKeyHash};

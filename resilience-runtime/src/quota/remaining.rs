@@ -13,6 +13,10 @@ impl Quota {
     /// The calls `key` may still make in the current period (`&()`: the unkeyed quota);
     /// counts none. A key the quota does not track (yet, or any more) has the whole limit.
     ///
+    /// Read in this process, without I/O: for a quota with a remote backend it is this
+    /// process's own count (what `on_backend_error = "local"` decides with), not the
+    /// server's; the server's count is in each decision's [`Error::QuotaExceeded`](crate::Error::QuotaExceeded).
+    ///
     /// ```
     /// use resilience_runtime::quota::{Quota, QuotaConfig, QuotaLimit};
     ///
@@ -30,7 +34,10 @@ impl Quota {
 
     /// How long until `key`'s count resets (`&()`: the unkeyed quota): with a fixed
     /// window, until the current period ends, always known; with a sliding one, until the
-    /// oldest call that counts stops counting, `None` when none counts.
+    /// oldest call that counts stops counting, `None` when none counts. As
+    /// [`remaining`](Self::remaining), read in this process: for a remote backend, its own
+    /// count's (a fixed window ends at the same instant by either clock, give or take how
+    /// far this host's clock is from the server's).
     ///
     /// ```
     /// use resilience_runtime::quota::{Quota, QuotaConfig, QuotaLimit, QuotaWindow};

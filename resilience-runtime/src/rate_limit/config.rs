@@ -5,6 +5,8 @@ use std::fmt;
 use std::time::Duration;
 
 use super::Rate;
+// Shared with quotas: one choice of backend and one policy for all kinds that have them.
+pub use crate::base::backend::{Backend, OnBackendError};
 
 /// What a limiter does when no permit is available right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
@@ -28,57 +30,6 @@ impl fmt::Display for OnLimit {
             Self::Wait => "wait",
             Self::Reject => "reject",
             Self::Queue => "queue",
-        })
-    }
-}
-
-/// Where a limiter keeps its state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Backend {
-    /// In this process: lock-free, no I/O.
-    #[default]
-    Local,
-    /// On a Redis server shared by every process that uses the limiter's name: one Lua script
-    /// per decision, run atomically on the server. Needs the crate's `redis` feature; the
-    /// server's URL comes from
-    /// [`Registry::set_redis_url`](crate::Registry::set_redis_url) or the
-    /// `RESILIENCE_REDIS_URL` environment variable.
-    // Present without the feature (attributes name it either way); docs.rs marks it.
-    #[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
-    Redis,
-}
-
-impl fmt::Display for Backend {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Local => "local",
-            Self::Redis => "redis",
-        })
-    }
-}
-
-/// What a limiter with a remote [`Backend`] does while the backend cannot decide: it is
-/// unreachable, too slow (no answer within the decision's time budget), or missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OnBackendError {
-    /// Let the call through (fail open).
-    Allow,
-    /// Reject the call with [`Error::RateLimited`](crate::Error::RateLimited) (fail closed).
-    Deny,
-    /// Decide with an in-process limiter of the same configuration: each process then
-    /// enforces the whole limit on its own until the backend is back.
-    #[default]
-    Local,
-}
-
-impl fmt::Display for OnBackendError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Allow => "allow",
-            Self::Deny => "deny",
-            Self::Local => "local",
         })
     }
 }

@@ -3,14 +3,13 @@
 //!
 //! A decision that the backend does not answer within its budget (`backend_timeout`, and in
 //! the waiting modes also `max_wait`) counts as a failure. After a failure the backend is
-//! left alone for [`RETRY_AFTER_FAILURE`]: calls in that time go straight to the policy,
-//! without I/O, so an unreachable server costs one slow call per interval, not one per call.
-//! A redirection a cluster client could not complete in time (a key moving between nodes)
-//! fails only its own decision: the server is healthy, and the next call asks again.
+//! left alone for a second (`base/backend/health.rs`): calls in that time go straight to the
+//! policy, without I/O, so an unreachable server costs one slow call per interval, not one
+//! per call. A redirection a cluster client could not complete in time (a key moving between
+//! nodes) fails only its own decision: the server is healthy, and the next call asks again.
 
-use std::hash::{Hash, Hasher};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use super::gcra::Gcra;
@@ -18,36 +17,11 @@ use super::gcra::Gcra;
 use super::redis::{RedisLimit, Reply, Undo};
 use super::traffic::Traffic;
 use super::{Backend, BackendStatus, OnBackendError, RateLimitConfig};
+use crate::base::backend::health::BackendHealth;
+pub(super) use crate::base::backend::remote_key::RemoteKey;
 use crate::base::clock::{self, Nanos};
 #[cfg(feature = "redis")]
 use crate::base::redis::failure::{Failure, FailureKind};
-
-/// How long a failed backend is left alone before the next call tries it again.
-pub(super) const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(1);
-
-/// A key as the backend stores it: the bytes its `Hash` implementation writes, so that
-/// every process names a key the same way without relying on a hash seed. Integers are
-/// written in the machine's byte order: processes sharing keyed limits should run on
-/// machines of one byte order, and use one key type.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct RemoteKey(pub(super) Vec<u8>);
-
-impl RemoteKey {
-    pub(super) fn of<K: Hash + ?Sized>(key: &K) -> Self {
-        struct Recorder(Vec<u8>);
-        impl Hasher for Recorder {
-            fn finish(&self) -> u64 {
-                0
-            }
-            fn write(&mut self, bytes: &[u8]) {
-                self.0.extend_from_slice(bytes);
-            }
-        }
-        let mut recorder = Recorder(Vec::new());
-        key.hash(&mut recorder);
-        Self(recorder.0)
-    }
-}
 
 /// What the backend (or the policy standing in for it) decided.
 pub(super) enum Verdict {
@@ -87,15 +61,8 @@ pub(super) struct Remote {
     backend: Backend,
     on_backend_error: OnBackendError,
     timeout: Duration,
-    available: AtomicBool,
-    decisions: AtomicU64,
+    health: BackendHealth,
     traffic: Arc<Traffic>,
-    errors: AtomicU64,
-    incidents: AtomicU64,
-    fallbacks: AtomicU64,
-    /// Until when the backend is left alone after a failure.
-    resting_until: AtomicU64,
-    last_error: Mutex<Option<String>>,
     #[cfg(feature = "redis")]
     redis: RedisLimit,
 }
@@ -121,14 +88,8 @@ impl Remote {
             backend,
             on_backend_error: config.on_backend_error(),
             timeout: config.backend_timeout(),
-            available: AtomicBool::new(false),
-            decisions: AtomicU64::new(0),
+            health: BackendHealth::default(),
             traffic: Arc::default(),
-            errors: AtomicU64::new(0),
-            incidents: AtomicU64::new(0),
-            fallbacks: AtomicU64::new(0),
-            resting_until: AtomicU64::new(0),
-            last_error: Mutex::new(None),
             #[cfg(feature = "redis")]
             redis: RedisLimit::new(name, config.backend_timeout()),
         })
@@ -147,7 +108,7 @@ impl Remote {
             return Verdict::Reject(None);
         }
         let now = clock::now();
-        if now < self.resting_until.load(Ordering::Relaxed) {
+        if self.health.resting(now) {
             return self.fallback();
         }
         // In the waiting modes the answer must come within the wait budget too.
@@ -164,9 +125,8 @@ impl Remote {
                 .decide(key, gcra, budget, max_queue, &self.traffic);
             match tokio::time::timeout(limit, request).await {
                 Ok(Ok(reply)) => {
-                    self.decisions.fetch_add(1, Ordering::Relaxed);
-                    if !self.available.swap(true, Ordering::Relaxed) {
-                        self.recovered();
+                    if let Some(error) = self.health.answered() {
+                        self.recovered(&error);
                     }
                     match reply {
                         Reply::Reserved { wait, undo } => Verdict::Permit {
@@ -200,30 +160,21 @@ impl Remote {
         }
     }
 
-    /// The first answer after a start or an incident.
+    /// The first answer after an incident.
     #[cold]
     #[cfg(feature = "redis")]
-    fn recovered(&self) {
-        let error = self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
-        if let Some(error) = error {
-            tracing::info!(
-                target: "resilience_runtime::rate_limit",
-                name = self.name,
-                %error,
-                "rate limiter backend is back"
-            );
-        }
+    fn recovered(&self, error: &str) {
+        tracing::info!(
+            target: "resilience_runtime::rate_limit",
+            name = self.name,
+            %error,
+            "rate limiter backend is back"
+        );
     }
 
     /// A decision the backend did not make; `rest` leaves the backend alone for a while.
     fn failed(&self, now: Nanos, error: String, rest: bool) -> Verdict {
-        let first = self.errors.fetch_add(1, Ordering::Relaxed) == 0;
-        if self.available.swap(false, Ordering::Relaxed) || first {
-            self.incidents.fetch_add(1, Ordering::Relaxed);
+        if self.health.failed(now, error.clone(), rest) {
             tracing::warn!(
                 target: "resilience_runtime::rate_limit",
                 name = self.name,
@@ -233,21 +184,11 @@ impl Remote {
                 "rate limiter backend unavailable; following on_backend_error"
             );
         }
-        if rest {
-            self.resting_until.store(
-                now.saturating_add(clock::to_nanos(RETRY_AFTER_FAILURE)),
-                Ordering::Relaxed,
-            );
-        }
-        *self
-            .last_error
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(error);
         self.fallback()
     }
 
     fn fallback(&self) -> Verdict {
-        self.fallbacks.fetch_add(1, Ordering::Relaxed);
+        self.health.fell_back();
         Verdict::Unavailable(self.on_backend_error)
     }
 
@@ -256,31 +197,14 @@ impl Remote {
         BackendStatus {
             backend: self.backend,
             on_backend_error: self.on_backend_error,
-            available: self.available.load(Ordering::Relaxed),
-            decisions: self.decisions.load(Ordering::Relaxed),
+            available: self.health.available(),
+            decisions: self.health.decisions(),
             round_trips: self.traffic.round_trips.load(Ordering::Relaxed),
             give_backs: self.traffic.give_backs.load(Ordering::Relaxed),
-            errors: self.errors.load(Ordering::Relaxed),
-            incidents: self.incidents.load(Ordering::Relaxed),
-            fallback_decisions: self.fallbacks.load(Ordering::Relaxed),
-            last_error: self
-                .last_error
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .clone(),
+            errors: self.health.errors(),
+            incidents: self.health.incidents(),
+            fallback_decisions: self.health.fallbacks(),
+            last_error: self.health.last_error(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn remote_keys_are_the_hash_byte_stream() {
-        assert_eq!(RemoteKey::of("ab").0, b"ab\xff");
-        assert_eq!(RemoteKey::of(&String::from("ab")), RemoteKey::of("ab"));
-        assert_eq!(RemoteKey::of(&7u32).0, 7u32.to_ne_bytes());
-        assert_ne!(RemoteKey::of(&("a", "bc")), RemoteKey::of(&("ab", "c")));
     }
 }

@@ -59,6 +59,7 @@ fn quota_table(instances: &[QuotaSnapshot]) -> Table<'static> {
             "admitted",
             "rejected",
             "keys",
+            "backend",
         ],
     );
     for quota in instances {
@@ -71,6 +72,17 @@ fn quota_table(instances: &[QuotaSnapshot]) -> Table<'static> {
             metrics.admitted.to_string(),
             metrics.rejected.to_string(),
             metrics.tracked_keys.to_string(),
+            quota.backend.as_ref().map_or_else(
+                || String::from("local"),
+                |status| {
+                    let state = if status.available {
+                        String::from("up")
+                    } else {
+                        format!("down: {}", status.on_backend_error)
+                    };
+                    format!("{} ({state})", status.backend)
+                },
+            ),
         ]);
     }
     table

@@ -1,16 +1,20 @@
 //! `quota` keys: the `#[quota]` attribute's, with its ranges (from
 //! `resilience_syntax::rules::quota`, which the attribute checks too).
 
-use resilience_syntax::rules::quota as rules;
+use resilience_syntax::rules::Written;
+use resilience_syntax::rules::quota::{self as rules, View};
 
 use super::keys::{Configurable, Key, KindSpec, NAME_AND_CRATE, Setting, key};
-use crate::quota::{Quota, QuotaConfig, QuotaLimit, QuotaWindow};
+use crate::quota::{Backend, OnBackendError, Quota, QuotaConfig, QuotaLimit, QuotaWindow};
 
 const KEYS: &[Key] = &[
     key!(rules::LIMIT),
     key!(rules::WINDOW),
     key!(rules::MAX_KEYS),
     key!(rules::IDLE_TTL),
+    key!(rules::BACKEND),
+    key!(rules::ON_BACKEND_ERROR_KEY),
+    key!(rules::BACKEND_TIMEOUT),
 ];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
@@ -44,13 +48,51 @@ impl Configurable for Quota {
                 config.with_max_keys(usize::try_from(*keys).unwrap_or(usize::MAX))
             }
             ("idle_ttl", Setting::Duration(ttl)) => config.with_idle_ttl(*ttl),
+            ("backend", Setting::Word(name)) => config.with_backend(if *name == "redis" {
+                Backend::Redis
+            } else {
+                Backend::Local
+            }),
+            ("on_backend_error", Setting::Word(name)) => {
+                config.with_on_backend_error(match *name {
+                    "allow" => OnBackendError::Allow,
+                    "deny" => OnBackendError::Deny,
+                    _ => OnBackendError::Local,
+                })
+            }
+            ("backend_timeout", Setting::Duration(timeout)) => {
+                config.with_backend_timeout(*timeout)
+            }
             _ => config,
         }
     }
 
-    fn check(_set: &[&'static str], _config: &QuotaConfig) -> Vec<(&'static str, String)> {
-        // The only combinations are about `key`, which configuration cannot see.
-        Vec::new()
+    fn check(set: &[&'static str], config: &QuotaConfig) -> Vec<(&'static str, String)> {
+        // The type displays as the rule table's word.
+        let backend = config.backend().to_string();
+        let view = View {
+            set: Written(set),
+            // `key` is code: configuration never sees it, and applies only the rules that
+            // do not need it.
+            per_key: true,
+            backend: &backend,
+        };
+        let mut problems: Vec<(&'static str, String)> = rules::COMBINATIONS
+            .iter()
+            .filter_map(|rule| (rule.check)(&view))
+            .map(|problem| (problem.key, problem.message))
+            .collect();
+        // As for rate limits: configuration cannot ask for a backend the build lacks.
+        if set.contains(&"backend")
+            && config.backend() == Backend::Redis
+            && !cfg!(feature = "redis")
+        {
+            problems.push((
+                "backend",
+                String::from("`backend = \"redis\"` needs resilience-runtime's `redis` feature"),
+            ));
+        }
+        problems
     }
 
     fn in_force(&self) -> QuotaConfig {
@@ -67,6 +109,15 @@ impl Configurable for Quota {
             ("window", before.window() != after.window()),
             ("max_keys", before.max_keys() != after.max_keys()),
             ("idle_ttl", before.idle_ttl() != after.idle_ttl()),
+            ("backend", before.backend() != after.backend()),
+            (
+                "on_backend_error",
+                before.on_backend_error() != after.on_backend_error(),
+            ),
+            (
+                "backend_timeout",
+                before.backend_timeout() != after.backend_timeout(),
+            ),
         ];
         changed
             .into_iter()
@@ -118,6 +169,29 @@ mod tests {
             (config.max_keys(), config.idle_ttl()),
             (9, Duration::from_mins(1))
         );
+        let config = Quota::set(config, "backend", &read("backend", "redis").unwrap());
+        let config = Quota::set(
+            config,
+            "on_backend_error",
+            &read("on_backend_error", "allow").unwrap(),
+        );
+        let config = Quota::set(
+            config,
+            "backend_timeout",
+            &read("backend_timeout", "250ms").unwrap(),
+        );
+        assert_eq!(
+            (
+                config.backend(),
+                config.on_backend_error(),
+                config.backend_timeout()
+            ),
+            (
+                Backend::Redis,
+                OnBackendError::Allow,
+                Duration::from_millis(250)
+            )
+        );
         let bad = [
             ("limit", "1000", "missing \"/\""),
             ("limit", "1000/fortnight", "unknown period"),
@@ -125,11 +199,28 @@ mod tests {
             ("window", "slidng", "did you mean \"sliding\""),
             ("max_keys", "0", "at least 1"),
             ("idle_ttl", "0s", "greater than zero"),
+            ("backend", "redsi", "did you mean \"redis\""),
+            ("on_backend_error", "alow", "did you mean \"allow\""),
+            ("backend_timeout", "0s", "greater than zero"),
         ];
         for (key, raw, expected) in bad {
             let message = read(key, raw).unwrap_err();
             assert!(message.contains(expected), "{key} = {raw}: {message}");
         }
+    }
+
+    #[test]
+    fn backend_keys_need_the_redis_backend() {
+        let local = QuotaConfig::new(QuotaLimit::per_day(10));
+        let problems = Quota::check(&["limit", "on_backend_error", "backend_timeout"], &local);
+        let keys: Vec<_> = problems.iter().map(|(key, _)| *key).collect();
+        assert_eq!(keys, ["on_backend_error", "backend_timeout"]);
+        let redis = local.with_backend(Backend::Redis);
+        let problems = Quota::check(
+            &["limit", "backend", "on_backend_error", "backend_timeout"],
+            &redis,
+        );
+        assert_eq!(problems.is_empty(), cfg!(feature = "redis"), "{problems:?}");
     }
 
     #[test]

@@ -24,6 +24,8 @@ use crate::registry::registry;
 /// time until the quota resets; the inner service is not called. An outer
 /// [`RetryLayer`](super::RetryLayer) does not retry it. `poll_ready` is the inner service's:
 /// the quota decides in `call`, so that a service made ready but never called counts nothing.
+/// The decision is taken in this process, as [`Quota::try_acquire`] takes it: a quota with
+/// `backend = "redis"` is counted here by its in-process count, not on the server.
 ///
 /// ```
 /// use resilience_runtime::quota::{QuotaConfig, QuotaLimit};

@@ -13,6 +13,12 @@ use super::key_rule::KeyRule;
 use super::messages::POSITIVE_DURATION_ACCEPTED;
 use super::problem::Problem;
 
+/// `backend`, `on_backend_error` and `backend_timeout`: the rate limit's keys, with the same
+/// words, forms and defaults (a quota on Redis follows the same rules as a limit there).
+pub use super::rate_limit::{
+    BACKEND, BACKEND_TIMEOUT, BACKENDS, ON_BACKEND_ERROR, ON_BACKEND_ERROR_KEY,
+};
+
 /// The `window` names, the first being the default.
 pub const WINDOWS: &[&str] = &["fixed", "sliding"];
 
@@ -81,7 +87,15 @@ pub const IDLE_TTL: KeyRule = KeyRule {
 };
 
 /// The keys that take values, in the order configuration applies them.
-pub const KEYS: &[KeyRule] = &[LIMIT, WINDOW, MAX_KEYS, IDLE_TTL];
+pub const KEYS: &[KeyRule] = &[
+    LIMIT,
+    WINDOW,
+    MAX_KEYS,
+    IDLE_TTL,
+    BACKEND,
+    ON_BACKEND_ERROR_KEY,
+    BACKEND_TIMEOUT,
+];
 
 /// What the combination rules look at: the keys a source sets and the values in force.
 #[derive(Debug, Clone, Copy)]
@@ -90,6 +104,8 @@ pub struct View<'a> {
     pub set: Written<'a>,
     /// Whether the quota has a `key` (only an attribute knows: `key` is code).
     pub per_key: bool,
+    /// `backend` in force, one of [`BACKENDS`].
+    pub backend: &'a str,
 }
 
 /// `max_keys` only on a per-key quota.
@@ -113,8 +129,32 @@ fn needs_key(view: &View<'_>, key: &'static str) -> Option<Problem> {
     })
 }
 
+/// `on_backend_error` only with a remote backend (the rate limit's rule).
+#[must_use]
+pub fn on_backend_error_needs_remote(view: &View<'_>) -> Option<Problem> {
+    super::rate_limit::remote_only(view.set, view.backend, "on_backend_error")
+}
+
+/// `backend_timeout` only with a remote backend (the rate limit's rule).
+#[must_use]
+pub fn backend_timeout_needs_remote(view: &View<'_>) -> Option<Problem> {
+    super::rate_limit::remote_only(view.set, view.backend, "backend_timeout")
+}
+
 /// A combination rule over a quota's [`View`].
 pub type Check = fn(&View<'_>) -> Option<Problem>;
+
+/// Every combination rule both readers apply, in their order.
+pub const COMBINATIONS: &[Combination<Check>] = &[
+    Combination {
+        check: on_backend_error_needs_remote,
+        broken_by: &[&[("limit", "\"10/day\""), ("on_backend_error", "\"deny\"")]],
+    },
+    Combination {
+        check: backend_timeout_needs_remote,
+        broken_by: &[&[("limit", "\"10/day\""), ("backend_timeout", "\"250ms\"")]],
+    },
+];
 
 /// The combination rules only an attribute applies: configuration cannot tell whether a
 /// quota has a `key`, which is code.
@@ -174,6 +214,7 @@ mod tests {
         let keyless = View {
             set: Written(&set),
             per_key: false,
+            backend: "local",
         };
         assert_eq!(max_keys_needs_key(&keyless).unwrap().key, "max_keys");
         assert_eq!(idle_ttl_needs_key(&keyless).unwrap().key, "idle_ttl");
@@ -183,5 +224,32 @@ mod tests {
         };
         assert!(max_keys_needs_key(&keyed).is_none());
         assert!(idle_ttl_needs_key(&keyed).is_none());
+    }
+
+    #[test]
+    fn backend_keys_need_a_remote_backend() {
+        let set = ["limit", "on_backend_error", "backend_timeout"];
+        let local = View {
+            set: Written(&set),
+            per_key: false,
+            backend: BACKENDS[0],
+        };
+        let problem = on_backend_error_needs_remote(&local).unwrap();
+        assert_eq!(problem.key, "on_backend_error");
+        assert!(
+            problem.message.contains("backend = \"redis\""),
+            "{}",
+            problem.message
+        );
+        assert_eq!(
+            backend_timeout_needs_remote(&local).unwrap().key,
+            "backend_timeout"
+        );
+        let redis = View {
+            backend: "redis",
+            ..local
+        };
+        assert!(on_backend_error_needs_remote(&redis).is_none());
+        assert!(backend_timeout_needs_remote(&redis).is_none());
     }
 }

@@ -196,7 +196,7 @@ fn needs_remote(view: &View<'_>, key: &'static str) -> Option<Problem> {
 }
 
 /// `key`, set in `set`, only applies to a remote backend (any kind with a `backend`: rate
-/// limits, breakers).
+/// limits, quotas, breakers).
 #[must_use]
 pub fn remote_only(set: Written<'_>, backend: &str, key: &'static str) -> Option<Problem> {
     (set.has(key) && backend == "local").then(|| {

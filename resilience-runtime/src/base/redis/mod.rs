@@ -1,7 +1,7 @@
 //! The Redis connection shared by every Redis-backed instance, whatever it stores: where it
 //! connects ([`url`]), what the URL asks for ([`endpoint`]: one server, over TCP, TLS or a
 //! Unix socket, or the seeds of a Redis Cluster), the connection itself ([`connection`]) and
-//! an instance's lazily opened one ([`lazy`]),
+//! an instance's lazily opened one ([`lazy`]) and a Lua script run on it ([`script`]),
 //! the trust of TLS connections (`tls`, feature `redis-tls`), the hash tags that keep each
 //! decision's keys on one cluster slot ([`hash_tag`]), and what a failure says ([`failure`]).
 
@@ -17,6 +17,8 @@ pub(crate) mod hash_tag;
 pub(crate) mod lazy;
 #[cfg(feature = "redis-tls")]
 mod pem;
+#[cfg(feature = "redis")]
+pub(crate) mod script;
 #[cfg(feature = "redis-tls")]
 mod tls;
 #[cfg(feature = "redis-tls")]

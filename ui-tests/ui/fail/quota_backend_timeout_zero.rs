@@ -1,0 +1,14 @@
+//! A zero `backend_timeout` on a quota.
+
+use resilience_runtime::quota;
+
+#[quota(limit = "1000/day", backend = "redis", backend_timeout = "0s")]
+async fn load(client: &str) -> Result<u32, resilience_runtime::Error> {
+    let _ = client;
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load("acme");
+}

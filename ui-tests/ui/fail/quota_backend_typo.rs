@@ -1,0 +1,14 @@
+//! A misspelt quota backend.
+
+use resilience_runtime::quota;
+
+#[quota(limit = "1000/day", backend = "reddis")]
+async fn load(client: &str) -> Result<u32, resilience_runtime::Error> {
+    let _ = client;
+    Ok(1)
+}
+
+// The fn is still emitted: this use compiles.
+fn main() {
+    let _ = load("acme");
+}
