@@ -105,7 +105,7 @@ impl Quota {
             counts,
             counters: Counters::new(),
             unit: 0,
-            remote: Remote::new(name, &config, period),
+            remote: Remote::new(name, &config, nanos),
         };
         quota.unit = quota.hash(&());
         quota

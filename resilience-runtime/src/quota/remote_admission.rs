@@ -67,7 +67,7 @@ impl Quota {
         if kill_switch::engaged() {
             return Ok(());
         }
-        let limit = self.limit.load(std::sync::atomic::Ordering::Relaxed);
+        let limit = self.limit.load().count;
         // A quota that admits nothing needs no server to say so.
         if limit == 0 {
             return Err(self.reject(slot, None));
