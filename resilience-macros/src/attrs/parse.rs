@@ -169,6 +169,13 @@ mod tests {
             }
             Form::Number { above, at_most, .. } => vec![number(above), number(at_most + 1.0)],
             Form::PositiveDuration => vec![duration(String::from("0s")), duration(too_long())],
+            Form::DurationWithin { min, max, .. } => vec![
+                min.checked_sub(Duration::from_millis(1))
+                    .and_then(|shorter| duration(resilience_syntax::format_duration(shorter))),
+                duration(resilience_syntax::format_duration(
+                    max + Duration::from_millis(1),
+                )),
+            ],
             Form::Window { calls, max_secs } => {
                 let Form::Whole { min, max, .. } = *calls else {
                     panic!("a window counts calls as a whole number");

@@ -130,6 +130,11 @@ impl CircuitBreaker {
     pub async fn sync_fleet(&self) -> FleetLink {
         #[cfg(feature = "redis")]
         {
+            if let Some(link) = &self.fleet
+                && !link.running()
+            {
+                self.wake_fleet_sync(link);
+            }
             self.exchange_with_fleet().await
         }
         #[cfg(not(feature = "redis"))]
@@ -157,6 +162,7 @@ impl CircuitBreaker {
     pub(super) fn tell_fleet(&self, action: super::fleet::ManualAction) {
         if let Some(link) = &self.fleet {
             link.note(action);
+            self.wake_fleet_sync(link);
         }
     }
 

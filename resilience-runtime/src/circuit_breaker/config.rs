@@ -151,10 +151,12 @@ impl CircuitBreakerConfig {
 
     /// The longest `sync_interval`: no process of a fleet learns of a change of the shared
     /// state later than this (plus one `backend_timeout`) while the backend answers.
-    pub const MAX_SYNC_INTERVAL: Duration = Duration::from_millis(500);
+    pub const MAX_SYNC_INTERVAL: Duration =
+        resilience_syntax::rules::circuit_breaker::MAX_SYNC_INTERVAL;
 
     /// The shortest `sync_interval`.
-    pub const MIN_SYNC_INTERVAL: Duration = Duration::from_millis(10);
+    pub const MIN_SYNC_INTERVAL: Duration =
+        resilience_syntax::rules::circuit_breaker::MIN_SYNC_INTERVAL;
 
     /// Consecutive failures that open the breaker (at least 1). Used only when no
     /// [`failure_rate`](Self::with_failure_rate) is set.

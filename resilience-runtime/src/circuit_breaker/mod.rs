@@ -51,9 +51,11 @@
 //! With [`Backend::Redis`] (`backend = "redis"`, feature `redis`) every process that names the
 //! breaker sees one state. Each process still decides each call with its own breaker: no round
 //! trip per call, and a warm call allocates nothing and takes no lock, as a local breaker's.
-//! A task per breaker, started by its first call inside a tokio runtime, runs one *exchange*
+//! A task per breaker, started by its first call, manual action or
+//! [`sync_fleet`](CircuitBreaker::sync_fleet) inside a tokio runtime, runs one *exchange*
 //! with the server every [`sync_interval`](CircuitBreakerConfig::with_sync_interval) (100 ms
-//! by default, at most 500 ms): one atomic Lua script that
+//! by default, 10 ms to 500 ms), and one at once after a manual action: one atomic Lua script
+//! that
 //!
 //! 1. takes over the process's latest manual transition ([`force_open`](CircuitBreaker::force_open),
 //!    [`close`](CircuitBreaker::close), [`reset`](CircuitBreaker::reset),
@@ -76,7 +78,9 @@
 //!    [`TransitionReason::Fleet`].
 //!
 //! So a change of the shared state reaches every process within one `sync_interval` plus one
-//! `backend_timeout` (default 100 ms). While the process is joined, its own rules never open
+//! `backend_timeout` (default 100 ms): 200 ms by default, at most 500 ms plus the timeout.
+//! A manual action is sent at once, so it reaches the others within one `sync_interval` and
+//! two `backend_timeout`s. While the process is joined, its own rules never open
 //! its breaker nor move it to half-open: the fleet does. When an exchange fails (the server
 //! is down, slow past `backend_timeout`, or the script fails) the process falls back to its
 //! own breaker, which decides alone by the same rules from then on; the snapshot says so

@@ -29,6 +29,7 @@ const KEYS: &[Key] = &[
     key!(rules::SUCCESS_THRESHOLD),
     key!(rules::HALF_OPEN_MAX_CALLS),
     key!(rules::MAX_WAIT_IN_HALF_OPEN),
+    key!(rules::SYNC_INTERVAL),
 ];
 
 pub(crate) static SPEC: KindSpec = KindSpec {
@@ -106,6 +107,7 @@ impl Configurable for CircuitBreaker {
             ("backend_timeout", Setting::Duration(timeout)) => {
                 config.with_backend_timeout(*timeout)
             }
+            ("sync_interval", Setting::Duration(interval)) => config.with_sync_interval(*interval),
             _ => config,
         }
     }
@@ -236,6 +238,8 @@ mod tests {
             ("success_threshold", "16384", "between 1 and 16383"),
             ("half_open_max_calls", "0", "between 1 and 16383"),
             ("max_wait_in_half_open", "0s", "greater than zero"),
+            ("sync_interval", "5ms", "from 10ms to 500ms"),
+            ("sync_interval", "1s", "from 10ms to 500ms"),
         ];
         for (key, raw, expected) in bad {
             let message = read(key, raw).unwrap_err();
@@ -253,6 +257,7 @@ mod tests {
             ("max_recovery_timeout", "5m"),
             ("half_open_max_calls", "4"),
             ("max_wait_in_half_open", "30s"),
+            ("sync_interval", "250ms"),
         ];
         for (key, raw) in good {
             config = CircuitBreaker::set(config, key, &read(key, raw).unwrap());
@@ -267,7 +272,8 @@ mod tests {
             .with_recovery_backoff(2.5)
             .with_max_recovery_timeout(Duration::from_secs(300))
             .with_half_open_max_calls(4)
-            .with_max_wait_in_half_open(Duration::from_secs(30));
+            .with_max_wait_in_half_open(Duration::from_secs(30))
+            .with_sync_interval(Duration::from_millis(250));
         assert_eq!(config, expected);
         let keys: Vec<&str> = good.iter().map(|(key, _)| *key).collect();
         assert!(CircuitBreaker::check(&keys_static(&keys), &config).is_empty());

@@ -135,7 +135,7 @@ pub(crate) fn read(rule: &KeyRule, raw: &Raw) -> Result<Setting, String> {
         }
         // Zero where a positive duration goes and a duration longer than a policy holds are
         // the rule's to judge, as in the attribute.
-        Form::Duration | Form::PositiveDuration => rule
+        Form::Duration | Form::PositiveDuration | Form::DurationWithin { .. } => rule
             .check_duration(value::duration(raw)?)
             .map(Setting::Duration),
         Form::Rate => value::rate(raw).map(|(count, period)| Setting::Rate(count, period)),

@@ -156,6 +156,25 @@ pub const MAX_WAIT_IN_HALF_OPEN: KeyRule = KeyRule {
     accepted: POSITIVE_DURATION_ACCEPTED,
 };
 
+/// The shortest `sync_interval` of a fleet breaker.
+pub const MIN_SYNC_INTERVAL: Duration = Duration::from_millis(10);
+/// The longest `sync_interval`: no process of a fleet learns of a change of the shared state
+/// later than this plus one `backend_timeout`.
+pub const MAX_SYNC_INTERVAL: Duration = Duration::from_millis(500);
+
+/// `sync_interval`: how often a fleet breaker exchanges its outcomes and the shared state.
+/// A configuration key (environment, TOML, overrides): the attribute does not take it, so it
+/// is not among [`KEYS`].
+pub const SYNC_INTERVAL: KeyRule = KeyRule {
+    key: "sync_interval",
+    form: Form::DurationWithin {
+        min: MIN_SYNC_INTERVAL,
+        max: MAX_SYNC_INTERVAL,
+        message: "`sync_interval` must be from 10ms to 500ms",
+    },
+    accepted: "a duration from \"10ms\" to \"500ms\"",
+};
+
 /// The keys that take values, in the order configuration applies them.
 pub const KEYS: &[KeyRule] = &[
     BACKEND,

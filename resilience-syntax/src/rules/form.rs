@@ -36,6 +36,15 @@ pub enum Form {
     Duration,
     /// A duration greater than zero and at most [`MAX_DURATION`].
     PositiveDuration,
+    /// A duration in `min..=max`; outside it, `message`.
+    DurationWithin {
+        /// The shortest accepted duration.
+        min: Duration,
+        /// The longest accepted duration.
+        max: Duration,
+        /// What a duration outside the range is told.
+        message: &'static str,
+    },
     /// A rate in the shared grammar, `"100/s"`.
     Rate,
     /// A rate in the shared grammar that may be zero, `"0/s"`: a floor.

@@ -73,8 +73,8 @@ impl KeyRule {
         }
     }
 
-    /// Checks a duration against a [`Form::Duration`], a [`Form::PositiveDuration`] or a
-    /// window's time rule.
+    /// Checks a duration against a [`Form::Duration`], a [`Form::PositiveDuration`], a
+    /// [`Form::DurationWithin`] or a window's time rule.
     ///
     /// # Errors
     ///
@@ -87,6 +87,9 @@ impl KeyRule {
             }
             Form::PositiveDuration | Form::Delay(_) if value.is_zero() => {
                 Err(must_be_positive(self.key))
+            }
+            Form::DurationWithin { min, max, message } if value < min || value > max => {
+                Err(String::from(message))
             }
             Form::Window { max_secs, .. } => {
                 if value < Duration::from_secs(1) || value.subsec_nanos() != 0 {

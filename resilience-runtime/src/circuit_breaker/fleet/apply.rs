@@ -11,6 +11,7 @@ use super::super::event::TransitionReason;
 use super::super::state::CircuitState;
 use super::exchange::{Exchange, Rules, Shared, Verdict};
 use super::link::{Lease, Link};
+use super::outbox::Outcomes;
 use crate::base::clock;
 use crate::base::redis::failure::Failure;
 
@@ -29,7 +30,7 @@ impl CircuitBreaker {
             return link.link();
         }
         let config = self.config();
-        let exchange = self.next_exchange(link);
+        let exchange = self.next_exchange(link, link.link() == FleetLink::FallenBack);
         let rules = Rules::of(&config);
         let timeout = config.backend_timeout();
         let answer = tokio::time::timeout(
@@ -61,15 +62,21 @@ impl CircuitBreaker {
     }
 
     /// This process's part of the next exchange. The outcomes are taken whether or not the
-    /// exchange succeeds: those of an outage were judged here, and sending them late would
-    /// judge them twice.
-    fn next_exchange(&self, link: &Link) -> Exchange {
+    /// exchange succeeds, and those recorded while `fallen_back` are dropped: they were
+    /// judged here, and sending them on re-joining would judge them twice (a run of failures
+    /// that opened this breaker alone would open the fleet's).
+    fn next_exchange(&self, link: &Link, fallen_back: bool) -> Exchange {
         let counts = self.counters.lifetime();
-        let outcomes = link
+        let taken = link
             .outbox
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take(counts);
+        let outcomes = if fallen_back {
+            Outcomes::default()
+        } else {
+            taken
+        };
         let current = self.load();
         let lease = *link.lease.lock().unwrap_or_else(PoisonError::into_inner);
         // The lease's half-open period ended here: its trial calls decided.

@@ -3,7 +3,7 @@
 
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use super::super::backend::{Backend, BackendStatus, FleetLink};
 use super::super::config::CircuitBreakerConfig;
@@ -47,6 +47,10 @@ pub(crate) struct Link {
     pub(crate) outbox: Mutex<Outbox>,
     /// One exchange at a time (the task's and [`CircuitBreaker::sync_fleet`]'s).
     pub(crate) exchanging: tokio::sync::Mutex<()>,
+    /// Wakes the sync task before its interval is over: a manual action goes to the fleet at
+    /// once rather than at the next exchange. Shared with the task, which holds no strong
+    /// reference to the breaker while it waits.
+    pub(crate) wake: Arc<tokio::sync::Notify>,
     pub(crate) redis: FleetRedis,
 }
 
@@ -72,6 +76,7 @@ impl Link {
             lease: Mutex::new(None),
             outbox: Mutex::new(Outbox::default()),
             exchanging: tokio::sync::Mutex::new(()),
+            wake: Arc::new(tokio::sync::Notify::new()),
             redis: FleetRedis::new(name, config.backend_timeout()),
         }))
     }

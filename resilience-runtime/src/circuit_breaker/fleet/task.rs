@@ -1,9 +1,11 @@
-//! The task that syncs one fleet breaker: spawned on the first call made inside a tokio
-//! runtime, it runs one exchange every `sync_interval` until the breaker is dropped or its
-//! runtime shuts down (a later call inside another runtime starts a new one).
+//! The task that syncs one fleet breaker: spawned on the first call, manual action or
+//! [`sync_fleet`](CircuitBreaker::sync_fleet) made inside a tokio runtime, it runs one
+//! exchange every `sync_interval`, and one at once after a manual action, until the breaker
+//! is dropped or its runtime shuts down (a later call inside another runtime starts a new
+//! one).
 
-use std::sync::Weak;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 
 use super::super::CircuitBreaker;
 use super::super::backend::FleetLink;
@@ -28,6 +30,18 @@ impl CircuitBreaker {
             return; // Another call started it.
         }
         runtime.spawn(sync_loop(breaker));
+    }
+
+    /// Has the sync task exchange now, starting it if it can (as
+    /// [`start_fleet_sync`](Self::start_fleet_sync)); without a word when it cannot, since
+    /// the paths that call this (a manual action, an exchange by hand) are no call the
+    /// breaker decides, and a breaker made with [`new`](Self::new) syncs by hand.
+    pub(in super::super) fn wake_fleet_sync(&self, link: &Link) {
+        if link.running() {
+            link.wake.notify_one();
+        } else if self.me.get().is_some() && tokio::runtime::Handle::try_current().is_ok() {
+            self.start_fleet_sync(link);
+        }
     }
 }
 
@@ -63,13 +77,17 @@ impl Drop for Running {
 async fn sync_loop(breaker: Weak<CircuitBreaker>) {
     let _running = Running(breaker.clone());
     loop {
-        let interval = {
+        let (interval, wake) = {
             let Some(breaker) = breaker.upgrade() else {
                 return;
             };
             breaker.exchange_with_fleet().await;
-            breaker.config().sync_interval()
+            let Some(link) = &breaker.fleet else {
+                return;
+            };
+            (breaker.config().sync_interval(), Arc::clone(&link.wake))
         };
-        tokio::time::sleep(interval).await;
+        // The interval, or less when a manual action is waiting to be sent.
+        let _ = tokio::time::timeout(interval, wake.notified()).await;
     }
 }
