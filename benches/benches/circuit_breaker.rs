@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
+use resilience_benches::cpu_time::CpuTime;
 use resilience_runtime::Error;
 use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 
@@ -59,7 +60,7 @@ fn recloser() -> recloser::Recloser {
         .build()
 }
 
-fn closed_path(c: &mut Criterion) {
+fn closed_path(c: &mut Criterion<CpuTime>) {
     resilience_benches::clock_from_env();
     let recloser = recloser();
     let recloser_call = |value: u64| recloser.call(|| Ok::<_, ()>(black_box(value)));
@@ -143,5 +144,9 @@ fn closed_path(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, closed_path);
+criterion_group! {
+    name = benches;
+    config = resilience_benches::cpu_time::criterion();
+    targets = closed_path
+}
 criterion_main!(benches);

@@ -14,6 +14,7 @@ use backon::{BlockingRetryable, ExponentialBuilder, Retryable};
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use recloser::{AsyncRecloser, Recloser};
+use resilience_benches::cpu_time::CpuTime;
 use resilience_runtime::{bulkhead, circuit_breaker, hedge, rate_limit, retry, timeout};
 use tokio::sync::Semaphore;
 
@@ -194,7 +195,7 @@ async fn peer_stack(n: u64) -> Result<u64, BenchError> {
         .map_err(|_| BenchError::Peer)
 }
 
-fn layers(c: &mut Criterion) {
+fn layers(c: &mut Criterion<CpuTime>) {
     resilience_benches::clock_from_env();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_time()
@@ -265,5 +266,9 @@ fn layers(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, layers);
+criterion_group! {
+    name = benches;
+    config = resilience_benches::cpu_time::criterion();
+    targets = layers
+}
 criterion_main!(benches);

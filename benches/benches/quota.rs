@@ -14,6 +14,7 @@ use std::num::NonZeroU32;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{Quota as GovernorQuota, RateLimiter as Governor};
+use resilience_benches::cpu_time::CpuTime;
 use resilience_runtime::quota::{Quota, QuotaConfig, QuotaLimit, QuotaWindow};
 use resilience_runtime::rate_limit::{OnLimit, Rate, RateLimitConfig, RateLimiter};
 
@@ -33,7 +34,7 @@ fn closed(window: QuotaWindow) -> QuotaConfig {
     QuotaConfig::new(QuotaLimit::per_day(1)).with_window(window)
 }
 
-fn direct(c: &mut Criterion) {
+fn direct(c: &mut Criterion<CpuTime>) {
     resilience_benches::clock_from_env();
     let mut group = c.benchmark_group("quota/direct");
     for (window, name) in [
@@ -67,7 +68,7 @@ fn direct(c: &mut Criterion) {
     group.finish();
 }
 
-fn keyed(c: &mut Criterion) {
+fn keyed(c: &mut Criterion<CpuTime>) {
     let keys = keys();
     let mut group = c.benchmark_group("quota/keyed");
     let mut i = 0;
@@ -116,5 +117,9 @@ fn keyed(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, direct, keyed);
+criterion_group! {
+    name = benches;
+    config = resilience_benches::cpu_time::criterion();
+    targets = direct, keyed
+}
 criterion_main!(benches);

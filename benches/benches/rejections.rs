@@ -13,6 +13,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
 use governor::{Quota, RateLimiter as Governor};
+use resilience_benches::cpu_time::CpuTime;
 use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit, registry};
 use tokio::sync::Semaphore;
 
@@ -46,7 +47,7 @@ fn bulkhead_call() -> Result<u64, Error> {
     Ok(black_box(1))
 }
 
-fn open_breaker(c: &mut Criterion) {
+fn open_breaker(c: &mut Criterion<CpuTime>) {
     resilience_benches::clock_from_env();
     // One failure with a threshold of one: open for an hour, every call below is rejected
     // with the remaining open time as its hint.
@@ -83,7 +84,7 @@ fn open_breaker(c: &mut Criterion) {
     group.finish();
 }
 
-fn exhausted_rate_limit(c: &mut Criterion) {
+fn exhausted_rate_limit(c: &mut Criterion<CpuTime>) {
     let _ = rate_limited_call();
     let mut group = c.benchmark_group("rejected/rate_limit");
     group.bench_function("resilience #[rate_limit] fn", |b| {
@@ -101,7 +102,7 @@ fn exhausted_rate_limit(c: &mut Criterion) {
     group.finish();
 }
 
-fn full_bulkhead(c: &mut Criterion) {
+fn full_bulkhead(c: &mut Criterion<CpuTime>) {
     // One call creates the bulkhead; then its only slot is held for the whole group.
     let _ = bulkhead_call();
     let pool = registry().bulkhead("bench-reject-pool").unwrap();
@@ -121,5 +122,9 @@ fn full_bulkhead(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, open_breaker, exhausted_rate_limit, full_bulkhead);
+criterion_group! {
+    name = benches;
+    config = resilience_benches::cpu_time::criterion();
+    targets = open_breaker, exhausted_rate_limit, full_bulkhead
+}
 criterion_main!(benches);

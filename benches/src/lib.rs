@@ -78,7 +78,10 @@ pub mod redis_server {
     }
 }
 
-/// Applies `RESILIENCE_CLOCK` (`tokio`, the default, or `cpu`) before anything is measured,
+pub mod cpu_time;
+
+/// Applies `RESILIENCE_CLOCK` (`tokio`, or `cpu`, the default of this crate's build, whose tokio
+/// cannot pause time) before anything is measured,
 /// also for instances built directly rather than through the registry; returns the source
 /// in use. `benches/run` measures our side once on each clock.
 pub fn clock_from_env() -> resilience_runtime::clock::ClockSource {
