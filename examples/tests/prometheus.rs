@@ -8,6 +8,7 @@ use std::time::Duration;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use resilience_runtime::circuit_breaker::CircuitState;
 use resilience_runtime::metrics::{circuit_state_value, record, spawn_recorder};
+use resilience_runtime::quota::{Backend, QuotaConfig, QuotaLimit};
 use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit, registry, retry};
 use tokio::time::sleep;
 
@@ -341,6 +342,70 @@ async fn a_scripted_run_scrapes_to_exact_values() {
     assert_eq!(
         Scrape::take().of("resilience_rate_limit_waiting", "prom-api"),
         0.0
+    );
+}
+
+/// A quota whose Redis backend cannot be reached (a port nothing listens on, or no `redis`
+/// feature at all): its backend's health as the scrape shows it.
+#[tokio::test(start_paused = true)]
+async fn a_quotas_unreachable_backend_scrapes_as_down_with_its_errors_and_fallbacks() {
+    registry().set_redis_url("redis://127.0.0.1:1/");
+    let quota = registry().register_quota(
+        "prom-quota-shared",
+        QuotaConfig::new(QuotaLimit::per_hour(2)).with_backend(Backend::Redis),
+    );
+    let local = registry().register_quota(
+        "prom-quota-local",
+        QuotaConfig::new(QuotaLimit::per_hour(2)),
+    );
+    local.acquire().await.unwrap();
+    // "local", the default: this process's count decides while the backend is down; the
+    // first call fails to reach it, the second finds it resting.
+    quota.acquire().await.unwrap();
+    quota.acquire().await.unwrap();
+    assert!(matches!(
+        quota.acquire().await,
+        Err(Error::QuotaExceeded { .. })
+    ));
+
+    let scrape = Scrape::take();
+    let shared = "prom-quota-shared";
+    assert_eq!(scrape.of("resilience_quota_admitted_total", shared), 2.0);
+    assert_eq!(scrape.of("resilience_quota_rejected_total", shared), 1.0);
+    assert_eq!(scrape.of("resilience_quota_backend_available", shared), 0.0);
+    assert_eq!(
+        scrape.of("resilience_quota_backend_errors_total", shared),
+        1.0
+    );
+    assert_eq!(
+        scrape.of("resilience_quota_backend_fallback_decisions_total", shared),
+        3.0
+    );
+    for (metric, kind) in [
+        ("resilience_quota_backend_available", "gauge"),
+        ("resilience_quota_backend_errors_total", "counter"),
+        (
+            "resilience_quota_backend_fallback_decisions_total",
+            "counter",
+        ),
+    ] {
+        assert_eq!(
+            scrape.types.get(metric).map(String::as_str),
+            Some(kind),
+            "{metric}"
+        );
+    }
+    // A local quota has no backend series.
+    assert_eq!(
+        scrape.of("resilience_quota_admitted_total", "prom-quota-local"),
+        1.0
+    );
+    assert!(
+        !scrape
+            .text
+            .contains(r#"resilience_quota_backend_available{name="prom-quota-local"}"#),
+        "{}",
+        scrape.text
     );
 }
 

@@ -47,6 +47,9 @@
 //! | `resilience_quota_rejected_total` | counter | `name` | calls rejected with `QuotaExceeded` |
 //! | `resilience_quota_remaining` | gauge | `name` | calls the unkeyed quota has left in its period |
 //! | `resilience_quota_tracked_keys` | gauge | `name` | keys a per-key quota tracks |
+//! | `resilience_quota_backend_available` | gauge | `name` | remote backend only: 1 if its last request succeeded, else 0 |
+//! | `resilience_quota_backend_errors_total` | counter | `name` | remote backend only: failed requests |
+//! | `resilience_quota_backend_fallback_decisions_total` | counter | `name` | remote backend only: decisions made by `on_backend_error` |
 //!
 //! `resilience_calls_total` outcomes, by `layer`:
 //!
@@ -160,6 +163,13 @@ pub const QUOTA_REJECTED_TOTAL: &str = "resilience_quota_rejected_total";
 pub const QUOTA_REMAINING: &str = "resilience_quota_remaining";
 /// `resilience_quota_tracked_keys{name}`: keys a per-key quota tracks.
 pub const QUOTA_TRACKED_KEYS: &str = "resilience_quota_tracked_keys";
+/// `resilience_quota_backend_available{name}`: 1 or 0, for a remote backend.
+pub const QUOTA_BACKEND_AVAILABLE: &str = "resilience_quota_backend_available";
+/// `resilience_quota_backend_errors_total{name}`, for a remote backend.
+pub const QUOTA_BACKEND_ERRORS_TOTAL: &str = "resilience_quota_backend_errors_total";
+/// `resilience_quota_backend_fallback_decisions_total{name}`, for a remote backend.
+pub const QUOTA_BACKEND_FALLBACK_DECISIONS_TOTAL: &str =
+    "resilience_quota_backend_fallback_decisions_total";
 
 /// The shortest period [`spawn_recorder`] accepts; shorter ones are raised to it.
 pub const MIN_RECORD_PERIOD: Duration = Duration::from_millis(10);
@@ -332,12 +342,19 @@ fn record_hedge(hedge: &Hedge) {
 
 fn record_quota(quota: &Quota) {
     let name = quota.name();
-    let metrics = quota.metrics();
+    let snapshot = quota.snapshot();
+    let metrics = snapshot.metrics;
     counter!(QUOTA_ADMITTED_TOTAL, "name" => name).absolute(metrics.admitted);
     counter!(QUOTA_REJECTED_TOTAL, "name" => name).absolute(metrics.rejected);
-    #[allow(clippy::cast_precision_loss)]
-    gauge!(QUOTA_REMAINING, "name" => name).set(quota.remaining(&()) as f64);
+    gauge!(QUOTA_REMAINING, "name" => name).set(count_gauge(snapshot.remaining));
     gauge!(QUOTA_TRACKED_KEYS, "name" => name).set(as_gauge(metrics.tracked_keys));
+    if let Some(backend) = snapshot.backend {
+        let available = if backend.available { 1.0 } else { 0.0 };
+        gauge!(QUOTA_BACKEND_AVAILABLE, "name" => name).set(available);
+        counter!(QUOTA_BACKEND_ERRORS_TOTAL, "name" => name).absolute(backend.errors);
+        counter!(QUOTA_BACKEND_FALLBACK_DECISIONS_TOTAL, "name" => name)
+            .absolute(backend.fallback_decisions);
+    }
 }
 
 /// A count as a gauge value; exact below 2^53.
@@ -476,5 +493,19 @@ fn describe() {
         QUOTA_TRACKED_KEYS,
         Unit::Count,
         "Keys a per-key quota tracks"
+    );
+    describe_gauge!(
+        QUOTA_BACKEND_AVAILABLE,
+        "1 if the quota's remote backend answered its last request, else 0"
+    );
+    describe_counter!(
+        QUOTA_BACKEND_ERRORS_TOTAL,
+        Unit::Count,
+        "Failed requests to the quota's remote backend"
+    );
+    describe_counter!(
+        QUOTA_BACKEND_FALLBACK_DECISIONS_TOTAL,
+        Unit::Count,
+        "Quota decisions made by on_backend_error instead of the backend"
     );
 }

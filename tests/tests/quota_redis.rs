@@ -12,13 +12,16 @@
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::quota::{
     Backend, BackendStatus, OnBackendError, Quota, QuotaConfig, QuotaLimit, QuotaWindow,
 };
+use resilience_runtime::tower::QuotaLayer;
 use resilience_runtime::{Error, quota, registry};
+use tower::{BoxError, Service, ServiceBuilder, ServiceExt, service_fn};
 
 #[path = "support/child_processes.rs"]
 mod child_processes;
@@ -292,6 +295,78 @@ fn the_policy_takes_over_when_the_server_stops_and_recovery_clears_the_error() {
             assert_eq!((back.decisions, back.incidents), (4, 1));
         }
         drop(server);
+    });
+}
+
+/// An attribute site that shares its quota with a tower layer of the same name.
+#[quota(
+    name = "redis-quota-tower",
+    limit = "3/h",
+    key = user,
+    backend = "redis",
+    on_backend_error = "deny",
+    backend_timeout = "2s"
+)]
+async fn per_user_beside_tower(user: u64) -> Result<(), Error> {
+    let _ = user;
+    Ok(())
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH: run with `-- --ignored` (see the file's docs)"]
+fn a_tower_layer_counts_on_the_server_with_the_attribute_site() {
+    let _serial = one_at_a_time();
+    let server = RedisServer::start();
+    runtime().block_on(async {
+        registry().set_redis_url(server.url());
+        per_user_beside_tower(1).await.unwrap();
+        let layer = QuotaLayer::named("redis-quota-tower").key_by(|user: &u64| *user);
+        let served = Arc::new(AtomicUsize::new(0));
+        let mut service = ServiceBuilder::new().layer(layer).service(service_fn({
+            let served = Arc::clone(&served);
+            move |user: u64| {
+                served.fetch_add(1, Ordering::SeqCst);
+                async move { Ok::<_, BoxError>(user) }
+            }
+        }));
+        assert_eq!(service.ready().await.unwrap().call(1).await.unwrap(), 1);
+        assert_eq!(service.ready().await.unwrap().call(1).await.unwrap(), 1);
+        // The site's call and the layer's two used user 1's allowance up, on the server.
+        let error = service.ready().await.unwrap().call(1).await.unwrap_err();
+        let Some(Error::QuotaExceeded {
+            resets_in: until_reset,
+            ..
+        }) = error.downcast_ref::<Error>()
+        else {
+            panic!("the quota's rejection: {error}");
+        };
+        assert!(until_reset.is_some(), "the server's reset time");
+        assert_eq!(
+            served.load(Ordering::SeqCst),
+            2,
+            "a rejected call is not served"
+        );
+        assert!(resets_in(per_user_beside_tower(1).await).is_some());
+        // Another instance of the name, standing for another process, sees the same count.
+        let elsewhere = Quota::new(
+            "redis-quota-tower",
+            on_redis(
+                QuotaLimit::per_hour(3),
+                QuotaWindow::Fixed,
+                OnBackendError::Deny,
+            ),
+        );
+        assert!(resets_in(elsewhere.acquire_key(&1u64).await).is_some());
+        // User 2 has an allowance of its own.
+        assert_eq!(service.ready().await.unwrap().call(2).await.unwrap(), 2);
+
+        let handle = registry().quota("redis-quota-tower").unwrap();
+        let shared = status(&handle);
+        // Every call of the site and the layer was the server's (the other instance's aside).
+        assert_eq!((shared.decisions, shared.errors), (6, 0), "{shared:?}");
+        // Counted on the server only: this process's own count is untouched.
+        assert_eq!(handle.remaining(&1u64), 3);
+        assert_eq!(keys_of(&server, "redis-quota-tower").len(), 2);
     });
 }
 

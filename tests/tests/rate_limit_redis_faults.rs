@@ -12,8 +12,6 @@
 //! time: they point the process-wide registry at their own server.
 #![cfg(feature = "redis")]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -23,9 +21,14 @@ use resilience_runtime::rate_limit::{
 use resilience_runtime::{Error, registry};
 use tokio::time::Instant;
 
+#[path = "support/redis_faults.rs"]
+mod redis_faults;
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::{RedisServer, command};
+use redis_faults::{
+    flush_scripts, free_memory, pause_writes, run_out_of_memory, skip_the_rest, stall, unpause,
+};
+use redis_server::RedisServer;
 
 fn one_at_a_time() -> MutexGuard<'static, ()> {
     static LOCK: Mutex<()> = Mutex::new(());
@@ -41,9 +44,6 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 const BACKEND_TIMEOUT: Duration = Duration::from_millis(100);
-
-/// How long the backend rests after a failure (the limiter's `RETRY_AFTER_FAILURE`).
-const REST: Duration = Duration::from_secs(1);
 
 fn limiter(name: &'static str, policy: OnBackendError) -> RateLimiter {
     RateLimiter::new(
@@ -64,37 +64,9 @@ fn is_rejection(result: Result<(), Error>) -> bool {
     matches!(result, Err(Error::RateLimited { .. }))
 }
 
-/// The call ended at its `backend_timeout`: tokio's timers tick in whole milliseconds, so a
-/// clock paused between two ticks ends it up to one later.
+/// The call ended at its `backend_timeout`.
 fn assert_held_for_the_timeout(started: Instant) {
-    let held = started.elapsed();
-    assert!(
-        held >= BACKEND_TIMEOUT && held <= BACKEND_TIMEOUT + Duration::from_millis(1),
-        "held {held:?}"
-    );
-}
-
-/// Skips the backend's rest on tokio's clock (paused for it, then running again).
-async fn skip_the_rest() {
-    tokio::time::pause();
-    tokio::time::advance(REST + Duration::from_millis(1)).await;
-    tokio::time::resume();
-}
-
-/// Blocks until the server stops answering `PING` within 50 ms (a bounded number of tries).
-fn wait_until_stalled(port: u16) {
-    for _ in 0..100 {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
-        stream.write_all(b"PING\r\n").unwrap();
-        let mut reply = [0; 7];
-        if stream.read_exact(&mut reply).is_err() {
-            return;
-        }
-    }
-    panic!("the server kept answering");
+    redis_faults::assert_held_for(started, BACKEND_TIMEOUT);
 }
 
 #[test]
@@ -109,11 +81,7 @@ fn a_stalled_server_never_holds_a_call_past_backend_timeout() {
         assert_eq!(status(&limiter).decisions, 1);
 
         // The server's one thread sleeps for 2 s: every client waits.
-        let port = server.port();
-        let mut admin = server.admin();
-        let sleeper =
-            std::thread::spawn(move || command::<String>(&mut admin, &["DEBUG", "SLEEP", "2"]));
-        wait_until_stalled(port);
+        let sleeper = stall(&server, 2);
 
         tokio::time::pause();
         let started = Instant::now();
@@ -154,11 +122,7 @@ fn a_paused_server_never_holds_a_call_past_backend_timeout() {
 
         // As an operator does before a failover: every client's writes wait (scripts that
         // write among them) until the pause ends.
-        let mut admin = server.admin();
-        assert_eq!(
-            command::<String>(&mut admin, &["CLIENT", "PAUSE", "1500", "WRITE"]),
-            "OK"
-        );
+        pause_writes(&server, 1500);
         tokio::time::pause();
         let started = Instant::now();
         limiter.acquire().await.unwrap();
@@ -168,7 +132,7 @@ fn a_paused_server_never_holds_a_call_past_backend_timeout() {
         assert_eq!(paused.last_error.as_deref(), Some("no answer within 100ms"));
         tokio::time::resume();
 
-        assert_eq!(command::<String>(&mut admin, &["CLIENT", "UNPAUSE"]), "OK");
+        unpause(&server);
         skip_the_rest().await;
         limiter.acquire().await.unwrap();
         let back = status(&limiter);
@@ -188,18 +152,7 @@ fn a_server_out_of_memory_leaves_decisions_to_the_policy() {
         limiter.acquire().await.unwrap();
 
         // Full, and told never to evict: every write is refused, the script's SET too.
-        let mut admin = server.admin();
-        let filler = "x".repeat(2 << 20);
-        let _: () = redis::cmd("SET")
-            .arg("filler")
-            .arg(&filler)
-            .query(&mut admin)
-            .unwrap();
-        let _: () = command(
-            &mut admin,
-            &["CONFIG", "SET", "maxmemory-policy", "noeviction"],
-        );
-        let _: () = command(&mut admin, &["CONFIG", "SET", "maxmemory", "1mb"]);
+        run_out_of_memory(&server);
 
         limiter.acquire().await.unwrap();
         let full = status(&limiter);
@@ -213,8 +166,7 @@ fn a_server_out_of_memory_leaves_decisions_to_the_policy() {
         // "local": an in-process limit of the same config decides meanwhile.
         assert_eq!(limiter.metrics().permitted, 2);
 
-        let _: () = command(&mut admin, &["DEL", "filler"]);
-        let _: () = command(&mut admin, &["CONFIG", "SET", "maxmemory", "0"]);
+        free_memory(&server);
         skip_the_rest().await;
         limiter.acquire().await.unwrap();
         let back = status(&limiter);
@@ -237,8 +189,7 @@ fn a_server_that_forgot_its_scripts_is_sent_them_again() {
         limiter.acquire().await.unwrap();
         assert_eq!(status(&limiter).round_trips, 3);
 
-        let mut admin = server.admin();
-        let _: () = command(&mut admin, &["SCRIPT", "FLUSH"]);
+        flush_scripts(&server);
 
         limiter.acquire().await.unwrap();
         let flushed = status(&limiter);

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use exposition::{Exposition, labels_of};
+use resilience_runtime::quota::{QuotaConfig, QuotaLimit};
 use resilience_runtime::rate_limit::{Backend, Rate, RateLimitConfig};
 use resilience_runtime::{
     Error, bulkhead, circuit_breaker, hedge, quota, rate_limit, registry, retry,
@@ -128,7 +129,8 @@ async fn metered(client: &str) -> Result<(), Error> {
 }
 
 /// Calls every kind, so each outcome and state is one a scrape shows, and declares a
-/// limiter with a Redis backend (never called: no server is needed for its metrics).
+/// limiter and a quota with a Redis backend (never called: no server is needed for their
+/// metrics).
 async fn exercise_every_kind() {
     db(true).await.unwrap();
     let _ = db(false).await;
@@ -158,6 +160,10 @@ async fn exercise_every_kind() {
     registry().register_rate_limiter(
         "dash-shared",
         RateLimitConfig::new(Rate::per_second(10)).with_backend(Backend::Redis),
+    );
+    registry().register_quota(
+        "dash-quota-shared",
+        QuotaConfig::new(QuotaLimit::per_hour(10)).with_backend(Backend::Redis),
     );
 }
 

@@ -51,9 +51,9 @@
 //! allows the whole limit on its own until the server is back). The server is tried again
 //! once a second; the snapshot's [`BackendStatus`] shows decisions, errors, incidents and the
 //! last error, cleared once the server answers. Only [`Quota::acquire`] and
-//! [`Quota::acquire_key`] (and `#[quota]` on an async fn) ask the server;
-//! [`Quota::try_acquire`], [`Quota::remaining`] and [`Quota::resets_in`] read this process's
-//! own count.
+//! [`Quota::acquire_key`] (and `#[quota]` on an async fn, and tower's `QuotaLayer`) ask the
+//! server; [`Quota::try_acquire`], [`Quota::remaining`] and [`Quota::resets_in`] read this
+//! process's own count.
 //!
 //! ```
 //! use resilience_runtime::quota::{Quota, QuotaConfig, QuotaLimit};

@@ -1,5 +1,6 @@
 //! [`AdmissionFuture`]: the response future of the layers that admit a call, or make it
-//! wait for its turn, before it reaches the inner service (bulkhead and rate limit).
+//! wait for its turn or for a remote backend's decision, before it reaches the inner service
+//! (bulkhead, rate limit and quota).
 //!
 //! The decision is taken in `call`, not in `poll_ready`: the instance is shared with
 //! attribute sites and other services of its name, and a slot or permit reserved by a
@@ -21,9 +22,11 @@ use crate::base::call::wait::Waiting;
 use crate::bulkhead::Verdict;
 
 pin_project_lite::pin_project! {
-    /// The response future of a [`BulkheadService`](super::BulkheadService) or a
-    /// [`RateLimitService`](super::RateLimitService): the inner call holding `P` (a bulkhead's
-    /// slot; nothing for a rate limit), a wait for admission, or a rejection.
+    /// The response future of a [`BulkheadService`](super::BulkheadService), a
+    /// [`RateLimitService`](super::RateLimitService) or a
+    /// [`QuotaService`](super::QuotaService): the inner call holding `P` (a bulkhead's slot;
+    /// nothing for a rate limit or a quota), a wait for admission (or for the backend's
+    /// decision), or a rejection.
     ///
     /// Dropped at any point, it gives back what it holds: a slot, or its place among the
     /// waiters.

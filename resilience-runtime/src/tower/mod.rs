@@ -52,7 +52,8 @@
 //! `poll_ready` is always the inner service's: each layer decides in `call`, on the
 //! registry's instance, which is shared with attribute sites and other services, so a
 //! service that is ready but never called holds no slot, permit or trial call. A bulkhead
-//! or rate limit that lets a call wait does so inside the response future.
+//! or rate limit that lets a call wait, and a quota on Redis asking the server, do so inside
+//! the response future.
 //!
 //! # Cost
 //!

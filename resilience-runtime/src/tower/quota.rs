@@ -1,17 +1,14 @@
 //! [`QuotaLayer`]: a named quota in front of a tower service, for all requests or per key.
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
-use std::task::{Context, Poll, ready};
+use std::task::{Context, Poll};
 
 use ::tower::{BoxError, Layer, Service};
 
-use super::boxed::{self, into_box};
+use super::admission::AdmissionFuture;
 use super::declare::declared;
 use super::rate_limit::{KeyBy, Unkeyed};
-use crate::Error;
-use crate::quota::adapter::{quota_admit, quota_admit_key};
+use crate::quota::adapter::{quota_ask, quota_ask_key, quota_decide, quota_decide_key};
 use crate::quota::{Quota, QuotaConfig, QuotaKey};
 use crate::registry::registry;
 
@@ -24,8 +21,13 @@ use crate::registry::registry;
 /// time until the quota resets; the inner service is not called. An outer
 /// [`RetryLayer`](super::RetryLayer) does not retry it. `poll_ready` is the inner service's:
 /// the quota decides in `call`, so that a service made ready but never called counts nothing.
-/// The decision is taken in this process, as [`Quota::try_acquire`] takes it: a quota with
-/// `backend = "redis"` is counted here by its in-process count, not on the server.
+///
+/// A local quota decides in `call`, in place. A quota with `backend = "redis"` is decided by
+/// the server, as at an attribute site, so every process naming it shares one count: the
+/// response future asks it (within the quota's `backend_timeout`, then `on_backend_error`
+/// decides), holding the inner service made ready for the request, which is why the inner
+/// service must be `Clone` (only a call that asks the server clones it). As at an attribute
+/// site, a response future dropped while the server decides may have been counted there.
 ///
 /// ```
 /// use resilience_runtime::quota::{QuotaConfig, QuotaLimit};
@@ -143,76 +145,18 @@ impl<S: fmt::Debug, K> fmt::Debug for QuotaService<S, K> {
     }
 }
 
-pin_project_lite::pin_project! {
-    /// The response future of a [`QuotaService`]: the inner call, or the rejection.
-    #[must_use = "futures do nothing unless polled"]
-    pub struct QuotaFuture<F> {
-        #[pin]
-        stage: Stage<F>,
-    }
-}
-
-pin_project_lite::pin_project! {
-    #[project = StageProjection]
-    enum Stage<F> {
-        // Counted: the inner service's future.
-        Running { #[pin] inner: F },
-        // Over the allowance; `None` once returned.
-        Rejected { error: Option<Error> },
-    }
-}
-
-impl<F> QuotaFuture<F> {
-    #[inline]
-    fn of(decision: Result<(), Error>, call: impl FnOnce() -> F) -> Self {
-        let stage = match decision {
-            Ok(()) => Stage::Running { inner: call() },
-            Err(error) => Stage::Rejected { error: Some(error) },
-        };
-        Self { stage }
-    }
-}
-
-impl<F, T, E> Future for QuotaFuture<F>
-where
-    F: Future<Output = Result<T, E>>,
-    E: Into<BoxError>,
-{
-    type Output = Result<T, BoxError>;
-
-    #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().stage.project() {
-            StageProjection::Running { inner } => {
-                Poll::Ready(ready!(inner.poll(cx)).map_err(Into::into))
-            }
-            StageProjection::Rejected { error } => Poll::Ready(Err(error
-                .take()
-                .map_or_else(boxed::polled_after_completion, into_box))),
-        }
-    }
-}
-
-impl<F> fmt::Debug for QuotaFuture<F> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let stage = match self.stage {
-            Stage::Running { .. } => "running",
-            Stage::Rejected { .. } => "rejected",
-        };
-        f.debug_struct("QuotaFuture")
-            .field("stage", &stage)
-            .finish()
-    }
-}
+/// The response future of a [`QuotaService`]: the inner call, the rejection, or (for a quota
+/// with a remote backend) the backend's decision and then the inner call.
+pub type QuotaFuture<S, Req> = AdmissionFuture<S, Req, ()>;
 
 impl<S, Req> Service<Req> for QuotaService<S, Unkeyed>
 where
-    S: Service<Req>,
+    S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = QuotaFuture<S::Future>;
+    type Future = QuotaFuture<S, Req>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
@@ -221,20 +165,28 @@ where
 
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
-        QuotaFuture::of(quota_admit(self.quota), || self.inner.call(request))
+        let quota = self.quota;
+        // A counted call holds nothing: the outcome is no one's concern here.
+        AdmissionFuture::admit(
+            &mut self.inner,
+            request,
+            quota_decide(quota),
+            || quota_ask(quota),
+            |(), _| {},
+        )
     }
 }
 
 impl<S, Req, F, Key> Service<Req> for QuotaService<S, KeyBy<F>>
 where
-    S: Service<Req>,
+    S: Service<Req> + Clone,
     S::Error: Into<BoxError>,
     F: Fn(&Req) -> Key,
     Key: QuotaKey,
 {
     type Response = S::Response;
     type Error = BoxError;
-    type Future = QuotaFuture<S::Future>;
+    type Future = QuotaFuture<S, Req>;
 
     #[inline]
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
@@ -243,9 +195,16 @@ where
 
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
-        let key = self.key.get()(&request).hashed_for(self.quota);
-        QuotaFuture::of(quota_admit_key(self.quota, &key), || {
-            self.inner.call(request)
-        })
+        let quota = self.quota;
+        // Hashed at once: neither the decision nor the server's holds the key or the request.
+        let key = self.key.get()(&request).hashed_for(quota);
+        let decision = quota_decide_key(quota, &key);
+        AdmissionFuture::admit(
+            &mut self.inner,
+            request,
+            decision,
+            || quota_ask_key(quota, key),
+            |(), _| {},
+        )
     }
 }
