@@ -36,18 +36,17 @@
 //! limiter reconnects with the cluster client and asks again, in the same decision.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-
-use redis::{ErrorKind, RedisResult, Script};
 
 use super::gcra::Gcra;
 use super::traffic::Traffic;
 use crate::base::clock::Nanos;
 use crate::base::redis::connection::Connection;
-use crate::base::redis::failure::{self, Failure, FailureKind};
+use crate::base::redis::failure::{Failure, FailureKind};
 use crate::base::redis::hash_tag::{TAG_LEN, hash_tag};
 use crate::base::redis::lazy::LazyConnection;
+use crate::base::redis::script::LuaScript;
 
 const ACQUIRE: &str = include_str!("gcra.lua");
 const GIVE_BACK: &str = include_str!("give_back.lua");
@@ -57,54 +56,6 @@ const LUA_MAX: u64 = 1 << 52;
 
 /// The start of every key of a rate limit.
 const PREFIX: &[u8] = b"resilience:rate_limit:";
-
-/// A script with its source, so a server that does not know it yet is sent the source.
-struct Lua {
-    script: Script,
-    source: &'static str,
-}
-
-impl Lua {
-    fn new(source: &'static str) -> Self {
-        Self {
-            script: Script::new(source),
-            source,
-        }
-    }
-
-    /// `EVALSHA`, or `EVAL` when the server does not know the script yet (which also makes
-    /// it known for the next time).
-    async fn run<T: redis::FromRedisValue>(
-        &self,
-        connection: &mut Connection,
-        keys: &Keys,
-        args: &[i64],
-        round_trips: &AtomicU64,
-    ) -> RedisResult<T> {
-        round_trips.fetch_add(1, Ordering::Relaxed);
-        match command("EVALSHA", self.script.get_hash(), keys, args)
-            .query_async(connection)
-            .await
-        {
-            Err(error) if error.kind() == ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
-                round_trips.fetch_add(1, Ordering::Relaxed);
-                command("EVAL", self.source, keys, args)
-                    .query_async(connection)
-                    .await
-            }
-            other => other,
-        }
-    }
-}
-
-fn command(name: &str, script: &str, keys: &Keys, args: &[i64]) -> redis::Cmd {
-    let mut command = redis::cmd(name);
-    command.arg(script).arg(2).arg(&keys.tat).arg(&keys.holes);
-    for arg in args {
-        command.arg(*arg);
-    }
-    command
-}
 
 /// Nanoseconds as the script's microseconds, rounded up (intervals: never faster than
 /// declared) or down (tolerances: never more burst than declared), within Lua's exact range.
@@ -121,7 +72,7 @@ pub(super) struct RedisLimit {
     name: &'static str,
     /// With `backend_timeout`, which bounds connecting and every reply.
     connection: LazyConnection,
-    acquire: Lua,
+    acquire: LuaScript,
 }
 
 impl RedisLimit {
@@ -129,7 +80,7 @@ impl RedisLimit {
         Self {
             name,
             connection: LazyConnection::new(timeout),
-            acquire: Lua::new(ACQUIRE),
+            acquire: LuaScript::new(ACQUIRE),
         }
     }
 
@@ -169,20 +120,6 @@ impl RedisLimit {
         self.connection.disconnect();
     }
 
-    /// A single server answered with a redirection: it is a node of a cluster. From now on
-    /// this limiter connects with the cluster client, taking the URL for the seed.
-    #[cold]
-    async fn redirected_by_a_node(&self) {
-        if self.connection.follow_cluster().await {
-            tracing::info!(
-                target: "resilience_runtime::rate_limit",
-                name = self.name,
-                "the Redis server is a cluster node (it redirected a key): following the \
-                 cluster's redirections from now on"
-            );
-        }
-    }
-
     /// One decision on the server, for the key whose bytes are `key` (the unkeyed limit for
     /// `None`).
     pub(super) async fn decide(
@@ -193,7 +130,6 @@ impl RedisLimit {
         max_queue: usize,
         traffic: &Arc<Traffic>,
     ) -> Result<Reply, Failure> {
-        let mut connection = self.connection.get().await?;
         let keys = self.keys(key);
         let tolerance = micros_down(gcra.tolerance());
         let args = [
@@ -202,24 +138,20 @@ impl RedisLimit {
             micros_down(budget),
             i64::try_from(max_queue).unwrap_or(-1),
         ];
-        let mut reply: RedisResult<Vec<i64>> = self
+        let ran = self
             .acquire
-            .run(&mut connection, &keys, &args, &traffic.round_trips)
-            .await;
-        if let Err(error) = &reply
-            && failure::is_redirection(error)
-            && !connection.is_cluster()
-        {
-            self.redirected_by_a_node().await;
-            connection = self.connection.get().await?;
-            reply = self
-                .acquire
-                .run(&mut connection, &keys, &args, &traffic.round_trips)
-                .await;
+            .run::<Vec<i64>>(&self.connection, &keys.both(), &args, &traffic.round_trips)
+            .await?;
+        if ran.found_cluster {
+            tracing::info!(
+                target: "resilience_runtime::rate_limit",
+                name = self.name,
+                "the Redis server is a cluster node (it redirected a key): following the \
+                 cluster's redirections from now on"
+            );
         }
-        let reply =
-            reply.map_err(|error| Failure::from_redis(&error, self.connection.timeout()))?;
-        let &[admitted, wait, before, after] = reply.as_slice() else {
+        let connection = ran.connection;
+        let &[admitted, wait, before, after] = ran.reply.as_slice() else {
             return Err(Failure::new(
                 FailureKind::Other,
                 "the rate limit script answered with an unexpected shape",
@@ -258,6 +190,13 @@ pub(super) struct Keys {
     holes: Vec<u8>,
 }
 
+impl Keys {
+    /// Both, in the order the scripts take them.
+    fn both(&self) -> [&[u8]; 2] {
+        [&self.tat, &self.holes]
+    }
+}
+
 /// What it takes to give a reservation back.
 pub(super) struct Undo {
     name: &'static str,
@@ -286,12 +225,12 @@ impl Undo {
                 tolerance,
                 traffic,
             } = self;
-            let lua = Lua::new(GIVE_BACK);
+            let lua = LuaScript::new(GIVE_BACK);
             let answer = tokio::time::timeout(
                 Duration::from_secs(1),
-                lua.run::<i64>(
+                lua.once::<i64>(
                     &mut connection,
-                    &keys,
+                    &keys.both(),
                     &[after, before, tolerance],
                     &traffic.round_trips,
                 ),

@@ -17,11 +17,13 @@ pub(crate) struct LuaScript {
     source: &'static str,
 }
 
-/// What a run answered, and whether it found that the single URL is a cluster node (for
-/// the caller to say so under its own log target).
+/// What a run answered, whether it found that the single URL is a cluster node (for the
+/// caller to say so under its own log target), and the connection that answered (for a
+/// follow-up on the same one, as a rate limit's give-back).
 pub(crate) struct Ran<T> {
     pub(crate) reply: T,
     pub(crate) found_cluster: bool,
+    pub(crate) connection: Connection,
 }
 
 impl LuaScript {
@@ -56,14 +58,16 @@ impl LuaScript {
             Ok(reply) => Ok(Ran {
                 reply,
                 found_cluster,
+                connection,
             }),
             Err(error) => Err(Failure::from_redis(&error, lazy.timeout())),
         }
     }
 
     /// `EVALSHA`, or `EVAL` when the server does not know the script yet (which also makes
-    /// it known for the next time).
-    async fn once<T: redis::FromRedisValue>(
+    /// it known for the next time), on `connection` as it is: a redirection is the caller's
+    /// to follow.
+    pub(crate) async fn once<T: redis::FromRedisValue>(
         &self,
         connection: &mut Connection,
         keys: &[&[u8]],
