@@ -2,9 +2,8 @@
 //! discovery that a single URL is a cluster node. Every Redis-backed kind holds one.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
-
-use tokio::sync::Mutex;
 
 use super::connection::Connection;
 use super::endpoint::Endpoint;
@@ -14,7 +13,11 @@ use super::url;
 /// A connection opened on first use (URL from `registry().set_redis_url(..)`, else
 /// `RESILIENCE_REDIS_URL`) and opened again after [`disconnect`](Self::disconnect).
 pub(crate) struct LazyConnection {
-    slot: Mutex<Option<Connection>>,
+    /// The open connection: every decision clones it under this short lock.
+    current: Mutex<Option<Connection>>,
+    /// Held while opening, so that callers arriving meanwhile wait for that one connection
+    /// rather than each opening their own.
+    opening: tokio::sync::Mutex<()>,
     /// A single URL answered with a redirection: it is a cluster node, reached from now on
     /// as the cluster's seed.
     cluster_seen: AtomicBool,
@@ -26,7 +29,8 @@ pub(crate) struct LazyConnection {
 impl LazyConnection {
     pub(crate) fn new(timeout: Duration) -> Self {
         Self {
-            slot: Mutex::new(None),
+            current: Mutex::new(None),
+            opening: tokio::sync::Mutex::new(()),
             cluster_seen: AtomicBool::new(false),
             timeout,
         }
@@ -37,11 +41,25 @@ impl LazyConnection {
         self.timeout
     }
 
+    fn current(&self) -> Option<Connection> {
+        self.current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, connection: Option<Connection>) {
+        *self.current.lock().unwrap_or_else(PoisonError::into_inner) = connection;
+    }
+
     /// The open connection, or a new one.
     pub(crate) async fn get(&self) -> Result<Connection, Failure> {
-        let mut slot = self.slot.lock().await;
-        if let Some(connection) = &*slot {
-            return Ok(connection.clone());
+        if let Some(connection) = self.current() {
+            return Ok(connection);
+        }
+        let _opening = self.opening.lock().await;
+        if let Some(connection) = self.current() {
+            return Ok(connection);
         }
         let url = url::get().ok_or_else(|| {
             Failure::new(
@@ -52,15 +70,15 @@ impl LazyConnection {
         let cluster = url::cluster_requested() || self.cluster_seen.load(Ordering::Relaxed);
         let endpoint = Endpoint::parse(&url, cluster)?;
         let connection = Connection::open(&endpoint, self.timeout).await?;
-        *slot = Some(connection.clone());
+        self.set(Some(connection.clone()));
         Ok(connection)
     }
 
-    /// Forgets the connection after an error; the next use opens a new one.
+    /// Forgets the connection after an error; the next use opens a new one. Calls still
+    /// waiting on the old one end with their replies or their own deadlines, and the old
+    /// connection closes with the last of them.
     pub(crate) fn disconnect(&self) {
-        if let Ok(mut slot) = self.slot.try_lock() {
-            *slot = None;
-        }
+        self.set(None);
     }
 
     /// A single server answered with a redirection: from now on this connects with the
@@ -69,7 +87,8 @@ impl LazyConnection {
     #[cold]
     pub(crate) async fn follow_cluster(&self) -> bool {
         let first = !self.cluster_seen.swap(true, Ordering::Relaxed);
-        *self.slot.lock().await = None;
+        let _opening = self.opening.lock().await;
+        self.set(None);
         first
     }
 }
