@@ -1,11 +1,15 @@
-//! One connection to Redis, whatever the deployment: a multiplexed connection to one server,
-//! or a cluster connection that routes each command to the node serving its slot and follows
-//! MOVED and ASK. Both carry any number of concurrent commands; a clone shares the
-//! connection.
+//! One connection to Redis, whatever the deployment: a direct connection to one server over
+//! TCP or a Unix socket (`direct`: no task between the caller and the socket), the client
+//! library's multiplexed connection to one server over TLS or RESP3, or a cluster connection
+//! that routes each command to the node serving its slot and follows MOVED and ASK. Each
+//! carries any number of concurrent commands; a clone shares the connection.
 //!
-//! `timeout` bounds connecting and every reply in the client too (for a cluster: each node's
-//! connection, and a command with all its redirections and retries), so that the client's own
-//! defaults never decide instead of the caller's.
+//! `timeout` bounds connecting (all of it: the socket, AUTH and SELECT), and in the client
+//! library every reply too (for a cluster: each node's connection, and a command with all its
+//! redirections and retries), so that the client's own defaults never decide instead of the
+//! caller's. A direct connection has no defaults of its own: every caller bounds each request
+//! with `backend_timeout` (a decision, a fleet exchange, a give-back), and `timeout` bounds
+//! how long its write waits for room in the socket.
 
 use std::time::Duration;
 
@@ -14,13 +18,16 @@ use redis::cluster::ClusterClientBuilder;
 use redis::cluster_async::ClusterConnection;
 use redis::{AsyncConnectionConfig, Client, Cmd, Pipeline, RedisFuture, Value};
 
+use super::direct::DirectConnection;
 use super::endpoint::Endpoint;
 use super::failure::{Failure, FailureKind};
 
 /// A connection to one server or to a cluster.
 #[derive(Clone)]
 pub(crate) enum Connection {
-    /// One server.
+    /// One server over TCP or a Unix socket.
+    Direct(DirectConnection),
+    /// One server over TLS, or speaking RESP3.
     Node(MultiplexedConnection),
     /// A Redis Cluster.
     Cluster(ClusterConnection),
@@ -49,6 +56,13 @@ async fn open_node(endpoint: &Endpoint, timeout: Duration) -> Result<Connection,
             "the Redis URL names no server",
         ));
     };
+    if DirectConnection::reaches(info) {
+        return match tokio::time::timeout(timeout, DirectConnection::open(info, timeout)).await {
+            Ok(Ok(connection)) => Ok(Connection::Direct(connection)),
+            Ok(Err(error)) => Err(Failure::from_redis(&error, timeout)),
+            Err(_) => Err(Failure::timeout(timeout)),
+        };
+    }
     let client = client(info.clone(), endpoint.is_tls())?;
     let config = AsyncConnectionConfig::new()
         .set_connection_timeout(Some(timeout))
@@ -121,6 +135,9 @@ async fn open_cluster(endpoint: &Endpoint, timeout: Duration) -> Result<Connecti
 impl ConnectionLike for Connection {
     fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
         match self {
+            Self::Direct(connection) => {
+                Box::pin(connection.request(|out| cmd.write_packed_command(out)))
+            }
             Self::Node(connection) => connection.req_packed_command(cmd),
             Self::Cluster(connection) => connection.req_packed_command(cmd),
         }
@@ -133,6 +150,14 @@ impl ConnectionLike for Connection {
         count: usize,
     ) -> RedisFuture<'a, Vec<Value>> {
         match self {
+            Self::Direct(connection) => Box::pin(async move {
+                let mut replies = connection
+                    .request_many(offset + count, |out| {
+                        out.extend_from_slice(&pipeline.get_packed_pipeline());
+                    })
+                    .await?;
+                Ok(replies.split_off(offset.min(replies.len())))
+            }),
             Self::Node(connection) => connection.req_packed_commands(pipeline, offset, count),
             Self::Cluster(connection) => connection.req_packed_commands(pipeline, offset, count),
         }
@@ -140,6 +165,7 @@ impl ConnectionLike for Connection {
 
     fn get_db(&self) -> i64 {
         match self {
+            Self::Direct(connection) => connection.db(),
             Self::Node(connection) => connection.get_db(),
             Self::Cluster(connection) => connection.get_db(),
         }

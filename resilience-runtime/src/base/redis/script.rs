@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use redis::{ErrorKind, RedisResult, Script};
 
 use super::connection::Connection;
+use super::direct::resp;
 use super::failure::{self, Failure};
 use super::lazy::LazyConnection;
 
@@ -65,8 +66,8 @@ impl LuaScript {
     }
 
     /// `EVALSHA`, or `EVAL` when the server does not know the script yet (which also makes
-    /// it known for the next time), on `connection` as it is: a redirection is the caller's
-    /// to follow.
+    /// it known for the next time), on `connection` as it is (a redirection is the caller's
+    /// to follow), counting each request in `round_trips`.
     pub(crate) async fn once<T: redis::FromRedisValue>(
         &self,
         connection: &mut Connection,
@@ -75,18 +76,47 @@ impl LuaScript {
         round_trips: &AtomicU64,
     ) -> RedisResult<T> {
         round_trips.fetch_add(1, Ordering::Relaxed);
-        match command("EVALSHA", self.script.get_hash(), keys, args)
-            .query_async(connection)
-            .await
-        {
+        match query(connection, "EVALSHA", self.script.get_hash(), keys, args).await {
             Err(error) if error.kind() == ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
                 round_trips.fetch_add(1, Ordering::Relaxed);
-                command("EVAL", self.source, keys, args)
-                    .query_async(connection)
-                    .await
+                query(connection, "EVAL", self.source, keys, args).await
             }
             other => other,
         }
+    }
+}
+
+/// Runs `name` (`EVALSHA` or `EVAL`) of `script` on `keys` with `args`. A direct connection
+/// has the command written straight into its outgoing bytes; the others take a `Cmd`.
+async fn query<T: redis::FromRedisValue>(
+    connection: &mut Connection,
+    name: &str,
+    script: &str,
+    keys: &[&[u8]],
+    args: &[i64],
+) -> RedisResult<T> {
+    if let Connection::Direct(direct) = connection {
+        let reply = direct
+            .request(|out| write_command(out, name, script, keys, args))
+            .await?;
+        return Ok(redis::from_redis_value(reply.extract_error()?)?);
+    }
+    command(name, script, keys, args)
+        .query_async(connection)
+        .await
+}
+
+/// The command [`command`] builds, written straight into `out`.
+fn write_command(out: &mut Vec<u8>, name: &str, script: &str, keys: &[&[u8]], args: &[i64]) {
+    resp::write_array(out, 3 + keys.len() + args.len());
+    resp::write_bulk(out, name.as_bytes());
+    resp::write_bulk(out, script.as_bytes());
+    resp::write_integer(out, keys.len() as i64);
+    for key in keys {
+        resp::write_bulk(out, key);
+    }
+    for arg in args {
+        resp::write_integer(out, *arg);
     }
 }
 
@@ -100,4 +130,21 @@ fn command(name: &str, script: &str, keys: &[&[u8]], args: &[i64]) -> redis::Cmd
         command.arg(*arg);
     }
     command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_direct_command_is_written_as_the_library_writes_it() {
+        let keys: [&[u8]; 2] = [b"resilience:rate_limit:{0}:tat:a", b""];
+        let args = [1, -1, i64::MAX];
+        let mut direct = Vec::new();
+        write_command(&mut direct, "EVALSHA", "abc", &keys, &args);
+        assert_eq!(
+            direct,
+            command("EVALSHA", "abc", &keys, &args).get_packed_command()
+        );
+    }
 }
