@@ -1,8 +1,9 @@
 //! The URL forms of `RESILIENCE_REDIS_URL` / `Registry::set_redis_url` against a real server:
-//! a password, an ACL user with only the commands a limiter needs, a Unix socket; and the
-//! mistakes: a wrong or missing password, a user without the rights, an unparsable URL, a
-//! port with nothing listening. Each mistake is said in `last_error` (never with the
-//! password) and leaves decisions to `on_backend_error` at once, not after a timeout.
+//! a password, an ACL user with only the commands a limiter needs, a database number, a Unix
+//! socket; and the mistakes: a wrong or missing password, a user without the rights, an
+//! unparsable URL, a port with nothing listening. Each mistake is said in `last_error` (never
+//! with the password) and leaves decisions to `on_backend_error` at once, not after a
+//! timeout.
 //!
 //! Against a real `redis-server` (ignored unless run with `-- --ignored`, which `.ci/run`
 //! does). Tests in this file run one at a time: they point the process-wide registry at
@@ -205,6 +206,31 @@ fn a_unix_socket() {
         the_server_decides(&limiter("redis-urls-unix")).await;
     });
     drop(server);
+}
+
+#[test]
+#[ignore = "needs redis-server on PATH: run with `-- --ignored` (see rate_limit_redis.rs)"]
+fn a_database_number_with_a_password() {
+    let _serial = one_at_a_time();
+    let server = RedisServer::start_with(&["--requirepass", "s3cret-pw"]);
+    let port = server.port();
+    let mut admin = server.admin_at(&format!("redis://:s3cret-pw@127.0.0.1:{port}/"));
+    runtime().block_on(async {
+        registry().set_redis_url(format!("redis://:s3cret-pw@127.0.0.1:{port}/3"));
+        the_server_decides(&limiter("redis-urls-db")).await;
+        // A limiter on database 0 of the same server keeps a limit of its own.
+        registry().set_redis_url(format!("redis://:s3cret-pw@127.0.0.1:{port}/0"));
+        the_server_decides(&limiter("redis-urls-db")).await;
+    });
+    let pattern = "resilience:rate_limit:*redis-urls-db";
+    for db in ["3", "0"] {
+        let _: () = command(&mut admin, &["SELECT", db]);
+        let keys: Vec<String> = command(&mut admin, &["KEYS", pattern]);
+        assert_eq!(keys.len(), 1, "database {db}: {keys:?}");
+    }
+    let _: () = command(&mut admin, &["SELECT", "5"]);
+    let keys: Vec<String> = command(&mut admin, &["KEYS", "resilience:*"]);
+    assert!(keys.is_empty(), "{keys:?}");
 }
 
 /// Needs no server: it runs in the plain `cargo test` too.

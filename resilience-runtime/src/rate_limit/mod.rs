@@ -36,16 +36,16 @@
 //! **Distributed limits.** With the crate's `redis` feature, [`Backend::Redis`] keeps the
 //! state on a Redis server, so every process using the limiter's name shares one limit. Each
 //! decision is one Lua script, run atomically on the server with the server's clock (one
-//! round trip), on a multiplexed tokio connection. While the server is unreachable or slow,
-//! [`OnBackendError`] decides (allow, deny, or an in-process limit), the snapshot's
-//! [`BackendStatus`] says so, the server is retried once a second, and no call is held past
-//! `max_wait` (in reject mode, past the backend timeout). A waiting caller that gives up
-//! (dropped by its own timeout) hands its reservation back: the newest moves the stored state
-//! back, any other leaves a hole at its time that the next caller takes first, so callers
-//! that abandon their wait never push later ones back (a freed time that nobody takes before
-//! it passes is lost, as an unused permit is). Only [`RateLimiter::acquire`] and
-//! [`RateLimiter::acquire_key`] ask the backend; `try_acquire*` and the blocking variants
-//! decide in process.
+//! round trip), on one connection that carries all of the limiter's calls at once. While the
+//! server is unreachable or slow, [`OnBackendError`] decides (allow, deny, or an in-process
+//! limit), the snapshot's [`BackendStatus`] says so, the server is retried once a second,
+//! and no call is held past `max_wait` (in reject mode, past the backend timeout). A waiting
+//! caller that gives up (dropped by its own timeout) hands its reservation back: the newest
+//! moves the stored state back, any other leaves a hole at its time that the next caller
+//! takes first, so callers that abandon their wait never push later ones back (a freed time
+//! that nobody takes before it passes is lost, as an unused permit is). Only
+//! [`RateLimiter::acquire`] and [`RateLimiter::acquire_key`] ask the backend; `try_acquire*`
+//! and the blocking variants decide in process.
 //!
 //! ```
 //! use resilience_runtime::rate_limit::{Rate, RateLimitConfig, RateLimiter};

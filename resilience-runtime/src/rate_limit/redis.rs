@@ -27,9 +27,10 @@
 //!
 //! # Connection
 //!
-//! One connection per limiter carries every decision: multiplexed to one server, or a
-//! cluster connection for a comma-separated list of seeds or `RESILIENCE_REDIS_CLUSTER=1`
-//! (`base/redis/`). It is opened on first use (URL from
+//! One connection per limiter carries every decision: to one server (over TCP or a Unix
+//! socket a direct one, written and read by the deciding callers themselves; over TLS the
+//! client library's multiplexed one), or a cluster connection for a comma-separated list of
+//! seeds or `RESILIENCE_REDIS_CLUSTER=1` (`base/redis/`). It is opened on first use (URL from
 //! [`Registry::set_redis_url`](crate::Registry::set_redis_url), else `RESILIENCE_REDIS_URL`)
 //! and dropped after any error, to be opened again by a later call. A single URL that turns
 //! out to be a cluster node (it answers MOVED or ASK) is taken for the cluster's seed: the
