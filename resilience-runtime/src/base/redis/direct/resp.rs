@@ -141,6 +141,7 @@ pub(crate) fn write_integer(out: &mut Vec<u8>, value: i64) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// `value` in decimal.
 fn write_decimal(out: &mut Vec<u8>, value: u64) {
     let mut digits = [0_u8; 20];
     let len = decimal(&mut digits, value);

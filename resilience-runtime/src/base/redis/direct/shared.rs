@@ -45,6 +45,7 @@ pub(crate) struct Shared {
     timeout: Duration,
 }
 
+/// What every caller touches, briefly, under one lock.
 struct State {
     queue: Queue,
     /// Requests appended while a caller writes, for it to write next.
@@ -72,6 +73,7 @@ struct Inbox {
     wakers: Vec<Waker>,
 }
 
+/// `mutex`, locked.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // The locked sections do not panic; a poisoned lock still holds consistent state.
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
