@@ -41,8 +41,24 @@ impl LuaScript {
         args: &[i64],
         round_trips: &AtomicU64,
     ) -> Result<Ran<T>, Failure> {
+        let args = |command: &mut redis::Cmd| {
+            for arg in args {
+                command.arg(*arg);
+            }
+        };
+        self.run_with(lazy, keys, args, round_trips).await
+    }
+
+    /// [`run`](Self::run) with the arguments that follow the keys written by `args`.
+    pub(crate) async fn run_with<T: redis::FromRedisValue>(
+        &self,
+        lazy: &LazyConnection,
+        keys: &[&[u8]],
+        args: impl Fn(&mut redis::Cmd) + Sync,
+        round_trips: &AtomicU64,
+    ) -> Result<Ran<T>, Failure> {
         let mut connection = lazy.get().await?;
-        let mut reply = self.once(&mut connection, keys, args, round_trips).await;
+        let mut reply = self.once(&mut connection, keys, &args, round_trips).await;
         let mut found_cluster = false;
         if let Err(error) = &reply
             && failure::is_redirection(error)
@@ -50,7 +66,7 @@ impl LuaScript {
         {
             found_cluster = lazy.follow_cluster().await;
             connection = lazy.get().await?;
-            reply = self.once(&mut connection, keys, args, round_trips).await;
+            reply = self.once(&mut connection, keys, &args, round_trips).await;
         }
         match reply {
             Ok(reply) => Ok(Ran {
@@ -67,7 +83,7 @@ impl LuaScript {
         &self,
         connection: &mut Connection,
         keys: &[&[u8]],
-        args: &[i64],
+        args: &(impl Fn(&mut redis::Cmd) + Sync),
         round_trips: &AtomicU64,
     ) -> RedisResult<T> {
         round_trips.fetch_add(1, Ordering::Relaxed);
@@ -86,14 +102,17 @@ impl LuaScript {
     }
 }
 
-fn command(name: &str, script: &str, keys: &[&[u8]], args: &[i64]) -> redis::Cmd {
+fn command(
+    name: &str,
+    script: &str,
+    keys: &[&[u8]],
+    args: &impl Fn(&mut redis::Cmd),
+) -> redis::Cmd {
     let mut command = redis::cmd(name);
     command.arg(script).arg(keys.len());
     for key in keys {
         command.arg(*key);
     }
-    for arg in args {
-        command.arg(*arg);
-    }
+    args(&mut command);
     command
 }
