@@ -304,6 +304,18 @@ const ROWS: &[Row] = &[
         target: Target::Scaling(0.0),
     },
     Row {
+        what: "2 threads, keyed rate limit, own keys",
+        ours: "threads/shared_rate_limit/resilience keyed, own keys/2 thread(s)",
+        peers: &["threads/shared_rate_limit/resilience keyed, own keys/1 thread(s)"],
+        target: Target::Scaling(1.5),
+    },
+    Row {
+        what: "2 threads, keyed rate limit, own keys (governor)",
+        ours: "threads/shared_rate_limit/governor keyed, own keys/2 thread(s)",
+        peers: &["threads/shared_rate_limit/governor keyed, own keys/1 thread(s)"],
+        target: Target::Scaling(0.0),
+    },
+    Row {
         what: "2 threads, shared quota",
         ours: "threads/shared_quota/resilience fixed/2 thread(s)",
         peers: &["threads/shared_quota/resilience fixed/1 thread(s)"],
