@@ -9,8 +9,8 @@
 //! figure is the time per call *per thread*: equal figures for one and two threads mean twice
 //! the throughput. A shared rate limit, an unkeyed quota and a bulkhead cannot scale this way
 //! (every permit moves one shared state: a rate, a count, the calls in flight; in the peers as
-//! in ours); they are shown for the record. A keyed quota whose threads call with keys of their
-//! own writes no line another thread writes, and should scale as the breaker does.
+//! in ours); they are shown for the record. A keyed rate limit or quota whose threads call with
+//! keys of their own writes no line another thread writes, and should scale as the breaker does.
 
 use std::cell::Cell;
 use std::hint::black_box;
@@ -23,6 +23,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
 use governor::{Quota, RateLimiter as Governor};
 use resilience_runtime::quota::{Quota as OurQuota, QuotaConfig, QuotaLimit};
+use resilience_runtime::rate_limit::{OnLimit, Rate, RateLimitConfig, RateLimiter};
 use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit};
 
 #[circuit_breaker(name = "bench-threads-breaker", failure_threshold = 5)]
@@ -121,6 +122,15 @@ fn shared_breaker(c: &mut Criterion) {
 fn shared_rate_limit(c: &mut Criterion) {
     let governor =
         Governor::direct(Quota::per_second(NonZeroU32::MAX).allow_burst(NonZeroU32::MAX));
+    let keyed = RateLimiter::new(
+        "bench-threads-rate-keyed",
+        RateLimitConfig::new(Rate::per_second(u32::MAX))
+            .with_burst(u32::MAX)
+            .with_on_limit(OnLimit::Reject)
+            .with_max_keys(100_000),
+    );
+    let governor_keyed =
+        Governor::keyed(Quota::per_second(NonZeroU32::MAX).allow_burst(NonZeroU32::MAX));
     compare(
         c,
         "threads/shared_rate_limit",
@@ -130,6 +140,12 @@ fn shared_rate_limit(c: &mut Criterion) {
             }),
             ("governor", &|_| {
                 let _ = black_box(governor.check());
+            }),
+            ("resilience keyed, own keys", &|i| {
+                let _ = black_box(keyed.try_acquire_key(&own_key(i)));
+            }),
+            ("governor keyed, own keys", &|i| {
+                let _ = black_box(governor_keyed.check_key(&own_key(i)));
             }),
         ],
     );

@@ -2,8 +2,8 @@
 //! `redis-server`.
 //!
 //! Each test runs two breakers of one name, each with its own link to the server (its own
-//! process id to the fleet, its own counts and connection), as two processes would; one test
-//! runs a second process of this binary. Most tests drive the exchanges by hand
+//! process id to the fleet, its own counts and connection), as two processes would (real
+//! processes: `circuit_breaker_redis_processes.rs`). Most tests drive the exchanges by hand
 //! (`sync_fleet`), so that what each exchange carries is known; one lets the sync tasks run.
 //! The server's clock times the fleet's open wait, so the half-open test waits it out on real
 //! time (a quarter of a second); the backend's rest after a failure is skipped on tokio's

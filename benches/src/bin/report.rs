@@ -235,6 +235,45 @@ const ROWS: &[Row] = &[
         target: Target::Ratio(1.0),
     },
     Row {
+        what: "tower, 2 threads: breaker",
+        ours: "tower_2_threads/circuit_breaker/resilience",
+        peers: &["tower_2_threads/circuit_breaker/tower-resilience"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "tower, 2 threads: bulkhead",
+        ours: "tower_2_threads/bulkhead/resilience",
+        peers: &[
+            "tower_2_threads/bulkhead/tower-resilience",
+            "tower_2_threads/bulkhead/tower ConcurrencyLimit",
+        ],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "tower, 2 threads: rate limit",
+        ours: "tower_2_threads/rate_limit/resilience",
+        peers: &["tower_2_threads/rate_limit/tower-resilience"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "tower, 2 threads: timeout",
+        ours: "tower_2_threads/timeout/resilience",
+        peers: &[
+            "tower_2_threads/timeout/tower-resilience",
+            "tower_2_threads/timeout/tower Timeout",
+        ],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "tower, 2 threads: retry",
+        ours: "tower_2_threads/retry/resilience",
+        peers: &[
+            "tower_2_threads/retry/tower-resilience",
+            "tower_2_threads/retry/tower Retry",
+        ],
+        target: Target::Ratio(1.0),
+    },
+    Row {
         what: "2 threads, shared breaker",
         ours: "threads/shared_circuit_breaker/resilience/2 thread(s)",
         peers: &["threads/shared_circuit_breaker/resilience/1 thread(s)"],
@@ -262,6 +301,18 @@ const ROWS: &[Row] = &[
         what: "2 threads, shared rate limit (governor)",
         ours: "threads/shared_rate_limit/governor/2 thread(s)",
         peers: &["threads/shared_rate_limit/governor/1 thread(s)"],
+        target: Target::Scaling(0.0),
+    },
+    Row {
+        what: "2 threads, keyed rate limit, own keys",
+        ours: "threads/shared_rate_limit/resilience keyed, own keys/2 thread(s)",
+        peers: &["threads/shared_rate_limit/resilience keyed, own keys/1 thread(s)"],
+        target: Target::Scaling(1.5),
+    },
+    Row {
+        what: "2 threads, keyed rate limit, own keys (governor)",
+        ours: "threads/shared_rate_limit/governor keyed, own keys/2 thread(s)",
+        peers: &["threads/shared_rate_limit/governor keyed, own keys/1 thread(s)"],
         target: Target::Scaling(0.0),
     },
     Row {

@@ -17,7 +17,7 @@ use std::sync::{Mutex, PoisonError};
 /// Stripes owned by one thread each; a thread beyond these uses the shared overflow stripe.
 /// Sixteen: a runtime's worker threads on a 16-core machine each count on their own line, at
 /// 128 bytes a stripe (2 KiB per counter group of an instance).
-const STRIPES: usize = 16;
+pub(crate) const STRIPES: usize = 16;
 
 /// One stripe: `N` counters alone on their cache line(s). 128 bytes, because adjacent-line
 /// prefetching pairs lines on common x86 parts.
@@ -125,7 +125,7 @@ thread_local! {
 /// This thread's stripe index: below [`STRIPES`] for an owner, anything else for the
 /// overflow stripe (also while the thread's locals are being torn down).
 #[inline]
-fn thread_index() -> usize {
+pub(crate) fn thread_index() -> usize {
     let index = INDEX.try_with(Cell::get).unwrap_or(usize::MAX);
     if index != usize::MAX {
         return index;

@@ -62,12 +62,31 @@ impl RateLimiter {
 
     /// The decision at `now` without waiting: a permit, a rejection, or a permit `wait`
     /// away (within `budget`) to queue for. Nothing is reserved for a queued call yet.
+    ///
+    /// Each arm decides on its own reservation: merged first, the arms' reservations met in
+    /// a stack slot written through a computed address and read back at once, which stalled
+    /// every unkeyed decision by a few nanoseconds.
     #[inline]
     pub(super) fn decide_now(&self, slot: Slot, budget: Nanos, now: Nanos) -> Decision {
         if kill_switch::engaged() {
             return Decision::Admitted;
         }
-        match self.reserve(&self.tuning.load(), slot, now, 0) {
+        let gcra = &self.tuning.load();
+        match slot {
+            Slot::Unkeyed => self.decided(gcra.reserve(&self.state.0, now, 0), budget),
+            // Don't fill the key table for a limiter that admits nothing anyway.
+            Slot::Key(_) if gcra.is_closed() => Decision::Rejected(None),
+            Slot::Key(hash) => self.keys.with_state(hash, now, |state| {
+                self.decided(gcra.reserve(state, now, 0), budget)
+            }),
+        }
+    }
+
+    /// The decision on a reservation made with no wait allowed: a permit `wait` away within
+    /// `budget` is queued for, further away rejected.
+    #[inline(always)]
+    fn decided(&self, reserved: Result<Grant, Option<Nanos>>, budget: Nanos) -> Decision {
+        match reserved {
             Ok(_) => {
                 self.counters.0.permitted();
                 Decision::Admitted

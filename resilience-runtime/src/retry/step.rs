@@ -74,6 +74,12 @@ impl RetryCall {
         })
     }
 
+    /// Counts the call's success (the attempt in flight ended it).
+    #[inline(always)]
+    pub(crate) fn succeeded(&self, retry: &Retry) {
+        retry.record_success(self.attempts());
+    }
+
     /// Attempts made so far, counting the one in flight.
     #[inline(always)]
     fn attempts(&self) -> u32 {
@@ -94,7 +100,7 @@ impl RetryCall {
     ) -> ControlFlow<Result<T, F>, Duration> {
         match outcome {
             Ok(value) if !when_ok(&value) => {
-                retry.record_success(self.attempts());
+                self.succeeded(retry);
                 ControlFlow::Break(Ok(value))
             }
             Ok(value) => flagged_ok(retry, self.state(retry), value),

@@ -161,8 +161,9 @@ impl<Res> Missed<Res> {
 }
 
 /// The retry step after an attempt's `outcome`: the final outcome, or the delay before the
-/// next attempt. `resendable` says whether a copy of the request is at hand.
-#[inline]
+/// next attempt. `resendable` says whether a copy of the request is at hand. A response that
+/// ends the call is counted here, in the caller's poll; what needs judging is out of line.
+#[inline(always)]
 fn decide<Res, W, K, H, C>(
     retry: &Retry,
     call: &mut RetryCall,
@@ -175,15 +176,34 @@ where
     K: Predicate<Res>,
     H: Hint<BoxError>,
 {
-    let outcome = match outcome {
-        Ok(response) if rules.when_ok.test(&response) => Err(Missed::Response(response)),
-        Ok(response) => Ok(response),
+    let missed = match outcome {
+        Ok(response) if rules.when_ok.test(&response) => Missed::Response(response),
+        Ok(response) => {
+            call.succeeded(retry);
+            return ControlFlow::Break(Ok(response));
+        }
         // An inner layer's error is told apart, as the attribute tells a `Failure::Layer`.
-        Err(error) => Err(Missed::Failed(match error.downcast::<Error>() {
+        Err(error) => Missed::Failed(match error.downcast::<Error>() {
             Ok(layer) => Failure::Layer(*layer),
             Err(error) => Failure::Service(error),
-        })),
+        }),
     };
+    judge_missed(retry, call, rules, resendable, missed)
+}
+
+/// [`decide`] after an attempt that did not end the call by itself.
+#[inline(never)]
+fn judge_missed<Res, W, K, H, C>(
+    retry: &Retry,
+    call: &mut RetryCall,
+    rules: &RetryRules<W, K, H, C>,
+    resendable: bool,
+    missed: Missed<Res>,
+) -> ControlFlow<Result<Res, BoxError>, Duration>
+where
+    W: Predicate<BoxError>,
+    H: Hint<BoxError>,
+{
     let judge = OutcomeJudge {
         name: retry.name(),
         rules,
@@ -191,7 +211,7 @@ where
     };
     // A flagged response is already a `Missed` for the judge, which also knows whether the
     // request can be sent again; the step's own `when_ok` has nothing left to flag.
-    match call.step(retry, outcome, judge, |_: &Res| false) {
+    match call.step(retry, Err(missed), judge, |_: &Res| false) {
         ControlFlow::Break(Ok(response)) => ControlFlow::Break(Ok(response)),
         ControlFlow::Break(Err(missed)) => ControlFlow::Break(missed.into_outcome()),
         ControlFlow::Continue(delay) => ControlFlow::Continue(delay),

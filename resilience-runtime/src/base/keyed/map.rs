@@ -2,9 +2,11 @@
 //!
 //! Keys are reduced to a 64-bit hash and only the hash is stored, so hashing a `&str` key
 //! allocates nothing and every entry has the same small size whatever the key's type. The map
-//! is split into [`SHARDS`] `RwLock`ed shards: a key already present costs a read lock and
-//! whatever its state costs (a rate limit's atomics); only a new key takes a shard's write
-//! lock. What a state is, and when it is as good as a fresh one, is its [`KeyState`].
+//! is split into [`SHARDS`] shards behind a [`ReaderStripedLock`]: a key already present costs
+//! a read lock that writes only a cache line of the calling thread's own, and whatever its
+//! state costs (a rate limit's atomics), so threads calling with keys of their own share no
+//! written line; only a new key, a sweep or an eviction takes a shard's write lock. What a
+//! state is, and when it is as good as a fresh one, is its [`KeyState`].
 //!
 //! **Collisions.** Two keys with the same hash share one state. With a 64-bit hash the
 //! chance is negligible for accidental collisions (about `n² / 2⁶⁵` for `n` live keys: under
@@ -38,10 +40,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasher, BuildHasherDefault, Hash, Hasher, RandomState};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard, TryLockError};
 
 use super::state::KeyState;
 use crate::base::clock::Nanos;
+use crate::base::reader_striped_lock::ReaderStripedLock;
 
 /// A log event under the target of the map's kind: `tracing` needs the target as a literal.
 macro_rules! by_kind {
@@ -60,7 +62,7 @@ pub(crate) const RATE_LIMIT_TARGET: &str = "resilience_runtime::rate_limit";
 pub(crate) const QUOTA_TARGET: &str = "resilience_runtime::quota";
 
 /// Number of shards; a power of two well above typical core counts keeps write-lock
-/// contention on inserts low.
+/// contention on inserts low, and a writer holds up only the readers of its shard.
 const SHARDS: usize = 16;
 
 /// Keys looked at per sweep step.
@@ -80,11 +82,14 @@ pub(crate) const fn bytes_per_key<S>() -> usize {
 
 type StateMap<S> = HashMap<u64, S, BuildHasherDefault<Prehashed>>;
 
-/// One shard's keys: their states, and their order for sweeping and eviction.
+/// One shard's keys: their states, their order for sweeping and eviction, and when they are
+/// next swept.
 struct Table<S> {
     states: StateMap<S>,
     /// Every key of `states` exactly once. Keys leave `states` only from the ring's front.
     ring: VecDeque<u64>,
+    /// When the next sweep step is due; read by readers, set under the write lock.
+    next_sweep: AtomicU64,
 }
 
 impl<S> Default for Table<S> {
@@ -92,6 +97,7 @@ impl<S> Default for Table<S> {
         Self {
             states: StateMap::default(),
             ring: VecDeque::new(),
+            next_sweep: AtomicU64::new(0),
         }
     }
 }
@@ -101,44 +107,6 @@ impl<S: KeyState> Table<S> {
         self.states
             .get(&hash)
             .map_or(0, |state| state.free_at(context, now))
-    }
-}
-
-/// One shard, cache-line aligned so readers of neighbouring shards do not contend on the
-/// lock word.
-#[repr(align(128))]
-struct Shard<S> {
-    table: RwLock<Table<S>>,
-    /// When the next sweep step is due.
-    next_sweep: AtomicU64,
-}
-
-impl<S> Default for Shard<S> {
-    fn default() -> Self {
-        Self {
-            table: RwLock::new(Table::default()),
-            next_sweep: AtomicU64::new(0),
-        }
-    }
-}
-
-impl<S> Shard<S> {
-    // The tables hold plain data and no code panics while holding a guard, so a poisoned
-    // lock (a panic elsewhere in the thread) leaves consistent data: keep using it.
-    fn read(&self) -> RwLockReadGuard<'_, Table<S>> {
-        self.table.read().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn write(&self) -> RwLockWriteGuard<'_, Table<S>> {
-        self.table.write().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    fn try_write(&self) -> Option<RwLockWriteGuard<'_, Table<S>>> {
-        match self.table.try_write() {
-            Ok(table) => Some(table),
-            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => None,
-        }
     }
 }
 
@@ -217,7 +185,7 @@ pub(crate) struct KeyedStates<S: KeyState> {
     name: &'static str,
     /// The log target of the instance's kind (see [`by_kind`]).
     target: &'static str,
-    shards: [Shard<S>; SHARDS],
+    shards: ReaderStripedLock<Table<S>, SHARDS>,
     /// Stored keys; never above `max_keys`. Changed only under the write lock of the shard
     /// that gains or loses the key.
     len: AtomicUsize,
@@ -241,7 +209,7 @@ impl<S: KeyState> KeyedStates<S> {
         Self {
             name,
             target,
-            shards: std::array::from_fn(|_| Shard::default()),
+            shards: ReaderStripedLock::new(|_| Table::default()),
             len: AtomicUsize::new(0),
             max_keys: max_keys.max(1),
             idle_ttl,
@@ -270,18 +238,18 @@ impl<S: KeyState> KeyedStates<S> {
     /// full) when the key is not tracked yet.
     #[inline]
     pub(crate) fn with_state<R>(&self, hash: u64, now: Nanos, f: impl FnOnce(&S) -> R) -> R {
-        let shard = &self.shards[shard_of(hash)];
-        let out = {
-            let table = shard.read();
+        let shard = shard_of(hash);
+        let (out, sweep_due) = {
+            let table = self.shards.read(shard);
             match table.states.get(&hash) {
-                Some(state) => f(state),
+                Some(state) => (f(state), now >= table.next_sweep.load(Ordering::Relaxed)),
                 None => {
                     drop(table);
                     return self.insert_with(hash, now, f);
                 }
             }
         };
-        if now >= shard.next_sweep.load(Ordering::Relaxed) {
+        if sweep_due {
             self.sweep_if_free(shard, now);
         }
         out
@@ -289,20 +257,20 @@ impl<S: KeyState> KeyedStates<S> {
 
     /// Runs `f` on the state of `hash` if the key is still tracked.
     pub(crate) fn with_existing<R>(&self, hash: u64, f: impl FnOnce(&S) -> R) -> Option<R> {
-        self.shards[shard_of(hash)].read().states.get(&hash).map(f)
+        self.shards.read(shard_of(hash)).states.get(&hash).map(f)
     }
 
     #[cold]
-    fn sweep_if_free(&self, shard: &Shard<S>, now: Nanos) {
-        if let Some(mut table) = shard.try_write() {
-            self.sweep(shard, &mut table, now);
+    fn sweep_if_free(&self, shard: usize, now: Nanos) {
+        if let Some(mut table) = self.shards.try_write(shard) {
+            self.sweep(&mut table, now);
         }
     }
 
     /// One sweep step over the front of `table`'s ring: forgets keys free for at least
     /// `idle_ttl`, moves the others to the back, and schedules the next step so that the
     /// whole ring is looked at about once per `idle_ttl`.
-    fn sweep(&self, shard: &Shard<S>, table: &mut Table<S>, now: Nanos) {
+    fn sweep(&self, table: &mut Table<S>, now: Nanos) {
         let mut removed = 0;
         for _ in 0..SWEEP_BATCH.min(table.ring.len()) {
             let Some(hash) = table.ring.pop_front() else {
@@ -331,7 +299,7 @@ impl<S: KeyState> KeyedStates<S> {
         }
         let steps_per_round = (table.ring.len() / SWEEP_BATCH).max(1) as u64;
         let pause = (self.idle_ttl / steps_per_round).max(1);
-        shard
+        table
             .next_sweep
             .store(now.saturating_add(pause), Ordering::Relaxed);
     }
@@ -339,16 +307,15 @@ impl<S: KeyState> KeyedStates<S> {
     #[cold]
     fn insert_with<R>(&self, hash: u64, now: Nanos, f: impl FnOnce(&S) -> R) -> R {
         let home = shard_of(hash);
-        let shard = &self.shards[home];
         loop {
             {
-                let mut table = shard.write();
+                let mut table = self.shards.write(home);
                 if let Some(state) = table.states.get(&hash) {
                     // Another thread inserted it since our read lock.
                     return f(state);
                 }
-                if now >= shard.next_sweep.load(Ordering::Relaxed) {
-                    self.sweep(shard, &mut table, now);
+                if now >= table.next_sweep.load(Ordering::Relaxed) {
+                    self.sweep(&mut table, now);
                 }
                 // Either there is room, or another key gives up its place.
                 if self.try_count_one() || self.make_room(&mut table, home, now) {
@@ -390,7 +357,7 @@ impl<S: KeyState> KeyedStates<S> {
             if sampled >= EVICTION_SAMPLE {
                 break;
             }
-            let Some(mut table) = self.shards[(home + offset) % SHARDS].try_write() else {
+            let Some(mut table) = self.shards.try_write((home + offset) % SHARDS) else {
                 continue;
             };
             let (candidate, found) = sample(&table, &self.context, EVICTION_SAMPLE - sampled, now);
@@ -426,10 +393,9 @@ impl<S: KeyState> KeyedStates<S> {
     /// Keys actually stored (test check that `len` matches the maps and rings).
     #[cfg(test)]
     fn stored(&self) -> usize {
-        self.shards
-            .iter()
+        (0..SHARDS)
             .map(|shard| {
-                let table = shard.read();
+                let table = self.shards.read(shard);
                 assert_eq!(table.states.len(), table.ring.len());
                 table.states.len()
             })
@@ -534,8 +500,7 @@ mod tests {
                 keys.with_existing(hash, |_| ());
                 keys.with_state(keys.hash("long"), 2_000 + round, |_| ());
                 // Sweeps run when a shard is passed by; touch every shard.
-                let shard = &keys.shards[i % SHARDS];
-                keys.sweep_if_free(shard, 2_000 + round);
+                keys.sweep_if_free(i % SHARDS, 2_000 + round);
             }
         }
         assert_eq!(keys.len(), 1);

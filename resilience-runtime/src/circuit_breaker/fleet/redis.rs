@@ -21,16 +21,14 @@
 //! single URL that answers with a redirection is taken for a cluster's seed, as for rate
 //! limits.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
-use redis::{ErrorKind, RedisResult, Script};
-
 use super::exchange::{Exchange, Rules};
-use crate::base::redis::connection::Connection;
-use crate::base::redis::failure::{self, Failure};
+use crate::base::redis::failure::Failure;
 use crate::base::redis::hash_tag::hash_tag;
 use crate::base::redis::lazy::LazyConnection;
+use crate::base::redis::script::LuaScript;
 
 const EXCHANGE: &str = include_str!("exchange.lua");
 
@@ -41,7 +39,7 @@ const PREFIX: &[u8] = b"resilience:circuit_breaker:";
 pub(crate) struct FleetRedis {
     name: &'static str,
     connection: LazyConnection,
-    script: Script,
+    script: LuaScript,
     keys: [Vec<u8>; 3],
     pub(crate) round_trips: AtomicU64,
 }
@@ -60,7 +58,7 @@ impl FleetRedis {
         Self {
             name,
             connection: LazyConnection::new(timeout),
-            script: Script::new(EXCHANGE),
+            script: LuaScript::new(EXCHANGE),
             keys: [key(b":state:"), key(b":slices:"), key(b":buckets:")],
             round_trips: AtomicU64::new(0),
         }
@@ -78,64 +76,26 @@ impl FleetRedis {
         exchange: &Exchange,
         rules: &Rules,
     ) -> Result<Vec<i64>, Failure> {
-        let mut connection = self.connection.get().await?;
-        let mut reply = self.run(&mut connection, process, exchange, rules).await;
-        if let Err(error) = &reply
-            && failure::is_redirection(error)
-            && !connection.is_cluster()
-        {
-            if self.connection.follow_cluster().await {
-                tracing::info!(
-                    target: "resilience_runtime::circuit_breaker",
-                    name = self.name,
-                    "the Redis server is a cluster node (it redirected a key): following the \
-                     cluster's redirections from now on"
-                );
-            }
-            connection = self.connection.get().await?;
-            reply = self.run(&mut connection, process, exchange, rules).await;
+        let keys = self.keys.each_ref().map(Vec::as_slice);
+        let args = |command: &mut redis::Cmd| Self::args(command, process, exchange, rules);
+        let ran = self
+            .script
+            .run_with(&self.connection, &keys, args, &self.round_trips)
+            .await?;
+        if ran.found_cluster {
+            tracing::info!(
+                target: "resilience_runtime::circuit_breaker",
+                name = self.name,
+                "the Redis server is a cluster node (it redirected a key): following the \
+                 cluster's redirections from now on"
+            );
         }
-        reply.map_err(|error| Failure::from_redis(&error, self.connection.timeout()))
+        Ok(ran.reply)
     }
 
-    /// `EVALSHA`, or `EVAL` when the server does not know the script yet.
-    async fn run(
-        &self,
-        connection: &mut Connection,
-        process: &str,
-        exchange: &Exchange,
-        rules: &Rules,
-    ) -> RedisResult<Vec<i64>> {
-        self.round_trips.fetch_add(1, Ordering::Relaxed);
-        let hash = self.script.get_hash();
-        match self
-            .command("EVALSHA", hash, process, exchange, rules)
-            .query_async(connection)
-            .await
-        {
-            Err(error) if error.kind() == ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
-                self.round_trips.fetch_add(1, Ordering::Relaxed);
-                self.command("EVAL", EXCHANGE, process, exchange, rules)
-                    .query_async(connection)
-                    .await
-            }
-            other => other,
-        }
-    }
-
-    fn command(
-        &self,
-        name: &str,
-        script: &str,
-        process: &str,
-        exchange: &Exchange,
-        rules: &Rules,
-    ) -> redis::Cmd {
-        let mut command = redis::cmd(name);
-        command.arg(script).arg(self.keys.len());
-        for key in &self.keys {
-            command.arg(key);
-        }
+    /// The script's arguments after its keys: the process, its part of the exchange and the
+    /// breaker's rules.
+    fn args(command: &mut redis::Cmd, process: &str, exchange: &Exchange, rules: &Rules) {
         command.arg(process);
         for arg in exchange.args() {
             command.arg(arg);
@@ -165,6 +125,5 @@ impl FleetRedis {
             .arg(longest)
             .arg(lease)
             .arg(expiry);
-        command
     }
 }
