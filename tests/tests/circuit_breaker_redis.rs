@@ -14,7 +14,6 @@
 //! one at a time: they point the process-wide registry at their own server.
 #![cfg(feature = "redis")]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::circuit_breaker::{
@@ -25,20 +24,7 @@ use resilience_runtime::{Error, registry};
 
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::RedisServer;
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One thread on real time; a test may pause tokio's clock to skip the backend's rest.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{RedisServer, one_at_a_time, runtime};
 
 /// A fleet breaker by the rate model: 50% of at least 10 calls over the last 20.
 fn rated() -> CircuitBreakerConfig {

@@ -12,7 +12,6 @@
 //! first.
 #![cfg(feature = "redis")]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::circuit_breaker::{
@@ -25,18 +24,7 @@ mod redis_cluster;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 use redis_cluster::RedisCluster;
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{one_at_a_time, runtime};
 
 /// 50% of at least 10 calls over the last 20: a window, so that all three keys exist.
 fn rated() -> CircuitBreakerConfig {

@@ -17,9 +17,6 @@
 //! at their own server.
 #![cfg(feature = "redis")]
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::circuit_breaker::{
@@ -29,22 +26,12 @@ use resilience_runtime::circuit_breaker::{
 use resilience_runtime::{Error, registry};
 use tokio::time::Instant;
 
+#[path = "support/redis_faults.rs"]
+mod redis_faults;
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::{RedisServer, command};
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One thread, so that tokio's clock can be paused once the breaker has joined.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_faults::wait_until_stalled;
+use redis_server::{RedisServer, command, one_at_a_time, runtime};
 
 const BACKEND_TIMEOUT: Duration = CircuitBreakerConfig::DEFAULT_BACKEND_TIMEOUT;
 const SYNC_INTERVAL: Duration = CircuitBreakerConfig::DEFAULT_SYNC_INTERVAL;
@@ -153,22 +140,6 @@ async fn rejoins(breaker: &CircuitBreaker) {
     assert_eq!(back.last_error, None, "cleared on recovery");
     assert_eq!(back.incidents, 1, "one fault, one incident");
     assert_eq!(breaker.state(), CircuitState::Closed, "the fleet's state");
-}
-
-/// Blocks until the server stops answering `PING` within 50 ms (a bounded number of tries).
-fn wait_until_stalled(port: u16) {
-    for _ in 0..100 {
-        let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_millis(50)))
-            .unwrap();
-        stream.write_all(b"PING\r\n").unwrap();
-        let mut reply = [0; 7];
-        if stream.read_exact(&mut reply).is_err() {
-            return;
-        }
-    }
-    panic!("the server kept answering");
 }
 
 /// A stall found by the sync task: the exchange ends at `backend_timeout`, within one

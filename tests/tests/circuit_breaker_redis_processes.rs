@@ -20,7 +20,6 @@
 #![cfg(feature = "redis")]
 
 use std::io::Write;
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use resilience_runtime::circuit_breaker::{
@@ -30,7 +29,7 @@ use resilience_runtime::{Error, registry};
 
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::RedisServer;
+use redis_server::{RedisServer, one_at_a_time, two_threads};
 #[path = "support/child_processes.rs"]
 mod child_processes;
 use child_processes::Children;
@@ -54,11 +53,6 @@ const DOCUMENTED_BOUND: Duration = SYNC_INTERVAL.saturating_add(BACKEND_TIMEOUT)
 /// share two cores with the build) never fails a correct breaker, while a change that waited
 /// for anything but the next exchange (a rest, a timeout of seconds) still would.
 const ASSERTED_BOUND: Duration = Duration::from_secs(2);
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// The fleet's breaker, by the rate model over the last 300 calls, judged from 40.
 fn fleet_config() -> CircuitBreakerConfig {
@@ -147,14 +141,6 @@ async fn calls(breaker: &CircuitBreakerHandle, count: usize, ok: bool) {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// One replica of the parent tests below; does nothing when run normally.
 #[test]
 fn child_process() {
@@ -162,8 +148,8 @@ fn child_process() {
         return;
     };
     let report = match std::env::var(SCENARIO).as_deref() {
-        Ok("one-bad-then-all") => runtime().block_on(one_bad_then_all(index)),
-        Ok("force-open") => runtime().block_on(force_open(index)),
+        Ok("one-bad-then-all") => two_threads().block_on(one_bad_then_all(index)),
+        Ok("force-open") => two_threads().block_on(force_open(index)),
         other => panic!("no scenario {other:?}"),
     };
     std::fs::File::create(out)

@@ -12,8 +12,8 @@
 
 use std::io::Write;
 use std::net::TcpListener;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::quota::{
@@ -28,21 +28,7 @@ mod child_processes;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 use child_processes::Children;
-use redis_server::{RedisServer, command};
-
-/// One test at a time: each points the registry at its own server.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One thread, so that tokio's clock can be paused once a quota is connected.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{RedisServer, command, one_at_a_time, runtime};
 
 fn on_redis(limit: QuotaLimit, window: QuotaWindow, policy: OnBackendError) -> QuotaConfig {
     QuotaConfig::new(limit)

@@ -8,7 +8,6 @@
 //! process-wide registry at the cluster and empty it first.
 #![cfg(feature = "redis")]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::quota::{
@@ -21,19 +20,7 @@ mod redis_cluster;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 use redis_cluster::RedisCluster;
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{one_at_a_time, two_threads};
 
 /// Two calls an hour per key, refused beyond.
 fn per_key(name: &'static str, window: QuotaWindow) -> Quota {
@@ -68,7 +55,7 @@ fn keyed_quotas_spread_over_the_nodes_and_each_decision_is_the_servers() {
     let _serial = one_at_a_time();
     let cluster = RedisCluster::get();
     cluster.reset();
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(cluster.seeds());
         for (window, name) in [
             (QuotaWindow::Fixed, "redis-cluster-quota-fixed"),

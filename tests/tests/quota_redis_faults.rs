@@ -14,7 +14,6 @@
 //! registry at their own server.
 #![cfg(feature = "redis")]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::quota::{
@@ -31,20 +30,7 @@ use redis_faults::{
     assert_held_for, flush_scripts, free_memory, pause_writes, run_out_of_memory, skip_the_rest,
     stall, unpause,
 };
-use redis_server::{RedisServer, command, free_port};
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One thread, so that tokio's clock can be paused once the quotas are connected.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{RedisServer, command, free_port, one_at_a_time, runtime};
 
 /// The stalls' bound: the default.
 const BACKEND_TIMEOUT: Duration = Duration::from_millis(100);

@@ -16,7 +16,7 @@
 
 use std::io::Write;
 use std::net::TcpListener;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use resilience_runtime::rate_limit::{
@@ -29,22 +29,7 @@ mod child_processes;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 use child_processes::Children;
-use redis_server::RedisServer;
-
-/// One test at a time: each points the registry at its own server.
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A runtime on real time, for talking to a real server.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{RedisServer, one_at_a_time, two_threads};
 
 fn retry_after(result: Result<(), Error>) -> Option<Option<Duration>> {
     match result {
@@ -58,7 +43,7 @@ fn retry_after(result: Result<(), Error>) -> Option<Option<Duration>> {
 fn the_server_decides_with_one_round_trip_per_decision() {
     let _serial = one_at_a_time();
     let server = RedisServer::start();
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(server.url());
         let config = RateLimitConfig::new(Rate::per_minute(60))
             .with_burst(3)
@@ -155,7 +140,7 @@ async fn per_user(user: u64) -> Result<(), Error> {
 fn the_attribute_uses_the_server() {
     let _serial = one_at_a_time();
     let server = RedisServer::start();
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(server.url());
         per_user(1).await.unwrap();
         per_user(1).await.unwrap();
@@ -186,7 +171,7 @@ fn the_attribute_uses_the_server() {
 fn the_policy_takes_over_when_the_server_stops() {
     let _serial = one_at_a_time();
     let mut server = RedisServer::start();
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(server.url());
         let config = |policy| {
             RateLimitConfig::new(Rate::per_minute(60))

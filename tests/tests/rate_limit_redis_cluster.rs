@@ -9,8 +9,8 @@
 //! time: they point the process-wide registry at the cluster and empty it first.
 #![cfg(feature = "redis")]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use resilience_runtime::rate_limit::{
@@ -23,19 +23,7 @@ mod redis_cluster;
 #[path = "support/redis_server.rs"]
 mod redis_server;
 use redis_cluster::RedisCluster;
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{one_at_a_time, two_threads};
 
 fn status(limiter: &RateLimiter) -> BackendStatus {
     limiter.snapshot().backend.expect("a remote backend")
@@ -121,7 +109,7 @@ fn keyed_limits_spread_over_the_nodes_and_each_decision_is_the_servers() {
     let _serial = one_at_a_time();
     let cluster = RedisCluster::get();
     cluster.reset();
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(cluster.seeds());
         let limiter = per_key("redis-cluster-keyed");
         every_key_is_decided_by_the_server(&limiter, 24).await;
@@ -157,7 +145,7 @@ fn one_node_url_is_a_seed_with_the_switch_or_after_its_first_redirection() {
     let cluster = RedisCluster::get();
     cluster.reset();
     let one_node = format!("redis://127.0.0.1:{}/", cluster.ports()[0]);
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(one_node.clone());
         // Without the switch: the first key another node serves answers MOVED, and the
         // limiter takes its URL for a seed, in the same decision.
@@ -193,7 +181,7 @@ fn a_limit_moved_to_another_node_while_calls_run_stays_the_servers() {
     cluster.reset();
     let max_wait = Duration::from_millis(500);
     let name = "redis-cluster-resharding";
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(cluster.seeds());
         let limiter = Arc::new(RateLimiter::new(
             name,

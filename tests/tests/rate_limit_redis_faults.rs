@@ -12,7 +12,6 @@
 //! time: they point the process-wide registry at their own server.
 #![cfg(feature = "redis")]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::rate_limit::{
@@ -28,20 +27,7 @@ mod redis_server;
 use redis_faults::{
     flush_scripts, free_memory, pause_writes, run_out_of_memory, skip_the_rest, stall, unpause,
 };
-use redis_server::RedisServer;
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// One thread, so that tokio's clock can be paused once the limiter is connected.
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{RedisServer, one_at_a_time, runtime};
 
 const BACKEND_TIMEOUT: Duration = Duration::from_millis(100);
 

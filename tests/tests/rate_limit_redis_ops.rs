@@ -7,7 +7,6 @@
 //! point the process-wide registry at their own server.
 #![cfg(feature = "redis")]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::rate_limit::{
@@ -17,20 +16,7 @@ use resilience_runtime::{Error, rate_limit, registry};
 
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::RedisServer;
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{RedisServer, one_at_a_time, two_threads};
 
 fn status(limiter: &RateLimiter) -> BackendStatus {
     limiter.snapshot().backend.expect("a remote backend")
@@ -42,7 +28,7 @@ fn incidents_count_once_and_recovery_clears_the_last_error() {
     let _serial = one_at_a_time();
     let mut server = RedisServer::start();
     let port = server.port();
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(server.url());
         let limiter = RateLimiter::new(
             "redis-ops-incidents",
@@ -90,7 +76,7 @@ fn incidents_count_once_and_recovery_clears_the_last_error() {
 fn reservations_handed_back_are_round_trips() {
     let _serial = one_at_a_time();
     let server = RedisServer::start();
-    runtime().block_on(async {
+    two_threads().block_on(async {
         registry().set_redis_url(server.url());
         let limiter = RateLimiter::new(
             "redis-ops-give-back",
@@ -144,7 +130,7 @@ fn backend_timeout_is_an_attribute_key() {
         .map(|limiter| limiter.config());
     // Declared on first use; the configuration is the attribute's.
     let config = config.unwrap_or_else(|| {
-        runtime().block_on(async {
+        two_threads().block_on(async {
             let _ = guarded().await;
         });
         registry()

@@ -12,7 +12,6 @@
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose};
@@ -23,14 +22,9 @@ use resilience_runtime::{Error, registry};
 
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::{RedisServer, TempDir, free_port};
+use redis_server::{RedisServer, TempDir, free_port, one_at_a_time, runtime};
 
 const CA_VARIABLE: &str = "RESILIENCE_REDIS_CA";
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
 
 /// Sets `RESILIENCE_REDIS_CA` (removes it for `None`).
 fn trust(ca: Option<&Path>) {
@@ -42,13 +36,6 @@ fn trust(ca: Option<&Path>) {
             None => std::env::remove_var(CA_VARIABLE),
         }
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Long, so that an error said before it is plainly not a time-out.

@@ -10,7 +10,6 @@
 //! their own server.
 #![cfg(feature = "redis")]
 
-use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use resilience_runtime::rate_limit::{
@@ -20,19 +19,7 @@ use resilience_runtime::{Error, registry};
 
 #[path = "support/redis_server.rs"]
 mod redis_server;
-use redis_server::{RedisServer, command, free_port};
-
-fn one_at_a_time() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use redis_server::{RedisServer, command, free_port, one_at_a_time, runtime};
 
 /// Long, so that a mistake said before it is plainly not a time-out.
 const BACKEND_TIMEOUT: Duration = Duration::from_secs(5);

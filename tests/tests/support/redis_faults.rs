@@ -30,7 +30,7 @@ pub fn stall(server: &RedisServer, seconds: u32) -> JoinHandle<String> {
 }
 
 /// Blocks until the server stops answering `PING` within 50 ms (a bounded number of tries).
-fn wait_until_stalled(port: u16) {
+pub fn wait_until_stalled(port: u16) {
     for _ in 0..100 {
         let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
         stream
