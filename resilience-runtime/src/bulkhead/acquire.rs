@@ -131,17 +131,21 @@ impl Bulkhead {
     }
 
     /// The rejection of a call, counted and logged. The error is built inline, in the
-    /// caller's result (see the rate limiter's `reject`).
+    /// caller's result, counted inline, and logged out of line only when the log is on (see
+    /// the rate limiter's `reject`).
     #[inline(always)]
     pub(super) fn reject(&self) -> Error {
         let max_concurrent = self.limit();
-        self.note_rejection(max_concurrent);
+        self.counted.bump(REJECTED);
+        if tracing::enabled!(target: "resilience_runtime::bulkhead", tracing::Level::DEBUG) {
+            self.log_rejection(max_concurrent);
+        }
         Error::bulkhead_full(self.name, max_concurrent)
     }
 
+    #[cold]
     #[inline(never)]
-    fn note_rejection(&self, max_concurrent: usize) {
-        self.counted.bump(REJECTED);
+    fn log_rejection(&self, max_concurrent: usize) {
         tracing::debug!(
             target: "resilience_runtime::bulkhead",
             name = self.name,

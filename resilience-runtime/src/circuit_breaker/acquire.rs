@@ -111,16 +111,20 @@ impl CircuitBreaker {
     }
 
     /// The rejection of a call in `current`, counted and logged. The error is built inline,
-    /// in the caller's result (see the rate limiter's `reject`).
+    /// in the caller's result, counted inline, and logged out of line only when the log is on
+    /// (see the rate limiter's `reject`).
     #[inline(always)]
     fn reject(&self, current: Word, retry_after: Option<Duration>) -> Error {
-        self.note_rejection(current, retry_after);
+        self.counters.rejected();
+        if tracing::enabled!(target: "resilience_runtime::circuit_breaker", tracing::Level::DEBUG) {
+            self.log_rejection(current, retry_after);
+        }
         Error::circuit_open(self.name, retry_after)
     }
 
+    #[cold]
     #[inline(never)]
-    fn note_rejection(&self, current: Word, retry_after: Option<Duration>) {
-        self.counters.rejected();
+    fn log_rejection(&self, current: Word, retry_after: Option<Duration>) {
         tracing::debug!(
             target: "resilience_runtime::circuit_breaker",
             name = self.name,

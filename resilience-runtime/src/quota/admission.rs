@@ -106,16 +106,20 @@ impl Quota {
     }
 
     /// The rejection of a call to `slot`, counted and logged; built inline in the caller's
-    /// result.
+    /// result, counted inline, and logged out of line only when the log is on (see the rate
+    /// limiter's `reject`).
     #[inline(always)]
     pub(super) fn reject(&self, slot: Slot, resets_in: Option<Nanos>) -> Error {
-        self.note_rejection(slot, resets_in);
+        self.counters.rejected();
+        if tracing::enabled!(target: "resilience_runtime::quota", tracing::Level::DEBUG) {
+            self.log_rejection(slot, resets_in);
+        }
         Error::quota_exceeded(self.name, resets_in.map(clock::to_duration))
     }
 
+    #[cold]
     #[inline(never)]
-    fn note_rejection(&self, slot: Slot, resets_in: Option<Nanos>) {
-        self.counters.rejected();
+    fn log_rejection(&self, slot: Slot, resets_in: Option<Nanos>) {
         tracing::debug!(
             target: "resilience_runtime::quota",
             name = self.name,

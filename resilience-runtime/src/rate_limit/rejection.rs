@@ -6,19 +6,23 @@ use crate::Error;
 use crate::base::clock::{self, Nanos};
 
 impl RateLimiter {
-    #[cold]
     /// The rejection of a call to `slot`, counted and logged. The error is built inline, in
     /// the caller's result: built out of line and copied, its narrow fields would be read
-    /// back wide before the CPU forwarded them.
+    /// back wide before the CPU forwarded them. The count is a store on this thread's stripe,
+    /// inline too; only a log that is on leaves the caller (a call out of line for the count
+    /// and the log's check cost a rejection about as much as its decision).
     #[inline(always)]
     pub(super) fn reject(&self, slot: Slot, retry_after: Option<Nanos>) -> Error {
-        self.note_rejection(slot, retry_after);
+        self.counters.0.rejected();
+        if tracing::enabled!(target: "resilience_runtime::rate_limit", tracing::Level::DEBUG) {
+            self.log_rejection(slot, retry_after);
+        }
         Error::rate_limited(self.name, retry_after.map(clock::to_duration))
     }
 
+    #[cold]
     #[inline(never)]
-    fn note_rejection(&self, slot: Slot, retry_after: Option<Nanos>) {
-        self.counters.0.rejected();
+    fn log_rejection(&self, slot: Slot, retry_after: Option<Nanos>) {
         tracing::debug!(
             target: "resilience_runtime::rate_limit",
             name = self.name,
