@@ -88,13 +88,7 @@ impl RateLimiter {
     #[inline]
     fn decide_key(&self, hash: u64, budget: Nanos, now: Nanos) -> Decision {
         let gcra = &self.tuning.load();
-        // Don't fill the key table for a limiter that admits nothing anyway.
-        if gcra.is_closed() {
-            return Decision::Rejected(None);
-        }
-        self.keys.with_state(hash, now, |state| {
-            self.decided(gcra.reserve(state, now, 0), budget)
-        })
+        self.decided(self.reserve(gcra, Slot::Key(hash), now, 0), budget)
     }
 
     /// The decision on a reservation made with no wait allowed: a permit `wait` away within
