@@ -14,6 +14,7 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
 use resilience_benches::cpu_time::CpuTime;
+use resilience_benches::observe;
 use resilience_runtime::Error;
 use resilience_runtime::circuit_breaker::{CircuitBreaker, CircuitBreakerConfig};
 
@@ -71,10 +72,10 @@ fn closed_path(c: &mut Criterion<CpuTime>) {
         CircuitBreakerConfig::new().with_failure_threshold(5),
     );
     group.bench_function("resilience permit", |b| {
-        b.iter(|| permit_call(&ours, black_box(1)));
+        b.iter(|| observe(permit_call(&ours, black_box(1))));
     });
     group.bench_function("resilience #[circuit_breaker] fn", |b| {
-        b.iter(|| attributed_consecutive(black_box(1)));
+        b.iter(|| observe(attributed_consecutive(black_box(1))));
     });
     let failsafe = failsafe::Config::new()
         .failure_policy(failsafe::failure_policy::consecutive_failures(
@@ -83,10 +84,10 @@ fn closed_path(c: &mut Criterion<CpuTime>) {
         ))
         .build();
     group.bench_function("failsafe consecutive_failures", |b| {
-        b.iter(|| failsafe.call(|| Ok::<_, ()>(black_box(1u64))));
+        b.iter(|| observe(failsafe.call(|| Ok::<_, ()>(black_box(1u64)))));
     });
     group.bench_function("recloser (ring buffer of 100)", |b| {
-        b.iter(|| recloser_call(black_box(1)));
+        b.iter(|| observe(recloser_call(black_box(1))));
     });
     group.finish();
 
@@ -99,13 +100,13 @@ fn closed_path(c: &mut Criterion<CpuTime>) {
             .with_minimum_calls(100),
     );
     group.bench_function("resilience permit", |b| {
-        b.iter(|| permit_call(&ours, black_box(1)));
+        b.iter(|| observe(permit_call(&ours, black_box(1))));
     });
     group.bench_function("resilience #[circuit_breaker] fn", |b| {
-        b.iter(|| attributed_count_window(black_box(1)));
+        b.iter(|| observe(attributed_count_window(black_box(1))));
     });
     group.bench_function("recloser (ring buffer of 100)", |b| {
-        b.iter(|| recloser_call(black_box(1)));
+        b.iter(|| observe(recloser_call(black_box(1))));
     });
     group.finish();
 
@@ -118,10 +119,10 @@ fn closed_path(c: &mut Criterion<CpuTime>) {
             .with_minimum_calls(100),
     );
     group.bench_function("resilience permit", |b| {
-        b.iter(|| permit_call(&ours, black_box(1)));
+        b.iter(|| observe(permit_call(&ours, black_box(1))));
     });
     group.bench_function("resilience #[circuit_breaker] fn", |b| {
-        b.iter(|| attributed_time_window(black_box(1)));
+        b.iter(|| observe(attributed_time_window(black_box(1))));
     });
     let failsafe = failsafe::Config::new()
         .failure_policy(failsafe::failure_policy::success_rate_over_time_window(
@@ -132,10 +133,10 @@ fn closed_path(c: &mut Criterion<CpuTime>) {
         ))
         .build();
     group.bench_function("failsafe success_rate_over_time_window", |b| {
-        b.iter(|| failsafe.call(|| Ok::<_, ()>(black_box(1u64))));
+        b.iter(|| observe(failsafe.call(|| Ok::<_, ()>(black_box(1u64)))));
     });
     group.bench_function("recloser (ring buffer of 100)", |b| {
-        b.iter(|| recloser_call(black_box(1)));
+        b.iter(|| observe(recloser_call(black_box(1))));
     });
     // The floor under any time window: one read of the clock the runtime keeps time with.
     group.bench_function("reference: one tokio::time::Instant::now()", |b| {

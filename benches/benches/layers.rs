@@ -15,6 +15,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
 use recloser::{AsyncRecloser, Recloser};
 use resilience_benches::cpu_time::CpuTime;
+use resilience_benches::observe;
 use resilience_runtime::{bulkhead, circuit_breaker, hedge, rate_limit, retry, timeout};
 use tokio::sync::Semaphore;
 
@@ -262,8 +263,8 @@ fn layers(c: &mut Criterion<CpuTime>) {
     macro_rules! sync_pair {
         ($group:literal, $ours:ident, $peer:ident, $peer_name:literal) => {{
             let mut group = c.benchmark_group($group);
-            group.bench_function("resilience", |b| b.iter(|| $ours(black_box(1))));
-            group.bench_function($peer_name, |b| b.iter(|| $peer(black_box(1))));
+            group.bench_function("resilience", |b| b.iter(|| observe($ours(black_box(1)))));
+            group.bench_function($peer_name, |b| b.iter(|| observe($peer(black_box(1)))));
             group.finish();
         }};
     }

@@ -9,12 +9,12 @@
 //! compare-and-swap; a sliding one's takes an uncontended lock on its 32 buckets, except while
 //! it is full (a rejection reads a note without the lock). Figures are in BENCHMARKS.md.
 
-use std::hint::black_box;
 use std::num::NonZeroU32;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{Quota as GovernorQuota, RateLimiter as Governor};
 use resilience_benches::cpu_time::CpuTime;
+use resilience_benches::observe;
 use resilience_runtime::quota::{Quota, QuotaConfig, QuotaLimit, QuotaWindow};
 use resilience_runtime::rate_limit::{OnLimit, Rate, RateLimitConfig, RateLimiter};
 
@@ -43,12 +43,12 @@ fn direct(c: &mut Criterion<CpuTime>) {
     ] {
         let ours = Quota::new("bench-quota", open(window));
         group.bench_function(format!("resilience {name}/admitted"), |b| {
-            b.iter(|| black_box(ours.try_acquire()).is_ok());
+            b.iter(|| observe(ours.try_acquire()));
         });
         let ours = Quota::new("bench-quota-closed", closed(window));
         let _ = ours.try_acquire();
         group.bench_function(format!("resilience {name}/rejected"), |b| {
-            b.iter(|| black_box(ours.try_acquire()).is_err());
+            b.iter(|| observe(ours.try_acquire()));
         });
     }
     let limit = RateLimiter::new(
@@ -58,12 +58,12 @@ fn direct(c: &mut Criterion<CpuTime>) {
             .with_on_limit(OnLimit::Reject),
     );
     group.bench_function("resilience rate limit/admitted", |b| {
-        b.iter(|| black_box(limit.try_acquire()).is_ok());
+        b.iter(|| observe(limit.try_acquire()));
     });
     let governor =
         Governor::direct(GovernorQuota::per_second(NonZeroU32::MAX).allow_burst(NonZeroU32::MAX));
     group.bench_function("governor/admitted", |b| {
-        b.iter(|| black_box(governor.check()).is_ok());
+        b.iter(|| observe(governor.check()));
     });
     group.finish();
 }
@@ -80,7 +80,7 @@ fn keyed(c: &mut Criterion<CpuTime>) {
         group.bench_function(format!("resilience {name}/admitted/1000 keys"), |b| {
             b.iter(|| {
                 i = (i + 1) % KEYS;
-                black_box(ours.try_acquire_key(keys[i].as_str())).is_ok()
+                observe(ours.try_acquire_key(keys[i].as_str()))
             });
         });
         let ours = Quota::new("bench-quota-keyed-closed", closed(window));
@@ -90,7 +90,7 @@ fn keyed(c: &mut Criterion<CpuTime>) {
         group.bench_function(format!("resilience {name}/rejected/1000 keys"), |b| {
             b.iter(|| {
                 i = (i + 1) % KEYS;
-                black_box(ours.try_acquire_key(keys[i].as_str())).is_err()
+                observe(ours.try_acquire_key(keys[i].as_str()))
             });
         });
     }
@@ -103,7 +103,7 @@ fn keyed(c: &mut Criterion<CpuTime>) {
     group.bench_function("resilience rate limit/admitted/1000 keys", |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
-            black_box(limit.try_acquire_key(keys[i].as_str())).is_ok()
+            observe(limit.try_acquire_key(keys[i].as_str()))
         });
     });
     let governor =
@@ -111,7 +111,7 @@ fn keyed(c: &mut Criterion<CpuTime>) {
     group.bench_function("governor/admitted/1000 keys", |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
-            black_box(governor.check_key(&keys[i])).is_ok()
+            observe(governor.check_key(&keys[i]))
         });
     });
     group.finish();

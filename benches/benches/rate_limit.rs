@@ -15,13 +15,13 @@
 //! trip per decision, about 270µs per decision for one caller and 20µs (50 000 decisions per
 //! second) with 64 callers sharing the limiter's multiplexed connection.
 
-use std::hint::black_box;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use governor::{Quota, RateLimiter as Governor};
 use resilience_benches::cpu_time::CpuTime;
+use resilience_benches::observe;
 use resilience_runtime::rate_limit::{OnLimit, Rate, RateLimitConfig, RateLimiter};
 
 /// A limit that is never reached while benchmarking.
@@ -59,27 +59,27 @@ fn direct(c: &mut Criterion<CpuTime>) {
     // next to the others, measured 6 ns slower or faster depending on what it lands beside).
     let ours = Box::new(RateLimiter::new("bench-direct", open_config()));
     group.bench_function("resilience/permit", |b| {
-        b.iter(|| black_box(ours.try_acquire()).is_ok());
+        b.iter(|| observe(ours.try_acquire()));
     });
     let governor = Governor::direct(open_quota());
     group.bench_function("governor/permit", |b| {
-        b.iter(|| black_box(governor.check()).is_ok());
+        b.iter(|| observe(governor.check()));
     });
     // Like for like: governor reading the same monotonic clock as ours (std's `Instant`,
     // which tokio's clock reads when not paused) instead of the CPU's counter.
     let governor_std = Governor::direct_with_clock(open_quota(), governor::clock::MonotonicClock);
     group.bench_function("governor (std Instant clock)/permit", |b| {
-        b.iter(|| black_box(governor_std.check()).is_ok());
+        b.iter(|| observe(governor_std.check()));
     });
     let ours = Box::new(RateLimiter::new("bench-direct-limited", closed_config()));
     let _ = ours.try_acquire();
     group.bench_function("resilience/rejected", |b| {
-        b.iter(|| black_box(ours.try_acquire()).is_err());
+        b.iter(|| observe(ours.try_acquire()));
     });
     let governor = Governor::direct(closed_quota());
     let _ = governor.check();
     group.bench_function("governor/rejected", |b| {
-        b.iter(|| black_box(governor.check()).is_err());
+        b.iter(|| observe(governor.check()));
     });
     group.finish();
 }
@@ -92,14 +92,14 @@ fn keyed(c: &mut Criterion<CpuTime>) {
     group.bench_function("resilience/permit/1000 keys", |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
-            black_box(ours.try_acquire_key(keys[i].as_str())).is_ok()
+            observe(ours.try_acquire_key(keys[i].as_str()))
         });
     });
     let governor = Governor::keyed(open_quota());
     group.bench_function("governor/permit/1000 keys", |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
-            black_box(governor.check_key(&keys[i])).is_ok()
+            observe(governor.check_key(&keys[i]))
         });
     });
     let ours = RateLimiter::new("bench-keyed-limited", closed_config());
@@ -111,13 +111,13 @@ fn keyed(c: &mut Criterion<CpuTime>) {
     group.bench_function("resilience/rejected/1000 keys", |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
-            black_box(ours.try_acquire_key(keys[i].as_str())).is_err()
+            observe(ours.try_acquire_key(keys[i].as_str()))
         });
     });
     group.bench_function("governor/rejected/1000 keys", |b| {
         b.iter(|| {
             i = (i + 1) % KEYS;
-            black_box(governor.check_key(&keys[i])).is_err()
+            observe(governor.check_key(&keys[i]))
         });
     });
     // A flood of distinct keys into a full table (ours: bounded at max_keys, replacing
@@ -127,7 +127,7 @@ fn keyed(c: &mut Criterion<CpuTime>) {
     group.bench_function("resilience/new key, table full (10 000)", |b| {
         b.iter(|| {
             next += 1;
-            black_box(ours.try_acquire_key(&next)).is_ok()
+            observe(ours.try_acquire_key(&next))
         });
     });
     group.finish();
@@ -147,7 +147,7 @@ fn acquire(c: &mut Criterion<CpuTime>) {
     group.bench_function("resilience/acquire().await", |b| {
         b.to_async(&runtime).iter(|| {
             let ours = Arc::clone(&ours);
-            async move { black_box(ours.acquire().await).is_ok() }
+            async move { observe(ours.acquire().await) }
         });
     });
     group.finish();

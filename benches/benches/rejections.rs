@@ -14,6 +14,7 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use failsafe::CircuitBreaker as _;
 use governor::{Quota, RateLimiter as Governor};
 use resilience_benches::cpu_time::CpuTime;
+use resilience_benches::observe;
 use resilience_runtime::{Error, bulkhead, circuit_breaker, rate_limit, registry};
 use tokio::sync::Semaphore;
 
@@ -54,11 +55,11 @@ fn open_breaker(c: &mut Criterion<CpuTime>) {
     let _ = breaker_call(true);
     let mut group = c.benchmark_group("rejected/open_circuit_breaker");
     group.bench_function("resilience #[circuit_breaker] fn", |b| {
-        b.iter(|| black_box(breaker_call(false)).is_err());
+        b.iter(|| observe(breaker_call(false)));
     });
     let breaker = registry().circuit_breaker("bench-reject-breaker").unwrap();
     group.bench_function("resilience try_acquire", |b| {
-        b.iter(|| black_box(breaker.try_acquire()).is_err());
+        b.iter(|| observe(breaker.try_acquire()));
     });
     let failsafe = failsafe::Config::new()
         .failure_policy(failsafe::failure_policy::consecutive_failures(
@@ -68,7 +69,7 @@ fn open_breaker(c: &mut Criterion<CpuTime>) {
         .build();
     let _ = failsafe.call(|| Err::<(), ()>(()));
     group.bench_function("failsafe", |b| {
-        b.iter(|| black_box(failsafe.call(|| Ok::<_, ()>(black_box(1u64)))).is_err());
+        b.iter(|| observe(failsafe.call(|| Ok::<_, ()>(black_box(1u64)))));
     });
     let recloser = recloser::Recloser::custom()
         .error_rate(0.5)
@@ -79,7 +80,7 @@ fn open_breaker(c: &mut Criterion<CpuTime>) {
         let _ = recloser.call(|| Err::<(), ()>(()));
     }
     group.bench_function("recloser", |b| {
-        b.iter(|| black_box(recloser.call(|| Ok::<_, ()>(black_box(1u64)))).is_err());
+        b.iter(|| observe(recloser.call(|| Ok::<_, ()>(black_box(1u64)))));
     });
     group.finish();
 }
@@ -88,16 +89,16 @@ fn exhausted_rate_limit(c: &mut Criterion<CpuTime>) {
     let _ = rate_limited_call();
     let mut group = c.benchmark_group("rejected/rate_limit");
     group.bench_function("resilience #[rate_limit] fn", |b| {
-        b.iter(|| black_box(rate_limited_call()).is_err());
+        b.iter(|| observe(rate_limited_call()));
     });
     let limiter = registry().rate_limiter("bench-reject-rate").unwrap();
     group.bench_function("resilience try_acquire", |b| {
-        b.iter(|| black_box(limiter.try_acquire()).is_err());
+        b.iter(|| observe(limiter.try_acquire()));
     });
     let governor = Governor::direct(Quota::per_hour(NonZeroU32::MIN));
     let _ = governor.check();
     group.bench_function("governor", |b| {
-        b.iter(|| black_box(governor.check()).is_err());
+        b.iter(|| observe(governor.check()));
     });
     group.finish();
 }
@@ -109,15 +110,15 @@ fn full_bulkhead(c: &mut Criterion<CpuTime>) {
     let _held = pool.try_acquire().unwrap();
     let mut group = c.benchmark_group("rejected/full_bulkhead");
     group.bench_function("resilience #[bulkhead] fn", |b| {
-        b.iter(|| black_box(bulkhead_call()).is_err());
+        b.iter(|| observe(bulkhead_call()));
     });
     group.bench_function("resilience try_acquire", |b| {
-        b.iter(|| black_box(pool.try_acquire()).is_err());
+        b.iter(|| observe(pool.try_acquire()));
     });
     let semaphore = Semaphore::new(1);
     let _taken = semaphore.try_acquire().unwrap();
     group.bench_function("tokio_semaphore try_acquire", |b| {
-        b.iter(|| black_box(semaphore.try_acquire()).is_err());
+        b.iter(|| observe(semaphore.try_acquire()));
     });
     group.finish();
 }
