@@ -49,6 +49,11 @@ impl CircuitBreaker {
         if current.state() == CircuitState::Closed {
             return Ok(self.permit(current.generation(), PermitKind::Closed));
         }
+        if current.state() == CircuitState::Open
+            && let Some(rejection) = self.reject_while_open(current)
+        {
+            return Err(rejection);
+        }
         self.acquire_outside_closed(current)
     }
 

@@ -45,6 +45,7 @@ impl CircuitBreaker {
 
     /// How long the open period of `current` lasts: fixed if the breaker was reconfigured
     /// during it, else by the tuning.
+    #[inline]
     pub(super) fn open_length(&self, current: Word) -> Nanos {
         match self.frozen.get(current.generation()) {
             Some(length) => length.unwrap_or(Nanos::MAX),
@@ -60,6 +61,7 @@ impl CircuitBreaker {
     }
 
     /// Time left of a timed period of `length` that `current` is in; 0 when it is over.
+    #[inline]
     pub(super) fn remaining(&self, current: Word, length: Nanos) -> Nanos {
         if current.pending() {
             // Just entered, its start not yet published.
