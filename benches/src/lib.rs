@@ -95,8 +95,9 @@ pub fn clock_from_env() -> resilience_runtime::clock::ClockSource {
 /// 16-byte loads issued right after the callee's 8-byte stores of the same bytes. Such a load
 /// cannot be forwarded from the stores and waits for them to retire: 6 ns a call on the
 /// benchmark machine, a cost of the harness that a caller matching on the result does not pay,
-/// and one that only the side whose fn is not inlined pays. Every row, ours and the peers',
-/// hands its result over by reference instead.
+/// and one that only the side whose fn is not inlined pays. Every sync row, ours and the
+/// peers', hands its result over by reference instead (async rows keep criterion's
+/// `to_async`, whose extra `async` block around the call would cost more than it saves).
 #[inline(always)]
 pub fn observe<T>(value: T) {
     std::hint::black_box(&value);
