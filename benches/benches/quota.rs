@@ -5,8 +5,8 @@
 //! cargo bench -p resilience-benches --bench quota
 //! ```
 //!
-//! A fixed window's decision is the clock, a multiplication by the period's reciprocal and one
-//! compare-and-swap; a sliding one's takes an uncontended lock on its 32 buckets, except while
+//! A fixed window's decision is the clock, a check that the call falls in the window calls last
+//! fell in (a multiplication made while the clock is read) and one compare-and-swap; a sliding one's takes an uncontended lock on its 32 buckets, except while
 //! it is full (a rejection reads a note without the lock). Figures are in BENCHMARKS.md.
 
 use std::num::NonZeroU32;

@@ -2,13 +2,13 @@
 
 use std::hash::Hash;
 
-use super::fixed::window_at;
 use super::instance::{Counts, Quota};
 use super::key::QuotaKeyHash;
+use super::sliding::SlidingCount;
 use super::slot::Slot;
 use crate::Error;
 use crate::base::admission::Admission;
-use crate::base::clock::{self, Nanos};
+use crate::base::clock::{self, Nanos, wall_at};
 use crate::base::kill_switch;
 
 impl Quota {
@@ -21,7 +21,7 @@ impl Quota {
     ///
     /// [`Error::QuotaExceeded`] when the period's allowance is used up, with the time until
     /// the quota admits a call again.
-    #[inline]
+    #[inline(always)]
     pub fn try_acquire(&self) -> Result<(), Error> {
         self.decide(Slot::Unkeyed, clock::now())
     }
@@ -84,7 +84,7 @@ impl Quota {
         }
         match &self.counts {
             Counts::Fixed { unkeyed, keys } => {
-                let (index, left) = window_at(self.period, now);
+                let (index, left) = self.window.find(self.period, wall_at(now));
                 let counted = match slot {
                     Slot::Unkeyed => unkeyed.0.admit(index, limit.count),
                     Slot::Key(hash) => {
@@ -95,7 +95,7 @@ impl Quota {
             }
             Counts::Sliding { unkeyed, keys } => {
                 let windows = *keys.context();
-                let admit = |state: &super::sliding::SlidingCount| state.admit(windows, now, limit);
+                let admit = |state: &SlidingCount| state.admit(windows, now, limit);
                 let counted = match slot {
                     Slot::Unkeyed => admit(&unkeyed.0),
                     Slot::Key(hash) => keys.with_state(hash, now, admit),

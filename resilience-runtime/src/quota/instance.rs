@@ -12,6 +12,7 @@ use super::metrics::Counters;
 use super::remote::Remote;
 use super::sliding::{SlidingCount, SlidingWindows};
 use super::slot::Slot;
+use super::window_hint::WindowHint;
 use super::{QuotaConfig, QuotaLimit, QuotaMetrics, QuotaSnapshot, QuotaWindow};
 use crate::base::clock;
 use crate::base::keyed::{KeyedStates, QUOTA_TARGET};
@@ -60,6 +61,8 @@ pub struct Quota {
     pub(super) limit: LiveLimit,
     /// The period in nanoseconds (at least 1).
     pub(super) period: Divisor,
+    /// The fixed window calls last fell in (unused by a sliding window).
+    pub(super) window: WindowHint,
     pub(super) counts: Counts,
     pub(super) counters: Counters,
     /// The hash of `()`, the unkeyed quota's key.
@@ -102,6 +105,7 @@ impl Quota {
             current: Mutex::new(config),
             limit: LiveLimit::new(config.limit().count()),
             period,
+            window: WindowHint::default(),
             counts,
             counters: Counters::new(),
             unit: 0,

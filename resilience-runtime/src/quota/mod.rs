@@ -11,7 +11,8 @@
 //! at their multiples since the Unix epoch. The wall clock is read once and then follows the
 //! process's clock (`base/clock/wall.rs`), so under tokio's paused clock windows end exactly
 //! when the test advances time past them. One `AtomicU64` per count holds the window and
-//! its count: a decision is a clock read, a division and one compare-and-swap.
+//! its count: a decision is a clock read, a check that the call falls in the window calls last
+//! fell in (`window_hint.rs`; a division at each boundary) and one compare-and-swap.
 //!
 //! [`QuotaWindow::Sliding`] never lets more than the limit through in any span of one period,
 //! exactly, also across what would be a boundary. Each call is counted in one of 31 buckets
@@ -94,6 +95,7 @@ mod fixed;
 mod live_limit;
 mod sliding;
 mod window;
+mod window_hint;
 
 pub use crate::base::backend::{Backend, OnBackendError};
 pub use backend_status::BackendStatus;

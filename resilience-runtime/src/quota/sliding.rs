@@ -161,6 +161,18 @@ impl SlidingCount {
         if let Some(resets_in) = self.blocked.resets_in(limit, now) {
             return Err(resets_in);
         }
+        self.admit_locked(windows, now, limit)
+    }
+
+    /// [`admit`](Self::admit) under the log's lock: out of line, so that a quota's decision
+    /// inlined into its caller carries the note's check and not the lock.
+    #[inline(never)]
+    fn admit_locked(
+        &self,
+        windows: SlidingWindows,
+        now: Nanos,
+        limit: Limit,
+    ) -> Result<u64, Nanos> {
         let decided = self.with(|log| log.admit(windows, now, limit.count));
         if let Err(resets_in) = decided {
             self.blocked.note(limit, now, resets_in);
