@@ -114,6 +114,11 @@ fn tower_layers(c: &mut Criterion) {
         "tower Retry",
         tower::retry::RetryLayer::new(TwoRetries(2)).layer(inner())
     );
+    bench!(
+        group,
+        "tower Retry, BoxError service",
+        tower::retry::RetryLayer::new(TwoRetries(2)).layer(boxed_inner())
+    );
     group.finish();
 
     let mut group = c.benchmark_group("tower/hedge");

@@ -109,6 +109,11 @@ fn tower_threads(c: &mut Criterion) {
         "tower Retry",
         tower::retry::RetryLayer::new(TwoRetries(2)).layer(inner())
     );
+    two_threads!(
+        group,
+        "tower Retry, BoxError service",
+        tower::retry::RetryLayer::new(TwoRetries(2)).layer(boxed_inner())
+    );
     group.finish();
 }
 

@@ -223,6 +223,12 @@ const ROWS: &[Row] = &[
         target: Target::Ratio(1.0),
     },
     Row {
+        what: "tower: retry, tower's over a `BoxError` service",
+        ours: "tower/retry/resilience",
+        peers: &["tower/retry/tower Retry, BoxError service"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
         what: "tower: hedge",
         ours: "tower/hedge/resilience",
         peers: &["tower/hedge/tower-resilience"],
@@ -271,6 +277,12 @@ const ROWS: &[Row] = &[
             "tower_2_threads/retry/tower-resilience",
             "tower_2_threads/retry/tower Retry",
         ],
+        target: Target::Ratio(1.0),
+    },
+    Row {
+        what: "tower, 2 threads: retry, tower's over a `BoxError` service",
+        ours: "tower_2_threads/retry/resilience",
+        peers: &["tower_2_threads/retry/tower Retry, BoxError service"],
         target: Target::Ratio(1.0),
     },
     Row {

@@ -88,35 +88,75 @@ where
     type Output = Result<S::Response, BoxError>;
 
     #[inline]
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        // The first attempt's answer, the common case, is taken here in the caller's poll;
+        // every other stage and outcome is driven out of line, so that the caller's loop
+        // carries none of their state.
+        let mut this = self.as_mut().project();
+        let StageProjection::Attempting { attempt } = this.stage.as_mut().project() else {
+            return self.drive(cx, None);
+        };
+        match ready!(attempt.poll(cx)).map_err(Into::into) {
+            Ok(response) if !this.rules.when_ok.test(&response) => {
+                this.call.succeeded(this.retry);
+                this.stage.set(Stage::Done);
+                Poll::Ready(Ok(response))
+            }
+            outcome => self.drive(cx, Some(outcome)),
+        }
+    }
+}
+
+impl<S, Req, W, K, H, C> RetryFuture<S, Req, W, K, H, C>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+    W: Predicate<BoxError>,
+    K: Predicate<S::Response>,
+    H: Hint<BoxError>,
+    C: CloneRequest<Req>,
+{
+    /// Judges `answered`, an attempt's outcome already polled, if any, then polls the stage
+    /// in flight, until the call's outcome is final or a stage is pending.
+    #[inline(never)]
+    fn drive(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        mut answered: Option<Result<S::Response, BoxError>>,
+    ) -> Poll<Result<S::Response, BoxError>> {
         let mut this = self.project();
         loop {
-            let outcome = match this.stage.as_mut().project() {
-                StageProjection::Attempting { attempt } => {
-                    ready!(attempt.poll(cx)).map_err(Into::into)
-                }
-                StageProjection::Sleeping { sleep } => {
-                    ready!(sleep.as_mut().poll(cx));
-                    this.stage.set(Stage::Readying);
-                    continue;
-                }
-                StageProjection::Readying => match ready!(this.service.poll_ready(cx)) {
-                    Ok(()) => {
-                        if let Some(request) = this.resend.take() {
-                            *this.resend = this.rules.clone_request.clone_request(&request);
-                            let attempt = this.service.call(request);
-                            this.stage.set(Stage::Attempting { attempt });
-                            continue;
+            let outcome = match answered.take() {
+                Some(outcome) => outcome,
+                None => match this.stage.as_mut().project() {
+                    StageProjection::Attempting { attempt } => {
+                        ready!(attempt.poll(cx)).map_err(Into::into)
+                    }
+                    StageProjection::Sleeping { sleep } => {
+                        ready!(sleep.as_mut().poll(cx));
+                        this.stage.set(Stage::Readying);
+                        continue;
+                    }
+                    StageProjection::Readying => match ready!(this.service.poll_ready(cx)) {
+                        Ok(()) => {
+                            if let Some(request) = this.resend.take() {
+                                *this.resend = this.rules.clone_request.clone_request(&request);
+                                let attempt = this.service.call(request);
+                                this.stage.set(Stage::Attempting { attempt });
+                                continue;
+                            }
+                            // Never: a retry is only decided while a copy is at hand.
+                            this.stage.set(Stage::Done);
+                            return Poll::Ready(Err(boxed::polled_after_completion()));
                         }
-                        // Never: a retry is only decided while a copy is at hand.
-                        this.stage.set(Stage::Done);
+                        // The service failed before the attempt could be sent: judged as its
+                        // outcome, with the request still at hand.
+                        Err(error) => Err(error.into()),
+                    },
+                    StageProjection::Done => {
                         return Poll::Ready(Err(boxed::polled_after_completion()));
                     }
-                    // The service failed before the attempt could be sent: judged as its
-                    // outcome, with the request still at hand.
-                    Err(error) => Err(error.into()),
                 },
-                StageProjection::Done => return Poll::Ready(Err(boxed::polled_after_completion())),
             };
             let resendable = this.resend.is_some();
             match decide(this.retry, this.call, this.rules, resendable, outcome) {
