@@ -7,6 +7,7 @@ mod pausable;
 mod read;
 mod scale;
 mod source;
+mod ticks;
 mod wait;
 mod wall;
 
