@@ -63,6 +63,11 @@ fn tower_layers(c: &mut Criterion) {
         "tower ConcurrencyLimit",
         tower::limit::ConcurrencyLimitLayer::new(CONCURRENT).layer(inner())
     );
+    bench!(
+        group,
+        "tower ConcurrencyLimit, BoxError service",
+        tower::limit::ConcurrencyLimitLayer::new(CONCURRENT).layer(boxed_inner())
+    );
     group.finish();
 
     let mut group = c.benchmark_group("tower/rate_limit");

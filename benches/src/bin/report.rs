@@ -199,6 +199,12 @@ const ROWS: &[Row] = &[
         target: Target::Ratio(1.0),
     },
     Row {
+        what: "tower: bulkhead, tower's over a `BoxError` service",
+        ours: "tower/bulkhead/resilience",
+        peers: &["tower/bulkhead/tower ConcurrencyLimit, BoxError service"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
         what: "tower: rate limit",
         ours: "tower/rate_limit/resilience",
         peers: &[

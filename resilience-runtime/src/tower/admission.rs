@@ -19,7 +19,27 @@ use super::boxed::{self, into_box};
 use crate::Error;
 use crate::base::admission::Admission;
 use crate::base::call::wait::Waiting;
-use crate::bulkhead::Verdict;
+use crate::bulkhead::{BulkheadPermit, Verdict};
+
+/// What an admitted call holds until the inner call ends, and gives back then: a bulkhead's
+/// slot, or nothing (a rate limit's or a quota's permit). Called statically, so that a permit
+/// that does nothing costs nothing.
+pub(crate) trait Held {
+    /// The inner call ended with `verdict`.
+    fn finish(self, verdict: Verdict);
+}
+
+impl Held for () {
+    #[inline(always)]
+    fn finish(self, _: Verdict) {}
+}
+
+impl Held for BulkheadPermit<'static> {
+    #[inline(always)]
+    fn finish(self, verdict: Verdict) {
+        Self::finish(self, verdict);
+    }
+}
 
 pin_project_lite::pin_project! {
     /// The response future of a [`BulkheadService`](super::BulkheadService), a
@@ -37,8 +57,6 @@ pin_project_lite::pin_project! {
     {
         #[pin]
         stage: Stage<S, Req, P, S::Future>,
-        // Gives the permit back with what the call's outcome says of the service.
-        finish: fn(P, Verdict),
     }
 }
 
@@ -57,15 +75,15 @@ pin_project_lite::pin_project! {
 impl<S: Service<Req>, Req, P> AdmissionFuture<S, Req, P> {
     /// The future of a call `admission` decided on: the call to `service` now, holding the
     /// permit; the rejection; or the wait `wait` makes, holding the ready `service` (a clone
-    /// is left in its place, as tower's documentation advises). `finish` gives the permit back
-    /// when the call ends, with the verdict of its outcome (an adaptive bulkhead learns from it).
+    /// is left in its place, as tower's documentation advises). The permit is given back when
+    /// the call ends, with the verdict of its outcome ([`Held::finish`]: an adaptive bulkhead
+    /// learns from it).
     #[inline]
     pub(super) fn admit(
         service: &mut S,
         request: Req,
         admission: Admission<P>,
         wait: impl FnOnce() -> Waiting<'static, P>,
-        finish: fn(P, Verdict),
     ) -> Self
     where
         S: Clone,
@@ -86,7 +104,7 @@ impl<S: Service<Req>, Req, P> AdmissionFuture<S, Req, P> {
                 }
             }
         };
-        Self { stage, finish }
+        Self { stage }
     }
 }
 
@@ -94,20 +112,21 @@ impl<S, Req, P> Future for AdmissionFuture<S, Req, P>
 where
     S: Service<Req>,
     S::Error: Into<BoxError>,
+    P: Held,
 {
     type Output = Result<S::Response, BoxError>;
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let (mut stage, finish) = (this.stage, *this.finish);
+        let mut stage = this.stage;
         loop {
             match stage.as_mut().project() {
                 StageProjection::Running { inner, permit } => {
                     let outcome: Result<_, BoxError> = ready!(inner.poll(cx)).map_err(Into::into);
                     // Released as soon as the call ends, not when the future is dropped.
                     if let Some(permit) = permit.take() {
-                        finish(permit, verdict_of(&outcome));
+                        permit.finish(verdict_of(&outcome));
                     }
                     stage.set(Stage::Done);
                     return Poll::Ready(outcome);

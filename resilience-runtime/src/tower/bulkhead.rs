@@ -141,12 +141,8 @@ where
     #[inline]
     fn call(&mut self, request: Req) -> Self::Future {
         let bulkhead = self.bulkhead;
-        AdmissionFuture::admit(
-            &mut self.inner,
-            request,
-            bulkhead_admit(bulkhead),
-            || bulkhead_wait(bulkhead),
-            BulkheadPermit::finish,
-        )
+        AdmissionFuture::admit(&mut self.inner, request, bulkhead_admit(bulkhead), || {
+            bulkhead_wait(bulkhead)
+        })
     }
 }

@@ -167,13 +167,9 @@ where
     fn call(&mut self, request: Req) -> Self::Future {
         let quota = self.quota;
         // A counted call holds nothing: the outcome is no one's concern here.
-        AdmissionFuture::admit(
-            &mut self.inner,
-            request,
-            quota_decide(quota),
-            || quota_ask(quota),
-            |(), _| {},
-        )
+        AdmissionFuture::admit(&mut self.inner, request, quota_decide(quota), || {
+            quota_ask(quota)
+        })
     }
 }
 
@@ -199,12 +195,8 @@ where
         // Hashed at once: neither the decision nor the server's holds the key or the request.
         let key = self.key.get()(&request).hashed_for(quota);
         let decision = quota_decide_key(quota, &key);
-        AdmissionFuture::admit(
-            &mut self.inner,
-            request,
-            decision,
-            || quota_ask_key(quota, key),
-            |(), _| {},
-        )
+        AdmissionFuture::admit(&mut self.inner, request, decision, || {
+            quota_ask_key(quota, key)
+        })
     }
 }

@@ -198,13 +198,9 @@ where
         let limiter = self.limiter;
         let admission = rate_limit_admit(limiter, None);
         // A rate limit's permit is nothing: the outcome is no one's concern here.
-        AdmissionFuture::admit(
-            &mut self.inner,
-            request,
-            admission,
-            || rate_limit_wait(limiter),
-            |(), _| {},
-        )
+        AdmissionFuture::admit(&mut self.inner, request, admission, || {
+            rate_limit_wait(limiter)
+        })
     }
 }
 
@@ -230,12 +226,8 @@ where
         // Hashed at once: neither the admission nor a wait holds the key or the request.
         let key = (self.key.0)(&request).hashed_for(limiter);
         let admission = rate_limit_admit_key(limiter, None, &key);
-        AdmissionFuture::admit(
-            &mut self.inner,
-            request,
-            admission,
-            || rate_limit_wait_key(limiter, key),
-            |(), _| {},
-        )
+        AdmissionFuture::admit(&mut self.inner, request, admission, || {
+            rate_limit_wait_key(limiter, key)
+        })
     }
 }
