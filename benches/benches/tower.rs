@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use resilience_runtime::tower as ours;
-use tower::{Layer, Service, ServiceBuilder, ServiceExt};
+use tower::{BoxError, Layer, Service, ServiceBuilder, ServiceExt};
 
 use tower_stacks::*;
 
@@ -66,7 +66,7 @@ fn tower_layers(c: &mut Criterion) {
     bench!(
         group,
         "tower ConcurrencyLimit, BoxError service",
-        tower::limit::ConcurrencyLimitLayer::new(CONCURRENT).layer(boxed_inner())
+        tower::limit::ConcurrencyLimitLayer::new(CONCURRENT).layer(inner_erring::<BoxError>())
     );
     group.finish();
 
@@ -122,7 +122,7 @@ fn tower_layers(c: &mut Criterion) {
     bench!(
         group,
         "tower Retry, BoxError service",
-        tower::retry::RetryLayer::new(TwoRetries(2)).layer(boxed_inner())
+        tower::retry::RetryLayer::new(TwoRetries(2)).layer(inner_erring::<BoxError>())
     );
     group.finish();
 

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use resilience_runtime::tower as ours;
-use tower::{Layer, Service, ServiceExt};
+use tower::{BoxError, Layer, Service, ServiceExt};
 use tower_stacks::*;
 
 /// Runs `iterations` calls of a clone of `service` on each of two threads started together;
@@ -112,7 +112,7 @@ fn tower_threads(c: &mut Criterion) {
     two_threads!(
         group,
         "tower Retry, BoxError service",
-        tower::retry::RetryLayer::new(TwoRetries(2)).layer(boxed_inner())
+        tower::retry::RetryLayer::new(TwoRetries(2)).layer(inner_erring::<BoxError>())
     );
     group.finish();
 }

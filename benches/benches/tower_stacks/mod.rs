@@ -14,7 +14,7 @@ use resilience_runtime::hedge::{HedgeConfig, HedgeDelay};
 use resilience_runtime::rate_limit::{Rate, RateLimitConfig};
 use resilience_runtime::retry::RetryConfig;
 use resilience_runtime::tower as ours;
-use tower::{BoxError, Service, service_fn};
+use tower::{Service, service_fn};
 use tower_resilience as peer;
 
 /// The inner service's error type; never returned.
@@ -36,19 +36,18 @@ pub fn inner()
 + Send
 + Sync
 + 'static {
-    service_fn(|n: u64| ready(Ok::<_, Never>(black_box(n))))
+    inner_erring()
 }
 
-/// [`inner`] with `tower::BoxError` as its error type, as a service behind tower's own
-/// `Timeout` or `Buffer` has: the error type every layer of ours returns, so tower's `Retry`
-/// around it returns what ours returns.
-pub fn boxed_inner()
--> impl Service<u64, Response = u64, Error = BoxError, Future = Ready<Result<u64, BoxError>>>
+/// [`inner`] with `E` as its error type. With `tower::BoxError`, as a service behind tower's
+/// own `Timeout` or `Buffer` has, tower's `Retry` around it returns what ours returns.
+pub fn inner_erring<E: Send + Sync + 'static>()
+-> impl Service<u64, Response = u64, Error = E, Future = Ready<Result<u64, E>>>
 + Clone
 + Send
 + Sync
 + 'static {
-    service_fn(|n: u64| ready(Ok::<_, BoxError>(black_box(n))))
+    service_fn(|n: u64| ready(Ok::<_, E>(black_box(n))))
 }
 
 pub const CONCURRENT: usize = 64;
