@@ -176,13 +176,16 @@ impl Ring {
         let mut samples = [(Nanos::MAX, 0); BUCKETS + 2];
         let mut len = 0;
         let used = self.buckets.iter().filter(|bucket| bucket.start != 0);
-        for sample in self
+        for (at, total) in self
             .origin
             .into_iter()
             .chain(used.map(|bucket| (bucket.start, bucket.calls_before)))
             .chain(std::iter::once((now, calls)))
         {
-            samples[len] = sample;
+            // A sample later than `now` (read on another clock: a paused test runtime that
+            // started later, or a counter a hair ahead on another core) counts as `now`, so
+            // it cannot sort the calls made since it before it.
+            samples[len] = (at.min(now), total);
             len += 1;
         }
         let samples = &mut samples[..len];
@@ -238,6 +241,18 @@ mod tests {
             .count();
         assert_eq!(allowed, 20);
         assert_eq!(window.read(&budget, 2 * SEC, 100), (20, 20));
+    }
+
+    #[test]
+    fn an_origin_later_than_now_counts_as_now() {
+        // Declared at 5 s on one clock, asked at 2 s on another: the calls since count.
+        let budget = allowance(0.1, 0.0);
+        let window = BudgetWindow::starting_at(5 * SEC, 0);
+        assert!(window.try_spend(&budget, 2 * SEC, 11).allowed);
+        assert!(
+            !window.try_spend(&budget, 2 * SEC, 11).allowed,
+            "11 calls allow one"
+        );
     }
 
     #[test]
