@@ -6,8 +6,10 @@
 //! ```
 //!
 //! A fixed window's decision is the clock, a check that the call falls in the window calls last
-//! fell in (a multiplication made while the clock is read) and one compare-and-swap; a sliding one's takes an uncontended lock on its 32 buckets, except while
-//! it is full (a rejection reads a note without the lock). Figures are in BENCHMARKS.md.
+//! fell in (a multiplication made while the clock is read) and one compare-and-swap; a sliding
+//! one's is a compare-and-swap on what the last locked decision set aside for the calls of its
+//! phase, the lock on the 32 buckets taken once per phase (a thirty-first of the period or
+//! less), and a rejection reads a note without the lock. Figures are in BENCHMARKS.md.
 
 use std::num::NonZeroU32;
 

@@ -92,6 +92,7 @@ mod remote_admission;
 mod blocked;
 mod divisor;
 mod fixed;
+mod lease;
 mod live_limit;
 mod sliding;
 mod window;

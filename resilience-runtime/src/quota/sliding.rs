@@ -8,13 +8,18 @@
 //! at most one bucket later than that. **A freed slot comes back up to one bucket late**,
 //! `period / 31`: 46 minutes for a daily quota, under 2 minutes for an hourly one, 2 seconds
 //! for one per minute; never early. The buckets a decision can see span at most 32, so a key
-//! costs a ring of 32 counters and three words (about 160 bytes with its lock), whatever the
-//! limit.
+//! costs a ring of 32 counters and a few words (about 200 bytes with its lock and its
+//! [`Lease`]), whatever the limit.
+//!
+//! A decision under the lock that admits a call also sets aside the rest of the room, up to
+//! the limit, for the calls of the same phase ([`Lease`]); those are admitted without the
+//! lock, as a full log's calls are rejected without it ([`Blocked`]).
 
 use std::sync::{Mutex, PoisonError};
 
 use super::blocked::Blocked;
 use super::divisor::Divisor;
+use super::lease::{Lease, MAX_GRANT};
 use super::live_limit::Limit;
 use crate::base::clock::Nanos;
 use crate::base::keyed::KeyState;
@@ -48,6 +53,20 @@ impl SlidingWindows {
             .saturating_mul(self.width.get())
             .saturating_add(self.period)
     }
+
+    /// The first instant after `now` at which the bucket a call counts in, or the first
+    /// bucket that still counts, is not `now`'s: the end of `now`'s phase ([`Lease`]).
+    const fn phase_end(&self, now: Nanos) -> Nanos {
+        let width = self.width.get();
+        let next_bucket = self.width.div(now).saturating_add(1).saturating_mul(width);
+        let first = self.width.div(now.saturating_sub(self.period));
+        let next_first = self.frees(first);
+        if next_bucket < next_first {
+            next_bucket
+        } else {
+            next_first
+        }
+    }
 }
 
 /// The counts of one key (or of an unkeyed quota): see the module docs.
@@ -57,6 +76,8 @@ pub(super) struct SlidingLog {
     oldest: u64,
     /// The newest bucket with an admission.
     newest: u64,
+    /// The bucket the last [`Lease`] was counted in.
+    leased_in: u64,
     /// The latest time seen: time never moves back for the log.
     latest: Nanos,
     /// The sum of `counts`.
@@ -109,6 +130,27 @@ impl SlidingLog {
         Ok(self.total)
     }
 
+    /// Counts `extra` more admissions in the bucket of the latest instant (where the last
+    /// admission was just counted), for a [`Lease`].
+    fn count_leased(&mut self, windows: SlidingWindows, extra: u32) {
+        let bucket = windows.width.div(self.latest);
+        let slot = &mut self.counts[slot_of(bucket)];
+        *slot = slot.saturating_add(extra);
+        self.total += u64::from(extra);
+        self.leased_in = bucket;
+    }
+
+    /// Uncounts the `unused` admissions a [`Lease`] gave back. Its bucket still counts: no
+    /// decision, so no expiry, came between the grant and this.
+    fn uncount_leased(&mut self, unused: u64) {
+        // At most what was counted in that bucket by the grant, so within u32.
+        #[allow(clippy::cast_possible_truncation)]
+        let unused32 = unused as u32;
+        let slot = &mut self.counts[slot_of(self.leased_in)];
+        *slot -= unused32;
+        self.total -= unused;
+    }
+
     /// The admissions that count at `now`.
     pub(super) fn count(&mut self, windows: SlidingWindows, now: Nanos) -> u64 {
         self.expire(windows, now);
@@ -140,51 +182,69 @@ const fn slot_of(bucket: u64) -> usize {
     (bucket % SLOTS as u64) as usize
 }
 
-/// A [`SlidingLog`] behind a lock, as a keyed map stores it, with the note that lets calls
-/// be rejected without the lock while it is full ([`Blocked`]).
+/// A [`SlidingLog`] behind a lock, as a keyed map stores it, with the admissions set aside
+/// for calls of the current phase ([`Lease`]) and the note that lets calls be rejected while
+/// it is full ([`Blocked`]), both read without the lock.
 #[derive(Debug, Default)]
 pub(super) struct SlidingCount {
     log: Mutex<SlidingLog>,
+    lease: Lease,
     blocked: Blocked,
 }
 
 impl SlidingCount {
-    /// [`SlidingLog::admit`] under `limit`, answered from the note while one says the log is
-    /// full.
+    /// [`SlidingLog::admit`] under `limit` (`Err`: the time until a slot frees), answered from
+    /// the lease while it lasts and from the note while one says the log is full.
     #[inline]
     pub(super) fn admit(
         &self,
         windows: SlidingWindows,
         now: Nanos,
         limit: Limit,
-    ) -> Result<u64, Nanos> {
+    ) -> Result<(), Nanos> {
+        if self.lease.take(limit, now) {
+            return Ok(());
+        }
         if let Some(resets_in) = self.blocked.resets_in(limit, now) {
             return Err(resets_in);
         }
         self.admit_locked(windows, now, limit)
     }
 
-    /// [`admit`](Self::admit) under the log's lock: out of line, so that a quota's decision
-    /// inlined into its caller carries the note's check and not the lock.
+    /// [`admit`](Self::admit) under the log's lock, leasing the room left when it admits:
+    /// out of line, so that a quota's decision inlined into its caller carries the lease's
+    /// and the note's checks and not the lock.
     #[inline(never)]
-    fn admit_locked(
-        &self,
-        windows: SlidingWindows,
-        now: Nanos,
-        limit: Limit,
-    ) -> Result<u64, Nanos> {
-        let decided = self.with(|log| log.admit(windows, now, limit.count));
+    fn admit_locked(&self, windows: SlidingWindows, now: Nanos, limit: Limit) -> Result<(), Nanos> {
+        let decided = self.with(|log| {
+            let total = log.admit(windows, now, limit.count)?;
+            let room = u64::from(limit.count).saturating_sub(total).min(MAX_GRANT);
+            if room > 0 {
+                // Within u32: under the limit.
+                #[allow(clippy::cast_possible_truncation)]
+                log.count_leased(windows, room as u32);
+                self.lease.grant(limit, windows.phase_end(log.latest), room);
+            }
+            Ok(())
+        });
         if let Err(resets_in) = decided {
             self.blocked.note(limit, now, resets_in);
         }
         decided
     }
 
-    /// Runs `f` on the log. The log holds plain counts and nothing panics while it is held,
-    /// so a poisoned lock (a panic elsewhere in the thread) leaves it consistent.
+    /// Runs `f` on the log, with the lease's unused admissions taken back and uncounted
+    /// first, so that `f` sees exactly the calls admitted. The log holds plain counts and
+    /// nothing panics while it is held, so a poisoned lock (a panic elsewhere in the thread)
+    /// leaves it consistent.
     #[inline]
     pub(super) fn with<R>(&self, f: impl FnOnce(&mut SlidingLog) -> R) -> R {
-        f(&mut self.log.lock().unwrap_or_else(PoisonError::into_inner))
+        let mut log = self.log.lock().unwrap_or_else(PoisonError::into_inner);
+        let unused = self.lease.retire();
+        if unused > 0 {
+            log.uncount_leased(unused);
+        }
+        f(&mut log)
     }
 }
 
@@ -233,6 +293,75 @@ mod tests {
         assert_eq!(log.admit(windows, 12, 1), Ok(1));
     }
 
+    #[test]
+    fn a_locked_admission_leases_the_room_left_and_a_read_takes_it_back() {
+        let windows = SlidingWindows::new(31 * SECOND);
+        let count = SlidingCount::default();
+        let limit = Limit { count: 4, epoch: 0 };
+        let start = 100 * SECOND;
+        assert_eq!(count.admit(windows, start, limit), Ok(()));
+        // The other three are counted already and left for the phase, up to its end at 101 s.
+        assert_eq!(count.log.lock().unwrap().total, 4);
+        assert!(count.lease.take(limit, 101 * SECOND - 1));
+        assert!(!count.lease.take(limit, 101 * SECOND));
+        // A read takes back the two left: the log counts the two calls admitted.
+        assert_eq!(count.with(|log| log.count(windows, start)), 2);
+        assert_eq!(count.admit(windows, start + 1, limit), Ok(()));
+        assert_eq!(count.admit(windows, start + 2, limit), Ok(()));
+        assert!(count.admit(windows, start + 3, limit).is_err());
+        assert_eq!(count.with(|log| log.count(windows, start + 3)), 4);
+    }
+
+    /// Threads racing on one count, with a reader taking the lease back all along and the
+    /// limit raised mid-way: every call counts for the whole run (16 s of a 31 s period, over
+    /// 16 phases), so exactly the raised limit is admitted and the log counts exactly that.
+    #[test]
+    fn racing_threads_admit_exactly_the_limit_and_the_log_counts_them() {
+        use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+        use super::super::live_limit::LiveLimit;
+
+        const THREADS: u64 = 4;
+        const ATTEMPTS: u64 = 4_000;
+        let windows = SlidingWindows::new(31 * SECOND);
+        let (count, limit) = (SlidingCount::default(), LiveLimit::new(5_000));
+        let start = 100 * SECOND;
+        let (clock, admitted, done) =
+            (AtomicU64::new(0), AtomicU64::new(0), AtomicBool::new(false));
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                while !done.load(Ordering::Relaxed) {
+                    let counted = count.with(|log| log.count(windows, start));
+                    assert!(counted <= 6_000, "{counted} counted");
+                    std::thread::yield_now();
+                }
+            });
+            let callers: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    scope.spawn(|| {
+                        for _ in 0..ATTEMPTS {
+                            let tick = clock.fetch_add(1, Ordering::Relaxed);
+                            if tick == ATTEMPTS {
+                                limit.set(6_000);
+                            }
+                            let now = start + tick * (SECOND / ATTEMPTS);
+                            if count.admit(windows, now, limit.load()).is_ok() {
+                                admitted.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    })
+                })
+                .collect();
+            for caller in callers {
+                caller.join().unwrap();
+            }
+            done.store(true, Ordering::Relaxed);
+        });
+        assert_eq!(admitted.load(Ordering::Relaxed), 6_000);
+        let end = start + THREADS * SECOND;
+        assert_eq!(count.with(|log| log.count(windows, end)), 6_000);
+    }
+
     /// Admitted times of a log fed attempts at `times` (sorted), limit `limit`.
     fn run(windows: SlidingWindows, limit: u32, times: &[Nanos]) -> Vec<(Nanos, bool)> {
         let mut log = SlidingLog::default();
@@ -275,15 +404,31 @@ mod tests {
             }
         }
 
-        /// The note that rejects without the lock changes no decision: the same calls are
-        /// admitted as by the log alone, and a rejection's `resets_in` is the log's or up to a
-        /// microsecond later.
+        /// A phase ends at the first instant whose bucket, or first bucket that still counts,
+        /// differs from its start's; both only grow, so they hold all through it.
         #[test]
-        fn the_lock_free_rejection_decides_as_the_log(
+        fn a_phase_ends_where_a_bucket_changes(period in 1u64..1 << 40, now in 0u64..1 << 62) {
+            let windows = SlidingWindows::new(period);
+            let buckets = |at: Nanos| {
+                (windows.width.div(at), windows.width.div(at.saturating_sub(windows.period)))
+            };
+            let end = windows.phase_end(now);
+            prop_assert!(end > now);
+            prop_assert_eq!(buckets(end - 1), buckets(now));
+            prop_assert_ne!(buckets(end), buckets(now));
+        }
+
+        /// The lease that admits and the note that rejects without the lock change no
+        /// decision: the same calls are admitted as by the log alone, a rejection's
+        /// `resets_in` is the log's or up to a microsecond later, and reads between calls
+        /// (which take back the lease) count what the log counts.
+        #[test]
+        fn the_lock_free_lease_and_rejection_decide_as_the_log(
             period_micros in 10u64..10_000,
             limit in 1u32..20,
             gaps in prop::collection::vec(0u64..300_000, 1..400),
             raise_at in 0usize..400,
+            read_every in 1usize..50,
         ) {
             let windows = SlidingWindows::new(period_micros * 1_000);
             let (noted, mut log) = (SlidingCount::default(), SlidingLog::default());
@@ -298,11 +443,15 @@ mod tests {
                 };
                 let expected = log.admit(windows, now, limit.count);
                 match (noted.admit(windows, now, limit), expected) {
-                    (Ok(a), Ok(b)) => prop_assert_eq!(a, b),
+                    (Ok(()), Ok(_)) => {}
                     (Err(noted), Err(exact)) => {
                         prop_assert!(noted >= exact && noted <= exact + 1_024, "{noted} vs {exact}");
                     }
                     (noted, exact) => prop_assert!(false, "at {now}: {noted:?} vs {exact:?}"),
+                }
+                if i % read_every == 0 {
+                    let counted = noted.with(|noted| noted.count(windows, now));
+                    prop_assert_eq!(counted, log.count(windows, now));
                 }
             }
         }
