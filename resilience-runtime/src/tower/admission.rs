@@ -118,43 +118,79 @@ where
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.project();
-        let mut stage = this.stage;
-        loop {
-            match stage.as_mut().project() {
-                StageProjection::Running { inner, permit } => {
-                    let outcome: Result<_, BoxError> = ready!(inner.poll(cx)).map_err(Into::into);
-                    // Released as soon as the call ends, not when the future is dropped.
-                    if let Some(permit) = permit.take() {
-                        permit.finish(verdict_of(&outcome));
-                    }
-                    stage.set(Stage::Done);
-                    return Poll::Ready(outcome);
-                }
-                StageProjection::Waiting { wait, call } => {
-                    let admitted = ready!(wait.as_mut().poll(cx));
-                    let next = match (admitted, call.take()) {
-                        (Ok(permit), Some((mut service, request))) => Stage::Running {
-                            inner: service.call(request),
-                            permit: Some(permit),
-                        },
-                        (Err(error), _) => Stage::Rejected { error: Some(error) },
-                        // Only if `call` panicked during an earlier poll.
-                        (Ok(_), None) => Stage::Done,
-                    };
-                    stage.set(next);
-                }
-                StageProjection::Rejected { error } => {
-                    let error = error.take();
-                    stage.set(Stage::Done);
-                    return Poll::Ready(Err(
-                        error.map_or_else(boxed::polled_after_completion, into_box)
-                    ));
-                }
-                StageProjection::Done => return Poll::Ready(Err(boxed::polled_after_completion())),
+        let mut stage = self.project().stage;
+        // An admitted call, the usual one, is decided here without the other stages' code.
+        if let StageProjection::Running { inner, permit } = stage.as_mut().project() {
+            let outcome = ready!(inner.poll(cx));
+            let permit = permit.take();
+            return Poll::Ready(end(stage, permit, outcome));
+        }
+        poll_stages(stage, cx)
+    }
+}
+
+/// The stages after a wait or a rejection, until the call's outcome.
+#[inline(never)]
+fn poll_stages<S, Req, P>(
+    mut stage: Pin<&mut Stage<S, Req, P, S::Future>>,
+    cx: &mut Context<'_>,
+) -> Poll<Result<S::Response, BoxError>>
+where
+    S: Service<Req>,
+    S::Error: Into<BoxError>,
+    P: Held,
+{
+    loop {
+        match stage.as_mut().project() {
+            StageProjection::Running { inner, permit } => {
+                let outcome = ready!(inner.poll(cx));
+                let permit = permit.take();
+                return Poll::Ready(end(stage, permit, outcome));
             }
+            StageProjection::Waiting { wait, call } => {
+                let admitted = ready!(wait.as_mut().poll(cx));
+                let next = match (admitted, call.take()) {
+                    (Ok(permit), Some((mut service, request))) => Stage::Running {
+                        inner: service.call(request),
+                        permit: Some(permit),
+                    },
+                    (Err(error), _) => Stage::Rejected { error: Some(error) },
+                    // Only if `call` panicked during an earlier poll.
+                    (Ok(_), None) => Stage::Done,
+                };
+                stage.set(next);
+            }
+            StageProjection::Rejected { error } => {
+                let error = error.take();
+                stage.set(Stage::Done);
+                return Poll::Ready(Err(
+                    error.map_or_else(boxed::polled_after_completion, into_box)
+                ));
+            }
+            StageProjection::Done => return Poll::Ready(Err(boxed::polled_after_completion())),
         }
     }
+}
+
+/// The inner call ended with `outcome`: the permit is given back at once (not when the future
+/// is dropped) with the outcome's verdict.
+#[inline(always)]
+fn end<S, Req, P, R, E>(
+    mut stage: Pin<&mut Stage<S, Req, P, S::Future>>,
+    permit: Option<P>,
+    outcome: Result<R, E>,
+) -> Result<R, BoxError>
+where
+    S: Service<Req>,
+    E: Into<BoxError>,
+    P: Held,
+{
+    let outcome = outcome.map_err(Into::into);
+    if let Some(permit) = permit {
+        permit.finish(verdict_of(&outcome));
+    }
+    stage.set(Stage::Done);
+    outcome
 }
 
 /// What a call's outcome says of the service: an inner layer's rejection (a resilience
