@@ -19,7 +19,13 @@
 //! is never before an earlier grant's, the log's time only moving forward), so it never
 //! takes a unit of a phase it is past.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
+
+// loom's in the loom models of `sliding.rs`, which explore its races with the log's lock.
+#[cfg(all(test, loom))]
+use loom::sync::atomic::AtomicU64;
+#[cfg(not(all(test, loom)))]
+use std::sync::atomic::AtomicU64;
 
 use super::live_limit::Limit;
 use crate::base::clock::Nanos;

@@ -15,7 +15,12 @@
 //! the limit, for the calls of the same phase ([`Lease`]); those are admitted without the
 //! lock, as a full log's calls are rejected without it ([`Blocked`]).
 
-use std::sync::{Mutex, PoisonError};
+use std::sync::PoisonError;
+// loom's in the loom models below, which explore the lease's races with the lock.
+#[cfg(all(test, loom))]
+use loom::sync::Mutex;
+#[cfg(not(all(test, loom)))]
+use std::sync::Mutex;
 
 use super::blocked::Blocked;
 use super::divisor::Divisor;
@@ -455,5 +460,103 @@ mod tests {
                 }
             }
         }
+    }
+}
+
+#[cfg(all(test, loom))]
+mod loom_tests {
+    //! Loom models of a sliding count's lease: every interleaving of calls taking it, a call of
+    //! the next phase taking it back under the lock, and a read doing the same.
+    //!
+    //! Run with `RUSTFLAGS="--cfg loom" cargo test -p resilience-runtime --release --lib loom`.
+
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::base::loom_support::count_admitted;
+
+    const SECOND: Nanos = 1_000_000_000;
+    /// The first call's instant; every call of the models counts for the whole model.
+    const START: Nanos = 100 * SECOND;
+
+    /// One bucket a second, every call counting for 31 s.
+    fn windows() -> SlidingWindows {
+        SlidingWindows::new(31 * SECOND)
+    }
+
+    /// A count whose first call, admitted under `limit`, leased the rest of the room.
+    fn leased(limit: Limit) -> Arc<SlidingCount> {
+        let count = Arc::new(SlidingCount::default());
+        assert_eq!(count.admit(windows(), START, limit), Ok(()));
+        count
+    }
+
+    /// Two calls racing, the `i`th at `START + i · step`, after a first one: how many of the
+    /// three were admitted, and how many the log counts afterwards.
+    fn race(limit: u32, step: Nanos) -> (usize, u64) {
+        let limit = Limit {
+            count: limit,
+            epoch: 0,
+        };
+        let count = leased(limit);
+        let admitted = count_admitted(2, |i| {
+            let count = Arc::clone(&count);
+            move || {
+                count
+                    .admit(windows(), START + i as Nanos * step, limit)
+                    .is_ok()
+            }
+        });
+        let counted = count.with(|log| log.count(windows(), START + step));
+        (admitted + 1, counted)
+    }
+
+    #[test]
+    fn loom_a_lease_taken_while_the_next_phase_takes_it_back_admits_the_limit() {
+        loom::model(|| {
+            // One slot left for the two: the lease's, or the locked decision's a second later.
+            assert_eq!(race(2, SECOND), (2, 2));
+        });
+        loom::model(|| {
+            // Room for both.
+            assert_eq!(race(3, SECOND), (3, 3));
+        });
+    }
+
+    #[test]
+    fn loom_calls_of_the_next_phase_never_take_the_last_phases_lease() {
+        loom::model(|| {
+            let limit = Limit { count: 3, epoch: 0 };
+            let count = leased(limit);
+            let next = START + SECOND;
+            let admitted = count_admitted(2, |_| {
+                let count = Arc::clone(&count);
+                move || count.admit(windows(), next, limit).is_ok()
+            });
+            assert_eq!(admitted, 2);
+            // Counted in their own bucket: when the first call stops counting, they still do.
+            let first_frees = windows().frees(windows().width.div(START));
+            assert_eq!(count.with(|log| log.count(windows(), first_frees)), 2);
+        });
+    }
+
+    #[test]
+    fn loom_a_read_taking_the_lease_back_while_two_calls_race_for_the_last_slot() {
+        loom::model(|| {
+            let limit = Limit { count: 2, epoch: 0 };
+            let count = leased(limit);
+            let reader = {
+                let count = Arc::clone(&count);
+                loom::thread::spawn(move || count.with(|log| log.count(windows(), START)))
+            };
+            let admitted = count_admitted(2, |_| {
+                let count = Arc::clone(&count);
+                move || count.admit(windows(), START, limit).is_ok()
+            });
+            let read = reader.join().unwrap();
+            assert!((1..=2).contains(&read), "read {read}");
+            assert_eq!(admitted, 1);
+            assert_eq!(count.with(|log| log.count(windows(), START)), 2);
+        });
     }
 }
