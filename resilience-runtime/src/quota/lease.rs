@@ -33,9 +33,6 @@ use crate::base::clock::Nanos;
 const LEFT_BITS: u32 = 48;
 const LEFT: u64 = (1 << LEFT_BITS) - 1;
 
-/// The most admissions one grant sets aside.
-pub(super) const MAX_GRANT: u64 = LEFT;
-
 /// See the module docs.
 #[derive(Debug, Default)]
 pub(super) struct Lease {
@@ -74,18 +71,21 @@ impl Lease {
 
     /// Takes back what is left of the grant, for the log to uncount. Under the log's lock.
     #[inline]
-    pub(super) fn retire(&self) -> u64 {
-        self.grant.swap(0, Ordering::AcqRel) & LEFT
+    #[allow(clippy::cast_possible_truncation)]
+    pub(super) fn retire(&self) -> u32 {
+        // At most a grant's count, a u32.
+        (self.grant.swap(0, Ordering::AcqRel) & LEFT) as u32
     }
 
-    /// Sets aside `count` (at most [`MAX_GRANT`]) admissions, already counted, for calls
-    /// under `limit` before `until`. Under the log's lock, after a [`retire`](Self::retire).
+    /// Sets aside `count` admissions, already counted, for calls under `limit` before
+    /// `until`. Under the log's lock, after a [`retire`](Self::retire).
     #[inline]
-    pub(super) fn grant(&self, limit: Limit, until: Nanos, count: u64) {
-        debug_assert!(count <= MAX_GRANT);
+    pub(super) fn grant(&self, limit: Limit, until: Nanos, count: u32) {
         self.until.store(until, Ordering::Release);
-        self.grant
-            .store((epoch_tag(limit) << LEFT_BITS) | count, Ordering::Release);
+        self.grant.store(
+            (epoch_tag(limit) << LEFT_BITS) | u64::from(count),
+            Ordering::Release,
+        );
     }
 }
 

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 
 use super::blocked::Blocked;
 use super::divisor::Divisor;
-use super::lease::{Lease, MAX_GRANT};
+use super::lease::Lease;
 use super::live_limit::Limit;
 use crate::base::clock::Nanos;
 use crate::base::keyed::KeyState;
@@ -147,13 +147,10 @@ impl SlidingLog {
 
     /// Uncounts the `unused` admissions a [`Lease`] gave back. Its bucket still counts: no
     /// decision, so no expiry, came between the grant and this.
-    fn uncount_leased(&mut self, unused: u64) {
-        // At most what was counted in that bucket by the grant, so within u32.
-        #[allow(clippy::cast_possible_truncation)]
-        let unused32 = unused as u32;
+    fn uncount_leased(&mut self, unused: u32) {
         let slot = &mut self.counts[slot_of(self.leased_in)];
-        *slot -= unused32;
-        self.total -= unused;
+        *slot -= unused;
+        self.total -= u64::from(unused);
     }
 
     /// The admissions that count at `now`.
@@ -223,11 +220,10 @@ impl SlidingCount {
     fn admit_locked(&self, windows: SlidingWindows, now: Nanos, limit: Limit) -> Result<(), Nanos> {
         let decided = self.with(|log| {
             let total = log.admit(windows, now, limit.count)?;
-            let room = u64::from(limit.count).saturating_sub(total).min(MAX_GRANT);
+            // At most the limit, so within u32.
+            let room = u32::try_from(u64::from(limit.count).saturating_sub(total)).unwrap_or(0);
             if room > 0 {
-                // Within u32: under the limit.
-                #[allow(clippy::cast_possible_truncation)]
-                log.count_leased(windows, room as u32);
+                log.count_leased(windows, room);
                 self.lease.grant(limit, windows.phase_end(log.latest), room);
             }
             Ok(())
@@ -318,8 +314,8 @@ mod tests {
     }
 
     /// Threads racing on one count, with a reader taking the lease back all along and the
-    /// limit raised mid-way: every call counts for the whole run (16 s of a 31 s period, over
-    /// 16 phases), so exactly the raised limit is admitted and the log counts exactly that.
+    /// limit raised mid-way: every call counts for the whole run (4 s of a 31 s period, over 4
+    /// phases), so exactly the raised limit is admitted and the log counts exactly that.
     #[test]
     fn racing_threads_admit_exactly_the_limit_and_the_log_counts_them() {
         use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
