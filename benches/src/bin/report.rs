@@ -166,6 +166,12 @@ const ROWS: &[Row] = &[
         target: Target::Ratio(1.0),
     },
     Row {
+        what: "quota, sliding, 1 000 keys",
+        ours: "quota/keyed/resilience sliding/admitted/1000 keys",
+        peers: &["quota/keyed/governor/admitted/1000 keys"],
+        target: Target::Ratio(1.0),
+    },
+    Row {
         what: "rejected: fixed quota",
         ours: "quota/direct/resilience fixed/rejected",
         peers: &["quota/direct/governor/admitted"],
